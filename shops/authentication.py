@@ -1,0 +1,45 @@
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import authentication, exceptions
+
+from shops.models import ShopAPIKey
+
+
+class ShopKeyUser(AnonymousUser):
+    """The request's user when a shop backend calls with its API key."""
+
+    def __init__(self, api_key: ShopAPIKey):
+        self.api_key = api_key
+        self.shop = api_key.shop
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    def __str__(self):
+        return f"shop:{self.shop.code}"
+
+
+class ShopAPIKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <key>`; request.auth is the ShopAPIKey."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        keyword, _, key = header.partition(" ")
+        if keyword != self.keyword:
+            return None
+        key = key.strip()
+        if not key:
+            raise exceptions.AuthenticationFailed("Empty API key.")
+        prefix, _, _ = key.partition(".")
+        api_key = ShopAPIKey.objects.filter(prefix=prefix, revoked=False).select_related("shop").first()
+        if api_key is None or not ShopAPIKey.objects.key_generator.verify(key, api_key.hashed_key):
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        if api_key.has_expired:
+            raise exceptions.AuthenticationFailed("API key revoked or expired.")
+        return ShopKeyUser(api_key), api_key
+
+    def authenticate_header(self, request):
+        # Makes DRF answer 401 (not 403) when credentials are missing.
+        return self.keyword

@@ -1,0 +1,18 @@
+from django.contrib.auth.models import AbstractBaseUser
+
+from shops.models import Membership, Role, Shop
+
+
+def shop_ids_for_user(*, user: AbstractBaseUser) -> list[int]:
+    """The shops a staff user works for (superusers: all shops)."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return list(Shop.objects.values_list("id", flat=True))
+    return list(Membership.objects.filter(user=user).values_list("shop_id", flat=True))
+
+
+def user_role_in_shop(*, user: AbstractBaseUser, shop_id: int) -> str | None:
+    if user.is_superuser:
+        return Role.ADMIN
+    return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()

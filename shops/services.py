@@ -1,0 +1,36 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from shops.models import Membership, Role, Shop, ShopAPIKey
+
+User = get_user_model()
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def shop_bootstrap(*, code: str, name: str | None = None, user_prefix: str = "") -> dict:
+    """Create (or refresh) a shop with a fresh API key and one user per role.
+
+    Re-running is safe: it issues a new key and resets the users' passwords.
+    Returns {"shop", "api_key", "users": {role: {"username", "password"}}}.
+    """
+    shop, _ = Shop.objects.get_or_create(code=code, defaults={"name": name or code.title()})
+    _, key = ShopAPIKey.objects.create_key(name=f"{code} backend", shop=shop)
+    users = {}
+    for role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN):
+        username = f"{user_prefix}{role.value}"
+        password = _password()
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password(password)
+        user.is_active = True
+        # Admins manage configuration in Django admin too.
+        user.is_staff = role == Role.ADMIN
+        user.save()
+        Membership.objects.update_or_create(user=user, shop=shop, defaults={"role": role.value})
+        users[role.value] = {"username": username, "password": password}
+    return {"shop": shop.code, "api_key": key, "users": users}

@@ -1,0 +1,56 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import ShopFactory, api_key_for, staff_member
+
+
+@pytest.fixture
+def shop(db):
+    return ShopFactory(code="demo", name="Demo shop")
+
+
+@pytest.fixture
+def other_shop(db):
+    return ShopFactory(code="other", name="Other shop")
+
+
+@pytest.fixture
+def shop_client(shop):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(shop)}")
+    return client
+
+
+@pytest.fixture
+def other_shop_client(other_shop):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_for(other_shop)}")
+    return client
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def agent(shop):
+    return staff_member(shop, "agent", username="agent")
+
+
+@pytest.fixture
+def supervisor(shop):
+    return staff_member(shop, "supervisor", username="supervisor")
+
+
+@pytest.fixture
+def agent_client(agent):
+    return _token_client(agent)
+
+
+@pytest.fixture
+def other_agent_client(other_shop):
+    return _token_client(staff_member(other_shop, "agent", username="other-agent"))

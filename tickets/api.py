@@ -1,0 +1,236 @@
+"""REST API for tickets (API.md). Views parse input, call one service, render output."""
+
+import django_filters
+from django.contrib.auth import authenticate, get_user_model
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aftersales.api import CreatedCursorPagination, DecimalJSONParser
+from aftersales.exceptions import ApplicationError
+from shops.permissions import IsStaff, is_shop_key
+from tickets import serializers as s
+from tickets import services
+from tickets.idempotency import idempotent_run
+from tickets.models import Ticket
+from tickets.selectors import ticket_events, ticket_get, tickets_visible_to
+from tickets.states import Priority, Status
+
+User = get_user_model()
+
+
+def actor_for(request) -> services.Actor:
+    if is_shop_key(request):
+        return services.Actor.shop(request.user.shop)
+    return services.Actor.staff(request.user)
+
+
+def validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PingApi(APIView):
+    """A trivial endpoint: the framework's floor in benchmarks, and a health check."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class TokenApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [DecimalJSONParser, FormParser]
+
+    @extend_schema(request=s.TokenIn, responses={200: dict})
+    def post(self, request):
+        data = validated(s.TokenIn, request.data)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise ApplicationError("invalid_credentials", "Wrong username or password.", status_code=401)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    dispute_type = django_filters.CharFilter(field_name="dispute_type__code")
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    order_no = django_filters.CharFilter(field_name="order__order_no")
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "dispute_type", "priority", "updated_after", "order_no"]
+
+
+class TicketListCreateApi(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(
+        request=s.TicketCreateIn,
+        responses={201: s.TicketOut},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )
+    def post(self, request):
+        if not is_shop_key(request):
+            raise ApplicationError("shop_key_required", "Tickets are created by shop backends (Api-Key).", status_code=403)
+        shop = request.user.shop
+
+        def create() -> tuple[int, dict]:
+            data = validated(s.TicketCreateIn, request.data)
+            ticket = services.ticket_create(
+                shop=shop,
+                actor=actor_for(request),
+                dispute_type_code=data["dispute_type"],
+                customer=data["customer"],
+                order=data["order"],
+                description=data.get("description", ""),
+                channel=data["channel"],
+                external_ref=data.get("external_ref"),
+                requested_resolution=data.get("requested_resolution", ""),
+                affected_items=data.get("affected_items"),
+                platform_deadline_at=data.get("platform_deadline_at"),
+            )
+            ticket = tickets_visible_to(request.user).get(pk=ticket.pk)
+            return status.HTTP_201_CREATED, s.TicketOut(ticket).data
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            code, body = create()
+            return Response(body, status=code)
+        code, body, replayed = idempotent_run(shop=shop, key=key, payload=request.data, action=create)
+        response = Response(body, status=code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(
+        responses={200: s.TicketOut(many=True)},
+        parameters=[
+            OpenApiParameter("status", str, enum=Status.values),
+            OpenApiParameter("dispute_type", str),
+            OpenApiParameter("priority", str, enum=Priority.values),
+            OpenApiParameter("updated_after", str, description="ISO-8601 time"),
+            OpenApiParameter("order_no", str),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
+    )
+    def get(self, request):
+        filterset = TicketFilter(request.query_params, queryset=tickets_visible_to(request.user))
+        if not filterset.is_valid():
+            raise ApplicationError("validation_error", "Invalid filter.", fields=filterset.errors.get_json_data())
+        paginator = CreatedCursorPagination()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(s.TicketOut(page, many=True).data)
+
+
+class TicketDetailApi(APIView):
+    @extend_schema(responses={200: s.TicketOut})
+    def get(self, request, number):
+        return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
+
+
+class TicketEventsApi(APIView):
+    @extend_schema(responses={200: s.EventOut(many=True)})
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        return Response({"results": s.EventOut(ticket_events(ticket=ticket), many=True).data})
+
+
+class TicketMessagesApi(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.MessageIn, responses={201: s.MessageOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.MessageIn, request.data)
+        message = services.message_add(ticket=ticket, body=data["body"], internal=data["internal"], actor=actor_for(request))
+        return Response(s.MessageOut(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.MessageOut(many=True)})
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        return Response({"results": s.MessageOut(ticket.messages.select_related("author"), many=True).data})
+
+
+class TicketAttachmentsApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": s.AttachmentIn}, responses={201: s.AttachmentOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.AttachmentIn, request.data)
+        attachment = services.attachment_add(
+            ticket=ticket, uploaded_file=data["file"], kind=data["kind"], actor=actor_for(request)
+        )
+        return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.AttachmentOut(many=True)})
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        return Response({"results": s.AttachmentOut(ticket.attachments.all(), many=True).data})
+
+
+class TicketLogisticsApi(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.LogisticsIn, responses={201: s.LogisticsOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.LogisticsIn, request.data)
+        row = services.logistics_event_add(
+            ticket=ticket,
+            event=data["event"],
+            at=data["at"],
+            signed_by=data.get("signed_by", ""),
+            authorized=data.get("authorized"),
+            actor=actor_for(request),
+        )
+        return Response(s.LogisticsOut(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.LogisticsOut(many=True)})
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        return Response({"results": s.LogisticsOut(ticket.logistics_events.all(), many=True).data})
+
+
+class TicketTransitionApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.TransitionIn, responses={200: s.TicketOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.TransitionIn, request.data)
+        services.ticket_transition(ticket=ticket, action=data["action"], note=data.get("note", ""), actor=actor_for(request))
+        return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
+
+
+class TicketAssignApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.AssignIn, responses={200: s.TicketOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.AssignIn, request.data)
+        assignee = None
+        if data["assignee"]:
+            assignee = User.objects.filter(username=data["assignee"], is_active=True).first()
+            if assignee is None:
+                raise ApplicationError("invalid_assignee", f"No active user '{data['assignee']}'.")
+        services.ticket_assign(ticket=ticket, assignee=assignee, actor=actor_for(request))
+        return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
+

@@ -1,0 +1,271 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tickets.states import ACTIVE_STATUSES, Priority, Status
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+ACTIVE = Q(status__in=list(ACTIVE_STATUSES))
+
+
+def mask_phone(phone: str) -> str:
+    """13800000000 -> 138****0000; shorter numbers keep only their last 2 digits."""
+    if not phone:
+        return ""
+    if len(phone) >= 7:
+        return f"{phone[:3]}****{phone[-4:]}"
+    return "*" * (len(phone) - 2) + phone[-2:]
+
+
+class Customer(models.Model):
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="customers")
+    external_id = models.CharField(_("external id"), max_length=100)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [models.UniqueConstraint(fields=["shop", "external_id"], name="customer_unique_shop_external_id")]
+        indexes = [models.Index(fields=["shop", "phone"], name="customer_shop_phone")]
+
+    def __str__(self):
+        return self.name or self.external_id
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class Order(models.Model):
+    """The order's facts as the shop reported them when the ticket was created."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="orders")
+    order_no = models.CharField(_("order number"), max_length=100)
+    amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    courier = models.CharField(_("courier"), max_length=50, blank=True)
+    tracking_no = models.CharField(_("tracking number"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [models.Index(fields=["shop", "order_no"], name="order_shop_order_no")]
+
+    def __str__(self):
+        return self.order_no
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(_("SKU"), max_length=100)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    batch_no = models.CharField(_("batch number"), max_length=100, blank=True)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    perishable = models.BooleanField(_("perishable"), default=False)
+    shelf_life_days = models.PositiveIntegerField(_("shelf life (days)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
+        indexes = [models.Index(fields=["sku", "batch_no"], name="order_item_sku_batch")]
+
+    def __str__(self):
+        return f"{self.sku} × {self.quantity}"
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="ticket")
+    dispute_type = models.ForeignKey("disputes.DisputeType", on_delete=models.PROTECT, related_name="tickets")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=20, default="api")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    external_ref = models.CharField(_("external reference"), max_length=100, null=True, blank=True)
+    requested_resolution = models.CharField(_("requested resolution"), max_length=50, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    # [{"sku": ..., "quantity": ...}] — which of the order's items the dispute is about.
+    affected_items = models.JSONField(_("affected items"), default=list, blank=True)
+    platform_deadline_at = models.DateTimeField(_("platform deadline"), null=True, blank=True)
+
+    # SLA: due times are computed in business time when the ticket is created.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # The earliest deadline still to meet; what the queue sorts by. Null once resolved.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "external_ref"],
+                condition=Q(external_ref__isnull=False),
+                name="ticket_unique_shop_external_ref",
+            )
+        ]
+        indexes = [
+            # Agent queue: active tickets by deadline (all / unassigned / mine).
+            models.Index(fields=["shop", "next_due_at", "id"], condition=ACTIVE, name="ticket_queue_shop_due"),
+            models.Index(
+                fields=["shop", "next_due_at", "id"], condition=ACTIVE & Q(assignee__isnull=True), name="ticket_queue_unassigned"
+            ),
+            models.Index(fields=["assignee", "next_due_at", "id"], condition=ACTIVE, name="ticket_queue_mine"),
+            # List API (cursor on -created_at) and its filters; queue sorts by created/updated.
+            models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_created"),
+            models.Index(fields=["shop", "status", "-created_at"], name="ticket_shop_status_created"),
+            models.Index(fields=["shop", "dispute_type", "-created_at"], name="ticket_shop_type_created"),
+            models.Index(fields=["shop", "priority", "-created_at"], name="ticket_shop_priority_created"),
+            models.Index(fields=["shop", "-updated_at"], name="ticket_shop_updated"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's timeline. Append-only: never updated or deleted."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        MESSAGE = "message", _("Message")
+        ATTACHMENT = "attachment", _("Attachment")
+        LOGISTICS = "logistics", _("Logistics")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who acted, in words, kept even if the user is later removed: "agent", "shop:demo", "system".
+    actor_label = models.CharField(max_length=150)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_created")]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.kind}"
+
+
+class Message(models.Model):
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+        SYSTEM = "system", _("System")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(max_length=20, choices=Author.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+
+
+def attachment_path(instance, filename):
+    return f"attachments/{instance.ticket.shop_id}/{instance.ticket.number}/{filename}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo")
+        VIDEO = "video", _("Video")
+        DOCUMENT = "document", _("Document")
+        CHAT_LOG = "chat_log", _("Chat log")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by_label = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class LogisticsEvent(models.Model):
+    class Event(models.TextChoices):
+        PICKED_UP = "picked_up", _("Picked up")
+        IN_TRANSIT = "in_transit", _("In transit")
+        DELIVERED = "delivered", _("Delivered")
+        SIGNED = "signed", _("Signed")
+        RETURNED = "returned", _("Returned")
+        LOST = "lost", _("Lost")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="logistics_events")
+    event = models.CharField(max_length=20, choices=Event.choices)
+    at = models.DateTimeField()
+    signed_by = models.CharField(max_length=100, blank=True)
+    authorized = models.BooleanField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class IdempotencyRecord(models.Model):
+    """A shop's Idempotency-Key and the response it produced (kept 24 h)."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "key"], name="idempotency_unique_shop_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+
+class ReplyTemplate(models.Model):
+    """Canned replies (话术); global when shop is empty."""
+
+    shop = models.ForeignKey("shops.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="reply_templates")
+    category = models.CharField(_("category"), max_length=40)
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("body"))
+    language = models.CharField(max_length=10, default="zh-hans")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title

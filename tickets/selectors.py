@@ -1,0 +1,51 @@
+"""Reads of tickets, always scoped to what the caller may see."""
+
+import datetime as dt
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from shops.authentication import ShopKeyUser
+from shops.selectors import shop_ids_for_user
+from tickets.models import OrderItem, Ticket, TicketEvent
+
+
+def visible_shop_ids(user) -> list[int]:
+    if isinstance(user, ShopKeyUser):
+        return [user.shop.id]
+    return shop_ids_for_user(user=user)
+
+
+def ticket_base_queryset() -> QuerySet:
+    return Ticket.objects.select_related("shop", "customer", "order", "dispute_type", "assignee").prefetch_related(
+        Prefetch("order__items", queryset=OrderItem.objects.order_by("id"))
+    )
+
+
+def tickets_visible_to(user) -> QuerySet:
+    return ticket_base_queryset().filter(shop_id__in=visible_shop_ids(user))
+
+
+def ticket_get(*, user, number: str) -> Ticket:
+    """The ticket, or 404 when it does not exist or belongs to a shop the caller cannot see."""
+    ticket = tickets_visible_to(user).filter(number=number).first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def ticket_events(*, ticket: Ticket) -> QuerySet:
+    return TicketEvent.objects.filter(ticket=ticket).order_by("created_at", "id")
+
+
+def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
+    """A deadline passed unmet: first response or resolution."""
+    now = now or timezone.now()
+    first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
+    responded, resolved = ticket.first_responded_at, ticket.resolved_at
+    if first_due and ((responded and responded > first_due) or (not responded and now > first_due)):
+        return True
+    if resolution_due and ((resolved and resolved > resolution_due) or (not resolved and now > resolution_due)):
+        return True
+    return False

@@ -1,0 +1,201 @@
+from rest_framework import serializers
+
+from aftersales.api import MoneyField, StrictSerializer
+from tickets.models import Attachment, LogisticsEvent
+from tickets.selectors import sla_breached
+from tickets.states import Action
+
+# --- input ------------------------------------------------------------------
+
+
+class OrderItemIn(StrictSerializer):
+    sku = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    batch_no = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    unit_price = MoneyField()
+    quantity = serializers.IntegerField(min_value=1, max_value=100000, default=1)
+    perishable = serializers.BooleanField(default=False)
+    shelf_life_days = serializers.IntegerField(min_value=0, max_value=36500, required=False, allow_null=True)
+
+
+class OrderIn(StrictSerializer):
+    order_no = serializers.CharField(max_length=100)
+    amount = MoneyField(required=False, allow_null=True)
+    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    shipped_at = serializers.DateTimeField(required=False, allow_null=True)
+    delivered_at = serializers.DateTimeField(required=False, allow_null=True)
+    courier = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
+    tracking_no = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    items = OrderItemIn(many=True, required=False)
+
+
+class CustomerIn(StrictSerializer):
+    external_id = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.RegexField(r"^\+?[0-9 \-]{3,30}$", max_length=40, required=False, allow_blank=True)
+
+
+class AffectedItemIn(StrictSerializer):
+    sku = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+
+
+class TicketCreateIn(StrictSerializer):
+    dispute_type = serializers.SlugField(max_length=50)
+    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    channel = serializers.ChoiceField(choices=["api", "web", "phone", "chat", "email", "im"], default="api")
+    external_ref = serializers.CharField(max_length=100, required=False, allow_null=True)
+    requested_resolution = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    customer = CustomerIn()
+    order = OrderIn()
+    affected_items = AffectedItemIn(many=True, required=False)
+    platform_deadline_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        ordered = {}
+        for item in attrs["order"].get("items", []):
+            ordered[item["sku"]] = ordered.get(item["sku"], 0) + item["quantity"]
+        errors = {}
+        for index, affected in enumerate(attrs.get("affected_items", [])):
+            if affected["sku"] not in ordered:
+                errors[str(index)] = f"SKU '{affected['sku']}' is not among the order's items."
+            elif affected["quantity"] > ordered[affected["sku"]]:
+                errors[str(index)] = f"Quantity {affected['quantity']} exceeds the {ordered[affected['sku']]} ordered."
+        if errors:
+            raise serializers.ValidationError({"affected_items": errors})
+        return attrs
+
+
+class MessageIn(StrictSerializer):
+    body = serializers.CharField(max_length=10000)
+    internal = serializers.BooleanField(default=False)
+
+
+class AttachmentIn(StrictSerializer):
+    file = serializers.FileField(allow_empty_file=False)
+    kind = serializers.ChoiceField(choices=Attachment.Kind.choices)
+
+
+class LogisticsIn(StrictSerializer):
+    event = serializers.ChoiceField(choices=LogisticsEvent.Event.choices)
+    at = serializers.DateTimeField()
+    signed_by = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    authorized = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class TransitionIn(StrictSerializer):
+    action = serializers.ChoiceField(choices=Action.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class AssignIn(StrictSerializer):
+    assignee = serializers.CharField(max_length=150, allow_null=True)
+
+
+class TokenIn(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+# --- output -----------------------------------------------------------------
+
+
+class OrderItemOut(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    batch_no = serializers.CharField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quantity = serializers.IntegerField()
+    perishable = serializers.BooleanField()
+    shelf_life_days = serializers.IntegerField(allow_null=True)
+
+
+class OrderOut(serializers.Serializer):
+    order_no = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    courier = serializers.CharField()
+    tracking_no = serializers.CharField()
+    items = OrderItemOut(many=True, source="items.all")
+
+
+class CustomerOut(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(source="masked_phone", help_text="Masked, e.g. 138****0000.")
+
+
+class SlaOut(serializers.Serializer):
+    first_response_due_at = serializers.DateTimeField(allow_null=True)
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
+    first_responded_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    breached = serializers.SerializerMethodField()
+
+    def get_breached(self, ticket) -> bool:
+        return sla_breached(ticket)
+
+
+class TicketOut(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    dispute_type = serializers.CharField(source="dispute_type.code")
+    shop = serializers.CharField(source="shop.code")
+    channel = serializers.CharField()
+    external_ref = serializers.CharField(allow_null=True)
+    requested_resolution = serializers.CharField()
+    description = serializers.CharField()
+    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    affected_items = serializers.JSONField()
+    platform_deadline_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    sla = SlaOut(source="*")
+    responsibility = serializers.SerializerMethodField()
+    compensations = serializers.SerializerMethodField()
+    customer = CustomerOut()
+    order = OrderOut()
+
+    def get_responsibility(self, ticket) -> dict | None:
+        return None  # filled in by responsibility judgments (disputes)
+
+    def get_compensations(self, ticket) -> list:
+        return []
+
+
+class EventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    actor = serializers.CharField(source="actor_label")
+    data = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    author_kind = serializers.CharField()
+    author = serializers.CharField(source="author.username", allow_null=True, default=None)
+    body = serializers.CharField()
+    internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class AttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class LogisticsOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    event = serializers.CharField()
+    at = serializers.DateTimeField()
+    signed_by = serializers.CharField()
+    authorized = serializers.BooleanField(allow_null=True)
+    created_at = serializers.DateTimeField()

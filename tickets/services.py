@@ -1,0 +1,346 @@
+"""Writes to tickets. Each function is one transaction and records what it did on
+the ticket's timeline with who and when."""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from aftersales.exceptions import ApplicationError, IllegalTransition
+from disputes.models import DisputeType
+from shops.models import Membership, Shop
+from shops.sla import due_times
+from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, OrderItem, Ticket, TicketEvent
+from tickets.states import ACTIVE_STATUSES, Action, Status, target_status
+
+User = get_user_model()
+
+# Content types accepted as evidence, as sniffed from the file's bytes (never its name).
+ALLOWED_ATTACHMENT_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "application/pdf",
+    "video/mp4",
+}
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over the phone
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, a shop backend (its API key) or the system."""
+
+    label: str
+    kind: str = "staff"  # staff | shop | system
+    user: User | None = None
+
+    @classmethod
+    def staff(cls, user) -> "Actor":
+        return cls(label=user.get_username(), kind="staff", user=user)
+
+    @classmethod
+    def shop(cls, shop: Shop) -> "Actor":
+        return cls(label=f"shop:{shop.code}", kind="shop")
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(label="system", kind="system")
+
+
+def event_record(*, ticket: Ticket, kind: str, actor: Actor, data: dict | None = None) -> TicketEvent:
+    """Append to the timeline and bump the ticket's updated_at (what list sync filters on)."""
+    event = TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor.user, actor_label=actor.label, data=data or {})
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=event.created_at)
+    return event
+
+
+def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:
+    """The shop's own type with that code, else the global one."""
+    return (
+        DisputeType.objects.filter(Q(shop=shop) | Q(shop__isnull=True), code=code, active=True)
+        .order_by(F("shop_id").asc(nulls_last=True))
+        .first()
+    )
+
+
+def _new_number(now: dt.datetime) -> str:
+    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
+    return f"AS{now:%y%m%d}{suffix}"
+
+
+def next_due_at(ticket: Ticket) -> dt.datetime | None:
+    """The deadline the ticket is racing now; none while waiting on the customer or once resolved."""
+    if ticket.status not in ACTIVE_STATUSES or ticket.status == Status.PENDING_CUSTOMER:
+        return None
+    if ticket.first_responded_at is None:
+        return ticket.first_response_due_at
+    return ticket.resolution_due_at
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    shop: Shop,
+    actor: Actor,
+    dispute_type_code: str,
+    customer: dict,
+    order: dict,
+    description: str = "",
+    channel: str = "api",
+    external_ref: str | None = None,
+    requested_resolution: str = "",
+    affected_items: list | None = None,
+    platform_deadline_at: dt.datetime | None = None,
+) -> Ticket:
+    dispute_type = dispute_type_for_shop(shop=shop, code=dispute_type_code)
+    if dispute_type is None:
+        raise ApplicationError(
+            "validation_error",
+            "The request has invalid fields.",
+            fields={"dispute_type": f"Unknown dispute type '{dispute_type_code}'."},
+        )
+    if external_ref and Ticket.objects.filter(shop=shop, external_ref=external_ref).exists():
+        raise _duplicate_external_ref(external_ref)
+
+    customer_row, created = Customer.objects.get_or_create(
+        shop=shop,
+        external_id=customer["external_id"],
+        defaults={"name": customer.get("name", ""), "phone": customer.get("phone", "")},
+    )
+    if not created:
+        changed = {k: customer[k] for k in ("name", "phone") if customer.get(k) and customer[k] != getattr(customer_row, k)}
+        if changed:
+            Customer.objects.filter(pk=customer_row.pk).update(**changed)
+
+    items = order.get("items") or []
+    order_row = Order.objects.create(
+        shop=shop,
+        order_no=order["order_no"],
+        amount=order.get("amount"),
+        paid_at=order.get("paid_at"),
+        shipped_at=order.get("shipped_at"),
+        delivered_at=order.get("delivered_at"),
+        courier=order.get("courier") or "",
+        tracking_no=order.get("tracking_no") or "",
+    )
+    OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order_row,
+                sku=item["sku"],
+                name=item.get("name") or "",
+                batch_no=item.get("batch_no") or "",
+                unit_price=item["unit_price"],
+                quantity=item.get("quantity", 1),
+                perishable=item.get("perishable", False),
+                shelf_life_days=item.get("shelf_life_days"),
+            )
+            for item in items
+        ]
+    )
+
+    now = timezone.now()
+    priority = dispute_type.default_priority
+    first_due, resolution_due = due_times(shop, priority=priority, start=now)
+    ticket = Ticket(
+        shop=shop,
+        customer=customer_row,
+        order=order_row,
+        dispute_type=dispute_type,
+        priority=priority,
+        channel=channel or "api",
+        external_ref=external_ref or None,
+        requested_resolution=requested_resolution or "",
+        description=description or "",
+        affected_items=[{"sku": a["sku"], "quantity": a["quantity"]} for a in (affected_items or [])],
+        platform_deadline_at=platform_deadline_at,
+        first_response_due_at=first_due,
+        resolution_due_at=resolution_due,
+    )
+    ticket.next_due_at = next_due_at(ticket)
+    _save_with_unique_number(ticket, now=now)
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.CREATED,
+        actor=actor,
+        data={"dispute_type": dispute_type.code, "priority": priority, "channel": ticket.channel},
+    )
+    return ticket
+
+
+def _duplicate_external_ref(external_ref: str) -> ApplicationError:
+    return ApplicationError(
+        "duplicate_external_ref", f"A ticket with external_ref '{external_ref}' already exists.", status_code=409
+    )
+
+
+def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int = 5) -> None:
+    for _ in range(attempts):
+        ticket.number = _new_number(now)
+        try:
+            with transaction.atomic():
+                ticket.save(force_insert=True)
+            return
+        except IntegrityError:
+            # Either a concurrent request took the same external_ref, or (rarely) the number.
+            if ticket.external_ref and Ticket.objects.filter(shop=ticket.shop, external_ref=ticket.external_ref).exists():
+                raise _duplicate_external_ref(ticket.external_ref)
+    raise ApplicationError("number_exhausted", "Could not allocate a ticket number; please retry.", status_code=503)
+
+
+def _locked(ticket_id: int) -> Ticket:
+    return Ticket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
+
+
+def _apply_status(ticket: Ticket, *, target: str, action: str, actor: Actor, note: str = "") -> None:
+    now = timezone.now()
+    previous = ticket.status
+    ticket.status = target
+    if target == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif target == Status.CLOSED:
+        ticket.closed_at = now
+    elif action == Action.REOPEN:
+        ticket.resolved_at = None
+    ticket.next_due_at = next_due_at(ticket)
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "next_due_at", "updated_at"])
+    data = {"from": previous, "to": target, "action": action}
+    if note:
+        data["note"] = note
+    event_record(ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, actor=actor, data=data)
+
+
+@transaction.atomic
+def ticket_transition(*, ticket: Ticket, action: str, actor: Actor, note: str = "") -> Ticket:
+    locked = _locked(ticket.pk)
+    target = target_status(current=locked.status, action=action)
+    if target is None:
+        raise IllegalTransition(f"Cannot '{action}' a ticket that is '{locked.status}'.")
+    _apply_status(locked, target=target, action=action, actor=actor, note=note)
+    return locked
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
+    locked = _locked(ticket.pk)
+    if assignee is not None and not (
+        assignee.is_superuser or Membership.objects.filter(user=assignee, shop_id=locked.shop_id).exists()
+    ):
+        raise ApplicationError("invalid_assignee", f"{assignee.get_username()} does not work for this shop.")
+    previous = locked.assignee
+    if previous == assignee:
+        return locked
+    locked.assignee = assignee
+    locked.save(update_fields=["assignee", "updated_at"])
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.ASSIGNED,
+        actor=actor,
+        data={
+            "from": previous.get_username() if previous else None,
+            "to": assignee.get_username() if assignee else None,
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = False) -> Message:
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"body": "May not be blank."})
+    if internal and actor.kind != "staff":
+        raise ApplicationError("internal_not_allowed", "Only staff can write internal notes.")
+    locked = _locked(ticket.pk)
+    if locked.status == Status.CLOSED and not internal:
+        raise ApplicationError("ticket_closed", "The ticket is closed; reopen it or create a new one.", status_code=409)
+
+    author_kind = {"staff": Message.Author.STAFF, "shop": Message.Author.CUSTOMER}.get(actor.kind, Message.Author.SYSTEM)
+    message = Message.objects.create(ticket=locked, author_kind=author_kind, author=actor.user, body=body, internal=internal)
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.MESSAGE,
+        actor=actor,
+        data={"message_id": message.pk, "author_kind": author_kind, "internal": internal, "body": body},
+    )
+
+    if author_kind == Message.Author.STAFF and not internal:
+        if locked.first_responded_at is None:
+            locked.first_responded_at = message.created_at
+            locked.next_due_at = next_due_at(locked)
+            locked.save(update_fields=["first_responded_at", "next_due_at", "updated_at"])
+        if locked.status == Status.NEW:
+            _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply")
+    elif author_kind == Message.Author.CUSTOMER and locked.status == Status.PENDING_CUSTOMER:
+        _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=Actor.system(), note="customer replied")
+    return message
+
+
+def sniff_content_type(uploaded_file) -> str | None:
+    head = uploaded_file.read(8192)
+    uploaded_file.seek(0)
+    kind = filetype.guess(head)
+    return kind.mime if kind else None
+
+
+@transaction.atomic
+def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) -> Attachment:
+    max_bytes = settings.ATTACHMENT_MAX_BYTES
+    if uploaded_file.size > max_bytes:
+        raise ApplicationError(
+            "file_too_large", f"The file is {uploaded_file.size} bytes; the limit is {max_bytes} bytes.", status_code=413
+        )
+    content_type = sniff_content_type(uploaded_file)
+    if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        raise ApplicationError(
+            "unsupported_file_type",
+            f"Files of type {content_type or 'unknown'} are not accepted; send an image, a PDF or an MP4 video.",
+            status_code=415,
+        )
+    locked = _locked(ticket.pk)
+    attachment = Attachment(
+        ticket=locked,
+        kind=kind,
+        original_name=(uploaded_file.name or "upload")[:255],
+        content_type=content_type,
+        size=uploaded_file.size,
+        uploaded_by_label=actor.label,
+    )
+    attachment.file.save(_safe_name(uploaded_file.name, content_type), uploaded_file, save=False)
+    attachment.save()
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.ATTACHMENT,
+        actor=actor,
+        data={"attachment_id": attachment.pk, "kind": kind, "name": attachment.original_name, "content_type": content_type},
+    )
+    return attachment
+
+
+def _safe_name(name: str | None, content_type: str) -> str:
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf", "video/mp4": "mp4"}.get(content_type, content_type.split("/")[-1])
+    return f"{secrets.token_hex(8)}.{extension}"
+
+
+@transaction.atomic
+def logistics_event_add(
+    *, ticket: Ticket, event: str, at: dt.datetime, actor: Actor, signed_by: str = "", authorized: bool | None = None
+) -> LogisticsEvent:
+    locked = _locked(ticket.pk)
+    row = LogisticsEvent.objects.create(ticket=locked, event=event, at=at, signed_by=signed_by or "", authorized=authorized)
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.LOGISTICS,
+        actor=actor,
+        data={"event": event, "at": at.isoformat(), "signed_by": signed_by or "", "authorized": authorized},
+    )
+    return row
+

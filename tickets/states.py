@@ -1,0 +1,56 @@
+"""Ticket statuses and the legal transitions between them (DOMAIN.md §3)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING_CUSTOMER = "pending_customer", _("Waiting on customer")
+    PENDING_INTERNAL = "pending_internal", _("Waiting on internal team")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+class Action(models.TextChoices):
+    OPEN = "open", _("Open")
+    WAIT_CUSTOMER = "wait_customer", _("Wait for customer")
+    WAIT_INTERNAL = "wait_internal", _("Wait for internal team")
+    RESOLVE = "resolve", _("Resolve")
+    CLOSE = "close", _("Close")
+    REOPEN = "reopen", _("Reopen")
+
+
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    Action.OPEN: (frozenset({Status.NEW, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL}), Status.OPEN),
+    Action.WAIT_CUSTOMER: (frozenset({Status.OPEN, Status.PENDING_INTERNAL}), Status.PENDING_CUSTOMER),
+    Action.WAIT_INTERNAL: (frozenset({Status.OPEN, Status.PENDING_CUSTOMER}), Status.PENDING_INTERNAL),
+    Action.RESOLVE: (frozenset({Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL}), Status.RESOLVED),
+    # pending_customer -> closed is the 7-day auto-close of an unanswered ticket.
+    Action.CLOSE: (frozenset({Status.RESOLVED, Status.PENDING_CUSTOMER}), Status.CLOSED),
+    Action.REOPEN: (frozenset({Status.RESOLVED}), Status.OPEN),
+}
+
+ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL})
+
+
+def target_status(*, current: str, action: str) -> str | None:
+    """The status `action` leads to from `current`, or None if it is not allowed."""
+    sources, target = TRANSITIONS.get(action, (frozenset(), None))
+    return target if current in sources else None
+
+
+def available_actions(current: str) -> list[str]:
+    return [action for action, (sources, _) in TRANSITIONS.items() if current in sources]
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
