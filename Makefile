@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed
 
 run: install
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py demo_data --url http://127.0.0.1:$(PORT)/
 	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start

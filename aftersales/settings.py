@@ -190,6 +190,13 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Installed into django-celery-beat's tables when beat starts; editable in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-idempotency-records": {
+        "task": "tickets.tasks.purge_expired_idempotency_records",
+        "schedule": 3600.0,
+    },
+}
 
 # --- Domain ---------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = 24
@@ -204,3 +211,4 @@ LOGGING = {
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from shops.models import Membership, Role, Shop, ShopAPIKey
+from shops.roles import shop_admins_group
 
 User = get_user_model()
 
@@ -32,5 +33,7 @@ def shop_bootstrap(*, code: str, name: str | None = None, user_prefix: str = "")
         user.is_staff = role == Role.ADMIN
         user.save()
         Membership.objects.update_or_create(user=user, shop=shop, defaults={"role": role.value})
+        if role == Role.ADMIN:
+            user.groups.add(shop_admins_group())
         users[role.value] = {"username": username, "password": password}
     return {"shop": shop.code, "api_key": key, "users": users}

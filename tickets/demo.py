@@ -1,0 +1,89 @@
+"""Sample tickets for the demo shop, spread over dispute types and states."""
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from disputes.catalogue import DISPUTE_TYPES
+from shops.models import Shop
+from tickets import services
+from tickets.models import Ticket
+
+PRODUCTS = [
+    ("GLASS-500", "玻璃瓶 500ml", Decimal("10.50"), False),
+    ("HAM-12", "火腿肠 12支装", Decimal("29.90"), True),
+    ("TEE-L", "纯棉T恤 L码", Decimal("59.00"), False),
+    ("MUG-01", "陶瓷马克杯", Decimal("35.00"), False),
+    ("SERUM-30", "精华液 30ml", Decimal("128.00"), False),
+    ("NUTS-500", "每日坚果 500g", Decimal("45.80"), True),
+]
+CUSTOMERS = [("c-1001", "张三", "13800000000"), ("c-1002", "李四", "13911112222"), ("c-1003", "王芳", "13722223333"),
+             ("c-1004", "赵敏", "13633334444"), ("c-1005", "陈晨", "13544445555"), ("c-1006", "刘洋", "13355556666")]
+COURIERS = ["SF", "ZTO", "YTO", "JD", "EMS"]
+STORIES = {
+    "damaged_on_arrival": "收到的时候瓶子碎了,外箱也压扁了,有照片。",
+    "spoiled_food": "火腿肠打开有异味,生产日期是上个月的,孩子吃了一根。",
+    "missing_item": "买了两件只收到一件。",
+    "wrong_item": "我买的是L码,收到的是M码。",
+    "late_shipment": "下单三天了还没发货,说好的48小时发货呢?",
+    "lost_parcel": "物流一直停在中转站,已经5天没有更新了。",
+    "signed_not_received": "显示已签收,但我没有收到,也没人通知我。",
+    "no_reason_return": "不喜欢颜色,想七天无理由退货。",
+    "price_dispute": "刚买完就降价30元,能不能退差价?",
+    "invoice": "需要开具增值税普通发票,抬头是公司。",
+}
+
+
+def demo_tickets_create(*, shop: Shop, agent, count: int = 30, seed: int = 7) -> int:
+    """Create `count` sample tickets unless the shop already has some. Returns how many were made."""
+    if Ticket.objects.filter(shop=shop).exists():
+        return 0
+    rng = random.Random(seed)
+    now = timezone.now()
+    codes = [row[0] for row in DISPUTE_TYPES]
+    for index in range(count):
+        code = codes[index % len(codes)]
+        sku, name, price, perishable = rng.choice(PRODUCTS)
+        external_id, customer_name, phone = rng.choice(CUSTOMERS)
+        quantity = rng.randint(1, 3)
+        paid = now - dt.timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 23))
+        ticket = services.ticket_create(
+            shop=shop,
+            actor=services.Actor.shop(shop),
+            dispute_type_code=code,
+            description=STORIES.get(code, "商品有问题,请尽快处理。"),
+            external_ref=f"DEMO-{index + 1:04d}",
+            requested_resolution=rng.choice(["refund", "return_refund", "reship", "exchange", ""]),
+            customer={"external_id": external_id, "name": customer_name, "phone": phone},
+            order={
+                "order_no": f"T{paid:%Y%m%d}{index + 1:04d}",
+                "amount": price * quantity,
+                "paid_at": paid,
+                "shipped_at": paid + dt.timedelta(hours=rng.randint(6, 80)),
+                "courier": rng.choice(COURIERS),
+                "tracking_no": f"{rng.randint(10**11, 10**12 - 1)}",
+                "items": [{"sku": sku, "name": name, "batch_no": f"B{rng.randint(2300, 2312)}",
+                           "unit_price": price, "quantity": quantity, "perishable": perishable}],
+            },
+            affected_items=[{"sku": sku, "quantity": 1}],
+        )
+        services.message_add(ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop))
+        stage = index % 5
+        if stage >= 1:
+            services.ticket_assign(ticket=ticket, assignee=agent, actor=services.Actor.staff(agent))
+            services.message_add(
+                ticket=ticket,
+                body="亲,非常抱歉给您带来这个困扰,这边马上为您核实处理,请您放心。",
+                actor=services.Actor.staff(agent),
+            )
+        if stage == 2:
+            services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(agent),
+                                       note="已请客户补充照片")
+        if stage == 3:
+            services.ticket_transition(ticket=ticket, action="wait_internal", actor=services.Actor.staff(agent),
+                                       note="已联系仓库核实")
+        if stage == 4 and index % 2:
+            services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
+    return count
