@@ -26,7 +26,7 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export CACHE_URL ?= redis://127.0.0.1:6379/1
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var

@@ -212,3 +212,8 @@ LOGGING = {
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+# --- Behind a TLS-terminating proxy (see README, Deployment) ---------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,0 +1,61 @@
+"""A real Celery worker on real Redis runs the project's tasks against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tests.factories import ShopFactory
+from tickets.models import IdempotencyRecord
+from tickets.tasks import purge_expired_idempotency_records
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+        pytest.skip("needs CELERY_BROKER_URL=redis://...")
+    db = connection.settings_dict
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "-Q", queue, "--pool=solo", "--loglevel=INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    yield queue
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+def test_worker_runs_purge_task_on_redis(celery_worker_process):
+    shop = ShopFactory(code="celery")
+    old = timezone.now() - timedelta(hours=25)
+    IdempotencyRecord.objects.create(shop=shop, key="old", request_hash="x", response_status=201, response_body={}, created_at=old)
+    IdempotencyRecord.objects.create(
+        shop=shop, key="fresh", request_hash="x", response_status=201, response_body={}, created_at=timezone.now()
+    )
+
+    purge_expired_idempotency_records.apply_async(queue=celery_worker_process)
+
+    deadline = time.monotonic() + 30
+    while IdempotencyRecord.objects.filter(key="old").exists():
+        assert time.monotonic() < deadline, "the worker did not run the task within 30 s"
+        time.sleep(0.2)
+    assert IdempotencyRecord.objects.filter(key="fresh").exists()
