@@ -20,7 +20,7 @@ run: install
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py demo_data --url http://127.0.0.1:$(PORT)/
-	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	PORT=$(PORT) WEBHOOK_ALLOW_LOOPBACK_HTTP=true $(VENV)/bin/honcho -f Procfile.dev start
 
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "shops",
     "disputes",
     "tickets",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -196,9 +197,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.purge_expired_idempotency_records",
         "schedule": 3600.0,
     },
+    "sweep-webhook-deliveries": {"task": "webhooks.tasks.sweep_webhook_deliveries", "schedule": 15.0},
 }
 
 # --- Domain ---------------------------------------------------------------
+# Webhooks must be https; plain http only to loopback, for development (make run sets it).
+WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", default=False)
 IDEMPOTENCY_TTL_HOURS = 24
 
 LOGGING = {

@@ -1,0 +1,200 @@
+"""Signed webhooks to shop backends, through a transactional outbox.
+
+An event is written in the same transaction as the change it announces; each
+(event, endpoint) pair is a delivery row that a worker claims for a short while,
+POSTs, and records. Retries are rows with a due time swept by Celery beat, not
+Celery countdowns, so a crashed worker or a broker restart loses nothing; each
+event id is delivered at least once and receivers de-duplicate by id.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aftersales.exceptions import ApplicationError
+from shops.models import Shop
+from webhooks.models import EVENT_TYPES, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+SIGNATURE_HEADER = "X-Aftersales-Signature"
+CLAIM_SECONDS = 60
+RETRY_WINDOW = dt.timedelta(hours=24)
+REQUEST_TIMEOUT = (5, 10)  # connect, read
+
+
+# --- signing ----------------------------------------------------------------
+
+
+def signature_header(*, secret: str, body: bytes, timestamp: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def signature_valid(*, secret: str, header: str, body: bytes, tolerance_seconds: int = 300, now: float | None = None) -> bool:
+    """What a receiver does: recompute the HMAC and reject stale timestamps (replays)."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((now or time.time()) - timestamp) > tolerance_seconds:
+        return False
+    expected = signature_header(secret=secret, body=body, timestamp=timestamp)
+    return hmac.compare_digest(expected, header)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, ... doubling, at most 1 h between attempts."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+# --- endpoints --------------------------------------------------------------
+
+
+def _url_error(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname and settings.WEBHOOK_ALLOW_LOOPBACK_HTTP:
+        try:
+            if ipaddress.ip_address(parts.hostname).is_loopback:
+                return None
+        except ValueError:
+            if parts.hostname == "localhost":
+                return None
+    return "Use an https:// URL (plain http is accepted only for loopback addresses in development)."
+
+
+def endpoint_create(*, shop: Shop, url: str, events: list[str]) -> WebhookEndpoint:
+    errors = {}
+    if error := _url_error(url):
+        errors["url"] = error
+    unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
+    if not events or unknown:
+        errors["events"] = f"Give '*' or some of: {', '.join(EVENT_TYPES)}." + (f" Unknown: {', '.join(unknown)}." if unknown else "")
+    if errors:
+        raise ApplicationError("validation_error", "The request has invalid fields.", fields=errors)
+    return WebhookEndpoint.objects.create(shop=shop, url=url, events=events, secret=f"whsec_{secrets.token_hex(24)}")
+
+
+def endpoint_deactivate(*, endpoint: WebhookEndpoint) -> None:
+    if endpoint.active:
+        endpoint.active = False
+        endpoint.deactivated_at = timezone.now()
+        endpoint.save(update_fields=["active", "deactivated_at"])
+
+
+# --- the outbox -------------------------------------------------------------
+
+
+def event_emit(*, shop: Shop, type: str, data: dict) -> WebhookEvent | None:
+    """Record an event for the shop's endpoints; delivery starts after the transaction commits."""
+    assert type in EVENT_TYPES, type
+    endpoints = [e for e in WebhookEndpoint.objects.filter(shop=shop, active=True) if e.wants(type)]
+    if not endpoints:
+        return None
+    now = timezone.now()
+    # Round-trip through JSON now, so what is stored is exactly what will be sent.
+    event = WebhookEvent.objects.create(
+        id=WebhookEvent.new_id(), shop=shop, type=type, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), created_at=now
+    )
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints
+    )
+    from webhooks.tasks import deliver_webhook
+
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
+    return event
+
+
+def event_body(event: WebhookEvent) -> bytes:
+    payload = {"id": event.id, "type": event.type, "created_at": event.created_at.isoformat(), "data": event.data}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
+    """Take the delivery for CLAIM_SECONDS if it is pending, due and not held by another worker."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("event", "endpoint")
+            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.claimed_until = now + dt.timedelta(seconds=CLAIM_SECONDS)
+        delivery.save(update_fields=["claimed_until"])
+        return delivery
+
+
+def delivery_attempt(*, delivery_id: int) -> str | None:
+    """POST one delivery if it is ours to send; returns its status afterwards (None if skipped)."""
+    started = timezone.now()
+    delivery = _claim(delivery_id, started)
+    if delivery is None:
+        return None
+    body = event_body(delivery.event)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Aftersales-Webhooks/1",
+        "X-Aftersales-Event-Id": delivery.event_id,
+        SIGNATURE_HEADER: signature_header(secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())),
+    }
+    status_code, error = None, ""
+    clock = time.monotonic()
+    try:
+        response = requests.post(delivery.endpoint.url, data=body, headers=headers, timeout=REQUEST_TIMEOUT, allow_redirects=False)
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    duration_ms = int((time.monotonic() - clock) * 1000)
+    return _record(delivery.pk, started=started, status_code=status_code, error=error, duration_ms=duration_ms)
+
+
+@transaction.atomic
+def _record(delivery_id: int, *, started, status_code, error, duration_ms) -> str:
+    delivery = WebhookDelivery.objects.select_for_update().select_related("event").get(pk=delivery_id)
+    WebhookAttempt.objects.create(
+        delivery=delivery, attempted_at=started, status_code=status_code, error=error, duration_ms=duration_ms
+    )
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.claimed_until = None
+    if not error:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = now
+    else:
+        next_at = now + retry_delay(delivery.attempts)
+        if next_at > delivery.event.created_at + RETRY_WINDOW:
+            delivery.status = WebhookDelivery.Status.FAILED
+        else:
+            delivery.next_attempt_at = next_at
+    delivery.save(update_fields=["attempts", "claimed_until", "status", "delivered_at", "next_attempt_at"])
+    return delivery.status
+
+
+def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending deliveries whose time has come and that no live worker holds (beat enqueues them)."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
