@@ -3,10 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tickets.states import ACTIVE_STATUSES, Priority, Status
+from tickets.states import ACTIVE_STATUS_LIST, Priority, Status
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
-ACTIVE = Q(status__in=list(ACTIVE_STATUSES))
+ACTIVE = Q(status__in=ACTIVE_STATUS_LIST)
 
 
 def mask_phone(phone: str) -> str:

@@ -33,7 +33,10 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     Action.REOPEN: (frozenset({Status.RESOLVED}), Status.OPEN),
 }
 
-ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL})
+# A tuple (fixed order) because the queue's partial indexes are built from it: a set's
+# order changes between processes and would make Django see a new index every time.
+ACTIVE_STATUS_LIST = (Status.NEW.value, Status.OPEN.value, Status.PENDING_CUSTOMER.value, Status.PENDING_INTERNAL.value)
+ACTIVE_STATUSES = frozenset(ACTIVE_STATUS_LIST)
 
 
 def target_status(*, current: str, action: str) -> str | None:

@@ -218,15 +218,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'pending_internal', 'pending_customer', 'new'])), fields=['shop', 'next_due_at', 'id'], name='ticket_queue_shop_due'),
+            index=models.Index(condition=models.Q(('status__in', ['new', 'open', 'pending_customer', 'pending_internal'])), fields=['shop', 'next_due_at', 'id'], name='ticket_queue_shop_due'),
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'pending_internal', 'pending_customer', 'new']), ('assignee__isnull', True)), fields=['shop', 'next_due_at', 'id'], name='ticket_queue_unassigned'),
+            index=models.Index(condition=models.Q(('status__in', ['new', 'open', 'pending_customer', 'pending_internal']), ('assignee__isnull', True)), fields=['shop', 'next_due_at', 'id'], name='ticket_queue_unassigned'),
         ),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'pending_internal', 'pending_customer', 'new'])), fields=['assignee', 'next_due_at', 'id'], name='ticket_queue_mine'),
+            index=models.Index(condition=models.Q(('status__in', ['new', 'open', 'pending_customer', 'pending_internal'])), fields=['assignee', 'next_due_at', 'id'], name='ticket_queue_mine'),
         ),
         migrations.AddIndex(
             model_name='ticket',
