@@ -40,3 +40,105 @@ class DisputeType(models.Model):
     @property
     def name(self) -> str:
         return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+
+class Party(models.TextChoices):
+    MERCHANT = "merchant", _("Merchant")
+    COURIER = "courier", _("Courier")
+    CUSTOMER = "customer", _("Customer")
+    MANUFACTURER = "manufacturer", _("Manufacturer")
+    NONE = "none", _("No fault")
+
+
+class ShopPolicy(models.Model):
+    """One version of a shop's compensation standard. A change is a new row; old rows stay,
+    so a compensation always points at the numbers it was computed under."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="policies")
+    version = models.PositiveIntegerField()
+    # disputes.facts.Policy's fields, decimals as strings.
+    values = models.JSONField()
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop policy")
+        verbose_name_plural = _("shop policies")
+        ordering = ["shop", "-version"]
+        constraints = [models.UniqueConstraint(fields=["shop", "version"], name="policy_unique_shop_version")]
+
+    def __str__(self):
+        return f"{self.shop.code} policy v{self.version}"
+
+
+class Judgment(models.Model):
+    """Who bears the fault, as confirmed by an agent. Versioned: a revision is a new row."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="judgments")
+    version = models.PositiveIntegerField()
+    party = models.CharField(_("party"), max_length=20, choices=Party.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    suggested_party = models.CharField(max_length=20, blank=True)
+    rules = models.JSONField(default=list, blank=True)  # [{"id": "R5", "text": ...}] as suggested
+    penalty_exposure = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    created_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ticket", "-version"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "version"], name="judgment_unique_ticket_version")]
+
+    @property
+    def overrides_suggestion(self) -> bool:
+        return bool(self.suggested_party) and self.suggested_party != self.party
+
+
+class CompensationType(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    RETURN_REFUND = "return_refund", _("Return and refund")
+    EXCHANGE = "exchange", _("Exchange")
+    RESHIP = "reship", _("Re-ship")
+    REPAIR = "repair", _("Repair")
+    COUPON = "coupon", _("Coupon")
+    CASH = "cash", _("Cash (red packet / transfer)")
+    RETURN_SHIPPING_SUBSIDY = "return_shipping_subsidy", _("Return shipping subsidy")
+    COURIER_CLAIM = "courier_claim", _("Courier claim")
+
+
+class CompensationStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    EXECUTING = "executing", _("Executing")
+    EXECUTED = "executed", _("Executed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Compensation(models.Model):
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="compensations")
+    type = models.CharField(_("type"), max_length=30, choices=CompensationType.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    items = models.JSONField(default=list, blank=True)  # [{"sku", "quantity"}]
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.PROPOSED)
+    within_standard = models.BooleanField(default=True)
+    rule = models.CharField(max_length=100, blank=True)  # the standard's row it follows
+    policy = models.ForeignKey(ShopPolicy, on_delete=models.PROTECT, related_name="compensations")
+    proposed_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    external_ref = models.CharField(max_length=100, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="compensation_status_created"),
+        ]

@@ -231,6 +231,10 @@ class LogisticsEvent(models.Model):
     at = models.DateTimeField()
     signed_by = models.CharField(max_length=100, blank=True)
     authorized = models.BooleanField(null=True)
+    # Why a parcel came back (returned): the customer's fault cases of rule R6.
+    reason = models.CharField(max_length=20, blank=True, choices=[
+        ("wrong_address", _("Wrong address")), ("unreachable", _("Phone unreachable")), ("refused", _("Refused delivery")),
+    ])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
