@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("webhooks.urls")),
+    path("api/v1/", include("disputes.urls")),
     path("", include("tickets.workspace_urls")),
 ]

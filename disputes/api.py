@@ -1,0 +1,218 @@
+"""REST API for responsibility, compensation and the shop's policy (API.md)."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aftersales.api import CreatedCursorPagination, DecimalJSONParser
+from aftersales.exceptions import ApplicationError
+from disputes import serializers as s
+from disputes import services, standard
+from disputes.models import Compensation, CompensationStatus
+from shops.models import Role, Shop
+from shops.permissions import IsShopKey, IsStaff, is_shop_key
+from shops.selectors import user_role_in_shop
+from tickets.api import actor_for, validated
+from tickets.selectors import ticket_get, visible_shop_ids
+
+
+class JudgmentSuggestionApi(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.SuggestionOut})
+    def get(self, request, number):
+        suggestion = services.judgment_suggest(ticket=ticket_get(user=request.user, number=number))
+        return Response(s.SuggestionOut(suggestion).data)
+
+
+class JudgmentCreateApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.JudgmentIn, responses={201: s.JudgmentOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.JudgmentIn, request.data)
+        judgment = services.judgment_create(ticket=ticket, actor=actor_for(request), **data)
+        return Response(s.JudgmentOut(judgment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.JudgmentOut(many=True)})
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        return Response({"results": s.JudgmentOut(ticket.judgments.select_related("created_by"), many=True).data})
+
+
+class CompensationOptionsApi(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("usable", bool),
+            OpenApiParameter("customer_refused", str, description="e.g. goodwill"),
+            OpenApiParameter("return_shipping_quote", str, description="decimal, e.g. 15.00"),
+            OpenApiParameter("ladder_step", int),
+        ],
+        responses={200: s.OptionOut(many=True)},
+    )
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        query = validated(s.OptionsQueryIn, request.query_params.dict())
+        options = services.compensation_options(
+            ticket=ticket,
+            usable=query["usable"],
+            customer_refused=query["customer_refused"] or None,
+            return_shipping_quote=query["return_shipping_quote"],
+            ladder_step=query["ladder_step"],
+        )
+        return Response(
+            {
+                "options": s.OptionOut(options, many=True).data,
+                # The 2-选-1 pair to offer the customer (seeds 001/004).
+                "pair": s.OptionOut(standard.two_options(options), many=True).data,
+            }
+        )
+
+
+class TicketCompensationsApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.CompensationIn, responses={201: s.CompensationOut})
+    def post(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        data = validated(s.CompensationIn, request.data)
+        compensation = services.compensation_propose(ticket=ticket, actor=actor_for(request), **data)
+        return Response(s.CompensationOut(compensation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.CompensationOut(many=True)})
+    def get(self, request, number):
+        ticket = ticket_get(user=request.user, number=number)
+        rows = ticket.compensations.select_related("ticket", "policy", "proposed_by", "decided_by")
+        return Response({"results": s.CompensationOut(rows, many=True).data})
+
+
+def compensation_get(request, compensation_id) -> Compensation:
+    """A compensation of a shop the caller can see, else 404."""
+    row = (
+        Compensation.objects.select_related("ticket__shop", "policy", "proposed_by", "decided_by")
+        .filter(pk=compensation_id, ticket__shop_id__in=visible_shop_ids(request.user))
+        .first()
+    )
+    if row is None:
+        raise Http404("No such compensation.")
+    return row
+
+
+class CompensationListApi(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=CompensationStatus.values)],
+        responses={200: s.CompensationOut(many=True)},
+    )
+    def get(self, request):
+        rows = Compensation.objects.select_related("ticket", "policy", "proposed_by", "decided_by").filter(
+            ticket__shop_id__in=visible_shop_ids(request.user)
+        )
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in CompensationStatus.values:
+                raise ApplicationError("validation_error", "Invalid filter.", fields={"status": f"Unknown status '{wanted}'."})
+            rows = rows.filter(status=wanted)
+        paginator = CreatedCursorPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(s.CompensationOut(page, many=True).data)
+
+
+class CompensationApproveApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
+    def post(self, request, compensation_id):
+        compensation = compensation_get(request, compensation_id)
+        data = validated(s.DecisionIn, request.data)
+        done = services.compensation_approve(compensation=compensation, actor=actor_for(request), note=data["note"])
+        return Response(s.CompensationOut(done).data)
+
+
+class CompensationRejectApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
+    def post(self, request, compensation_id):
+        compensation = compensation_get(request, compensation_id)
+        data = validated(s.DecisionIn, request.data)
+        done = services.compensation_reject(compensation=compensation, actor=actor_for(request), note=data["note"])
+        return Response(s.CompensationOut(done).data)
+
+
+class CompensationCancelApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
+    def post(self, request, compensation_id):
+        compensation = compensation_get(request, compensation_id)
+        data = validated(s.DecisionIn, request.data)
+        done = services.compensation_cancel(compensation=compensation, actor=actor_for(request), note=data["note"])
+        return Response(s.CompensationOut(done).data)
+
+
+class CompensationExecutedApi(APIView):
+    permission_classes = [IsShopKey]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.ExecutedIn, responses={200: s.CompensationOut})
+    def post(self, request, compensation_id):
+        compensation = compensation_get(request, compensation_id)
+        data = validated(s.ExecutedIn, request.data)
+        done = services.compensation_report_executed(compensation=compensation, actor=actor_for(request), **data)
+        return Response(s.CompensationOut(done).data)
+
+
+class CompensationFailedApi(APIView):
+    permission_classes = [IsShopKey]
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(request=s.FailedIn, responses={200: s.CompensationOut})
+    def post(self, request, compensation_id):
+        compensation = compensation_get(request, compensation_id)
+        data = validated(s.FailedIn, request.data)
+        done = services.compensation_report_failed(compensation=compensation, actor=actor_for(request), reason=data["reason"])
+        return Response(s.CompensationOut(done).data)
+
+
+def shop_for_admin(request, code) -> Shop:
+    shop = Shop.objects.filter(code=code, id__in=visible_shop_ids(request.user)).first()
+    if shop is None or is_shop_key(request):
+        raise Http404("No such shop.")
+    if user_role_in_shop(user=request.user, shop_id=shop.id) != Role.ADMIN:
+        raise ApplicationError("not_allowed", "Only the shop's admins can read or change its policy.", status_code=403)
+    return shop
+
+
+class ShopPolicyApi(APIView):
+    permission_classes = [IsStaff]
+    parser_classes = [DecimalJSONParser]
+
+    def _body(self, row):
+        return {"shop": row.shop.code, "version": row.version, "created_at": row.created_at, **row.values}
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, code):
+        row = services.policy_current(shop=shop_for_admin(request, code))
+        return Response(self._body(row))
+
+    @extend_schema(request=dict, responses={200: dict})
+    def patch(self, request, code):
+        shop = shop_for_admin(request, code)
+        if not isinstance(request.data, dict):
+            raise ApplicationError("validation_error", "Send a JSON object of settings to change.")
+        row = services.policy_update(shop=shop, changes=dict(request.data), actor=actor_for(request))
+        return Response(self._body(row))
+
+

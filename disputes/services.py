@@ -1,0 +1,437 @@
+"""Writes for disputes: the shop's policy versions, responsibility judgments and
+compensations. The decisions themselves are the plain functions of rules.py and
+standard.py; this module gathers the facts, checks authority and records."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from aftersales.exceptions import ApplicationError
+from disputes import rules, standard
+from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, policy_from_changes
+from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party, ShopPolicy
+from shops.models import Role, Shop
+from shops.selectors import user_role_in_shop
+from tickets.models import Attachment, OrderItem, Ticket
+from tickets.services import Actor, event_record
+from webhooks.services import event_emit
+
+QUALITY_CATEGORY = "product"
+# What the ticket was granted so far counts against the agent's authority, unless it fell through.
+LIVE_STATUSES = [
+    CompensationStatus.PROPOSED,
+    CompensationStatus.PENDING_APPROVAL,
+    CompensationStatus.APPROVED,
+    CompensationStatus.EXECUTING,
+    CompensationStatus.EXECUTED,
+]
+DECIDERS = {Role.SUPERVISOR, Role.ADMIN}
+
+
+# --- policy -----------------------------------------------------------------
+
+
+def policy_current(*, shop: Shop) -> ShopPolicy:
+    """The shop's latest policy version; version 1 (DOMAIN.md defaults) is made on first use."""
+    row = ShopPolicy.objects.filter(shop=shop).order_by("-version").first()
+    if row is not None:
+        return row
+    with transaction.atomic():
+        Shop.objects.select_for_update().get(pk=shop.pk)  # one creator at a time
+        row = ShopPolicy.objects.filter(shop=shop).order_by("-version").first()
+        return row or ShopPolicy.objects.create(shop=shop, version=1, values=Policy().to_json())
+
+
+def policy_of(row: ShopPolicy) -> Policy:
+    return Policy.from_json(row.values)
+
+
+@transaction.atomic
+def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
+    """A new version with `changes` applied; compensations already proposed keep theirs."""
+    Shop.objects.select_for_update().get(pk=shop.pk)
+    current = policy_current(shop=shop)
+    updated, errors = policy_from_changes(policy_of(current), changes)
+    if errors:
+        raise ApplicationError("validation_error", "The policy has invalid values.", fields=errors)
+    if updated.to_json() == current.values:
+        return current
+    return ShopPolicy.objects.create(shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user)
+
+
+# --- facts ------------------------------------------------------------------
+
+
+def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = None) -> TicketFacts:
+    now = now or timezone.now()
+    order = ticket.order
+    affected = {}
+    for row in ticket.affected_items or []:
+        affected[row["sku"]] = affected.get(row["sku"], 0) + row["quantity"]
+    items = tuple(
+        ItemFact(
+            sku=item.sku,
+            name=item.name,
+            batch_no=item.batch_no,
+            unit_price=item.unit_price,
+            quantity=item.quantity,
+            perishable=item.perishable,
+            affected_quantity=min(affected.pop(item.sku, 0), item.quantity) if affected else item.quantity,
+        )
+        for item in order.items.order_by("id")
+    )
+    logistics = tuple(
+        LogisticsFact(event=e.event, at=e.at, signed_by=e.signed_by, authorized=e.authorized, reason=e.reason)
+        for e in ticket.logistics_events.order_by("at", "id")
+    )
+    has_photo = Attachment.objects.filter(ticket=ticket, content_type__startswith="image/").exists()
+    return TicketFacts(
+        dispute_type=ticket.dispute_type.code,
+        reported_at=ticket.created_at,
+        order_amount=order.amount,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+        courier=order.courier,
+        items=items,
+        logistics=logistics,
+        has_photo=has_photo,
+        same_batch_ticket_count=same_batch_ticket_count(ticket=ticket, window_days=policy.batch_alert_window_days),
+        now=now,
+    )
+
+
+def same_batch_ticket_count(*, ticket: Ticket, window_days: int) -> int:
+    """Product-quality tickets of the shop on any affected SKU+batch of this ticket within the window."""
+    batches = {
+        (item.sku, item.batch_no)
+        for item in ticket.order.items.all()
+        if item.batch_no and any(a["sku"] == item.sku for a in ticket.affected_items or [])
+    }
+    if not batches:
+        return 0
+    since = ticket.created_at - dt.timedelta(days=window_days)
+    best = 0
+    for sku, batch_no in batches:
+        count = (
+            OrderItem.objects.filter(
+                sku=sku,
+                batch_no=batch_no,
+                order__shop_id=ticket.shop_id,
+                order__ticket__created_at__gte=since,
+                order__ticket__created_at__lte=ticket.created_at,
+                order__ticket__dispute_type__category=QUALITY_CATEGORY,
+            )
+            .values("order__ticket")
+            .distinct()
+            .count()
+        )
+        best = max(best, count)
+    return best
+
+
+# --- responsibility -----------------------------------------------------------
+
+
+def judgment_suggest(*, ticket: Ticket) -> rules.Suggestion:
+    policy = policy_of(policy_current(shop=ticket.shop))
+    return rules.suggest_responsibility(ticket_facts(ticket=ticket, policy=policy), policy)
+
+
+def judgment_latest(*, ticket: Ticket) -> Judgment | None:
+    return Judgment.objects.filter(ticket=ticket).order_by("-version").first()
+
+
+@transaction.atomic
+def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "", note: str = "") -> Judgment:
+    if party not in Party.values:
+        raise ApplicationError(
+            "validation_error", "The request has invalid fields.", fields={"party": f"Unknown party; use one of {', '.join(Party.values)}."}
+        )
+    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    suggestion = judgment_suggest(ticket=locked)
+    if suggestion.party and party != suggestion.party and not (note or reason).strip():
+        raise ApplicationError(
+            "override_needs_note",
+            f"The rules suggest '{suggestion.party}'; say why you judge '{party}' in the note.",
+        )
+    version = (Judgment.objects.filter(ticket=locked).aggregate(v=Max("version"))["v"] or 0) + 1
+    judgment = Judgment.objects.create(
+        ticket=locked,
+        version=version,
+        party=party,
+        reason=reason,
+        note=note,
+        suggested_party=suggestion.party or "",
+        rules=[{"id": hit.id, "text": hit.text} for hit in suggestion.rules],
+        penalty_exposure=suggestion.penalty_exposure,
+        created_by=actor.user,
+    )
+    event_record(
+        ticket=locked,
+        kind="judgment",
+        actor=actor,
+        data={"version": version, "party": party, "suggested": suggestion.party, "reason": reason, "note": note},
+    )
+    return judgment
+
+
+# --- compensation -------------------------------------------------------------
+
+
+def granted_total(*, ticket: Ticket) -> Decimal:
+    """Cash-equivalent already given or on its way (standard.cash_equivalent: a courier claim is
+    money coming back, a return is the customer's own money)."""
+    rows = Compensation.objects.filter(ticket=ticket, status__in=LIVE_STATUSES).values_list("type", "amount")
+    return sum((standard.cash_equivalent(type_, amount) for type_, amount in rows), Decimal("0.00"))
+
+
+def compensation_options(
+    *,
+    ticket: Ticket,
+    usable: bool = True,
+    customer_refused: str | None = None,
+    return_shipping_quote: Decimal | None = None,
+    ladder_step: int = 0,
+) -> list[standard.Option]:
+    policy = policy_of(policy_current(shop=ticket.shop))
+    judgment = judgment_latest(ticket=ticket)
+    return standard.compensation_options(
+        ticket_facts(ticket=ticket, policy=policy),
+        policy,
+        usable=usable,
+        customer_refused=customer_refused,
+        return_shipping_quote=return_shipping_quote,
+        already_granted=granted_total(ticket=ticket),
+        party=judgment.party if judgment else None,
+        ladder_step=ladder_step,
+    )
+
+
+def _role(actor: Actor, shop_id: int) -> str | None:
+    return user_role_in_shop(user=actor.user, shop_id=shop_id) if actor.user else None
+
+
+@transaction.atomic
+def compensation_propose(
+    *,
+    ticket: Ticket,
+    type: str,
+    amount: Decimal,
+    actor: Actor,
+    items: list | None = None,
+    note: str = "",
+    condition: str = "",
+) -> Compensation:
+    """Approved at once when within the proposer's authority and the standard, counting what
+    the ticket was already granted; otherwise it waits for a supervisor."""
+    if standard.is_review_conditioned(condition):
+        raise ApplicationError(
+            "review_conditioned_not_allowed",
+            "Compensation conditioned on a good review is not allowed (《网络反不正当竞争暂行规定》 Art. 9).",
+        )
+    if type not in CompensationType.values:
+        raise _field_error("type", f"Unknown compensation type; use one of {', '.join(CompensationType.values)}.")
+    if amount < 0:
+        raise _field_error("amount", "Must not be negative.")
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("shop", "dispute_type", "order").get(pk=ticket.pk)
+    policy_row = policy_current(shop=locked.shop)
+    policy = policy_of(policy_row)
+    facts = ticket_facts(ticket=locked, policy=policy)
+
+    if type in (CompensationType.REFUND, CompensationType.RETURN_REFUND):
+        refundable = standard.refundable_total(facts)
+        refunded = (
+            Compensation.objects.filter(
+                ticket=locked, status__in=LIVE_STATUSES, type__in=[CompensationType.REFUND, CompensationType.RETURN_REFUND]
+            ).aggregate(total=Sum("amount"))["total"]
+            or Decimal("0.00")
+        )
+        if amount + refunded > refundable:
+            raise ApplicationError(
+                "amount_exceeds_refundable",
+                f"{amount} plus {refunded} already refunded exceeds the affected items' total of {refundable}.",
+            )
+    if locked.dispute_type.photo_required and not facts.has_photo and type != CompensationType.COURIER_CLAIM:
+        raise ApplicationError("evidence_required", "A clear photo of the problem is required before compensating this dispute.")
+
+    already_granted = granted_total(ticket=locked)
+    party = _party(locked)
+    options = _standard_walk(facts, policy, already_granted=already_granted, party=party)
+    within = standard.within_standard(options, type, amount)
+    is_decider = _role(actor, locked.shop_id) in DECIDERS
+    needs_approval = standard.authority_check(
+        standard.cash_equivalent(type, amount), already_granted, policy, within_standard=within, is_supervisor=is_decider
+    )
+    matched = next((o for o in options if o.type == type and amount <= o.amount), None)
+    now = timezone.now()
+    compensation = Compensation.objects.create(
+        ticket=locked,
+        type=type,
+        amount=amount,
+        items=items or [],
+        note=note,
+        within_standard=within,
+        rule=matched.rule if matched else "",
+        policy=policy_row,
+        proposed_by=actor.user,
+        status=CompensationStatus.PENDING_APPROVAL if needs_approval else CompensationStatus.APPROVED,
+        decided_by=None if needs_approval else actor.user,
+        decided_at=None if needs_approval else now,
+    )
+    event_record(
+        ticket=locked,
+        kind="compensation_proposed",
+        actor=actor,
+        data={"id": compensation.pk, "type": type, "amount": str(amount), "status": compensation.status, "within_standard": within},
+    )
+    if compensation.status == CompensationStatus.APPROVED:
+        _announce_approval(compensation, actor)
+    return compensation
+
+
+def _field_error(field: str, message: str) -> ApplicationError:
+    return ApplicationError("validation_error", "The request has invalid fields.", fields={field: message})
+
+
+def _party(ticket: Ticket) -> str | None:
+    judgment = judgment_latest(ticket=ticket)
+    return judgment.party if judgment else None
+
+
+def _standard_walk(facts, policy, *, already_granted, party) -> list[standard.Option]:
+    """Every option any step of the standard's walk offers (usable or not, goodwill refused with
+    a quote under or over the cap, the partial-refund ladder)."""
+    over_cap = policy.return_shipping_cap + Decimal("0.01")
+    steps = [
+        {},
+        {"usable": False},
+        {"customer_refused": "goodwill", "return_shipping_quote": policy.return_shipping_cap},
+        {"customer_refused": "goodwill", "return_shipping_quote": over_cap},
+        {"customer_refused": "return", "ladder_step": 2},
+    ]
+    options = []
+    for step in steps:
+        options += standard.compensation_options(facts, policy, already_granted=already_granted, party=party, **step)
+    return options
+
+
+def _announce_approval(compensation: Compensation, actor: Actor) -> None:
+    event = event_emit(
+        shop=compensation.ticket.shop,
+        type="compensation.approved",
+        data=compensation_payload(compensation),
+    )
+    if event is not None:
+        # The instruction is on its way to the shop backend.
+        compensation.status = CompensationStatus.EXECUTING
+        compensation.save(update_fields=["status", "updated_at"])
+
+
+def compensation_payload(compensation: Compensation) -> dict:
+    return {
+        "id": compensation.pk,
+        "ticket": compensation.ticket.number,
+        "type": compensation.type,
+        "amount": str(compensation.amount),
+        "items": compensation.items,
+        "status": compensation.status,
+        "note": compensation.note,
+        "policy_version": compensation.policy.version,
+    }
+
+
+def _lock_compensation(compensation_id: int) -> Compensation:
+    return Compensation.objects.select_for_update(of=("self",)).select_related("ticket__shop", "policy").get(pk=compensation_id)
+
+
+def _require_decider(actor: Actor, shop_id: int) -> None:
+    if _role(actor, shop_id) not in DECIDERS:
+        raise ApplicationError("not_allowed", "Only a supervisor or an admin can decide on compensation.", status_code=403)
+
+
+@transaction.atomic
+def compensation_approve(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+    _require_decider(actor, compensation.ticket.shop_id)
+    locked = _lock_compensation(compensation.pk)
+    if locked.status != CompensationStatus.PENDING_APPROVAL:
+        raise ApplicationError("illegal_state", f"The compensation is {locked.status}, not pending approval.", status_code=409)
+    locked.status = CompensationStatus.APPROVED
+    locked.decided_by = actor.user
+    locked.decided_at = timezone.now()
+    locked.decision_note = note
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    event_record(ticket=locked.ticket, kind="compensation_approved", actor=actor, data={"id": locked.pk, "note": note})
+    _announce_approval(locked, actor)
+    return locked
+
+
+@transaction.atomic
+def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) -> Compensation:
+    _require_decider(actor, compensation.ticket.shop_id)
+    if not (note or "").strip():
+        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"note": "Say why it is rejected."})
+    locked = _lock_compensation(compensation.pk)
+    if locked.status != CompensationStatus.PENDING_APPROVAL:
+        raise ApplicationError("illegal_state", f"The compensation is {locked.status}, not pending approval.", status_code=409)
+    locked.status = CompensationStatus.REJECTED
+    locked.decided_by = actor.user
+    locked.decided_at = timezone.now()
+    locked.decision_note = note
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    event_record(ticket=locked.ticket, kind="compensation_rejected", actor=actor, data={"id": locked.pk, "note": note})
+    event_emit(shop=locked.ticket.shop, type="compensation.rejected", data=compensation_payload(locked))
+    return locked
+
+
+@transaction.atomic
+def compensation_cancel(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+    locked = _lock_compensation(compensation.pk)
+    if locked.status not in (CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED):
+        raise ApplicationError("illegal_state", f"A compensation that is {locked.status} cannot be cancelled.", status_code=409)
+    locked.status = CompensationStatus.CANCELLED
+    locked.save(update_fields=["status", "updated_at"])
+    event_record(ticket=locked.ticket, kind="compensation_cancelled", actor=actor, data={"id": locked.pk, "note": note})
+    return locked
+
+
+@transaction.atomic
+def compensation_report_executed(
+    *, compensation: Compensation, actor: Actor, external_ref: str = "", executed_at: dt.datetime | None = None
+) -> Compensation:
+    """The shop backend did it. Reporting the same execution again changes nothing."""
+    locked = _lock_compensation(compensation.pk)
+    if locked.status == CompensationStatus.EXECUTED and locked.external_ref == (external_ref or ""):
+        return locked
+    if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
+        raise ApplicationError("illegal_state", f"The compensation is {locked.status}; only an approved one can be executed.", status_code=409)
+    locked.status = CompensationStatus.EXECUTED
+    locked.external_ref = external_ref or ""
+    locked.executed_at = executed_at or timezone.now()
+    locked.save(update_fields=["status", "external_ref", "executed_at", "updated_at"])
+    event_record(
+        ticket=locked.ticket,
+        kind="compensation_executed",
+        actor=actor,
+        data={"id": locked.pk, "external_ref": locked.external_ref, "executed_at": locked.executed_at.isoformat()},
+    )
+    return locked
+
+
+@transaction.atomic
+def compensation_report_failed(*, compensation: Compensation, actor: Actor, reason: str) -> Compensation:
+    if not (reason or "").strip():
+        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"reason": "Say what went wrong."})
+    locked = _lock_compensation(compensation.pk)
+    if locked.status == CompensationStatus.FAILED and locked.failure_reason == reason:
+        return locked
+    if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
+        raise ApplicationError("illegal_state", f"The compensation is {locked.status}; only an approved one can fail.", status_code=409)
+    locked.status = CompensationStatus.FAILED
+    locked.failure_reason = reason
+    locked.save(update_fields=["status", "failure_reason", "updated_at"])
+    event_record(ticket=locked.ticket, kind="compensation_failed", actor=actor, data={"id": locked.pk, "reason": reason})
+    return locked
