@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
@@ -16,9 +17,16 @@ class DecimalJSONParser(JSONParser):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(stream.read().decode(encoding), parse_float=Decimal)
+            return json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"Malformed JSON: {exc}")
+        except RecursionError:
+            raise exceptions.ParseError("Malformed JSON: nested too deeply.")
+
+
+def _refuse_constant(name: str):
+    """NaN and Infinity are not JSON (DRF's own parser refuses them too)."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class StrictSerializer(serializers.Serializer):
@@ -50,6 +58,15 @@ class CreatedCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
+        # DRF only checks the cursor's shape; a forged position would reach the query and fail there (500).
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:
+                valid = False
+            if not valid:
+                raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
+        return cursor

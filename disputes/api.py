@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,40 +12,37 @@ from disputes import serializers as s
 from disputes import services, standard
 from disputes.models import Compensation, CompensationStatus
 from shops.models import Role, Shop
-from shops.permissions import IsShopKey, IsStaff, is_shop_key
+from shops.permissions import IsShopKey, IsStaff, is_shop_key, is_staff_user
 from shops.selectors import user_role_in_shop
-from tickets.api import actor_for, validated
-from tickets.selectors import ticket_get, visible_shop_ids
+from tickets.api import actor_for, staff_ticket_get, validated
+from tickets.selectors import visible_shop_ids
 
 
 class JudgmentSuggestionApi(APIView):
-    permission_classes = [IsStaff]
 
     @extend_schema(responses={200: s.SuggestionOut})
     def get(self, request, number):
-        suggestion = services.judgment_suggest(ticket=ticket_get(user=request.user, number=number))
+        suggestion = services.judgment_suggest(ticket=staff_ticket_get(request, number))
         return Response(s.SuggestionOut(suggestion).data)
 
 
 class JudgmentCreateApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.JudgmentIn, responses={201: s.JudgmentOut})
     def post(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         data = validated(s.JudgmentIn, request.data)
         judgment = services.judgment_create(ticket=ticket, actor=actor_for(request), **data)
         return Response(s.JudgmentOut(judgment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.JudgmentOut(many=True)})
     def get(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         return Response({"results": s.JudgmentOut(ticket.judgments.select_related("created_by"), many=True).data})
 
 
 class CompensationOptionsApi(APIView):
-    permission_classes = [IsStaff]
 
     @extend_schema(
         parameters=[
@@ -57,7 +54,7 @@ class CompensationOptionsApi(APIView):
         responses={200: s.OptionOut(many=True)},
     )
     def get(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         query = validated(s.OptionsQueryIn, request.query_params.dict())
         options = services.compensation_options(
             ticket=ticket,
@@ -76,25 +73,25 @@ class CompensationOptionsApi(APIView):
 
 
 class TicketCompensationsApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.CompensationIn, responses={201: s.CompensationOut})
     def post(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         data = validated(s.CompensationIn, request.data)
         compensation = services.compensation_propose(ticket=ticket, actor=actor_for(request), **data)
         return Response(s.CompensationOut(compensation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.CompensationOut(many=True)})
     def get(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         rows = ticket.compensations.select_related("ticket", "policy", "proposed_by", "decided_by")
         return Response({"results": s.CompensationOut(rows, many=True).data})
 
 
-def compensation_get(request, compensation_id) -> Compensation:
-    """A compensation of a shop the caller can see, else 404."""
+def compensation_get(request, compensation_id, *, only: str | None = None) -> Compensation:
+    """A compensation of a shop the caller can see, else 404 (to everyone, as API.md wants);
+    then 403 when the action is only for staff (only="staff") or only for shop backends ("shop")."""
     row = (
         Compensation.objects.select_related("ticket__shop", "policy", "proposed_by", "decided_by")
         .filter(pk=compensation_id, ticket__shop_id__in=visible_shop_ids(request.user))
@@ -102,6 +99,10 @@ def compensation_get(request, compensation_id) -> Compensation:
     )
     if row is None:
         raise Http404("No such compensation.")
+    if only == "staff" and not is_staff_user(request):
+        raise exceptions.PermissionDenied(IsStaff.message)
+    if only == "shop" and not is_shop_key(request):
+        raise exceptions.PermissionDenied(IsShopKey.message)
     return row
 
 
@@ -127,60 +128,55 @@ class CompensationListApi(APIView):
 
 
 class CompensationApproveApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
     def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id)
+        compensation = compensation_get(request, compensation_id, only="staff")
         data = validated(s.DecisionIn, request.data)
         done = services.compensation_approve(compensation=compensation, actor=actor_for(request), note=data["note"])
         return Response(s.CompensationOut(done).data)
 
 
 class CompensationRejectApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
     def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id)
+        compensation = compensation_get(request, compensation_id, only="staff")
         data = validated(s.DecisionIn, request.data)
         done = services.compensation_reject(compensation=compensation, actor=actor_for(request), note=data["note"])
         return Response(s.CompensationOut(done).data)
 
 
 class CompensationCancelApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
     def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id)
+        compensation = compensation_get(request, compensation_id, only="staff")
         data = validated(s.DecisionIn, request.data)
         done = services.compensation_cancel(compensation=compensation, actor=actor_for(request), note=data["note"])
         return Response(s.CompensationOut(done).data)
 
 
 class CompensationExecutedApi(APIView):
-    permission_classes = [IsShopKey]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.ExecutedIn, responses={200: s.CompensationOut})
     def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id)
+        compensation = compensation_get(request, compensation_id, only="shop")
         data = validated(s.ExecutedIn, request.data)
         done = services.compensation_report_executed(compensation=compensation, actor=actor_for(request), **data)
         return Response(s.CompensationOut(done).data)
 
 
 class CompensationFailedApi(APIView):
-    permission_classes = [IsShopKey]
     parser_classes = [DecimalJSONParser]
 
     @extend_schema(request=s.FailedIn, responses={200: s.CompensationOut})
     def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id)
+        compensation = compensation_get(request, compensation_id, only="shop")
         data = validated(s.FailedIn, request.data)
         done = services.compensation_report_failed(compensation=compensation, actor=actor_for(request), reason=data["reason"])
         return Response(s.CompensationOut(done).data)

@@ -26,6 +26,9 @@ class ShopAPIKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
+        if "\x00" in header:
+            # Checked here for Token too (this class runs first): PostgreSQL refuses NUL in a query (500).
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         keyword, _, key = header.partition(" ")
         if keyword != self.keyword:
             return None

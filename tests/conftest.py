@@ -66,3 +66,44 @@ def agent_client(agent):
 @pytest.fixture
 def other_agent_client(other_shop):
     return _token_client(staff_member(other_shop, "agent", username="other-agent"))
+
+
+@pytest.fixture
+def token_client():
+    """token_client(user) -> an APIClient authenticated with that user's Token."""
+    return _token_client
+
+
+@pytest.fixture
+def ticket(shop):
+    from tests.factories import make_ticket
+
+    return make_ticket(shop)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files go to a temporary directory, not var/media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def dispute_types_seeded(django_db_blocker):
+    """The data migrations' seeded rows (dispute types, reply templates), put back after a
+    transactional test's flush removed them. serialized_rollback cannot do it once another
+    transactional test's flush has re-created the content types (duplicate key)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        import_module("disputes.migrations.0002_seed_dispute_types").seed(apps, None)
+        import_module("tickets.migrations.0002_seed_reply_templates").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows_after_flush(request):
+    """Every transactional / live-server test starts with the seeded catalogue, whatever ran before."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("dispute_types_seeded")

@@ -18,9 +18,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-123456")
+
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or "pw-123456")
+        if create:
+            user.save(update_fields=["password"])
 
 
 def staff_member(shop: Shop, role: str = "agent", username: str | None = None):
@@ -81,3 +87,53 @@ def make_ticket(shop: Shop, **overrides):
         affected_items=data.get("affected_items"),
         platform_deadline_at=data.get("platform_deadline_at"),
     )
+
+
+def make_ticket_for(
+    shop: Shop,
+    *,
+    order_no: str = "T20261122001",
+    dispute_type: str = "damaged_on_arrival",
+    customer_id: str = "c-1001",
+    external_ref: str | None = None,
+    status: str | None = None,
+):
+    """A ticket with its own order number (and optionally dispute type, status) for list tests."""
+    data = ticket_payload(dispute_type=dispute_type, external_ref=external_ref)
+    data["order"]["order_no"] = order_no
+    data["customer"]["external_id"] = customer_id
+    ticket = make_ticket(shop, **{k: data[k] for k in ("dispute_type", "order", "customer", "external_ref")})
+    if status is not None:
+        type(ticket).objects.filter(pk=ticket.pk).update(status=status)
+        ticket.refresh_from_db()
+    return ticket
+
+
+# --- tiny files whose bytes really are what they claim (content is sniffed, not names) ----
+
+
+def png_bytes() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1 RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+
+
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08free"
+EXE_BYTES = b"MZ\x90\x00" + b"\x00" * 200
+
+
+def zip_bytes() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.txt", "hi")
+    return buffer.getvalue()

@@ -3,7 +3,7 @@
 import django_filters
 from django.contrib.auth import authenticate, get_user_model
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.authtoken.models import Token
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from aftersales.api import CreatedCursorPagination, DecimalJSONParser
 from aftersales.exceptions import ApplicationError
-from shops.permissions import IsStaff, is_shop_key
+from shops.permissions import IsStaff, is_shop_key, is_staff_user
 from tickets import serializers as s
 from tickets import services
 from tickets.idempotency import idempotent_run
@@ -206,25 +206,32 @@ class TicketLogisticsApi(APIView):
         return Response({"results": s.LogisticsOut(ticket.logistics_events.all(), many=True).data})
 
 
+def staff_ticket_get(request, number):
+    """The ticket for a staff-only action. Visibility is checked first: another shop's ticket
+    is 404 to a shop key too (API.md), and only then is a shop key refused with 403."""
+    ticket = ticket_get(user=request.user, number=number)
+    if not is_staff_user(request):
+        raise exceptions.PermissionDenied(IsStaff.message)
+    return ticket
+
+
 class TicketTransitionApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
-    @extend_schema(request=s.TransitionIn, responses={200: s.TicketOut})
+    @extend_schema(request=s.TransitionIn, responses={200: s.TicketOut}, description="Staff only.")
     def post(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         data = validated(s.TransitionIn, request.data)
         services.ticket_transition(ticket=ticket, action=data["action"], note=data.get("note", ""), actor=actor_for(request))
         return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
 
 
 class TicketAssignApi(APIView):
-    permission_classes = [IsStaff]
     parser_classes = [DecimalJSONParser]
 
-    @extend_schema(request=s.AssignIn, responses={200: s.TicketOut})
+    @extend_schema(request=s.AssignIn, responses={200: s.TicketOut}, description="Staff only.")
     def post(self, request, number):
-        ticket = ticket_get(user=request.user, number=number)
+        ticket = staff_ticket_get(request, number)
         data = validated(s.AssignIn, request.data)
         assignee = None
         if data["assignee"]:

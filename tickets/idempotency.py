@@ -26,8 +26,8 @@ def request_fingerprint(payload) -> str:
 
 def idempotent_run(*, shop: Shop, key: str, payload, action: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
     """Run `action` once per (shop, key); returns (status, body, replayed)."""
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise ApplicationError("invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
+    if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
+        raise ApplicationError("invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters (no NUL).")
     fingerprint = request_fingerprint(payload)
     now = timezone.now()
     with transaction.atomic():

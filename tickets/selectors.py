@@ -29,6 +29,8 @@ def tickets_visible_to(user) -> QuerySet:
 
 def ticket_get(*, user, number: str) -> Ticket:
     """The ticket, or 404 when it does not exist or belongs to a shop the caller cannot see."""
+    if "\x00" in number:  # %00 in the URL; PostgreSQL refuses NUL in a query parameter
+        raise Http404("No such ticket.")
     ticket = tickets_visible_to(user).filter(number=number).first()
     if ticket is None:
         raise Http404("No such ticket.")
