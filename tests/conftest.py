@@ -101,9 +101,3 @@ def dispute_types_seeded(django_db_blocker):
         import_module("disputes.migrations.0002_seed_dispute_types").seed(apps, None)
         import_module("tickets.migrations.0002_seed_reply_templates").seed(apps, None)
 
-
-@pytest.fixture(autouse=True)
-def _seeded_rows_after_flush(request):
-    """Every transactional / live-server test starts with the seeded catalogue, whatever ran before."""
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
-        request.getfixturevalue("dispute_types_seeded")

@@ -1,3 +1,331 @@
-from django.shortcuts import render
+"""The agent workspace: server-rendered pages, htmx partials for in-place updates.
 
-# Create your views here.
+Views are thin: parse a form, call one service, render or redirect. Every form works without
+JavaScript (POST, then redirect to the ticket page); with htmx the same view answers with the
+ticket partial, which replaces the page's content in place.
+"""
+
+import datetime as dt
+import re
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.db.models import F, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from aftersales.exceptions import ApplicationError
+from disputes.models import DisputeType
+from shops.selectors import shop_ids_for_user
+from tickets import services
+from tickets.forms import STATUS_ALL, AttachmentForm, QueueFilterForm, ReplyForm, TransitionForm
+from tickets.models import Attachment, Customer, Order, ReplyTemplate, Ticket
+from tickets.selectors import sla_breached, ticket_events, ticket_get, tickets_visible_to
+from tickets.states import ACTIVE_STATUS_LIST, Action, Status, available_actions
+
+User = get_user_model()
+
+QUEUE_PAGE_SIZE = 25
+DUE_SOON = dt.timedelta(hours=2)
+SEARCH_MATCH_LIMIT = 50
+QUEUE_ORDERINGS = {
+    "due": (F("next_due_at").asc(nulls_last=True), "id"),
+    "newest": ("-created_at", "-id"),
+    "updated": ("-updated_at", "-id"),
+}
+# Button labels: in Chinese the verb differs from the status it leads to ("Open" → 开始处理 / 处理中).
+ACTION_LABELS = {
+    Action.OPEN: pgettext_lazy("ticket action", "Open"),
+    Action.WAIT_CUSTOMER: pgettext_lazy("ticket action", "Wait for customer"),
+    Action.WAIT_INTERNAL: pgettext_lazy("ticket action", "Wait for internal team"),
+    Action.RESOLVE: pgettext_lazy("ticket action", "Resolve"),
+    Action.CLOSE: pgettext_lazy("ticket action", "Close"),
+    Action.REOPEN: pgettext_lazy("ticket action", "Reopen"),
+}
+REPLY_TEMPLATE_CATEGORIES = {
+    "apology": gettext_lazy("Apology"),
+    "verify": gettext_lazy("Verification"),
+    "offer": gettext_lazy("Offer"),
+    "refusal": gettext_lazy("Refusal"),
+    "followup": gettext_lazy("Follow-up"),
+}
+
+
+def login_required(view):
+    """Django's login_required, except that an htmx request whose session expired is sent to the
+    login page as a whole-page navigation instead of having the login form swapped into a fragment."""
+    protected = django_login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            next_url = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}")
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Queue -------------------------------------------------------------------------------------
+
+
+def _search_filter(*, q: str, shop_ids: list[int]) -> Q:
+    """Exact match on ticket number, order number or customer phone.
+
+    Orders and customers are looked up first (each by its (shop, …) index) so the ticket query
+    becomes an OR of indexed equalities instead of an OR across joined tables.
+    """
+    phone = re.sub(r"[\s-]", "", q)
+    order_ids = list(Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list("id", flat=True)[:SEARCH_MATCH_LIMIT])
+    customer_ids = list(
+        Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list("id", flat=True)[:SEARCH_MATCH_LIMIT]
+    )
+    match = Q(number__in={q, q.upper()})
+    if order_ids:
+        match |= Q(order_id__in=order_ids)
+    if customer_ids:
+        match |= Q(customer_id__in=customer_ids)
+    return match
+
+
+def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime):
+    """The queue's rows, filtered and sorted; no COUNT: the caller slices one row past the page."""
+    qs = tickets_visible_to(user).prefetch_related(None)  # the queue shows no order items
+    if filters["tab"] == "mine":
+        qs = qs.filter(assignee=user)
+    elif filters["tab"] == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+
+    status = filters["status"]
+    if not status:
+        # The same tuple the partial queue indexes are built on, so the planner can use them.
+        qs = qs.filter(status__in=ACTIVE_STATUS_LIST)
+    elif status != STATUS_ALL:
+        qs = qs.filter(status=status)
+    if filters["dispute_type"]:
+        qs = qs.filter(dispute_type_id=filters["dispute_type"])
+    if filters["priority"]:
+        qs = qs.filter(priority=filters["priority"])
+    if filters["due_soon"]:
+        qs = qs.filter(next_due_at__lte=now + DUE_SOON)
+    if filters["q"]:
+        qs = qs.filter(_search_filter(q=filters["q"], shop_ids=shop_ids))
+    return qs.order_by(*QUEUE_ORDERINGS[filters["sort"]])
+
+
+@login_required
+@require_GET
+def queue(request):
+    shop_ids = shop_ids_for_user(user=request.user)
+    dispute_types = list(
+        DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True).order_by("category", "code")
+    )
+    form = QueueFilterForm(request.GET, dispute_types=dispute_types)
+    filters = form.values()
+    if filters["q"] and "status" not in request.GET:
+        filters["status"] = STATUS_ALL  # a search from the search box finds resolved and closed tickets too
+    now = timezone.now()
+
+    page = filters["page"]
+    offset = (page - 1) * QUEUE_PAGE_SIZE
+    rows = list(queue_tickets(user=request.user, shop_ids=shop_ids, filters=filters, now=now)[offset : offset + QUEUE_PAGE_SIZE + 1])
+    has_next = len(rows) > QUEUE_PAGE_SIZE
+    context = {
+        "form": form,
+        "filters": filters,
+        "tickets": rows[:QUEUE_PAGE_SIZE],
+        "page": page,
+        "has_next": has_next,
+        "has_previous": page > 1,
+        "now": now,
+        "status_choices": form.fields["status"].choices,
+        "tabs": form.fields["tab"].choices,
+        "sorts": form.fields["sort"].choices,
+        "priority_choices": form.fields["priority"].choices,
+        "dispute_type_choices": form.fields["dispute_type"].choices,
+    }
+    partial = request.htmx and request.htmx.target == "queue-results" and not request.htmx.history_restore_request
+    template = "tickets/_queue_results.html" if partial else "tickets/queue.html"
+    return render(request, template, context)
+
+
+# --- Ticket page -------------------------------------------------------------------------------
+
+
+def _ticket_context(ticket: Ticket, **extra) -> dict:
+    affected = {}
+    for entry in ticket.affected_items or []:
+        if isinstance(entry, dict) and entry.get("sku"):
+            affected[entry["sku"]] = affected.get(entry["sku"], 0) + int(entry.get("quantity") or 0)
+    items = [(item, affected.get(item.sku)) for item in ticket.order.items.all()]
+    reply_templates = list(
+        ReplyTemplate.objects.filter(Q(shop_id=ticket.shop_id) | Q(shop__isnull=True)).order_by(
+            F("shop_id").asc(nulls_last=True), "position", "id"
+        )
+    )
+    groups: dict[str, list[ReplyTemplate]] = {key: [] for key in REPLY_TEMPLATE_CATEGORIES}
+    for template in reply_templates:
+        groups.setdefault(template.category, []).append(template)
+    template_groups = [(REPLY_TEMPLATE_CATEGORIES.get(key, key), rows) for key, rows in groups.items() if rows]
+    return {
+        "ticket": ticket,
+        "items": items,
+        "events": list(ticket_events(ticket=ticket)),
+        "attachments": list(ticket.attachments.all()),
+        "reply_template_groups": template_groups,
+        "staff": list(User.objects.filter(memberships__shop_id=ticket.shop_id, is_active=True).order_by("username")),
+        "actions": [(action, ACTION_LABELS.get(action) or Action(action).label) for action in available_actions(ticket.status)],
+        "breached": sla_breached(ticket),
+        "attachment_kinds": AttachmentForm.base_fields["kind"].choices,
+        "now": timezone.now(),
+        "reply_body": "",
+        "reply_internal": False,
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def ticket_detail(request, number: str):
+    ticket = ticket_get(user=request.user, number=number)
+    return render(request, "tickets/ticket_detail.html", _ticket_context(ticket))
+
+
+def _after_post(request, number: str, **extra):
+    """htmx: the refreshed ticket partial; otherwise redirect to the ticket page (POST/redirect/GET)."""
+    if request.htmx:
+        ticket = ticket_get(user=request.user, number=number)
+        return render(request, "tickets/_ticket.html", _ticket_context(ticket, **extra))
+    return redirect("workspace:ticket", number=number)
+
+
+def _error_message(exc: ApplicationError) -> str:
+    """A localized sentence for the service errors an agent can cause from the workspace."""
+    messages_by_code = {
+        "illegal_transition": _("That action is not allowed in the ticket's current status."),
+        "invalid_assignee": _("That person does not work for this ticket's shop."),
+        "ticket_closed": _("The ticket is closed: reopen it before replying to the customer."),
+        "file_too_large": _("The file is too large: the limit is %(limit)s MB.")
+        % {"limit": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+        "unsupported_file_type": _("This type of file is not accepted: send an image, a PDF or an MP4 video."),
+    }
+    if exc.code == "validation_error" and exc.fields and "body" in exc.fields:
+        return _("The message may not be blank.")
+    return messages_by_code.get(exc.code, exc.message)
+
+
+@login_required
+@require_POST
+def ticket_reply(request, number: str):
+    ticket = ticket_get(user=request.user, number=number)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The message may not be blank."))
+        return _after_post(request, number)
+    try:
+        services.message_add(
+            ticket=ticket, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user), internal=form.internal
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number, reply_body=form.cleaned_data["body"], reply_internal=form.internal)
+    messages.success(request, _("Internal note added.") if form.internal else _("Reply sent."))
+    return _after_post(request, number)
+
+
+@login_required
+@require_POST
+def ticket_transition(request, number: str):
+    ticket = ticket_get(user=request.user, number=number)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an action."))
+        return _after_post(request, number)
+    action = form.cleaned_data["action"]
+    try:
+        updated = services.ticket_transition(
+            ticket=ticket, action=action, actor=services.Actor.staff(request.user), note=form.cleaned_data["note"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number)
+    messages.success(request, _("Status changed to %(status)s.") % {"status": Status(updated.status).label})
+    return _after_post(request, number)
+
+
+@login_required
+@require_POST
+def ticket_assign(request, number: str):
+    ticket = ticket_get(user=request.user, number=number)
+    choice = request.POST.get("assignee", "")
+    if choice == "me":
+        assignee = request.user
+    elif choice == "":
+        assignee = None
+    else:
+        assignee = User.objects.filter(pk=choice, is_active=True).first() if choice.isdigit() else None
+        if assignee is None:
+            messages.error(request, _("That person does not work for this ticket's shop."))
+            return _after_post(request, number)
+    try:
+        services.ticket_assign(ticket=ticket, assignee=assignee, actor=services.Actor.staff(request.user))
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number)
+    if assignee is None:
+        messages.success(request, _("The ticket is now unassigned."))
+    else:
+        messages.success(request, _("Assigned to %(name)s.") % {"name": assignee.get_username()})
+    return _after_post(request, number)
+
+
+@login_required
+@require_POST
+def ticket_attachment_add(request, number: str):
+    ticket = ticket_get(user=request.user, number=number)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file to upload."))
+        return _after_post(request, number)
+    try:
+        services.attachment_add(
+            ticket=ticket,
+            uploaded_file=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+            actor=services.Actor.staff(request.user),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number)
+    messages.success(request, _("Evidence uploaded."))
+    return _after_post(request, number)
+
+
+@login_required
+@require_GET
+def attachment_file(request, pk: int):
+    """Stream a piece of evidence, only to staff of the ticket's shop (404 for anyone else)."""
+    attachment = (
+        Attachment.objects.filter(pk=pk, ticket__shop_id__in=shop_ids_for_user(user=request.user)).only(
+            "file", "content_type", "original_name"
+        ).first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment.")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+    # Inline: the content type was sniffed from the bytes at upload (images, PDF, MP4 only).
+    response = FileResponse(handle, content_type=attachment.content_type, filename=attachment.original_name)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

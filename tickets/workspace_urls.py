@@ -1,8 +1,15 @@
 from django.urls import path
-from django.views.generic import RedirectView
+
+from tickets import views
 
 app_name = "workspace"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/"), name="queue"),
+    path("", views.queue, name="queue"),
+    path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<str:number>/reply/", views.ticket_reply, name="ticket-reply"),
+    path("tickets/<str:number>/transition/", views.ticket_transition, name="ticket-transition"),
+    path("tickets/<str:number>/assign/", views.ticket_assign, name="ticket-assign"),
+    path("tickets/<str:number>/attachments/", views.ticket_attachment_add, name="ticket-attachment-add"),
+    path("attachments/<int:pk>/", views.attachment_file, name="attachment"),
 ]

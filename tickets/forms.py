@@ -1,0 +1,57 @@
+"""Forms of the agent workspace. They only parse and validate input; writes go through services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Attachment
+from tickets.states import Priority, Status
+
+QUEUE_TABS = [("all", _("All my shops")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
+QUEUE_SORTS = [("due", _("Due first")), ("newest", _("Newest")), ("updated", _("Recently updated"))]
+STATUS_ACTIVE, STATUS_ALL = "", "all"
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET parameters. Invalid values fall back to their defaults (see `values`)."""
+
+    tab = forms.ChoiceField(choices=QUEUE_TABS, required=False)
+    status = forms.ChoiceField(
+        choices=[(STATUS_ACTIVE, _("Active")), (STATUS_ALL, _("All statuses")), *Status.choices], required=False
+    )
+    dispute_type = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    priority = forms.ChoiceField(choices=[("", _("Any priority")), *Priority.choices], required=False)
+    due_soon = forms.BooleanField(required=False)
+    q = forms.CharField(max_length=100, required=False, strip=True)
+    sort = forms.ChoiceField(choices=QUEUE_SORTS, required=False)
+    page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
+
+    DEFAULTS = {"tab": "all", "status": STATUS_ACTIVE, "dispute_type": None, "priority": "", "due_soon": False,
+                "q": "", "sort": "due", "page": 1}
+
+    def __init__(self, *args, dispute_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dispute_type"].choices = [("", _("Any dispute type"))] + [(t.pk, t.name) for t in dispute_types]
+
+    def values(self) -> dict:
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {key: cleaned.get(key) or default for key, default in self.DEFAULTS.items()}
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea, strip=True)
+    visibility = forms.ChoiceField(choices=[("public", _("Public reply")), ("internal", _("Internal note"))], required=False)
+
+    @property
+    def internal(self) -> bool:
+        return self.cleaned_data.get("visibility") == "internal"
+
+
+class TransitionForm(forms.Form):
+    action = forms.CharField(max_length=40)
+    note = forms.CharField(max_length=2000, required=False, strip=True)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField()
+    kind = forms.ChoiceField(choices=Attachment.Kind.choices, initial=Attachment.Kind.PHOTO)
