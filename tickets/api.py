@@ -17,7 +17,7 @@ from tickets import serializers as s
 from tickets import services
 from tickets.idempotency import idempotent_run
 from tickets.models import Ticket
-from tickets.selectors import ticket_events, ticket_get, tickets_visible_to
+from tickets.selectors import ticket_events, ticket_get, tickets_visible_to, with_disputes
 from tickets.states import Priority, Status
 
 User = get_user_model()
@@ -102,7 +102,7 @@ class TicketListCreateApi(APIView):
                 affected_items=data.get("affected_items"),
                 platform_deadline_at=data.get("platform_deadline_at"),
             )
-            ticket = tickets_visible_to(request.user).get(pk=ticket.pk)
+            ticket = with_disputes(tickets_visible_to(request.user)).get(pk=ticket.pk)
             return status.HTTP_201_CREATED, s.TicketOut(ticket).data
 
         key = request.headers.get("Idempotency-Key")
@@ -132,14 +132,14 @@ class TicketListCreateApi(APIView):
         if not filterset.is_valid():
             raise ApplicationError("validation_error", "Invalid filter.", fields=filterset.errors.get_json_data())
         paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        page = paginator.paginate_queryset(with_disputes(filterset.qs), request, view=self)
         return paginator.get_paginated_response(s.TicketOut(page, many=True).data)
 
 
 class TicketDetailApi(APIView):
     @extend_schema(responses={200: s.TicketOut})
     def get(self, request, number):
-        return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
+        return Response(s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data)
 
 
 class TicketEventsApi(APIView):
@@ -223,7 +223,7 @@ class TicketTransitionApi(APIView):
         ticket = staff_ticket_get(request, number)
         data = validated(s.TransitionIn, request.data)
         services.ticket_transition(ticket=ticket, action=data["action"], note=data.get("note", ""), actor=actor_for(request))
-        return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
+        return Response(s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data)
 
 
 class TicketAssignApi(APIView):
@@ -239,5 +239,5 @@ class TicketAssignApi(APIView):
             if assignee is None:
                 raise ApplicationError("invalid_assignee", f"No active user '{data['assignee']}'.")
         services.ticket_assign(ticket=ticket, assignee=assignee, actor=actor_for(request))
-        return Response(s.TicketOut(ticket_get(user=request.user, number=number)).data)
+        return Response(s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data)
 

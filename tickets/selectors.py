@@ -23,15 +23,27 @@ def ticket_base_queryset() -> QuerySet:
     )
 
 
+def with_disputes(queryset: QuerySet) -> QuerySet:
+    """Adds what the API's ticket body shows of disputes: the judgments (newest first) and compensations."""
+    from disputes.models import Compensation, Judgment
+
+    return queryset.prefetch_related(
+        Prefetch("judgments", queryset=Judgment.objects.select_related("created_by").order_by("-version")),
+        Prefetch("compensations", queryset=Compensation.objects.order_by("created_at", "id")),
+    )
+
+
 def tickets_visible_to(user) -> QuerySet:
     return ticket_base_queryset().filter(shop_id__in=visible_shop_ids(user))
 
 
-def ticket_get(*, user, number: str) -> Ticket:
-    """The ticket, or 404 when it does not exist or belongs to a shop the caller cannot see."""
+def ticket_get(*, user, number: str, for_output: bool = False) -> Ticket:
+    """The ticket, or 404 when it does not exist or belongs to a shop the caller cannot see.
+    for_output: with what the API's ticket body needs (see with_disputes)."""
     if "\x00" in number:  # %00 in the URL; PostgreSQL refuses NUL in a query parameter
         raise Http404("No such ticket.")
-    ticket = tickets_visible_to(user).filter(number=number).first()
+    queryset = tickets_visible_to(user)
+    ticket = (with_disputes(queryset) if for_output else queryset).filter(number=number).first()
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket

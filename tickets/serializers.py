@@ -160,10 +160,26 @@ class TicketOut(serializers.Serializer):
     order = OrderOut()
 
     def get_responsibility(self, ticket) -> dict | None:
-        return None  # filled in by responsibility judgments (disputes)
+        """The latest judgment (judgments are prefetched newest first)."""
+        latest = next(iter(ticket.judgments.all()), None)
+        if latest is None:
+            return None
+        return {
+            "party": latest.party,
+            "reason": latest.reason,
+            "note": latest.note,
+            "version": latest.version,
+            "suggested_party": latest.suggested_party or None,
+            "penalty_exposure": f"{latest.penalty_exposure:.2f}" if latest.penalty_exposure is not None else None,
+            "judged_by": latest.created_by.username if latest.created_by else None,
+            "judged_at": serializers.DateTimeField().to_representation(latest.created_at),
+        }
 
     def get_compensations(self, ticket) -> list:
-        return []
+        return [
+            {"id": c.pk, "type": c.type, "amount": f"{c.amount:.2f}", "status": c.status}
+            for c in ticket.compensations.all()
+        ]
 
 
 class EventOut(serializers.Serializer):

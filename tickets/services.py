@@ -18,6 +18,7 @@ from shops.models import Membership, Shop
 from shops.sla import due_times
 from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, OrderItem, Ticket, TicketEvent
 from tickets.states import ACTIVE_STATUSES, Action, Status, target_status
+from webhooks.services import event_emit
 
 User = get_user_model()
 
@@ -173,6 +174,20 @@ def ticket_create(
         actor=actor,
         data={"dispute_type": dispute_type.code, "priority": priority, "channel": ticket.channel},
     )
+    event_emit(
+        shop=shop,
+        type="ticket.created",
+        data={
+            "number": ticket.number,
+            "status": ticket.status,
+            "priority": priority,
+            "dispute_type": dispute_type.code,
+            "external_ref": ticket.external_ref,
+            "order_no": order_row.order_no,
+            "customer": customer_row.external_id,
+            "created_at": ticket.created_at,
+        },
+    )
     return ticket
 
 
@@ -215,7 +230,12 @@ def _apply_status(ticket: Ticket, *, target: str, action: str, actor: Actor, not
     data = {"from": previous, "to": target, "action": action}
     if note:
         data["note"] = note
-    event_record(ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, actor=actor, data=data)
+    event = event_record(ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, actor=actor, data=data)
+    event_emit(
+        shop=ticket.shop,
+        type="ticket.status_changed",
+        data={"number": ticket.number, **data, "by": actor.label, "at": event.created_at},
+    )
 
 
 @transaction.atomic

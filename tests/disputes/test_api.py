@@ -357,3 +357,25 @@ def test_invalid_policy_is_400_and_keeps_the_version(admin_client, shop, body):
 
 def test_other_shops_policy_is_404(admin_client, other_shop):
     assert admin_client.get(f"/api/v1/shops/{other_shop.code}/policy/").status_code == 404
+
+
+# --- the ticket shows its latest judgment and its compensations ---------------------------------
+
+
+def test_ticket_shows_latest_judgment_and_compensations(agent_client, shop_client, bottle):
+    agent_client.post(f"/api/v1/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": "packing"}, format="json")
+    agent_client.post(f"/api/v1/tickets/{bottle.number}/judgment/", {"party": "courier", "note": "box crushed"}, format="json")
+    propose(agent_client, bottle, type="cash", amount="2.00")
+
+    body = shop_client.get(f"/api/v1/tickets/{bottle.number}/").json()
+    assert body["responsibility"]["party"] == "courier" and body["responsibility"]["version"] == 2
+    assert body["responsibility"]["judged_by"] == "agent"
+    assert body["compensations"] == [{"id": Compensation.objects.get().pk, "type": "cash", "amount": "2.00", "status": "approved"}]
+
+
+def test_list_queries_do_not_grow_with_judgments(shop_client, agent_client, shop, django_assert_max_num_queries):
+    for index in range(6):
+        ticket = make_ticket(shop, dispute_type="wrong_item", external_ref=f"R{index}")
+        agent_client.post(f"/api/v1/tickets/{ticket.number}/judgment/", {"party": "merchant"}, format="json")
+    with django_assert_max_num_queries(10):
+        assert len(shop_client.get("/api/v1/tickets/").json()["results"]) == 6

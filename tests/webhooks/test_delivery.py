@@ -168,3 +168,23 @@ def test_only_subscribed_active_endpoints_get_events(db, django_capture_on_commi
 
 def test_no_endpoint_no_event(db):
     assert services.event_emit(shop=ShopFactory(code="quiet"), type="ticket.created", data={}) is None
+
+
+def test_ticket_changes_are_announced(db, django_capture_on_commit_callbacks):
+    from tests.factories import make_ticket, staff_member
+    from tickets import services as ticket_services
+    from webhooks.models import WebhookEvent
+
+    shop = ShopFactory(code="hooks")
+    _endpoint(shop, "https://shop.example.com/h")
+    agent = staff_member(shop, "agent")
+    with django_capture_on_commit_callbacks(execute=False):
+        ticket = make_ticket(shop)
+        ticket_services.ticket_transition(ticket=ticket, action="open", actor=ticket_services.Actor.staff(agent))
+
+    created, changed = WebhookEvent.objects.order_by("created_at")
+    assert (created.type, created.data["number"], created.data["status"]) == ("ticket.created", ticket.number, "new")
+    assert changed.type == "ticket.status_changed"
+    assert {k: changed.data[k] for k in ("number", "from", "to", "action", "by")} == {
+        "number": ticket.number, "from": "new", "to": "open", "action": "open", "by": agent.username,
+    }
