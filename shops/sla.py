@@ -2,6 +2,9 @@
 
 import copy
 import datetime as dt
+import json
+from functools import lru_cache
+from types import SimpleNamespace
 
 from tickets.business_time import WEEKDAYS, BusinessCalendar, add_minutes
 
@@ -46,10 +49,17 @@ def shop_calendar(shop) -> BusinessCalendar:
     )
 
 
+@lru_cache(maxsize=256)
+def _sla_and_calendar(settings_json: str, timezone: str):
+    # Keyed by the settings' content, so an edited SLA is a new entry, never a stale one.
+    shop = SimpleNamespace(sla_settings=json.loads(settings_json), timezone=timezone)
+    return shop_sla(shop), shop_calendar(shop)
+
+
 def due_times(shop, *, priority: str, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """(first response due, resolution due) for a ticket of `priority` created at `start`."""
-    target = shop_sla(shop)["targets"][priority]
-    calendar = shop_calendar(shop)
+    sla, calendar = _sla_and_calendar(json.dumps(shop.sla_settings or {}, sort_keys=True), shop.timezone)
+    target = sla["targets"][priority]
     business = target.get("business_time", True)
     return (
         add_minutes(start, target["first_response_minutes"], calendar, business_time=business),

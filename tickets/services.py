@@ -120,6 +120,8 @@ def ticket_create(
         changed = {k: customer[k] for k in ("name", "phone") if customer.get(k) and customer[k] != getattr(customer_row, k)}
         if changed:
             Customer.objects.filter(pk=customer_row.pk).update(**changed)
+            for field, value in changed.items():  # the response is rendered from this object
+                setattr(customer_row, field, value)
 
     items = order.get("items") or []
     order_row = Order.objects.create(
@@ -168,10 +170,12 @@ def ticket_create(
     )
     ticket.next_due_at = next_due_at(ticket)
     _save_with_unique_number(ticket, now=now)
-    event_record(
+    # Not event_record: the ticket was just inserted, its updated_at needs no bump.
+    TicketEvent.objects.create(
         ticket=ticket,
         kind=TicketEvent.Kind.CREATED,
-        actor=actor,
+        actor=actor.user,
+        actor_label=actor.label,
         data={"dispute_type": dispute_type.code, "priority": priority, "channel": ticket.channel},
     )
     event_emit(
