@@ -127,36 +127,22 @@ class CompensationListApi(APIView):
         return paginator.get_paginated_response(s.CompensationOut(page, many=True).data)
 
 
-class CompensationApproveApi(APIView):
+class CompensationDecisionApi(APIView):
+    """approve / reject / cancel: one staff decision with an optional note (reject needs one)."""
+
     parser_classes = [DecimalJSONParser]
+    decision = None  # set per route: as_view(decision="approve")
+    DECISIONS = {
+        "approve": services.compensation_approve,
+        "reject": services.compensation_reject,
+        "cancel": services.compensation_cancel,
+    }
 
     @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
     def post(self, request, compensation_id):
         compensation = compensation_get(request, compensation_id, only="staff")
         data = validated(s.DecisionIn, request.data)
-        done = services.compensation_approve(compensation=compensation, actor=actor_for(request), note=data["note"])
-        return Response(s.CompensationOut(done).data)
-
-
-class CompensationRejectApi(APIView):
-    parser_classes = [DecimalJSONParser]
-
-    @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
-    def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id, only="staff")
-        data = validated(s.DecisionIn, request.data)
-        done = services.compensation_reject(compensation=compensation, actor=actor_for(request), note=data["note"])
-        return Response(s.CompensationOut(done).data)
-
-
-class CompensationCancelApi(APIView):
-    parser_classes = [DecimalJSONParser]
-
-    @extend_schema(request=s.DecisionIn, responses={200: s.CompensationOut})
-    def post(self, request, compensation_id):
-        compensation = compensation_get(request, compensation_id, only="staff")
-        data = validated(s.DecisionIn, request.data)
-        done = services.compensation_cancel(compensation=compensation, actor=actor_for(request), note=data["note"])
+        done = self.DECISIONS[self.decision](compensation=compensation, actor=actor_for(request), note=data["note"])
         return Response(s.CompensationOut(done).data)
 
 

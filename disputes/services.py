@@ -353,38 +353,36 @@ def _require_decider(actor: Actor, shop_id: int) -> None:
         raise ApplicationError("not_allowed", "Only a supervisor or an admin can decide on compensation.", status_code=403)
 
 
-@transaction.atomic
-def compensation_approve(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str) -> Compensation:
+    """A supervisor's decision on a pending compensation. The row lock makes two deciders at
+    once take turns: the second finds it no longer pending and gets 409."""
     _require_decider(actor, compensation.ticket.shop_id)
     locked = _lock_compensation(compensation.pk)
     if locked.status != CompensationStatus.PENDING_APPROVAL:
         raise ApplicationError("illegal_state", f"The compensation is {locked.status}, not pending approval.", status_code=409)
-    locked.status = CompensationStatus.APPROVED
+    locked.status = status
     locked.decided_by = actor.user
     locked.decided_at = timezone.now()
     locked.decision_note = note
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    event_record(ticket=locked.ticket, kind="compensation_approved", actor=actor, data={"id": locked.pk, "note": note})
-    _announce_approval(locked, actor)
+    event_record(ticket=locked.ticket, kind=f"compensation_{status}", actor=actor, data={"id": locked.pk, "note": note})
     return locked
+
+
+@transaction.atomic
+def compensation_approve(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+    approved = _decide(compensation, actor=actor, status=CompensationStatus.APPROVED, note=note)
+    _announce_approval(approved, actor)
+    return approved
 
 
 @transaction.atomic
 def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) -> Compensation:
-    _require_decider(actor, compensation.ticket.shop_id)
     if not (note or "").strip():
-        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"note": "Say why it is rejected."})
-    locked = _lock_compensation(compensation.pk)
-    if locked.status != CompensationStatus.PENDING_APPROVAL:
-        raise ApplicationError("illegal_state", f"The compensation is {locked.status}, not pending approval.", status_code=409)
-    locked.status = CompensationStatus.REJECTED
-    locked.decided_by = actor.user
-    locked.decided_at = timezone.now()
-    locked.decision_note = note
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    event_record(ticket=locked.ticket, kind="compensation_rejected", actor=actor, data={"id": locked.pk, "note": note})
-    event_emit(shop=locked.ticket.shop, type="compensation.rejected", data=compensation_payload(locked))
-    return locked
+        raise _field_error("note", "Say why it is rejected.")
+    rejected = _decide(compensation, actor=actor, status=CompensationStatus.REJECTED, note=note)
+    event_emit(shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected))
+    return rejected
 
 
 @transaction.atomic
