@@ -107,7 +107,7 @@ class TicketListCreateApi(APIView):
                 affected_items=data.get("affected_items"),
                 platform_deadline_at=data.get("platform_deadline_at"),
             )
-            ticket = with_disputes(tickets_visible_to(request.user)).get(pk=ticket.pk)
+            # Rendered from what was just written (ticket_create fills its relations): no read-back.
             return status.HTTP_201_CREATED, s.TicketOut(ticket).data
 
         key = request.headers.get("Idempotency-Key")

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
+from aftersales.prefetch import set_prefetched
 from disputes.models import DisputeType
 from shops.models import Membership, Shop
 from shops.sla import due_times
@@ -134,7 +135,7 @@ def ticket_create(
         courier=order.get("courier") or "",
         tracking_no=order.get("tracking_no") or "",
     )
-    OrderItem.objects.bulk_create(
+    created_items = OrderItem.objects.bulk_create(
         [
             OrderItem(
                 order=order_row,
@@ -170,6 +171,10 @@ def ticket_create(
     )
     ticket.next_due_at = next_due_at(ticket)
     _save_with_unique_number(ticket, now=now)
+    # The caller can render the new ticket without reading it back.
+    set_prefetched(order_row, "items", created_items)
+    set_prefetched(ticket, "judgments", [])
+    set_prefetched(ticket, "compensations", [])
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
     TicketEvent.objects.create(
         ticket=ticket,
