@@ -44,7 +44,7 @@ TARGET_TICKET_P50_MS = 25.0
 MAX_LIST_QUERIES = 10
 MAX_TICKET_QUERIES = 15
 LOAD_MARK = "LOAD-"
-GC_PER_REQUEST = False  # --gc-per-request: also gc.collect() after each request (outside the timing)
+GC_PER_REQUEST = False  # gc.collect() after each request, outside the timing (off with --no-gc-hooks)
 
 
 GC_PAUSES: list = []  # ms of each generation-2 collection during the timed requests
@@ -513,9 +513,6 @@ def main():
     parser.add_argument("--python-load", action="store_true", help="use the Python thread pool even if wrk is installed")
     parser.add_argument("--no-gc-hooks", action="store_true",
                         help="measure without gunicorn.conf.py's gc.freeze() and per-response gc.collect()")
-    parser.add_argument("--gc-per-request", action="store_true",
-                        help="try the GC fix in-process: gc.freeze() after warm-up, gc.collect() after each request "
-                             "(outside the timed part, as a gunicorn post_request hook)")
     parser.add_argument("--only", help="only figures whose group/label contains this text")
     parser.add_argument("--counts-only", help=argparse.SUPPRESS)  # internal: write query counts as JSON to this file
     args = parser.parse_args()
@@ -652,7 +649,7 @@ def main():
             print(f"  {name}: slowest query {r['slowest_ms']:.1f} ms: {plan_summary(plan)}")
             if r["gc2_count"]:
                 print(f"    and {r['gc2_count']} generation-2 garbage collections inside the {args.requests} timed "
-                      f"requests, {r['gc2_ms']:.0f} ms each on average (try --gc-per-request)")
+                      f"requests, {r['gc2_ms']:.0f} ms each on average (compare without --no-gc-hooks)")
 
     report = [f"# Bench results ({time.strftime('%Y-%m-%d %H:%M')})\n", table, "\n## Slowest query per figure\n"]
     for name, ok, r, plan in explains:
