@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "disputes",
     "tickets",
     "webhooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [

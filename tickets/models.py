@@ -113,6 +113,8 @@ class Ticket(models.Model):
     # The earliest deadline still to meet; what the queue sorts by. Null once resolved.
     next_due_at = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
+    # When a target (first response or resolution) was first missed; null while none was.
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -258,6 +260,25 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "key"], name="idempotency_unique_shop_key")]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+
+class SatisfactionSurvey(models.Model):
+    """The follow-up survey sent after resolution: one answer (1-5 stars) per ticket,
+    given on a public page reached by the token, without login."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="survey")
+    token = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5), name="survey_score_1_to_5"),
+        ]
 
 
 class ReplyTemplate(models.Model):

@@ -1,0 +1,36 @@
+"""Workspace notifications (the bell). Outbound channels (SMS, email) live elsewhere."""
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from notifications.models import Notification
+from shops.models import Membership, Role, Shop
+
+
+def shop_staff(*, shop: Shop, roles: Iterable[str]) -> list:
+    """The users holding one of `roles` in `shop` (admins count as supervisors where asked)."""
+    return [m.user for m in Membership.objects.filter(shop=shop, role__in=list(roles)).select_related("user")]
+
+
+def shop_supervisors(*, shop: Shop) -> list:
+    return shop_staff(shop=shop, roles=[Role.SUPERVISOR, Role.ADMIN])
+
+
+def notification_send(*, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", ticket=None, url: str = "") -> list[Notification]:
+    """One notification per distinct recipient, in the caller's transaction."""
+    seen, rows = set(), []
+    for user in recipients:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        rows.append(Notification(recipient=user, shop=shop, ticket=ticket, kind=kind, title=title[:200], body=body, url=url))
+    return Notification.objects.bulk_create(rows)
+
+
+def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read (all unread ones when ids is None)."""
+    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
