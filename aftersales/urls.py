@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("disputes.urls")),
+    path("", include("disputes.workspace_urls")),
     path("", include("tickets.workspace_urls")),
 ]

@@ -123,6 +123,8 @@ class Compensation(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     items = models.JSONField(default=list, blank=True)  # [{"sku", "quantity"}]
     note = models.TextField(blank=True)
+    # The 2-选-1 pair put to the customer ([{"type", "amount"}]); this row is the one they chose.
+    offered = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.PROPOSED)
     within_standard = models.BooleanField(default=True)
     rule = models.CharField(max_length=100, blank=True)  # the standard's row it follows

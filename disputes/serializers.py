@@ -60,12 +60,19 @@ class CompensationItemIn(StrictSerializer):
     quantity = serializers.IntegerField(min_value=1, max_value=100000)
 
 
+class OfferedIn(StrictSerializer):
+    type = serializers.ChoiceField(choices=CompensationType.choices)
+    amount = MoneyField()
+
+
 class CompensationIn(StrictSerializer):
     type = serializers.ChoiceField(choices=CompensationType.choices)
     amount = MoneyField()
     items = CompensationItemIn(many=True, required=False, default=list)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     condition = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    # The 2-选-1 pair offered to the customer; the proposal is the one they chose.
+    offered = OfferedIn(many=True, required=False, default=list)
 
 
 class DecisionIn(StrictSerializer):
@@ -90,6 +97,7 @@ class CompensationOut(serializers.Serializer):
     note = serializers.CharField()
     status = serializers.CharField()
     within_standard = serializers.BooleanField()
+    offered = serializers.JSONField()
     rule = serializers.CharField()
     policy_version = serializers.IntegerField(source="policy.version")
     proposed_by = serializers.CharField(source="proposed_by.username", allow_null=True, default=None)

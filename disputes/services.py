@@ -7,12 +7,15 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aftersales.exceptions import ApplicationError
 from disputes import rules, standard
-from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, policy_from_changes
+from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, money, policy_from_changes
 from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party, ShopPolicy
+from notifications.services import notification_send, shop_supervisors
 from shops.models import Role, Shop
 from shops.selectors import user_role_in_shop
 from tickets.models import Attachment, OrderItem, Ticket
@@ -166,7 +169,7 @@ def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "
         reason=reason,
         note=note,
         suggested_party=suggestion.party or "",
-        rules=[{"id": hit.id, "text": hit.text} for hit in suggestion.rules],
+        rules=[{"id": hit.id, "text": hit.text, "text_zh": hit.text_zh} for hit in suggestion.rules],
         penalty_exposure=suggestion.penalty_exposure,
         created_by=actor.user,
     )
@@ -225,9 +228,11 @@ def compensation_propose(
     items: list | None = None,
     note: str = "",
     condition: str = "",
+    offered: list | None = None,
 ) -> Compensation:
     """Approved at once when within the proposer's authority and the standard, counting what
-    the ticket was already granted; otherwise it waits for a supervisor."""
+    the ticket was already granted; otherwise it waits for a supervisor. `offered` is the
+    2-选-1 pair put to the customer; the proposal must be one of them (the customer's choice)."""
     if standard.is_review_conditioned(condition):
         raise ApplicationError(
             "review_conditioned_not_allowed",
@@ -237,6 +242,7 @@ def compensation_propose(
         raise _field_error("type", f"Unknown compensation type; use one of {', '.join(CompensationType.values)}.")
     if amount < 0:
         raise _field_error("amount", "Must not be negative.")
+    offered = _offered_pair(offered, type=type, amount=amount)
     locked = Ticket.objects.select_for_update(of=("self",)).select_related("shop", "dispute_type", "order").get(pk=ticket.pk)
     policy_row = policy_current(shop=locked.shop)
     policy = policy_of(policy_row)
@@ -274,6 +280,7 @@ def compensation_propose(
         amount=amount,
         items=items or [],
         note=note,
+        offered=offered,
         within_standard=within,
         rule=matched.rule if matched else "",
         policy=policy_row,
@@ -290,7 +297,63 @@ def compensation_propose(
     )
     if compensation.status == CompensationStatus.APPROVED:
         _announce_approval(compensation, actor)
+    else:
+        _ask_supervisors(compensation)
     return compensation
+
+
+def _offered_pair(offered: list | None, *, type: str, amount: Decimal) -> list[dict]:
+    """The offered options as [{"type", "amount"}] with the chosen one among them, else a 400."""
+    if not offered:
+        return []
+    if not isinstance(offered, list) or len(offered) > 2:
+        raise _field_error("offered", "Give the one or two options offered to the customer.")
+    pair = []
+    for entry in offered:
+        try:
+            entry_type, entry_amount = entry["type"], money(entry["amount"])
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            raise _field_error("offered", "Each offered option needs a type and a decimal amount.") from None
+        if entry_type not in CompensationType.values or entry_amount < 0:
+            raise _field_error("offered", f"'{entry_type}' {entry_amount} is not a valid option.")
+        pair.append({"type": entry_type, "amount": str(entry_amount)})
+    if {"type": type, "amount": str(money(amount))} not in pair:
+        raise _field_error("offered", "The customer's choice must be one of the offered options.")
+    return pair
+
+
+def _ask_supervisors(compensation: Compensation) -> None:
+    ticket = compensation.ticket
+    notification_send(
+        recipients=shop_supervisors(shop=ticket.shop),
+        shop=ticket.shop,
+        kind="approval_requested",
+        title=gettext("Compensation ¥%(amount)s on %(number)s waits for your approval")
+        % {"amount": compensation.amount, "number": ticket.number},
+        body=compensation.note,
+        ticket=ticket,
+        url=reverse("disputes:approvals"),
+    )
+
+
+def _tell_proposer(compensation: Compensation) -> None:
+    ticket = compensation.ticket
+    if compensation.proposed_by is None or compensation.proposed_by_id == compensation.decided_by_id:
+        return
+    title = (
+        gettext("Compensation ¥%(amount)s on %(number)s was approved")
+        if compensation.status in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING)
+        else gettext("Compensation ¥%(amount)s on %(number)s was rejected")
+    ) % {"amount": compensation.amount, "number": ticket.number}
+    notification_send(
+        recipients=[compensation.proposed_by],
+        shop=ticket.shop,
+        kind="compensation_decided",
+        title=title,
+        body=compensation.decision_note,
+        ticket=ticket,
+        url=reverse("workspace:ticket", args=[ticket.number]),
+    )
 
 
 def _field_error(field: str, message: str) -> ApplicationError:
@@ -373,6 +436,7 @@ def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str)
 def compensation_approve(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
     approved = _decide(compensation, actor=actor, status=CompensationStatus.APPROVED, note=note)
     _announce_approval(approved, actor)
+    _tell_proposer(approved)
     return approved
 
 
@@ -382,6 +446,7 @@ def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) 
         raise _field_error("note", "Say why it is rejected.")
     rejected = _decide(compensation, actor=actor, status=CompensationStatus.REJECTED, note=note)
     event_emit(shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected))
+    _tell_proposer(rejected)
     return rejected
 
 

@@ -1,0 +1,189 @@
+"""Reads for the disputes workspace: what the judgment and compensation panels and the
+supervisor's inbox show."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Prefetch
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from disputes import services, standard
+from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party
+from shops.models import Membership, Role
+from tickets.models import Attachment, Ticket
+
+POLICY_LABELS = {
+    "goodwill_step": _("Goodwill per offer (¥)"),
+    "goodwill_total_cap": _("Goodwill per ticket without approval (¥)"),
+    "minor_defect_goodwill_min": _("Minor defect goodwill, minimum (¥)"),
+    "return_shipping_cap": _("Return shipping subsidy cap (¥)"),
+    "goodwill_price_ratio_cap": _("Goodwill instead of a return, share of the item price (0–1)"),
+    "agent_authority": _("Agent authority per ticket (¥)"),
+    "perishable_window_days": _("After-sales window for perishables (days)"),
+    "batch_alert_threshold": _("Quality tickets on one batch before an alert"),
+    "batch_alert_window_days": _("Batch alert window (days)"),
+    "ship_within_hours": _("Ship within (hours of payment)"),
+    "late_ship_penalty_rate": _("Late shipment penalty (share of the order, 0–1)"),
+    "late_ship_penalty_points": _("Late shipment penalty points"),
+    "courier_usual_transit_hours": _("Usual courier transit (hours)"),
+    "food_safety_min_claim": _("Food safety claim minimum (¥)"),
+    "food_safety_price_multiple": _("Food safety claim, multiple of the price"),
+    "food_safety_loss_multiple": _("Food safety claim, multiple of the loss"),
+}
+DECIDER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+POLL_SECONDS = 5
+
+
+def _zh() -> bool:
+    return (get_language() or "").startswith("zh")
+
+
+def is_decider(*, user, shop_id: int) -> bool:
+    return Membership.objects.filter(user=user, shop_id=shop_id, role__in=DECIDER_ROLES).exists()
+
+
+def decider_shop_ids(*, user) -> list[int]:
+    return list(Membership.objects.filter(user=user, role__in=DECIDER_ROLES).values_list("shop_id", flat=True))
+
+
+def admin_shop_codes(*, user) -> list[str]:
+    return list(Membership.objects.filter(user=user, role=Role.ADMIN).order_by("shop__code").values_list("shop__code", flat=True))
+
+
+def pending_approval_count(*, user) -> int:
+    shop_ids = decider_shop_ids(user=user)
+    if not shop_ids:
+        return 0
+    return Compensation.objects.filter(status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids).count()
+
+
+# --- judgment panel -----------------------------------------------------------------------------
+
+
+def judgment_panel_context(*, ticket: Ticket) -> dict:
+    suggestion = services.judgment_suggest(ticket=ticket)
+    zh = _zh()
+    judgments = list(Judgment.objects.filter(ticket=ticket).select_related("created_by").order_by("-version"))
+    return {
+        "suggestion": suggestion,
+        "suggested_label": Party(suggestion.party).label if suggestion.party else None,
+        "rule_lines": [{"id": hit.id, "text": hit.text_zh if zh else hit.text, "party": Party(hit.party).label if hit.party in Party.values else hit.party} for hit in suggestion.rules],
+        "judgments": judgments,
+        "latest_judgment": judgments[0] if judgments else None,
+        "parties": Party.choices,
+    }
+
+
+# --- compensation panel -------------------------------------------------------------------------
+
+
+def walk_params(params) -> tuple[dict, list[str]]:
+    """The standard's walk inputs from a query string; bad values fall back with a message."""
+    errors = []
+    usable = params.get("usable", "1") not in ("0", "false", "no")
+    refused = params.get("customer_refused", "")
+    if refused not in ("", "goodwill", "return"):
+        errors.append(str(_("Unknown refusal; choose goodwill or return.")))
+        refused = ""
+    quote = None
+    raw_quote = (params.get("return_shipping_quote") or "").strip()
+    if raw_quote:
+        try:
+            quote = Decimal(raw_quote)
+            if not quote.is_finite() or quote < 0:
+                raise InvalidOperation
+            quote = quote.quantize(Decimal("0.01"))
+        except InvalidOperation:
+            errors.append(str(_("The shipping quote must be a non-negative amount in yuan, e.g. 12.00.")))
+            quote = None
+    ladder = params.get("ladder_step", "0")
+    ladder_step = int(ladder) if ladder in ("0", "1", "2") else 0
+    return {"usable": usable, "customer_refused": refused or None, "return_shipping_quote": quote, "ladder_step": ladder_step}, errors
+
+
+def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
+    walk, errors = walk_params(params)
+    policy_row = services.policy_current(shop=ticket.shop)
+    policy = services.policy_of(policy_row)
+    facts = services.ticket_facts(ticket=ticket, policy=policy)
+    options = services.compensation_options(ticket=ticket, **walk)
+    zh = _zh()
+    rows = [
+        {
+            "option": option,
+            "type_label": CompensationType(option.type).label,
+            "rationale": option.rationale_zh if zh else option.rationale,
+            "value": f"{option.type}:{option.amount}",
+        }
+        for option in options
+    ]
+    pair = [row for row in rows if row["option"] in standard.two_options(options)]
+    granted = services.granted_total(ticket=ticket)
+    return {
+        "ticket": ticket,
+        "walk": walk,
+        "walk_errors": errors,
+        "options": rows,
+        "pair": pair,
+        "policy_version": policy_row.version,
+        "policy": policy,
+        "granted": granted,
+        "authority_left": max(policy.agent_authority - granted, Decimal("0.00")),
+        "refundable": standard.refundable_total(facts),
+        "needs_photo": ticket.dispute_type.photo_required and not facts.has_photo,
+        "food_safety_exposure": standard.food_safety_exposure(facts, policy) if facts.dispute_type == "spoiled_food" else None,
+        "types": CompensationType.choices,
+        **compensation_list_context(ticket=ticket, user=user),
+    }
+
+
+def compensation_list_context(*, ticket: Ticket, user) -> dict:
+    rows = list(
+        Compensation.objects.filter(ticket=ticket).select_related("policy", "proposed_by", "decided_by").order_by("-created_at", "-id")
+    )
+    return {
+        "ticket": ticket,
+        "compensations": rows,
+        "can_decide": is_decider(user=user, shop_id=ticket.shop_id),
+        "poll_seconds": POLL_SECONDS,
+        "decisions": [("approve", _("Approve")), ("reject", _("Reject"))],
+        "cancellable": (CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED),
+    }
+
+
+# --- supervisor inbox ---------------------------------------------------------------------------
+
+
+def approval_inbox_context(*, user) -> dict:
+    shop_ids = decider_shop_ids(user=user)
+    pending = list(
+        Compensation.objects.filter(status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids)
+        .select_related("ticket__shop", "ticket__dispute_type", "ticket__customer", "ticket__order", "policy", "proposed_by")
+        .prefetch_related(
+            Prefetch("ticket__attachments", queryset=Attachment.objects.order_by("id")),
+            Prefetch("ticket__judgments", queryset=Judgment.objects.order_by("-version")),
+        )
+        .order_by("created_at", "id")[:100]
+    )
+    zh = _zh()
+    entries = []
+    for compensation in pending:
+        ticket = compensation.ticket
+        policy = services.policy_of(compensation.policy)
+        granted = services.granted_total(ticket=ticket)
+        judgments = list(ticket.judgments.all())
+        judgment = judgments[0] if judgments else None
+        entries.append(
+            {
+                "compensation": compensation,
+                "ticket": ticket,
+                "type_label": CompensationType(compensation.type).label,
+                "judgment": judgment,
+                "judgment_rules": [r.get("text", "") if not zh else r.get("text_zh", r.get("text", "")) for r in (judgment.rules if judgment else [])],
+                "attachments": list(ticket.attachments.all()),
+                "authority": policy.agent_authority,
+                "granted": granted,
+                "over_authority": granted > policy.agent_authority,
+            }
+        )
+    return {"entries": entries, "decider_shop_ids": shop_ids, "decisions": [("approve", _("Approve")), ("reject", _("Reject"))]}
