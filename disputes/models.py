@@ -23,6 +23,8 @@ class DisputeType(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=DisputeCategory.choices)
     default_priority = models.CharField(_("default priority"), max_length=10, default="normal")
     photo_required = models.BooleanField(_("photo required before compensation"), default=False)
+    # A shop's own type names the global type whose responsibility and compensation rules it follows.
+    rules_as = models.SlugField(_("follows the rules of"), max_length=50, blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -40,6 +42,11 @@ class DisputeType(models.Model):
     @property
     def name(self) -> str:
         return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    @property
+    def rule_code(self) -> str:
+        """The code rules.py and standard.py reason about (DOMAIN.md §2's codes)."""
+        return self.rules_as or self.code
 
 
 class Party(models.TextChoices):

@@ -3,10 +3,11 @@ compensations. The decisions themselves are the plain functions of rules.py and
 standard.py; this module gathers the facts, checks authority and records."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -14,7 +15,7 @@ from django.utils.translation import gettext
 from aftersales.exceptions import ApplicationError
 from disputes import rules, standard
 from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, money, policy_from_changes
-from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party, ShopPolicy
+from disputes.models import Compensation, CompensationStatus, CompensationType, DisputeType, Judgment, Party, ShopPolicy
 from notifications.services import notification_send, shop_supervisors
 from shops.models import Role, Shop
 from shops.selectors import user_role_in_shop
@@ -65,6 +66,55 @@ def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
     return ShopPolicy.objects.create(shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user)
 
 
+# --- dispute types -------------------------------------------------------------
+
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+FOOD_SAFETY_CODE = "spoiled_food"
+
+
+@transaction.atomic
+def dispute_type_create(
+    *,
+    shop: Shop,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    rules_as: str,
+    default_priority: str = "",
+    photo_required: bool | None = None,
+) -> DisputeType:
+    """A shop's own dispute type. It follows the rules of a global type (DOMAIN.md §2), takes
+    that type's category, and by default its priority and evidence requirement; food safety
+    stays urgent with a photo whatever is asked."""
+    errors = {}
+    code = (code or "").strip()
+    if not code or not re.fullmatch(r"[a-z0-9_-]{1,50}", code):
+        errors["code"] = "Use 1-50 lower-case letters, digits, '_' or '-'."
+    elif DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop), code=code).exists():
+        errors["code"] = f"The code '{code}' is taken."
+    if not (name_zh or "").strip() and not (name_en or "").strip():
+        errors["name_zh"] = "Give the type a name."
+    base = DisputeType.objects.filter(shop__isnull=True, code=rules_as).first()
+    if base is None:
+        errors["rules_as"] = "Choose one of the standard dispute types."
+    if default_priority and default_priority not in PRIORITIES:
+        errors["default_priority"] = f"Use one of {', '.join(PRIORITIES)}."
+    if errors:
+        raise ApplicationError("validation_error", "The dispute type has invalid fields.", fields=errors)
+    food = base.rule_code == FOOD_SAFETY_CODE
+    return DisputeType.objects.create(
+        shop=shop,
+        code=code,
+        name_zh=(name_zh or name_en).strip()[:100],
+        name_en=(name_en or name_zh).strip()[:100],
+        category=base.category,
+        default_priority="urgent" if food else (default_priority or base.default_priority),
+        photo_required=True if food else (base.photo_required if photo_required is None else photo_required),
+        rules_as=base.code,
+    )
+
+
 # --- facts ------------------------------------------------------------------
 
 
@@ -92,7 +142,7 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
     )
     has_photo = Attachment.objects.filter(ticket=ticket, content_type__startswith="image/").exists()
     return TicketFacts(
-        dispute_type=ticket.dispute_type.code,
+        dispute_type=ticket.dispute_type.rule_code,
         reported_at=ticket.created_at,
         order_amount=order.amount,
         paid_at=order.paid_at,

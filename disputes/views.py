@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aftersales.exceptions import ApplicationError
 from disputes import selectors, services
 from disputes.facts import Policy, field_names
-from disputes.models import Compensation, CompensationStatus, CompensationType, Party, ShopPolicy
+from disputes.models import Compensation, CompensationStatus, CompensationType, DisputeType, Party, ShopPolicy
 from shops.models import Role, Shop
 from shops.selectors import shop_ids_for_user, user_role_in_shop
 from tickets.selectors import ticket_get
@@ -242,6 +242,43 @@ def shop_policy(request, code: str):
         request,
         "disputes/shop_policy.html",
         {"shop": shop, "current": current, "fields": fields, "versions": versions},
+        status=400 if errors else 200,
+    )
+
+
+# --- dispute type catalogue --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shop_dispute_types(request, code: str):
+    shop = _admin_shop(request, code)
+    form, errors = {}, {}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "").strip() for key in ("code", "name_zh", "name_en", "rules_as", "default_priority")}
+        photo = request.POST.get("photo_required")
+        try:
+            created = services.dispute_type_create(
+                shop=shop, **form, photo_required=None if photo in (None, "") else photo == "1"
+            )
+        except ApplicationError as exc:
+            errors = exc.fields or {}
+            messages.error(request, _("The dispute type was not added: correct the marked fields."))
+        else:
+            messages.success(request, _("Added the dispute type %(code)s.") % {"code": created.code})
+            return redirect("disputes:shop-dispute-types", code=shop.code)
+    types = DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop)).order_by(F("shop_id").asc(nulls_first=True), "category", "code")
+    return render(
+        request,
+        "disputes/dispute_types.html",
+        {
+            "shop": shop,
+            "types": types,
+            "standard_types": [t for t in types if t.shop_id is None],
+            "form": form,
+            "errors": errors,
+            "priorities": services.PRIORITIES,
+        },
         status=400 if errors else 200,
     )
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("compensations/<int:compensation_id>/<slug:decision>/", views.compensation_decide, name="compensation-decide"),
     path("approvals/", views.approvals, name="approvals"),
     path("shops/<slug:code>/policy/", views.shop_policy, name="shop-policy"),
+    path("shops/<slug:code>/dispute-types/", views.shop_dispute_types, name="shop-dispute-types"),
     path("webhooks/", views.webhook_log, name="webhook-log"),
 ]

@@ -13,7 +13,7 @@ from disputes.models import Compensation, Judgment, ShopPolicy
 from notifications.models import Notification
 from tests.factories import make_ticket, png_bytes, staff_member
 from tickets import services as ticket_services
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from webhooks.services import endpoint_create
 
@@ -377,3 +377,76 @@ def test_webhook_log_lists_attempts_for_supervisors(supervisor_web, agent_web, s
     assert "https://shop.example/hook" in body
     assert body.count(f'data-event="{event.pk}"') == 2 and ">500<" in body and ">200<" in body
     assert agent_web.get("/webhooks/").status_code == 403
+
+
+# --- dispute type catalogue ----------------------------------------------------------------------
+
+
+def test_shop_adds_a_type_that_follows_a_standard_types_rules(admin_user, agent_web, shop, media_root):
+    admin_web = login(admin_user)
+    page = page_text(admin_web.get("/shops/demo/dispute-types/"))
+    assert 'data-code="spoiled_food"' in page and 'data-code="damaged_on_arrival"' in page
+
+    response = admin_web.post(
+        "/shops/demo/dispute-types/",
+        {"code": "glass_cracked", "name_zh": "玻璃裂纹", "name_en": "Cracked glass", "rules_as": "damaged_on_arrival"},
+        follow=True,
+    )
+    assert "Added the dispute type glass_cracked" in page_text(response)
+    ticket = make_ticket(shop, dispute_type="glass_cracked")
+    assert ticket.dispute_type.shop == shop and ticket.dispute_type.category == "product"
+    # The damage rows apply, and so does the photo requirement.
+    assert "A clear photo of the problem is required" in panels(agent_web, ticket)
+    assert "A clear photo of the problem is required" in page_text(propose(agent_web, ticket, type="cash", amount="2.00"))
+    assert not Compensation.objects.exists()
+    ticket_services.attachment_add(
+        ticket=ticket, uploaded_file=SimpleUploadedFile("p.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+    )
+    assert ("cash", "2.00") in option_rows(panels(agent_web, ticket))
+    assert ("cash", "5.25") in option_rows(panels(agent_web, ticket, customer_refused="goodwill", return_shipping_quote="15"))
+
+
+def test_a_shop_type_following_wrong_item_gets_r1(shop):
+    services.dispute_type_create(shop=shop, code="wrong_colour", name_zh="发错颜色", name_en="", rules_as="wrong_item")
+    ticket = Ticket.objects.get(pk=make_ticket(shop, dispute_type="wrong_colour").pk)
+    suggestion = services.judgment_suggest(ticket=ticket)
+    assert suggestion.party == "merchant" and [hit.id for hit in suggestion.rules] == ["R1"]
+
+
+def test_a_food_type_stays_urgent_with_a_photo(shop):
+    created = services.dispute_type_create(
+        shop=shop, code="mouldy_bread", name_zh="面包发霉", name_en="Mouldy bread", rules_as="spoiled_food",
+        default_priority="low", photo_required=False,
+    )
+    assert (created.default_priority, created.photo_required, created.rule_code) == ("urgent", True, "spoiled_food")
+    assert make_ticket(shop, dispute_type="mouldy_bread").priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"code": "damaged_on_arrival", "name_zh": "x", "rules_as": "damaged_on_arrival"}, "code"),
+        ({"code": "Bad Code!", "name_zh": "x", "rules_as": "damaged_on_arrival"}, "code"),
+        ({"code": "ok_code", "name_zh": "x", "rules_as": "no_such_type"}, "rules_as"),
+        ({"code": "ok_code", "name_zh": "", "name_en": "", "rules_as": "wrong_item"}, "name_zh"),
+        ({"code": "ok_code", "name_zh": "x", "rules_as": "wrong_item", "default_priority": "asap"}, "default_priority"),
+    ],
+)
+def test_bad_dispute_types_are_refused(admin_user, form, field):
+    from disputes.models import DisputeType
+
+    before = DisputeType.objects.count()
+    response = login(admin_user).post("/shops/demo/dispute-types/", form)
+    assert response.status_code == 400
+    assert "was not added" in page_text(response)
+    assert DisputeType.objects.count() == before
+
+
+def test_other_shops_cannot_use_or_manage_a_shop_type(shop, other_shop, agent_web):
+    from aftersales.exceptions import ApplicationError
+
+    services.dispute_type_create(shop=shop, code="glass_cracked", name_zh="玻璃裂纹", name_en="", rules_as="damaged_on_arrival")
+    with pytest.raises(ApplicationError):
+        make_ticket(other_shop, dispute_type="glass_cracked")
+    assert agent_web.get("/shops/demo/dispute-types/").status_code == 403
+    assert agent_web.get("/shops/other/dispute-types/").status_code == 404
