@@ -32,6 +32,7 @@ POLICY_LABELS = {
 }
 DECIDER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 POLL_SECONDS = 5
+IN_FLIGHT = (CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED, CompensationStatus.EXECUTING)
 
 
 def _zh() -> bool:
@@ -144,6 +145,8 @@ def compensation_list_context(*, ticket: Ticket, user) -> dict:
     return {
         "ticket": ticket,
         "compensations": rows,
+        # Poll while a decision or the shop's execution report is awaited; a page swap restarts it.
+        "in_flight": any(row.status in IN_FLIGHT for row in rows),
         "can_decide": is_decider(user=user, shop_id=ticket.shop_id),
         "poll_seconds": POLL_SECONDS,
         "decisions": [("approve", _("Approve")), ("reject", _("Reject"))],
@@ -172,6 +175,9 @@ def approval_inbox_context(*, user) -> dict:
         policy = services.policy_of(compensation.policy)
         granted = services.granted_total(ticket=ticket)
         judgments = list(ticket.judgments.all())
+        exposure = None
+        if ticket.dispute_type.rule_code == services.FOOD_SAFETY_CODE:
+            exposure = standard.food_safety_exposure(services.ticket_facts(ticket=ticket, policy=policy), policy)
         judgment = judgments[0] if judgments else None
         entries.append(
             {
@@ -184,6 +190,7 @@ def approval_inbox_context(*, user) -> dict:
                 "authority": policy.agent_authority,
                 "granted": granted,
                 "over_authority": granted > policy.agent_authority,
+                "food_safety_exposure": exposure,
             }
         )
     return {"entries": entries, "decider_shop_ids": shop_ids, "decisions": [("approve", _("Approve")), ("reject", _("Reject"))]}

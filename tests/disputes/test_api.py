@@ -379,3 +379,35 @@ def test_list_queries_do_not_grow_with_judgments(shop_client, agent_client, shop
         agent_client.post(f"/api/v1/tickets/{ticket.number}/judgment/", {"party": "merchant"}, format="json")
     with django_assert_max_num_queries(10):
         assert len(shop_client.get("/api/v1/tickets/").json()["results"]) == 6
+
+
+# --- the 2-选-1 pair ------------------------------------------------------------------------------
+
+
+def test_the_customers_choice_from_the_pair_is_recorded(agent_client, bottle):
+    pair = agent_client.get(f"/api/v1/tickets/{bottle.number}/compensation-options/").json()["pair"]
+    offered = [{"type": o["type"], "amount": o["amount"]} for o in pair]
+    assert offered == [{"type": "coupon", "amount": "2.00"}, {"type": "cash", "amount": "2.00"}]
+
+    response = propose(agent_client, bottle, type="cash", amount="2.00", offered=offered)
+    assert response.status_code == 201
+    assert response.json()["offered"] == offered
+    assert Compensation.objects.get().offered == offered
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        [{"type": "coupon", "amount": "2.00"}, {"type": "cash", "amount": "3.00"}],  # the choice is not offered
+        [{"type": "coupon", "amount": "2.00"}, {"type": "cash", "amount": "2.00"}, {"type": "cash", "amount": "1.00"}],
+        [{"type": "bribe", "amount": "2.00"}],
+        [{"type": "cash", "amount": "-2.00"}],
+        [{"type": "cash"}],
+        "cash",
+    ],
+)
+def test_a_bad_offered_pair_is_400_and_stores_nothing(agent_client, bottle, offered):
+    response = propose(agent_client, bottle, type="cash", amount="2.00", offered=offered)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert not Compensation.objects.exists()

@@ -450,3 +450,31 @@ def test_other_shops_cannot_use_or_manage_a_shop_type(shop, other_shop, agent_we
         make_ticket(other_shop, dispute_type="glass_cracked")
     assert agent_web.get("/shops/demo/dispute-types/").status_code == 403
     assert agent_web.get("/shops/other/dispute-types/").status_code == 404
+
+
+def test_the_list_polls_only_while_something_is_in_flight(agent_web, supervisor_web, shop, bottle):
+    list_url = f"/tickets/{bottle.number}/compensations/"
+    assert "hx-trigger" not in page_text(agent_web.get(list_url, **HTMX))  # nothing yet
+    propose(agent_web, bottle, type="cash", amount="60.00")
+    assert 'hx-trigger="every 5s"' in page_text(agent_web.get(list_url, **HTMX))  # waits for a supervisor
+    compensation = Compensation.objects.get()
+    supervisor_web.post(f"/compensations/{compensation.pk}/reject/", {"note": "no"})
+    assert "hx-trigger" not in page_text(agent_web.get(list_url, **HTMX))  # decided for good
+
+
+def test_food_safety_proposal_waits_and_the_inbox_shows_the_exposure(agent_web, supervisor_web, shop, media_root):
+    ticket = make_ticket(
+        shop,
+        dispute_type="spoiled_food",
+        order={"order_no": "F1", "amount": "29.90", "delivered_at": "2026-11-22T15:00:00+08:00",
+               "items": [{"sku": "HAM", "unit_price": "29.90", "quantity": 1, "perishable": True}]},
+        affected_items=[{"sku": "HAM", "quantity": 1}],
+    )
+    assert ticket.priority == "urgent"
+    ticket_services.attachment_add(
+        ticket=ticket, uploaded_file=SimpleUploadedFile("ham.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+    )
+    propose(agent_web, ticket, type="refund", amount="29.90")  # well within ¥50, still a supervisor's call
+    assert Compensation.objects.get().status == "pending_approval"
+    body = page_text(supervisor_web.get("/approvals/"))
+    assert re.search(r'data-testid="inbox-food-safety">[^<]*¥1000\.00', body)
