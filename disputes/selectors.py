@@ -157,6 +157,17 @@ def compensation_list_context(*, ticket: Ticket, user) -> dict:
 # --- supervisor inbox ---------------------------------------------------------------------------
 
 
+def granted_totals(*, ticket_ids) -> dict[int, Decimal]:
+    """services.granted_total for many tickets in one query."""
+    totals: dict[int, Decimal] = {}
+    rows = Compensation.objects.filter(ticket_id__in=list(ticket_ids), status__in=services.LIVE_STATUSES).values_list(
+        "ticket_id", "type", "amount"
+    )
+    for ticket_id, kind, amount in rows:
+        totals[ticket_id] = totals.get(ticket_id, Decimal("0.00")) + standard.cash_equivalent(kind, amount)
+    return totals
+
+
 def approval_inbox_context(*, user) -> dict:
     shop_ids = decider_shop_ids(user=user)
     pending = list(
@@ -169,11 +180,12 @@ def approval_inbox_context(*, user) -> dict:
         .order_by("created_at", "id")[:100]
     )
     zh = _zh()
+    granted_by_ticket = granted_totals(ticket_ids={c.ticket_id for c in pending})
     entries = []
     for compensation in pending:
         ticket = compensation.ticket
         policy = services.policy_of(compensation.policy)
-        granted = services.granted_total(ticket=ticket)
+        granted = granted_by_ticket.get(ticket.pk, Decimal("0.00"))
         judgments = list(ticket.judgments.all())
         exposure = None
         if ticket.dispute_type.rule_code == services.FOOD_SAFETY_CODE:

@@ -478,3 +478,44 @@ def test_food_safety_proposal_waits_and_the_inbox_shows_the_exposure(agent_web, 
     assert Compensation.objects.get().status == "pending_approval"
     body = page_text(supervisor_web.get("/approvals/"))
     assert re.search(r'data-testid="inbox-food-safety">[^<]*¥1000\.00', body)
+
+
+def test_inbox_queries_do_not_grow_with_the_entries(agent_web, supervisor_web, shop, media_root):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def waiting_ticket(n):
+        ticket = make_ticket(shop, order={"order_no": f"T-{n}", "amount": "21.00",
+                                          "items": [{"sku": "GLASS-500", "unit_price": "10.50", "quantity": 2}]})
+        ticket_services.attachment_add(
+            ticket=ticket, uploaded_file=SimpleUploadedFile("p.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+        )
+        agent_web.post(f"/tickets/{ticket.number}/judgment/", {"party": "merchant", "note": "ours"})
+        propose(agent_web, ticket, type="cash", amount="60.00")
+
+    waiting_ticket(0)
+    with CaptureQueriesContext(connection) as one:
+        supervisor_web.get("/approvals/")
+    for n in range(1, 6):
+        waiting_ticket(n)
+    with CaptureQueriesContext(connection) as six:
+        body = page_text(supervisor_web.get("/approvals/"))
+    assert body.count('data-testid="inbox-approve"') == 6
+    assert 0 < len(six.captured_queries) == len(one.captured_queries) <= 15
+
+
+def test_panel_queries_do_not_grow_with_judgments_and_compensations(agent_web, bottle):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agent_web.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant"})
+    propose(agent_web, bottle, type="cash", amount="1.00")
+    with CaptureQueriesContext(connection) as one:
+        panels(agent_web, bottle)
+    for n in range(5):
+        agent_web.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": f"again {n}"})
+        propose(agent_web, bottle, type="coupon", amount="0.50")
+    with CaptureQueriesContext(connection) as six:
+        body = panels(agent_web, bottle)
+    assert body.count('data-testid="compensation-status"') == 6 and "6 versions" in body
+    assert len(six.captured_queries) == len(one.captured_queries) <= 30, len(one.captured_queries)
