@@ -547,4 +547,15 @@ def compensation_report_failed(*, compensation: Compensation, actor: Actor, reas
     locked.failure_reason = reason
     locked.save(update_fields=["status", "failure_reason", "updated_at"])
     event_record(ticket=locked.ticket, kind="compensation_failed", actor=actor, data={"id": locked.pk, "reason": reason})
+    ticket = locked.ticket
+    notification_send(
+        recipients=[locked.proposed_by, *shop_supervisors(shop=ticket.shop)],
+        shop=ticket.shop,
+        kind="compensation_failed",
+        title=gettext("Compensation ¥%(amount)s on %(number)s failed at the shop")
+        % {"amount": locked.amount, "number": ticket.number},
+        body=reason,
+        ticket=ticket,
+        url=reverse("workspace:ticket", args=[ticket.number]),
+    )
     return locked

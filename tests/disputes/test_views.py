@@ -519,3 +519,15 @@ def test_panel_queries_do_not_grow_with_judgments_and_compensations(agent_web, b
         body = panels(agent_web, bottle)
     assert body.count('data-testid="compensation-status"') == 6 and "6 versions" in body
     assert len(six.captured_queries) == len(one.captured_queries) <= 30, len(one.captured_queries)
+
+
+def test_a_failed_execution_reaches_the_timeline_and_the_people(agent_web, supervisor_web, agent, shop, bottle):
+    propose(agent_web, bottle, type="cash", amount="60.00")
+    compensation = Compensation.objects.get()
+    supervisor_web.post(f"/compensations/{compensation.pk}/approve/", {"next": "inbox"})
+    services.compensation_report_failed(compensation=compensation, actor=ticket_services.Actor.shop(shop), reason="wallet frozen")
+    assert TicketEvent.objects.filter(ticket=bottle, kind="compensation_failed", data__reason="wallet frozen").exists()
+    told = Notification.objects.filter(kind="compensation_failed")
+    assert set(told.values_list("recipient__username", flat=True)) == {"agent", "supervisor"}
+    polled = page_text(agent_web.get(f"/tickets/{bottle.number}/compensations/", **HTMX))
+    assert 'data-status="failed"' in polled and "wallet frozen" in polled
