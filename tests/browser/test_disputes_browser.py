@@ -68,6 +68,7 @@ def test_supervisor_approves_what_the_agent_proposed_and_the_agent_sees_it(live_
         approve.locator("input[name=note]").fill("ok for a VIP")
         boss.click("[data-testid=inbox-approve]")
         boss.wait_for_selector("[data-testid=inbox-empty]")
+        boss.wait_for_selector("[data-testid=pending-count]", state="detached")  # the nav count follows
         boss.screenshot(path="/tmp/approvals.png", full_page=True)
 
         # The agent's page polls the list: approved, with the supervisor's note, without a reload.

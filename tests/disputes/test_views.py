@@ -270,6 +270,9 @@ def test_supervisor_approves_in_the_inbox_and_the_agent_sees_it(agent_web, super
     compensation = Compensation.objects.get()
     response = supervisor_web.post(f"/compensations/{compensation.pk}/approve/", {"note": "ok, VIP", "next": "inbox"}, **HTMX)
     assert response.status_code == 200 and 'data-testid="inbox-empty"' in page_text(response)
+    # The nav's pending count is replaced out of band: nothing is pending any more.
+    assert 'id="disputes-nav" class="nav-group" hx-swap-oob="true"' in page_text(response)
+    assert 'data-testid="pending-count"' not in page_text(response)
     compensation.refresh_from_db()
     assert compensation.status == "approved" and compensation.decision_note == "ok, VIP"
     told = Notification.objects.get(kind="compensation_decided")
