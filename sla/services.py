@@ -33,8 +33,9 @@ MAX_BATCHES_PER_TICK = 50
 # --- the sweep ----------------------------------------------------------------------
 
 
-def timers_claim_due(*, now: dt.datetime, limit: int) -> list[int]:
-    """Claim up to `limit` due pending timers. Rows another sweep holds are skipped, not waited for."""
+def timers_claim_due(*, now: dt.datetime, limit: int, enqueue=None) -> list[int]:
+    """Claim up to `limit` due pending timers and hand their ids to `enqueue` once the claim
+    has committed. Rows another sweep holds are skipped, not waited for."""
     with transaction.atomic():
         ids = list(
             Timer.objects.select_for_update(skip_locked=True)
@@ -44,6 +45,8 @@ def timers_claim_due(*, now: dt.datetime, limit: int) -> list[int]:
         )
         if ids:
             Timer.objects.filter(pk__in=ids).update(state=TimerState.CLAIMED, claimed_at=now, attempts=F("attempts") + 1)
+            if enqueue is not None:
+                transaction.on_commit(lambda: enqueue(ids))
     return ids
 
 
@@ -73,17 +76,16 @@ def _enqueue(ids: list[int], queue: str | None) -> None:
             return
 
 
-def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, batch: int | None = None) -> int:
-    """One beat tick: reap stale claims, then claim due timers in batches and enqueue each
-    batch's tasks after its claim committed. Returns how many timers were claimed."""
+def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, batch: int | None = None, enqueue=None) -> int:
+    """One beat tick: reap stale claims, then claim due timers in batches; each batch's tasks
+    are enqueued after its claim committed. Returns how many timers were claimed."""
     now = now or timezone.now()
     batch = batch or settings.SLA_SWEEP_BATCH
+    enqueue = enqueue or (lambda ids: _enqueue(ids, queue))
     timers_reap(now=now)
     total = 0
     for _ in range(MAX_BATCHES_PER_TICK):
-        ids = timers_claim_due(now=now, limit=batch)
-        if ids:
-            _enqueue(ids, queue)  # the claim has committed: the rows are ours
+        ids = timers_claim_due(now=now, limit=batch, enqueue=enqueue)
         total += len(ids)
         if len(ids) < batch:
             break
