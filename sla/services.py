@@ -97,36 +97,53 @@ def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, ba
 
 def timer_fire(*, timer_id: int, now: dt.datetime | None = None) -> str:
     """Act on one claimed timer, exactly once. Returns what happened."""
-    ticket_id = Timer.objects.filter(pk=timer_id).values_list("ticket_id", flat=True).first()
-    if ticket_id is None:
-        return "gone"
+    return timers_fire(timer_ids=[timer_id], now=now).get(timer_id, "gone")
+
+
+def timers_fire(*, timer_ids: list[int], now: dt.datetime | None = None) -> dict[int, str]:
+    """Act on a chunk of claimed timers in one transaction (one commit, not one per timer),
+    each in its own savepoint so one failure leaves only that timer claimed for the reaper.
+    Tickets are locked in id order, so two chunks sharing tickets cannot deadlock."""
+    owners = dict(Timer.objects.filter(pk__in=timer_ids).values_list("id", "ticket_id"))
+    results = {}
     with transaction.atomic():
-        # Ticket first, then timer: the order ticket services use (they lock the ticket, then touch timers).
-        ticket = (
-            Ticket.objects.select_for_update(of=("self",))
-            .select_related("shop", "dispute_type", "customer", "order", "assignee")
-            .get(pk=ticket_id)
-        )
-        timer = Timer.objects.select_for_update().get(pk=timer_id)
-        if timer.state != TimerState.CLAIMED:
-            return f"already {timer.state}"
-        now = now or timezone.now()
-        wanted = timers_wanted(ticket, now=now)
-        if timer.kind not in wanted and timer.kind not in SELF_TIMED - {TimerKind.PROGRESS_REMINDER}:
-            _finish(timer, state=TimerState.CANCELLED, result="no longer needed", now=now)
-            return "cancelled"
-        due = wanted.get(timer.kind)
-        if due is not None and due > now + dt.timedelta(seconds=1):
-            _reschedule(timer, due_at=due, result="moved")
-            return "moved"
-        outcome = HANDLERS[timer.kind](ticket=ticket, timer=timer, now=now)
-        if isinstance(outcome, dt.datetime):
-            _reschedule(timer, due_at=outcome, result=f"deferred to {outcome.isoformat()}")
-            return "deferred"
-        _finish(timer, state=TimerState.DONE, result=outcome or "fired", now=now)
-        if timer.kind == TimerKind.PROGRESS_REMINDER:
-            timers_sync(ticket, now=now)  # the next day's reminder
-        return "fired"
+        for timer_id in sorted(owners, key=lambda pk: (owners[pk], pk)):
+            try:
+                with transaction.atomic():
+                    results[timer_id] = _fire_one(timer_id=timer_id, ticket_id=owners[timer_id], now=now)
+            except Exception:
+                logger.exception("timer %s failed; left claimed for the reaper", timer_id)
+                results[timer_id] = "error"
+    return results
+
+
+def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
+    # Ticket first, then timer: the order ticket services use (they lock the ticket, then touch timers).
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("shop", "dispute_type", "customer", "order", "assignee")
+        .get(pk=ticket_id)
+    )
+    timer = Timer.objects.select_for_update().get(pk=timer_id)
+    if timer.state != TimerState.CLAIMED:
+        return f"already {timer.state}"
+    now = now or timezone.now()
+    wanted = timers_wanted(ticket, now=now)
+    if timer.kind not in wanted and timer.kind not in SELF_TIMED - {TimerKind.PROGRESS_REMINDER}:
+        _finish(timer, state=TimerState.CANCELLED, result="no longer needed", now=now)
+        return "cancelled"
+    due = wanted.get(timer.kind)
+    if due is not None and due > now + dt.timedelta(seconds=1):
+        _reschedule(timer, due_at=due, result="moved")
+        return "moved"
+    outcome = HANDLERS[timer.kind](ticket=ticket, timer=timer, now=now)
+    if isinstance(outcome, dt.datetime):
+        _reschedule(timer, due_at=outcome, result=f"deferred to {outcome.isoformat()}")
+        return "deferred"
+    _finish(timer, state=TimerState.DONE, result=outcome or "fired", now=now)
+    if timer.kind == TimerKind.PROGRESS_REMINDER:
+        timers_sync(ticket, now=now)  # the next day's reminder
+    return "fired"
 
 
 def _finish(timer: Timer, *, state: str, result: str, now: dt.datetime) -> None:

@@ -11,6 +11,5 @@ def sweep_timers(queue: str | None = None) -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def fire_timers(timer_ids: list[int]) -> None:
     # Safe to run twice or after a crash: each timer is locked, checked and marked done in
-    # one transaction, so a second run finds it done.
-    for timer_id in timer_ids:
-        services.timer_fire(timer_id=timer_id)
+    # the transaction that does its work, so a second run finds it done.
+    services.timers_fire(timer_ids=timer_ids)
