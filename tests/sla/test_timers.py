@@ -262,3 +262,19 @@ def test_the_sweep_uses_the_partial_index(shop):
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "timer_pending_due" in plan
+
+
+def test_one_failing_timer_in_a_chunk_stays_claimed_and_the_others_are_done(shop, monkeypatch):
+    ticket = new_ticket(shop)
+    ids = sla.timers_claim_due(now=at("2026-03-13 11:00"), limit=10)
+    assert len(ids) == 4
+
+    def broken(**kwargs):
+        raise RuntimeError("SMS gateway exploded")
+
+    monkeypatch.setitem(sla.HANDLERS, TimerKind.RESOLUTION_BREACH, broken)
+    with time_machine.travel(at("2026-03-13 11:00"), tick=False):
+        results = sla.timers_fire(timer_ids=ids)
+    assert sorted(results.values()) == ["error", "fired", "fired", "fired"]
+    assert Timer.objects.get(ticket=ticket, kind=TimerKind.RESOLUTION_BREACH).state == TimerState.CLAIMED
+    assert not TicketEvent.objects.filter(ticket=ticket, kind="sla", data__target="resolution", data__what="breached").exists()
