@@ -117,3 +117,23 @@ def test_bell_counts_unread_and_the_list_marks_read(shop, client):
     assert response.status_code == 302 and response["Location"] == "/tickets/AS1/"
     assert client.post("/notifications/read/", {"next": "https://evil.example/"})["Location"] == "/notifications/"
     assert Notification.objects.filter(read_at__isnull=True).count() == 0
+
+
+def test_ticket_page_renders_every_sla_event(shop, client):
+    import datetime as dt
+
+    import time_machine
+
+    from sla import services as sla
+    from tests.factories import make_ticket
+
+    staff_member(shop, "supervisor", username="supervisor")
+    past = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with time_machine.travel(past, tick=False):
+        ticket = make_ticket(shop, platform_deadline_at=past + dt.timedelta(hours=30))
+    ids = sla.timers_claim_due(now=past + dt.timedelta(days=10), limit=10)
+    sla.timers_fire(timer_ids=ids)
+    client.force_login(staff_member(shop, "agent", username="agent"))
+    html = client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert html.count('data-kind="sla"') == 5 and "首次响应超时" in html and "平台处理时限临近" in html
+    assert 'data-testid="sla-breached-at"' in html
