@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tickets",
     "webhooks",
     "notifications",
+    "sla",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.sweep_webhook_deliveries", "schedule": 15.0},
+    "sweep-sla-timers": {"task": "sla.tasks.sweep_timers", "schedule": 10.0},
 }
 
 # --- Domain ---------------------------------------------------------------
@@ -222,3 +224,19 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- SLA timers and outbound channels (sla app) ------------------------------
+# A claimed timer whose task has not finished after this long goes back to pending.
+SLA_CLAIM_TIMEOUT_SECONDS = env.int("SLA_CLAIM_TIMEOUT_SECONDS", default=300)
+SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
+SLA_TASK_CHUNK = env.int("SLA_TASK_CHUNK", default=50)
+# One small interface per channel (notifications/channels.py): log by default, Django mail for email.
+OUTBOUND_CHANNELS = {
+    "sms": env("OUTBOUND_SMS_BACKEND", default="notifications.channels.LogChannel"),
+    "call": env("OUTBOUND_CALL_BACKEND", default="notifications.channels.LogChannel"),
+    "email": env("OUTBOUND_EMAIL_BACKEND", default="notifications.channels.DjangoEmailChannel"),
+}
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="aftersales@localhost")
+# Absolute address of the site, for links sent to customers (the satisfaction survey).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -531,6 +531,10 @@ def compensation_report_executed(
         actor=actor,
         data={"id": locked.pk, "external_ref": locked.external_ref, "executed_at": locked.executed_at.isoformat()},
     )
+    if locked.type == CompensationType.RESHIP and locked.external_ref:
+        from sla.services import reship_tracking_schedule  # the tracking number goes to the customer (DOMAIN.md §6)
+
+        reship_tracking_schedule(ticket=locked.ticket, tracking_no=locked.external_ref)
     return locked
 
 

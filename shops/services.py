@@ -37,3 +37,30 @@ def shop_bootstrap(*, code: str, name: str | None = None, user_prefix: str = "")
             user.groups.add(shop_admins_group())
         users[role.value] = {"username": username, "password": password}
     return {"shop": shop.code, "api_key": key, "users": users}
+
+
+def shop_sla_update(*, shop: Shop, data: dict, replace: bool) -> Shop:
+    """Validate and store the shop's SLA settings. `replace` (PUT): settings not given go back
+    to the defaults; otherwise (PATCH) they are kept. Tickets already created keep their due
+    times: new targets apply to tickets created afterwards."""
+    from aftersales.exceptions import ApplicationError
+    from shops.sla import DEFAULT_SLA, sla_validate
+
+    errors = sla_validate(data)
+    if errors:
+        raise ApplicationError("validation_error", "The request has invalid fields.", fields=errors)
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        settings = {} if replace else dict(locked.sla_settings or {})
+        for key, value in data.items():
+            if key in ("timezone", "shop"):
+                continue
+            if key == "business_hours":
+                base = settings.get("business_hours") or DEFAULT_SLA["business_hours"]
+                value = {**base, **value}
+            settings[key] = value
+        locked.sla_settings = settings
+        if "timezone" in data:
+            locked.timezone = data["timezone"]
+        locked.save(update_fields=["sla_settings", "timezone"])
+    return locked

@@ -84,3 +84,56 @@ def add_minutes(start: dt.datetime, minutes: int, calendar: BusinessCalendar, *,
     if business_time:
         return add_business_minutes(start, minutes, calendar)
     return start + dt.timedelta(minutes=minutes)
+
+
+def business_minutes_between(start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar) -> float:
+    """Business minutes from `start` to `end` (0 when end is not after start)."""
+    if end <= start:
+        return 0.0
+    tz = calendar.tz
+    local, end_local = start.astimezone(tz), end.astimezone(tz)
+    total = dt.timedelta()
+    day = local.date()
+    while day <= end_local.date():
+        hours = calendar.opening_hours(day)
+        if hours:
+            opens = max(dt.datetime.combine(day, hours[0], tzinfo=tz), local)
+            closes = min(dt.datetime.combine(day, hours[1], tzinfo=tz), end_local)
+            if closes > opens:
+                total += closes - opens
+        day += dt.timedelta(days=1)
+    return total.total_seconds() / 60
+
+
+def minutes_between(start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar, *, business_time: bool) -> float:
+    if business_time:
+        return business_minutes_between(start, end, calendar)
+    return max((end - start).total_seconds() / 60, 0.0)
+
+
+def subtract_business_minutes(end: dt.datetime, minutes: float, calendar: BusinessCalendar) -> dt.datetime:
+    """The moment `minutes` of business time before `end` (the inverse of add_business_minutes)."""
+    tz = calendar.tz
+    local = end.astimezone(tz)
+    remaining = dt.timedelta(minutes=minutes)
+    day = local.date()
+    for _ in range(MAX_DAYS_SEARCHED):
+        hours = calendar.opening_hours(day)
+        if hours:
+            opens = dt.datetime.combine(day, hours[0], tzinfo=tz)
+            closes = dt.datetime.combine(day, hours[1], tzinfo=tz)
+            cursor = min(local, closes)
+            if cursor > opens:
+                available = cursor - opens
+                if remaining <= available:
+                    return (cursor - remaining).astimezone(dt.timezone.utc)
+                remaining -= available
+        local = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+        day -= dt.timedelta(days=1)
+    raise ValueError("No business hours found in the past three years; check the shop's calendar.")
+
+
+def subtract_minutes(end: dt.datetime, minutes: float, calendar: BusinessCalendar, *, business_time: bool) -> dt.datetime:
+    if business_time:
+        return subtract_business_minutes(end, minutes, calendar)
+    return end - dt.timedelta(minutes=minutes)

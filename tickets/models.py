@@ -115,6 +115,8 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     # When a target (first response or resolution) was first missed; null while none was.
     sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # Set while the SLA clock is paused (pending_customer); due times shift on resume.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -160,6 +162,9 @@ class TicketEvent(models.Model):
         MESSAGE = "message", _("Message")
         ATTACHMENT = "attachment", _("Attachment")
         LOGISTICS = "logistics", _("Logistics")
+        SLA = "sla", _("SLA")
+        CONTACT = "contact", _("Customer contact")
+        SURVEY = "survey", _("Satisfaction survey")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -17,6 +17,7 @@ from aftersales.prefetch import set_prefetched
 from disputes.models import DisputeType
 from shops.models import Membership, Shop
 from shops.sla import due_times
+from sla.clock import clock_on_status_change, timers_sync
 from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, OrderItem, Ticket, TicketEvent
 from tickets.states import ACTIVE_STATUSES, Action, Status, target_status
 from webhooks.services import event_emit
@@ -153,7 +154,7 @@ def ticket_create(
 
     now = timezone.now()
     priority = dispute_type.default_priority
-    first_due, resolution_due = due_times(shop, priority=priority, start=now)
+    first_due, resolution_due = due_times(shop, priority=priority, start=now, dispute_type=dispute_type.code)
     ticket = Ticket(
         shop=shop,
         customer=customer_row,
@@ -175,6 +176,7 @@ def ticket_create(
     set_prefetched(order_row, "items", created_items)
     set_prefetched(ticket, "judgments", [])
     set_prefetched(ticket, "compensations", [])
+    timers_sync(ticket, now=now, new=True)
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
     TicketEvent.objects.create(
         ticket=ticket,
@@ -234,8 +236,10 @@ def _apply_status(ticket: Ticket, *, target: str, action: str, actor: Actor, not
         ticket.closed_at = now
     elif action == Action.REOPEN:
         ticket.resolved_at = None
+    clock_fields = clock_on_status_change(ticket, previous=previous, now=now)
     ticket.next_due_at = next_due_at(ticket)
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "next_due_at", "updated_at"])
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "next_due_at", "updated_at", *clock_fields])
+    timers_sync(ticket, now=now)
     data = {"from": previous, "to": target, "action": action}
     if note:
         data["note"] = note
@@ -306,6 +310,7 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
             locked.first_responded_at = message.created_at
             locked.next_due_at = next_due_at(locked)
             locked.save(update_fields=["first_responded_at", "next_due_at", "updated_at"])
+            timers_sync(locked)
         if locked.status == Status.NEW:
             _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply")
     elif author_kind == Message.Author.CUSTOMER and locked.status == Status.PENDING_CUSTOMER:
