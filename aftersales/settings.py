@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tickets",
     "webhooks",
     "notifications",
+    "analytics",
 ]
 
 MIDDLEWARE = [

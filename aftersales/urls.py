@@ -16,5 +16,7 @@ urlpatterns = [
     path("api/v1/", include("tickets.urls")),
     path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("disputes.urls")),
+    path("api/v1/", include("analytics.urls")),
+    path("", include("analytics.workspace_urls")),
     path("", include("tickets.workspace_urls")),
 ]
