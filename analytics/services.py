@@ -113,7 +113,9 @@ def batch_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[Batch
                     alert = BatchAlert.objects.create(
                         shop=ticket.shop, sku=sku, batch_no=batch_no, threshold=threshold, window_days=window_days
                     )
-            except IntegrityError:  # another process raised it without taking the lock
+            except IntegrityError:  # another process raised it without taking the lock: join it
+                alert = BatchAlert.objects.exclude(status=BatchAlert.Status.RESOLVED).get(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no)
+                BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True)
                 continue
             BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket_id=i) for i in ids], ignore_conflicts=True)
             _notify_supervisors(alert=alert, count=len(ids), ticket=ticket)
