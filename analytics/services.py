@@ -70,7 +70,10 @@ def _quality_ticket_ids(*, shop_id: int, sku: str, batch_no: str, since: dt.date
 
 
 def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
-    """Serialise checks of one shop+SKU+batch until the end of the transaction."""
+    """Serialise checks of one shop+SKU+batch until the end of the transaction. (SQLite, used by
+    `make run` without DATABASE_URL, serialises all writes anyway; the unique constraint backs both.)"""
+    if connection.vendor != "postgresql":
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [shop_id, f"batch-alert:{sku}\x1f{batch_no}"])
 
