@@ -161,3 +161,13 @@ def test_two_years_exactly_is_allowed(figures, supervisor, token_client):
 def test_shop_defined_quality_type_has_a_name(figures, shop):
     DisputeType.objects.create(code="mould", shop=shop, name_zh="发霉", name_en="Mould", category="product")
     assert selectors.by_dispute_type(period(shop))[0]["code"] == "quality_defect"
+
+
+def test_dashboard_cache_shows_a_new_ticket_at_once(figures, shop, settings, supervisor, token_client):
+    settings.ANALYTICS_CACHE_SECONDS = 60  # the key holds the test database's name: no other run's entries
+    client = token_client(supervisor)
+    assert client.get("/api/v1/analytics/summary/", WEEK).json()["tickets"] == 4
+    from tests.analytics.conftest import bj, fixture_ticket
+
+    fixture_ticket(shop, code="lost_parcel", created=bj(2, 9), courier="SF", sku="SKU-Z", order_no="O9")
+    assert client.get("/api/v1/analytics/summary/", WEEK).json()["tickets"] == 5
