@@ -80,7 +80,7 @@ class AnalyticsSummaryApi(APIView):
             "dispute_type": period.dispute_type.code if period.dispute_type else None,
             "tickets": data["funnel"][0]["tickets"],
             "by_dispute_type": [{"code": r["code"], "tickets": r["tickets"]} for r in data["by_dispute_type"]],
-            "by_responsibility": selectors.by_party(period),
+            "by_responsibility": data["by_party"],
             "by_courier": data["couriers"],
             "by_sku": data["by_sku"],
             "by_agent": data["agents"],
