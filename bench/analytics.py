@@ -161,6 +161,7 @@ def main():
     parser.add_argument("--requests", type=int, default=40, help="cached requests per figure")
     parser.add_argument("--cold-requests", type=int, default=5, help="uncached requests per figure (ANALYTICS_CACHE_SECONDS=0)")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--days", default="30,90,365", help="date ranges to measure, in days")
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--keep-extras", action="store_true")
     args = parser.parse_args()
@@ -190,7 +191,7 @@ def main():
 
         token, _ = Token.objects.get_or_create(user=user)
         api_headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
-        for days in (30, 90, 365):
+        for days in [int(d) for d in args.days.split(",")]:
             start = today.fromordinal(today.toordinal() - days + 1)
             query = f"shop=demo&from={start}&to={today}"
             for label, path, headers in (("dashboard page", f"/analytics/?{query}", None),
