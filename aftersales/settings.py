@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "sla",
+    "analytics",
 ]
 
 MIDDLEWARE = [

@@ -20,5 +20,7 @@ urlpatterns = [
     path("api/v1/", include("sla.api_urls")),
     path("", include("sla.urls")),
     path("", include("notifications.urls")),
+    path("api/v1/", include("analytics.urls")),
+    path("", include("analytics.workspace_urls")),
     path("", include("tickets.workspace_urls")),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
+from analytics.services import batch_check_on_commit
 from disputes.models import DisputeType
 from shops.models import Membership, Shop
 from shops.sla import due_times
@@ -199,6 +200,7 @@ def ticket_create(
             "created_at": ticket.created_at,
         },
     )
+    batch_check_on_commit(ticket=ticket)  # analytics: batch-quality alert, after commit
     return ticket
 
 

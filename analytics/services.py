@@ -1,0 +1,172 @@
+"""Writes of the analytics app: batch-quality alerts (DOMAIN.md §7, rule R7) and shipment counts."""
+
+import datetime as dt
+import logging
+from functools import partial
+
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from aftersales.exceptions import ApplicationError, IllegalTransition
+from analytics.models import BatchAlert, BatchAlertTicket, ShipmentStat
+from shops.models import Shop
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+# "Quality tickets": the product category (as R7 counts them) except the two types that say
+# nothing about the goods of a batch: customer_misuse (the customer's doing) and
+# not_as_described (the listing's). Shop-defined product types count too.
+QUALITY_CATEGORY = "product"
+NOT_QUALITY_CODES = ("customer_misuse", "not_as_described")
+
+# status -> (statuses it may start from, the status it leads to)
+ALERT_TRANSITIONS = {
+    "acknowledge": (frozenset({BatchAlert.Status.OPEN}), BatchAlert.Status.ACKNOWLEDGED),
+    "resolve": (frozenset({BatchAlert.Status.OPEN, BatchAlert.Status.ACKNOWLEDGED}), BatchAlert.Status.RESOLVED),
+}
+
+
+def is_quality_type(dispute_type) -> bool:
+    return dispute_type.category == QUALITY_CATEGORY and dispute_type.code not in NOT_QUALITY_CODES
+
+
+def ticket_batches(ticket: Ticket) -> list[tuple[str, str]]:
+    """The SKU+batch pairs a ticket is about: its items with a batch number, restricted to the
+    affected SKUs when the shop named them."""
+    affected = {row["sku"] for row in ticket.affected_items or []}
+    pairs = {
+        (item.sku, item.batch_no)
+        for item in ticket.order.items.all()
+        if item.batch_no and (not affected or item.sku in affected)
+    }
+    return sorted(pairs)
+
+
+def batch_check_on_commit(*, ticket: Ticket) -> None:
+    """Called at the end of tickets.services.ticket_create: schedules the batch check for after
+    the ticket's transaction commits, so concurrent creations see each other's tickets and a
+    failure of the check never undoes (or fails) the ticket."""
+    if not is_quality_type(ticket.dispute_type):
+        return
+    transaction.on_commit(partial(batch_check, ticket_id=ticket.pk), robust=True)
+
+
+def _quality_ticket_ids(*, shop_id: int, sku: str, batch_no: str, since: dt.datetime) -> list[int]:
+    return list(
+        Ticket.objects.filter(
+            shop_id=shop_id,
+            created_at__gte=since,
+            order__items__sku=sku,
+            order__items__batch_no=batch_no,
+            dispute_type__category=QUALITY_CATEGORY,
+        )
+        .exclude(dispute_type__code__in=NOT_QUALITY_CODES)
+        .values_list("id", flat=True)
+        .distinct()
+        .order_by("id")
+    )
+
+
+def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
+    """Serialise checks of one shop+SKU+batch until the end of the transaction. (SQLite, used by
+    `make run` without DATABASE_URL, serialises all writes anyway; the unique constraint backs both.)"""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [shop_id, f"batch-alert:{sku}\x1f{batch_no}"])
+
+
+def batch_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[BatchAlert]:
+    """Raise (once) or extend the batch alerts this ticket's SKU+batch pairs call for.
+    Returns the alerts raised by this call (not those the ticket was merely added to)."""
+    from disputes.services import policy_current, policy_of
+
+    ticket = Ticket.objects.select_related("shop", "order", "dispute_type").filter(pk=ticket_id).first()
+    if ticket is None or not is_quality_type(ticket.dispute_type):
+        return []
+    now = now or timezone.now()
+    policy = policy_of(policy_current(shop=ticket.shop))
+    threshold, window_days = policy.batch_alert_threshold, policy.batch_alert_window_days
+    raised = []
+    for sku, batch_no in ticket_batches(ticket):
+        with transaction.atomic():
+            _lock_batch(ticket.shop_id, sku, batch_no)
+            alert = BatchAlert.objects.filter(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no).exclude(
+                status=BatchAlert.Status.RESOLVED
+            ).first()
+            if alert is not None:
+                BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True)
+                continue
+            since = now - dt.timedelta(days=window_days)
+            last_resolved = (
+                BatchAlert.objects.filter(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no, status=BatchAlert.Status.RESOLVED)
+                .order_by("-resolved_at")
+                .values_list("resolved_at", flat=True)
+                .first()
+            )
+            if last_resolved and last_resolved > since:
+                since = last_resolved  # a resolved alert's tickets do not raise the next one
+            ids = _quality_ticket_ids(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no, since=since)
+            if len(ids) < threshold:
+                continue
+            try:
+                with transaction.atomic():
+                    alert = BatchAlert.objects.create(
+                        shop=ticket.shop, sku=sku, batch_no=batch_no, threshold=threshold, window_days=window_days
+                    )
+            except IntegrityError:  # another process raised it without taking the lock: join it
+                alert = BatchAlert.objects.exclude(status=BatchAlert.Status.RESOLVED).get(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no)
+                BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True)
+                continue
+            BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket_id=i) for i in ids], ignore_conflicts=True)
+            _notify_supervisors(alert=alert, count=len(ids), ticket=ticket)
+            raised.append(alert)
+    return raised
+
+
+def _notify_supervisors(*, alert: BatchAlert, count: int, ticket: Ticket) -> None:
+    from notifications.services import notification_send, shop_supervisors
+
+    notification_send(
+        recipients=shop_supervisors(shop=alert.shop),
+        shop=alert.shop,
+        kind="batch_alert",
+        title=f"批次质量预警 / Batch quality alert: {alert.sku} {alert.batch_no} ({count})",
+        body=f"{count} quality tickets on SKU {alert.sku}, batch {alert.batch_no} within {alert.window_days} days. "
+        "Consider a recall / 下架.",
+        ticket=ticket,
+        url=reverse("analytics:alert", args=[alert.pk]),
+    )
+
+
+@transaction.atomic
+def batch_alert_transition(*, alert: BatchAlert, action: str, user, note: str = "") -> BatchAlert:
+    if action not in ALERT_TRANSITIONS:
+        raise ApplicationError("validation_error", "Unknown action.", fields={"action": f"Unknown action '{action}'."})
+    note = (note or "").strip()
+    if action == "resolve" and not note:
+        raise ApplicationError("validation_error", "A note is required to resolve an alert.", fields={"note": "Required."})
+    alert = BatchAlert.objects.select_for_update().get(pk=alert.pk)
+    sources, target = ALERT_TRANSITIONS[action]
+    if alert.status not in sources:
+        raise IllegalTransition(f"Cannot {action} an alert that is {alert.status}.")
+    now = timezone.now()
+    alert.status = target
+    if action == "acknowledge":
+        alert.acknowledged_at, alert.acknowledged_by = now, user
+    else:
+        alert.resolved_at, alert.resolved_by = now, user
+    if note:
+        alert.note = f"{alert.note}\n{note}".strip()
+    alert.save()
+    return alert
+
+
+def shipment_stat_record(*, shop: Shop, date: dt.date, courier: str, shipments: int) -> tuple[ShipmentStat, bool]:
+    """Store (or replace) the shop's count of parcels handed to `courier` on `date`."""
+    row, created = ShipmentStat.objects.update_or_create(
+        shop=shop, date=date, courier=courier.strip(), defaults={"shipments": shipments}
+    )
+    return row, created

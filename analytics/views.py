@@ -1,0 +1,197 @@
+"""Workspace pages of analytics: the supervisor dashboard, batch alerts, and streamed CSV exports."""
+
+import csv
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from aftersales.exceptions import ApplicationError
+from analytics import selectors, services
+from analytics.api import plain
+from analytics.models import BatchAlert
+from analytics.params import period_from_params
+from disputes.models import DisputeType
+from shops.selectors import shop_ids_for_user
+from tickets.forms import STATUS_ALL, QueueFilterForm
+from tickets.views import login_required, queue_tickets
+
+EXPORT_CHUNK = 2000
+
+
+class Echo:
+    """csv.writer target that hands each formatted line back instead of storing it."""
+
+    def write(self, value):
+        return value
+
+
+def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff"  # BOM: Excel opens UTF-8 (Chinese names) correctly
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _period_or_error(request):
+    """(period, None), or (None, the 400 error to show); not a supervisor -> 403."""
+    try:
+        return period_from_params(request.GET, user=request.user), None
+    except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise PermissionDenied(exc.message)
+        return None, exc
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    period, error = _period_or_error(request)
+    shops = selectors.supervised_shops(request.user)
+    context = {"shops": shops, "error": error, "period": period, "params": request.GET}
+    if period is None:
+        return render(request, "analytics/dashboard.html", context, status=400)
+    data = selectors.dashboard(period)
+    context.update(
+        data=data,
+        chart_data=plain({k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday", "funnel", "compensation_by_type", "compensation_by_party")}),
+        dispute_types=DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=period.shop), active=True).order_by("category", "code"),
+        open_alerts=selectors.alerts_for([period.shop.pk]).exclude(status=BatchAlert.Status.RESOLVED)[:20],
+        query=request.GET.urlencode(),
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def _alert_for(request, pk: int) -> BatchAlert:
+    shop_ids = [s.pk for s in selectors.supervised_shops(request.user)]
+    if not shop_ids:
+        raise PermissionDenied
+    alert = selectors.alerts_for(shop_ids).filter(pk=pk).first()
+    if alert is None:
+        raise Http404
+    return alert
+
+
+@login_required
+@require_GET
+def alert_list(request):
+    shop_ids = [s.pk for s in selectors.supervised_shops(request.user)]
+    if not shop_ids:
+        raise PermissionDenied
+    status = request.GET.get("status") or None
+    if status not in (None, *BatchAlert.Status.values):
+        status = None
+    return render(request, "analytics/alerts.html", {"alerts": selectors.alerts_for(shop_ids, status)[:200], "status": status,
+                                                     "statuses": BatchAlert.Status.choices})
+
+
+@login_required
+@require_GET
+def alert_detail(request, pk):
+    alert = _alert_for(request, pk)
+    tickets = list(selectors.alert_tickets(alert))
+    customers = {t.customer_id for t in tickets}
+    return render(request, "analytics/alert.html", {"alert": alert, "tickets": tickets, "customers_affected": len(customers)})
+
+
+@login_required
+@require_POST
+def alert_action(request, pk, action):
+    alert = _alert_for(request, pk)
+    try:
+        services.batch_alert_transition(alert=alert, action=action, user=request.user, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("analytics:alert", pk=alert.pk)
+
+
+# --- CSV exports -----------------------------------------------------------------------------
+
+
+TICKET_EXPORT_FIELDS = [
+    ("number", "number"), ("shop__code", "shop"), ("shop__timezone", None), ("status", "status"), ("priority", "priority"),
+    ("dispute_type__code", "dispute_type"), ("created_at", "created_at"), ("first_responded_at", "first_responded_at"),
+    ("resolved_at", "resolved_at"), ("closed_at", "closed_at"), ("sla_breached_at", "sla_breached_at"),
+    ("assignee__username", "assignee"), ("customer__external_id", "customer"), ("order__order_no", "order_no"),
+    ("order__courier", "courier"),
+]
+
+
+@login_required
+@require_GET
+def export_tickets(request):
+    """The ticket queue with its current filters (all pages), streamed from a server-side cursor."""
+    shop_ids = shop_ids_for_user(user=request.user)
+    dispute_types = list(DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids)))
+    form = QueueFilterForm(request.GET, dispute_types=dispute_types)
+    filters = form.values()
+    if filters["q"] and "status" not in request.GET:
+        filters["status"] = STATUS_ALL
+    qs = queue_tickets(user=request.user, shop_ids=shop_ids, filters=filters, now=timezone.now())
+    columns = [f for f, _label in TICKET_EXPORT_FIELDS]
+    header = [label for _f, label in TICKET_EXPORT_FIELDS if label]
+    tz_index = columns.index("shop__timezone")
+    time_indexes = [columns.index(c) for c in ("created_at", "first_responded_at", "resolved_at", "closed_at", "sla_breached_at")]
+    zones = {}
+
+    def rows():
+        for values in qs.values_list(*columns).iterator(chunk_size=EXPORT_CHUNK):
+            values = list(values)
+            tz_name = values[tz_index]
+            tz = zones.get(tz_name) or zones.setdefault(tz_name, ZoneInfo(tz_name))
+            for i in time_indexes:
+                if values[i] is not None:
+                    values[i] = values[i].astimezone(tz).isoformat(timespec="seconds")
+            del values[tz_index]
+            yield ["" if v is None else v for v in values]
+
+    return csv_response("tickets.csv", header, rows())
+
+
+TABLES = {
+    # name: (columns, function of (period, data) -> rows)
+    "volume_by_day": (["date", "tickets"], lambda p: selectors.volume_by_day(p)),
+    "by_dispute_type": (["code", "name_zh", "name_en", "tickets"], lambda p: selectors.by_dispute_type(p)),
+    "by_sku": (["sku", "tickets"], lambda p: selectors.by_sku(p, limit=None)),
+    "by_hour": (["hour", "tickets"], lambda p: selectors.by_hour_and_weekday(p)[0]),
+    "by_weekday": (["weekday", "tickets"], lambda p: selectors.by_hour_and_weekday(p)[1]),
+    "funnel": (["step", "tickets", "drop", "drop_rate"], lambda p: selectors.totals(p)["funnel"]),
+    "compensation_by_type": (["type", "count", "amount"], lambda p: selectors.compensation_by_type(p)),
+    "compensation_by_party": (["party", "count", "amount"], lambda p: selectors.compensation_by_party(p)),
+    "couriers": (["courier", "shipments", "tickets", "complaints", "per_1000", "damage_share", "loss_share", "cost", "recovered", "flagged", "suggestion"],
+                 lambda p: selectors.courier_ranking(p)),
+    "agents": (["agent", "tickets", "resolved", "avg_first_response_minutes", "avg_resolution_minutes", "surveys_answered",
+                "satisfaction", "sla_breached", "below_target"], lambda p: selectors.agent_kpis(p)),
+}
+
+
+@login_required
+@require_GET
+def export_table(request, table):
+    if table not in TABLES:
+        raise Http404
+    period, error = _period_or_error(request)
+    if error is not None:
+        return render(request, "analytics/dashboard.html", {"error": error, "shops": selectors.supervised_shops(request.user),
+                                                             "params": request.GET}, status=400)
+    columns, fetch = TABLES[table]
+    rows = ([plain(row.get(c, "")) if row.get(c) is not None else "" for c in columns] for row in fetch(period))
+    return csv_response(f"{table}-{period.shop.code}-{period.date_from}-{period.date_to}.csv", columns, rows)

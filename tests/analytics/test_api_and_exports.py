@@ -1,0 +1,103 @@
+import csv
+import io
+
+import pytest
+
+from analytics.models import ShipmentStat
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/shipments/stats/"
+
+
+def test_shipment_stats_create_then_replace(shop_client, shop):
+    created = shop_client.post(URL, {"date": "2026-11-03", "courier": " SF ", "shipments": 1200}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json() == {"date": "2026-11-03", "courier": "SF", "shipments": 1200}
+    replaced = shop_client.post(URL, {"date": "2026-11-03", "courier": "SF", "shipments": 1300}, format="json")
+    assert replaced.status_code == 200
+    assert list(ShipmentStat.objects.values_list("shop__code", "courier", "shipments")) == [("demo", "SF", 1300)]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"date": "2026-11-31", "courier": "SF", "shipments": 1}, "date"),
+        ({"date": "03/11/2026", "courier": "SF", "shipments": 1}, "date"),
+        ({"date": "2999-01-01", "courier": "SF", "shipments": 1}, "date"),
+        ({"date": "2026-11-03", "courier": "SF", "shipments": -5}, "shipments"),
+        ({"date": "2026-11-03", "courier": "SF", "shipments": "many"}, "shipments"),
+        ({"date": "2026-11-03", "courier": "SF", "shipments": 1.5}, "shipments"),
+        ({"date": "2026-11-03", "courier": "", "shipments": 1}, "courier"),
+        ({"date": "2026-11-03", "shipments": 1}, "courier"),
+        ({"date": "2026-11-03", "courier": "SF", "shipments": 1, "extra": 1}, "extra"),
+    ],
+)
+def test_shipment_stats_bad_input_is_400_and_stores_nothing(shop_client, body, field):
+    response = shop_client.post(URL, body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "validation_error"
+    assert field in response.json()["error"]["fields"]
+    assert ShipmentStat.objects.count() == 0
+
+
+def test_shipment_stats_malformed_json_and_staff(shop_client, agent_client):
+    response = shop_client.post(URL, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert agent_client.post(URL, {"date": "2026-11-03", "courier": "SF", "shipments": 1}, format="json").status_code == 403
+    assert ShipmentStat.objects.count() == 0
+
+
+def read_csv(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_ticket_export_uses_the_queue_filters(figures, client, supervisor):
+    client.force_login(supervisor)
+    everything = read_csv(client.get("/analytics/export/tickets.csv?status=all"))
+    assert everything[0] == ["number", "shop", "status", "priority", "dispute_type", "created_at", "first_responded_at", "resolved_at",
+                             "closed_at", "sla_breached_at", "assignee", "customer", "order_no", "courier"]
+    assert len(everything) == 1 + 5  # demo's five tickets, not the other shop's
+    lost_parcel = figures["t2"].dispute_type_id
+    rows = read_csv(client.get(f"/analytics/export/tickets.csv?status=all&dispute_type={lost_parcel}"))
+    assert [r[0] for r in rows[1:]] == [figures["t2"].number]
+    assert rows[1][5] == "2026-11-03T10:00:00+08:00"  # the shop's time zone
+    response = client.get("/analytics/export/tickets.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_table_exports(figures, client, supervisor):
+    client.force_login(supervisor)
+    rows = read_csv(client.get("/analytics/export/couriers.csv?from=2026-11-01&to=2026-11-07"))
+    assert rows[0][:5] == ["courier", "shipments", "tickets", "complaints", "per_1000"]
+    assert [r[:5] for r in rows[1:]] == [["YTO", "100", "1", "1", "10.00"], ["SF", "2000", "3", "1", "0.50"]]
+    rows = read_csv(client.get("/analytics/export/agents.csv?from=2026-11-01&to=2026-11-07"))
+    assert [r[0] for r in rows[1:]] == ["agent", "agent2"] and rows[2][-1] == "True"
+    rows = read_csv(client.get("/analytics/export/volume_by_day.csv?from=2026-11-01&to=2026-11-07"))
+    assert rows[1] == ["2026-11-01", "1"] and len(rows) == 8
+    assert client.get("/analytics/export/nope.csv").status_code == 404
+    assert client.get("/analytics/export/couriers.csv?from=2026-11-08&to=2026-11-01").status_code == 400
+
+
+def test_dashboard_page(figures, client, supervisor):
+    client.force_login(supervisor)
+    page = client.get("/analytics/?from=2026-11-01&to=2026-11-07")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="kpi-tickets">4<' in html
+    assert "vendor/chart.umd.js" in html and "analytics-data" in html
+    filtered = client.get("/analytics/?from=2026-11-01&to=2026-11-07&dispute_type=quality_defect").content.decode()
+    assert 'id="kpi-tickets">2<' in filtered
+    bad = client.get("/analytics/?from=2026-11-09&to=2026-11-01")
+    assert bad.status_code == 400 and "analytics-error" in bad.content.decode()
+    assert 'href="/analytics/"' in client.get("/").content.decode()  # nav link for supervisors
+
+
+def test_agents_get_no_dashboard(figures, client):
+    client.force_login(figures["agent"])
+    assert client.get("/analytics/").status_code == 403
+    assert 'href="/analytics/"' not in client.get("/").content.decode()
+    # agents may export their queue
+    assert client.get("/analytics/export/tickets.csv").status_code == 200
