@@ -47,12 +47,7 @@ def decider_shop_ids(*, user) -> list[int]:
     return list(Membership.objects.filter(user=user, role__in=DECIDER_ROLES).values_list("shop_id", flat=True))
 
 
-def admin_shop_codes(*, user) -> list[str]:
-    return list(Membership.objects.filter(user=user, role=Role.ADMIN).order_by("shop__code").values_list("shop__code", flat=True))
-
-
-def pending_approval_count(*, user) -> int:
-    shop_ids = decider_shop_ids(user=user)
+def pending_approval_count_in(*, shop_ids: list[int]) -> int:
     if not shop_ids:
         return 0
     return Compensation.objects.filter(status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids).count()

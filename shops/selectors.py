@@ -16,3 +16,16 @@ def user_role_in_shop(*, user: AbstractBaseUser, shop_id: int) -> str | None:
     if user.is_superuser:
         return Role.ADMIN
     return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+
+
+def memberships_for_request(request) -> list[tuple[int, str, str]]:
+    """(shop_id, shop_code, role) of the request's user, read once per request: the workspace
+    nav asks several times (approvals, policy links, dashboard link)."""
+    cached = getattr(request, "_shop_memberships", None)
+    if cached is None:
+        user = getattr(request, "user", None)
+        cached = []
+        if user is not None and user.is_authenticated:
+            cached = list(Membership.objects.filter(user=user).order_by("shop__code").values_list("shop_id", "shop__code", "role"))
+        request._shop_memberships = cached
+    return cached

@@ -165,6 +165,14 @@ class TicketEvent(models.Model):
         SLA = "sla", _("SLA")
         CONTACT = "contact", _("Customer contact")
         SURVEY = "survey", _("Satisfaction survey")
+        # Written by disputes.services.
+        JUDGMENT = "judgment", _("Responsibility judgment")
+        COMPENSATION_PROPOSED = "compensation_proposed", _("Compensation proposed")
+        COMPENSATION_APPROVED = "compensation_approved", _("Compensation approved")
+        COMPENSATION_REJECTED = "compensation_rejected", _("Compensation rejected")
+        COMPENSATION_CANCELLED = "compensation_cancelled", _("Compensation cancelled")
+        COMPENSATION_EXECUTED = "compensation_executed", _("Compensation executed")
+        COMPENSATION_FAILED = "compensation_failed", _("Compensation failed")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -1,13 +1,15 @@
 from django import template
 
-from shops.models import Membership, Role
+from shops.models import Role
+from shops.selectors import memberships_for_request
 
 register = template.Library()
 
 
 @register.filter
-def sees_analytics(user) -> bool:
+def sees_analytics(request) -> bool:
     """Supervisors and admins (of any shop) get the dashboard link."""
+    user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_superuser or Membership.objects.filter(user=user, role__in=[Role.SUPERVISOR, Role.ADMIN]).exists()
+    return user.is_superuser or any(role in (Role.SUPERVISOR, Role.ADMIN) for _, _, role in memberships_for_request(request))

@@ -3,6 +3,8 @@
 from django import template
 
 from disputes import selectors
+from shops.models import Role
+from shops.selectors import memberships_for_request
 
 register = template.Library()
 
@@ -17,13 +19,14 @@ def disputes_nav(context, oob=False):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"show": False, "oob": oob}
-    deciders = selectors.decider_shop_ids(user=user)
+    memberships = memberships_for_request(request)
+    deciders = [shop_id for shop_id, _, role in memberships if role in selectors.DECIDER_ROLES]
     return {
         **_carry(context),
         "show": bool(deciders),
         "oob": oob,
-        "pending": selectors.pending_approval_count(user=user) if deciders else 0,
-        "admin_shops": selectors.admin_shop_codes(user=user) if deciders else [],
+        "pending": selectors.pending_approval_count_in(shop_ids=deciders) if deciders else 0,
+        "admin_shops": [code for _, code, role in memberships if role == Role.ADMIN],
         # The out-of-band copy is sent from the inbox, whose link stays the current page.
         "url_name": "approvals" if oob else (request.resolver_match.url_name if request.resolver_match else ""),
     }

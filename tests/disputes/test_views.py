@@ -534,3 +534,15 @@ def test_a_failed_execution_reaches_the_timeline_and_the_people(agent_web, super
     assert set(told.values_list("recipient__username", flat=True)) == {"agent", "supervisor"}
     polled = page_text(agent_web.get(f"/tickets/{bottle.number}/compensations/", **HTMX))
     assert 'data-status="failed"' in polled and "wallet frozen" in polled
+
+
+def test_timeline_tells_judgments_and_compensations_in_words(agent_web, shop, bottle):
+    agent_web.post(f"/tickets/{bottle.number}/judgment/", {"party": "courier", "note": "box crushed"})
+    propose(agent_web, bottle, type="cash", amount="2.00")
+
+    html = page_text(agent_web.get(f"/tickets/{bottle.number}/"))
+    timeline = html[html.index('id="timeline"'):]
+    assert "Responsibility judgment" in timeline and "Version 1: Courier" in timeline
+    assert "Compensation proposed" in timeline and "Cash (red packet / transfer) · ¥2.00" in timeline
+    # No raw event codes or key/value dumps for these events.
+    assert ">compensation_proposed<" not in timeline and "<dt>within_standard</dt>" not in timeline

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from disputes.models import CompensationType
+from disputes.models import CompensationStatus, CompensationType, Party
 from tickets.models import Attachment, LogisticsEvent, Message, TicketEvent
 from tickets.states import Action, Priority, Status
 
@@ -25,6 +25,8 @@ _LABELS = {
     "attachment_kind": Attachment.Kind,
     "logistics": LogisticsEvent.Event,
     "resolution": CompensationType,  # what the customer asks for uses the same words
+    "compensation_status": CompensationStatus,
+    "party": Party,
 }
 
 
