@@ -20,7 +20,7 @@ from disputes import selectors, services
 from disputes.facts import Policy, field_names
 from disputes.models import Compensation, CompensationStatus, CompensationType, DisputeType, Party, ShopPolicy
 from shops.models import Role, Shop
-from shops.selectors import shop_ids_for_user, user_role_in_shop
+from shops.selectors import shop_and_role, shop_ids_for_user
 from tickets.selectors import ticket_get
 from tickets.services import Actor
 from tickets.views import _after_post, login_required
@@ -199,10 +199,10 @@ def approvals(request):
 
 
 def _admin_shop(request, code: str) -> Shop:
-    shop = Shop.objects.filter(code=code, id__in=shop_ids_for_user(user=request.user)).first()
+    shop, role = shop_and_role(user=request.user, code=code)
     if shop is None:
         raise Http404("No such shop.")
-    if user_role_in_shop(user=request.user, shop_id=shop.pk) != Role.ADMIN:
+    if role != Role.ADMIN:
         raise PermissionDenied("Only the shop's admins can change its policy.")
     return shop
 
@@ -289,11 +289,8 @@ def shop_dispute_types(request, code: str):
 @login_required
 @require_GET
 def webhook_log(request):
-    shop_ids = [
-        shop_id
-        for shop_id in shop_ids_for_user(user=request.user)
-        if user_role_in_shop(user=request.user, shop_id=shop_id) in (Role.SUPERVISOR, Role.ADMIN)
-    ]
+    user = request.user
+    shop_ids = shop_ids_for_user(user=user) if user.is_superuser else selectors.decider_shop_ids(user=user)
     if not shop_ids:
         raise PermissionDenied("Only supervisors and admins see the webhook log.")
     endpoints = WebhookEndpoint.objects.filter(shop_id__in=shop_ids).select_related("shop").order_by("shop__code", "id")

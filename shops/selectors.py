@@ -29,3 +29,12 @@ def memberships_for_request(request) -> list[tuple[int, str, str]]:
             cached = list(Membership.objects.filter(user=user).order_by("shop__code").values_list("shop_id", "shop__code", "role"))
         request._shop_memberships = cached
     return cached
+
+
+def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, str | None]:
+    """The shop `code` if the user works for it, with the user's role there (superusers: admin
+    of every shop); (None, None) otherwise. One query."""
+    if user.is_superuser:
+        return Shop.objects.filter(code=code).first(), Role.ADMIN
+    membership = Membership.objects.filter(user=user, shop__code=code).select_related("shop").first()
+    return (membership.shop, membership.role) if membership else (None, None)

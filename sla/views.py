@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from aftersales.exceptions import ApplicationError
 from shops.models import Role, Shop
-from shops.selectors import shop_ids_for_user, user_role_in_shop
+from shops.selectors import shop_and_role
 from shops.services import shop_sla_update
 from shops.sla import PRIORITIES, WEEKDAYS, sla_public
 from sla.services import survey_answer, survey_get
@@ -39,10 +39,8 @@ def survey(request, token):
 
 
 def _admin_shop(request, code) -> Shop:
-    shop = Shop.objects.filter(code=code, id__in=shop_ids_for_user(user=request.user)).first()
-    if shop is None:
-        raise Http404("No such shop.")
-    if user_role_in_shop(user=request.user, shop_id=shop.id) != Role.ADMIN:
+    shop, role = shop_and_role(user=request.user, code=code)
+    if shop is None or role != Role.ADMIN:
         raise Http404("No such shop.")
     return shop
 

@@ -308,13 +308,15 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
     )
 
     if author_kind == Message.Author.STAFF and not internal:
-        if locked.first_responded_at is None:
+        first_response = locked.first_responded_at is None
+        if first_response:
             locked.first_responded_at = message.created_at
             locked.next_due_at = next_due_at(locked)
             locked.save(update_fields=["first_responded_at", "next_due_at", "updated_at"])
-            timers_sync(locked)
         if locked.status == Status.NEW:
-            _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply")
+            _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply")  # syncs the timers
+        elif first_response:
+            timers_sync(locked)  # the first-response timers are no longer wanted
     elif author_kind == Message.Author.CUSTOMER and locked.status == Status.PENDING_CUSTOMER:
         _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=Actor.system(), note="customer replied")
     return message
