@@ -194,6 +194,10 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The analytics rollup (analytics.rollup): beat recomputes changed days this often; the dashboard
+# recomputes its period's changed days itself before it answers when they hold at most this many tickets.
+ANALYTICS_REFRESH_SECONDS = env.int("ANALYTICS_REFRESH_SECONDS", default=15)
+ANALYTICS_INLINE_REFRESH_TICKETS = env.int("ANALYTICS_INLINE_REFRESH_TICKETS", default=1000)
 # Installed into django-celery-beat's tables when beat starts; editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
@@ -202,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-webhook-deliveries": {"task": "webhooks.tasks.sweep_webhook_deliveries", "schedule": 15.0},
     "sweep-sla-timers": {"task": "sla.tasks.sweep_timers", "schedule": 10.0},
+    "refresh-analytics-stats": {"task": "analytics.tasks.refresh_stats", "schedule": float(ANALYTICS_REFRESH_SECONDS)},
 }
 
 # --- Domain ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from aftersales.api import DecimalJSONParser, StrictSerializer
 from aftersales.exceptions import ApplicationError
-from analytics import selectors, services
+from analytics import rollup, selectors, services
 from analytics.models import BatchAlert
 from analytics.params import period_from_params
 from shops.permissions import IsShopKey, IsShopKeyOrStaff, IsStaff
@@ -71,6 +71,7 @@ class AnalyticsSummaryApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request):
         period = period_from_params(request.query_params, user=request.user)
+        stale_days = rollup.stats_refresh_period(period)
         data = selectors.dashboard(period)
         body = {
             "shop": period.shop.code,
@@ -89,6 +90,8 @@ class AnalyticsSummaryApi(APIView):
             "satisfaction": data["satisfaction"],
             "compensation": {**data["compensation_totals"], "by_type": data["compensation_by_type"], "by_party": data["compensation_by_party"]},
             "volume_by_day": data["volume_by_day"],
+            # Days of the period whose figures are still being recomputed (after a bulk change); 0 normally.
+            "stale_days": stale_days,
         }
         return Response(plain(body))
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -97,3 +98,61 @@ class BatchAlertTicket(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "ticket"], name="batchalertticket_unique")]
+
+
+class DailyStat(models.Model):
+    """The dashboard's rollup: figures of one shop's tickets created on one shop-local day (or,
+    for `sku_month`, one month), of one dispute type (`type_id`; 0 = all types together), broken
+    down by one dimension. Derived data only: analytics.rollup rewrites a day's rows from the
+    tickets whenever a DailyStatStale marker says that day changed; nothing else writes here."""
+
+    class Dimension(models.TextChoices):
+        TOTAL = "total", "total"  # key ""
+        HOUR = "hour", "hour"  # key "0".."23", shop-local hour of creation
+        AGENT = "agent", "agent"  # key: the assignee's user id
+        COURIER = "courier", "courier"  # key: Order.courier
+        PARTY = "party", "party"  # key: the latest judgment's party, or "unjudged"
+        COMP_TYPE = "comp_type", "comp_type"  # key: Compensation.type
+        SKU = "sku", "sku"  # key: OrderItem.sku
+        SKU_MONTH = "sku_month", "sku_month"  # SKU per month (date = the 1st), all types only
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    date = models.DateField()
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    type_id = models.PositiveIntegerField()  # DisputeType id, 0 for all types
+    key = models.CharField(max_length=100, blank=True)
+    tickets = models.PositiveIntegerField(db_default=0)
+    responded = models.PositiveIntegerField(db_default=0)
+    responded_in_time = models.PositiveIntegerField(db_default=0)
+    resolved = models.PositiveIntegerField(db_default=0)
+    resolved_in_time = models.PositiveIntegerField(db_default=0)
+    breached = models.PositiveIntegerField(db_default=0)
+    first_response_total = models.DurationField(null=True)  # sum over the responded tickets
+    resolution_total = models.DurationField(null=True)  # sum over the resolved tickets
+    surveys_answered = models.PositiveIntegerField(db_default=0)
+    score_total = models.PositiveIntegerField(db_default=0)
+    satisfied = models.PositiveIntegerField(db_default=0)
+    # Compensations counted as cost (approved, executing, executed) of these tickets.
+    compensations = models.PositiveIntegerField(db_default=0)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, db_default=Decimal("0"))
+    recovered = models.DecimalField(max_digits=14, decimal_places=2, db_default=Decimal("0"))  # courier claims
+
+    class Meta:
+        constraints = [
+            # Also the index every dashboard read uses (shop, dimension, type, date range).
+            models.UniqueConstraint(fields=["shop", "dimension", "type_id", "date", "key"], name="dailystat_unique"),
+        ]
+
+
+class DailyStatStale(models.Model):
+    """A change to a ticket (or its order, items, judgments, compensations, survey) created at
+    `created_at`: that shop-local day's DailyStat rows must be recomputed. Written by database
+    triggers (migration analytics 0002), so no write path, ORM update or raw SQL can forget it.
+    created_at NULL: the whole shop (a new time zone, or stats never computed)."""
+
+    shop_id = models.BigIntegerField()
+    created_at = models.DateTimeField(null=True)
+    marked_at = models.DateTimeField(db_default=Now())  # when the change was made (its transaction's start)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop_id", "created_at"], name="dailystatstale_shop_created")]

@@ -1,36 +1,33 @@
-"""Reads of the analytics app. Every figure is one aggregate query in PostgreSQL (GROUP BY with
-FILTER clauses); Python only folds the already-aggregated rows (at most a few hundred).
+"""Reads of the analytics app. Every figure is one aggregate query over the rollup (DailyStat,
+kept by analytics.rollup: per shop-local day, dispute type and dimension), not over the tickets,
+so a year costs about as much as a month; Python only folds the aggregated rows.
 
 Dates are the shop's: a period [date_from, date_to] is [date_from 00:00, date_to + 1 day 00:00)
 in Shop.timezone, and day/week/hour buckets are taken in that time zone too.
 """
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models import Count, Q, Sum
 
-from analytics.models import AnalyticsSettings, BatchAlert, ShipmentStat
-from disputes.models import Compensation, CompensationStatus, CompensationType, DisputeType, Judgment
+from analytics.models import AnalyticsSettings, BatchAlert, DailyStat, ShipmentStat
+from disputes.models import CompensationType, DisputeType
 from shops.models import Membership, Role, Shop
 from shops.sla import shop_sla
-from tickets.models import OrderItem, Ticket
+from tickets.models import Ticket
+
+D = DailyStat.Dimension
 
 MAX_RANGE_DAYS = 731  # two years
-# Money that was (or is being) paid: approved and on its way, or done.
-COST_STATUSES = (CompensationStatus.APPROVED, CompensationStatus.EXECUTING, CompensationStatus.EXECUTED)
 # Complaints against the courier: the dispute types whose cause is the carriage itself.
 COURIER_COMPLAINT_CODES = ("damaged_in_transit", "damaged_on_arrival", "lost_parcel", "no_tracking_update", "signed_not_received")
 DAMAGE_CODES = ("damaged_in_transit", "damaged_on_arrival")
 LOSS_CODES = ("lost_parcel", "signed_not_received")
-SATISFIED_SCORE = 4  # 4 or 5 stars
 TOP = 15
 CENT = Decimal("0.01")
 
@@ -72,13 +69,6 @@ def settings_for(shop: Shop) -> AnalyticsSettings:
     return AnalyticsSettings.objects.filter(shop=shop).first() or AnalyticsSettings(shop=shop)
 
 
-def period_tickets(period: Period, *, with_type: bool = True):
-    qs = Ticket.objects.filter(shop=period.shop, created_at__gte=period.start, created_at__lt=period.end)
-    if with_type and period.dispute_type is not None:
-        qs = qs.filter(dispute_type=period.dispute_type)
-    return qs
-
-
 def ratio(part, whole, places=CENT) -> Decimal | None:
     if not whole:
         return None
@@ -95,17 +85,49 @@ def money(value) -> Decimal:
     return (value or Decimal("0")).quantize(CENT)
 
 
+# --- reading the rollup ---------------------------------------------------------------------
+
+
+def _stats(period: Period, dimension: str, *, typed: bool = True):
+    """The period's rollup rows of one dimension: of the filtered dispute type, or of all types
+    together (type_id 0) when there is no filter or `typed` is False."""
+    type_id = period.dispute_type.pk if typed and period.dispute_type is not None else 0
+    return DailyStat.objects.filter(
+        shop=period.shop, dimension=dimension, type_id=type_id, date__gte=period.date_from, date__lte=period.date_to
+    )
+
+
+def _per_type(period: Period, dimension: str):
+    """Rows of each dispute type (for figures that tell the types apart)."""
+    qs = DailyStat.objects.filter(shop=period.shop, dimension=dimension, date__gte=period.date_from, date__lte=period.date_to)
+    return qs.filter(type_id=period.dispute_type.pk) if period.dispute_type is not None else qs.exclude(type_id=0)
+
+
+def _month_split(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The whole months inside [date_from, date_to] (their 1st days) and the day ranges left over."""
+    month = date_from if date_from.day == 1 else (date_from.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    months = []
+    while True:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        if following - dt.timedelta(days=1) > date_to:
+            break
+        months.append(month)
+        month = following
+    if not months:
+        return [], [(date_from, date_to)]
+    edges = [(date_from, months[0] - dt.timedelta(days=1)), (month, date_to)]
+    return months, [(a, b) for a, b in edges if a <= b]
+
+
+def _duration_avg(total: dt.timedelta | None, count: int) -> dt.timedelta | None:
+    return total / count if total is not None and count else None
+
+
 # --- volume and hot spots -------------------------------------------------------------------
 
 
 def volume_by_day(period: Period) -> list[dict]:
-    rows = dict(
-        period_tickets(period)
-        .annotate(day=TruncDate("created_at", tzinfo=period.tz))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
+    rows = dict(_stats(period, D.TOTAL).values_list("date", "tickets"))
     return [{"date": day, "tickets": rows.get(day, 0)} for day in period.days()]
 
 
@@ -119,37 +141,33 @@ def volume_by_week(days: list[dict]) -> list[dict]:
 
 
 def by_dispute_type(period: Period) -> list[dict]:
-    rows = (
-        period_tickets(period)
-        .values("dispute_type__code", "dispute_type__name_zh", "dispute_type__name_en")
-        .annotate(n=Count("id"))
-        .order_by("-n", "dispute_type__code")
-    )
-    return [{"code": r["dispute_type__code"], "name_zh": r["dispute_type__name_zh"], "name_en": r["dispute_type__name_en"], "tickets": r["n"]} for r in rows]
+    counts = dict(_per_type(period, D.TOTAL).values("type_id").annotate(n=Sum("tickets")).values_list("type_id", "n").order_by())
+    types = DisputeType.objects.filter(pk__in=list(counts)).only("code", "name_zh", "name_en")
+    rows = [{"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "tickets": counts[t.pk]} for t in types]
+    return sorted(rows, key=lambda r: (-r["tickets"], r["code"]))
 
 
 def by_sku(period: Period, limit: int | None = TOP) -> list[dict]:
-    qs = OrderItem.objects.filter(order__ticket__shop=period.shop, order__ticket__created_at__gte=period.start, order__ticket__created_at__lt=period.end)
     if period.dispute_type is not None:
-        qs = qs.filter(order__ticket__dispute_type=period.dispute_type)
-    rows = qs.values("sku").annotate(n=Count("order_id", distinct=True)).order_by("-n", "sku")
+        qs = _stats(period, D.SKU)
+    else:  # whole months from the month rows, the days around them from the day rows
+        months, edges = _month_split(period.date_from, period.date_to)
+        where = Q(dimension=D.SKU_MONTH, date__in=months) if months else Q(pk__in=[])
+        for first, last in edges:
+            where |= Q(dimension=D.SKU, date__range=(first, last))
+        qs = DailyStat.objects.filter(where, shop=period.shop, type_id=0)
+    rows = qs.values("key").annotate(n=Sum("tickets")).order_by("-n", "key")
     if limit:
         rows = rows[:limit]
-    return [{"sku": r["sku"], "tickets": r["n"]} for r in rows]
+    return [{"sku": r["key"], "tickets": r["n"]} for r in rows]
 
 
 def by_hour_and_weekday(period: Period) -> tuple[list[dict], list[dict]]:
-    rows = (
-        period_tickets(period)
-        .annotate(hour=ExtractHour("created_at", tzinfo=period.tz), weekday=ExtractIsoWeekDay("created_at", tzinfo=period.tz))
-        .values("hour", "weekday")
-        .annotate(n=Count("id"))
-        .values_list("hour", "weekday", "n")
-    )
     hours, weekdays = [0] * 24, [0] * 7
-    for hour, weekday, n in rows:
-        hours[hour] += n
-        weekdays[weekday - 1] += n
+    for hour, n in _stats(period, D.HOUR).values("key").annotate(n=Sum("tickets")).values_list("key", "n").order_by():
+        hours[int(hour)] += n
+    for day, n in _stats(period, D.TOTAL).values_list("date", "tickets"):
+        weekdays[day.isoweekday() - 1] += n
     return [{"hour": h, "tickets": n} for h, n in enumerate(hours)], [{"weekday": d + 1, "tickets": n} for d, n in enumerate(weekdays)]
 
 
@@ -158,23 +176,12 @@ def by_hour_and_weekday(period: Period) -> tuple[list[dict], list[dict]]:
 
 def totals(period: Period) -> dict:
     """Funnel, response and resolution times against the tickets' own SLA due times, breaches
-    and satisfaction, in one query."""
-    first_response = ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField())
-    resolution = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    row = period_tickets(period).aggregate(
-        received=Count("id"),
-        responded=Count("id", filter=Q(first_responded_at__isnull=False)),
-        resolved=Count("id", filter=Q(resolved_at__isnull=False)),
-        satisfied=Count("id", filter=Q(survey__score__gte=SATISFIED_SCORE)),
-        responded_in_time=Count("id", filter=Q(first_responded_at__isnull=False, first_responded_at__lte=F("first_response_due_at"))),
-        resolved_in_time=Count("id", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))),
-        breached=Count("id", filter=Q(sla_breached_at__isnull=False)),
-        avg_first_response=Avg(first_response),
-        avg_resolution=Avg(resolution),
-        surveys_answered=Count("id", filter=Q(survey__score__isnull=False)),
-        avg_score=Avg("survey__score"),
-    )
-    steps = [("received", row["received"]), ("first_response", row["responded"]), ("resolved", row["resolved"]), ("satisfied", row["satisfied"])]
+    and satisfaction."""
+    row = _stats(period, D.TOTAL).aggregate(**{name: Sum(name) for name in (
+        "tickets", "responded", "responded_in_time", "resolved", "resolved_in_time", "breached",
+        "first_response_total", "resolution_total", "surveys_answered", "score_total", "satisfied")})
+    row = {k: (v or 0) if not k.endswith("_total") or k == "score_total" else v for k, v in row.items()}
+    steps = [("received", row["tickets"]), ("first_response", row["responded"]), ("resolved", row["resolved"]), ("satisfied", row["satisfied"])]
     funnel, previous = [], None
     for name, count in steps:
         drop = None if previous is None else previous - count
@@ -184,8 +191,8 @@ def totals(period: Period) -> dict:
     return {
         "funnel": funnel,
         "response": {
-            "avg_first_response_minutes": minutes(row["avg_first_response"]),
-            "avg_resolution_minutes": minutes(row["avg_resolution"]),
+            "avg_first_response_minutes": minutes(_duration_avg(row["first_response_total"], row["responded"])),
+            "avg_resolution_minutes": minutes(_duration_avg(row["resolution_total"], row["resolved"])),
             "first_response_target_minutes": target["first_response_minutes"],
             "resolution_target_minutes": target["resolution_minutes"],
             "first_response_within_target": ratio(row["responded_in_time"], row["responded"], Decimal("0.0001")),
@@ -194,7 +201,7 @@ def totals(period: Period) -> dict:
         },
         "satisfaction": {
             "answered": row["surveys_answered"],
-            "average": ratio(row["avg_score"] or 0, 1) if row["avg_score"] is not None else None,
+            "average": ratio(row["score_total"], row["surveys_answered"]),
             "satisfied": row["satisfied"],
             "target": settings_for(period.shop).satisfaction_target,
         },
@@ -204,38 +211,30 @@ def totals(period: Period) -> dict:
 # --- compensation ---------------------------------------------------------------------------
 
 
-def period_compensations(period: Period):
-    qs = Compensation.objects.filter(
-        ticket__shop=period.shop, ticket__created_at__gte=period.start, ticket__created_at__lt=period.end, status__in=COST_STATUSES
-    )
-    if period.dispute_type is not None:
-        qs = qs.filter(ticket__dispute_type=period.dispute_type)
-    return qs
-
-
 def compensation_by_type(period: Period) -> list[dict]:
-    rows = period_compensations(period).values("type").annotate(n=Count("id"), total=Sum("amount")).order_by("type")
-    return [{"type": r["type"], "count": r["n"], "amount": money(r["total"])} for r in rows]
+    rows = _stats(period, D.COMP_TYPE).values("key").annotate(n=Sum("compensations"), total=Sum("amount")).order_by("key")
+    return [{"type": r["key"], "count": r["n"], "amount": money(r["total"])} for r in rows]
 
 
 def compensation_by_party(period: Period) -> list[dict]:
     """Cost (courier claims excluded: they are money coming back) by the ticket's latest judgment."""
-    latest_party = Judgment.objects.filter(ticket=OuterRef("ticket_id")).order_by("-version").values("party")[:1]
     rows = (
-        period_compensations(period)
-        .exclude(type=CompensationType.COURIER_CLAIM)
-        .annotate(party=Subquery(latest_party))
-        .values("party")
-        .annotate(n=Count("id"), total=Sum("amount"))
-        .order_by("party")
+        _stats(period, D.PARTY).filter(compensations__gt=0)
+        .values("key").annotate(n=Sum("compensations"), total=Sum("amount")).order_by("key")
     )
-    return [{"party": r["party"] or "unjudged", "count": r["n"], "amount": money(r["total"])} for r in rows]
+    return [{"party": r["key"], "count": r["n"], "amount": money(r["total"])} for r in rows]
 
 
 def compensation_totals(by_type: list[dict]) -> dict:
     cost = sum((r["amount"] for r in by_type if r["type"] != CompensationType.COURIER_CLAIM), Decimal("0.00"))
     recovered = sum((r["amount"] for r in by_type if r["type"] == CompensationType.COURIER_CLAIM), Decimal("0.00"))
     return {"cost": money(cost), "recovered": money(recovered), "net": money(cost - recovered)}
+
+
+def by_party(period: Period) -> list[dict]:
+    """Tickets by their latest judgment's party ("unjudged" when none yet)."""
+    rows = _stats(period, D.PARTY).values("key").annotate(n=Sum("tickets")).order_by("key")
+    return [{"party": r["key"], "tickets": r["n"]} for r in rows]
 
 
 # --- couriers and agents --------------------------------------------------------------------
@@ -245,28 +244,12 @@ def courier_ranking(period: Period) -> list[dict]:
     """Per courier (as the orders name it): complaints per 1,000 reported shipments, the damage
     and loss share of those complaints, compensation paid on its orders and what was claimed
     back from it. The dispute-type filter does not apply: the ranking is about the courier."""
-    tickets = (
-        period_tickets(period, with_type=False)
-        .exclude(order__courier="")
-        .values("order__courier")
-        .annotate(
-            tickets=Count("id"),
-            complaints=Count("id", filter=Q(dispute_type__code__in=COURIER_COMPLAINT_CODES)),
-            damage=Count("id", filter=Q(dispute_type__code__in=DAMAGE_CODES)),
-            loss=Count("id", filter=Q(dispute_type__code__in=LOSS_CODES)),
-        )
+    everything = Period(shop=period.shop, date_from=period.date_from, date_to=period.date_to)
+    rows = list(
+        _per_type(everything, D.COURIER).values("key", "type_id")
+        .annotate(n=Sum("tickets"), cost=Sum("amount"), recovered=Sum("recovered")).order_by()
     )
-    money_rows = (
-        Compensation.objects.filter(
-            ticket__shop=period.shop, ticket__created_at__gte=period.start, ticket__created_at__lt=period.end, status__in=COST_STATUSES
-        )
-        .exclude(ticket__order__courier="")
-        .values("ticket__order__courier")
-        .annotate(
-            cost=Sum("amount", filter=~Q(type=CompensationType.COURIER_CLAIM)),
-            recovered=Sum("amount", filter=Q(type=CompensationType.COURIER_CLAIM)),
-        )
-    )
+    codes = dict(DisputeType.objects.filter(pk__in={r["type_id"] for r in rows}).values_list("pk", "code"))
     shipments = dict(
         ShipmentStat.objects.filter(shop=period.shop, date__gte=period.date_from, date__lte=period.date_to)
         .values("courier")
@@ -279,12 +262,14 @@ def courier_ranking(period: Period) -> list[dict]:
         return by_courier.setdefault(name, {"courier": name, "tickets": 0, "complaints": 0, "damage": 0, "loss": 0,
                                             "cost": Decimal("0.00"), "recovered": Decimal("0.00")})
 
-    for r in tickets:
-        row = row_for(r["order__courier"])
-        row.update(tickets=r["tickets"], complaints=r["complaints"], damage=r["damage"], loss=r["loss"])
-    for r in money_rows:
-        row = row_for(r["ticket__order__courier"])
-        row.update(cost=money(r["cost"]), recovered=money(r["recovered"]))
+    for r in rows:
+        row, code = row_for(r["key"]), codes.get(r["type_id"])
+        row["tickets"] += r["n"]
+        row["complaints"] += r["n"] if code in COURIER_COMPLAINT_CODES else 0
+        row["damage"] += r["n"] if code in DAMAGE_CODES else 0
+        row["loss"] += r["n"] if code in LOSS_CODES else 0
+        row["cost"] = money(row["cost"] + r["cost"])
+        row["recovered"] = money(row["recovered"] + r["recovered"])
     for name in shipments:
         row_for(name)
     threshold = settings_for(period.shop).courier_complaint_threshold
@@ -307,36 +292,22 @@ def courier_ranking(period: Period) -> list[dict]:
 
 
 def agent_kpis(period: Period) -> list[dict]:
-    first_response = ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField())
-    resolution = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-    rows = (
-        period_tickets(period)
-        .filter(assignee__isnull=False)
-        .values("assignee_id", "assignee__username")
-        .annotate(
-            tickets=Count("id"),
-            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
-            avg_first_response=Avg(first_response),
-            avg_resolution=Avg(resolution),
-            answered=Count("id", filter=Q(survey__score__isnull=False)),
-            avg_score=Avg("survey__score"),
-            sla_breached=Count("id", filter=Q(sla_breached_at__isnull=False)),
-        )
-        .order_by("assignee__username")
-    )
+    fields = ("tickets", "resolved", "responded", "first_response_total", "resolution_total", "surveys_answered", "score_total", "breached")
+    rows = {int(r["key"]): r for r in _stats(period, D.AGENT).values("key").annotate(**{f"s_{f}": Sum(f) for f in fields}).order_by()}
+    names = dict(get_user_model().objects.filter(pk__in=list(rows)).values_list("pk", "username"))
     target = settings_for(period.shop).satisfaction_target
     result = []
-    for r in rows:
-        score = ratio(r["avg_score"], 1) if r["avg_score"] is not None else None
+    for user_id, r in sorted(rows.items(), key=lambda item: names.get(item[0], "")):
+        score = ratio(r["s_score_total"], r["s_surveys_answered"])
         result.append({
-            "agent": r["assignee__username"],
-            "tickets": r["tickets"],
-            "resolved": r["resolved"],
-            "avg_first_response_minutes": minutes(r["avg_first_response"]),
-            "avg_resolution_minutes": minutes(r["avg_resolution"]),
-            "surveys_answered": r["answered"],
+            "agent": names.get(user_id, f"#{user_id}"),
+            "tickets": r["s_tickets"],
+            "resolved": r["s_resolved"],
+            "avg_first_response_minutes": minutes(_duration_avg(r["s_first_response_total"], r["s_responded"])),
+            "avg_resolution_minutes": minutes(_duration_avg(r["s_resolution_total"], r["s_resolved"])),
+            "surveys_answered": r["s_surveys_answered"],
             "satisfaction": score,
-            "sla_breached": r["sla_breached"],
+            "sla_breached": r["s_breached"],
             "below_target": score is not None and score < target,
         })
     return result
@@ -358,32 +329,14 @@ def alert_tickets(alert: BatchAlert):
 
 
 def dashboard(period: Period) -> dict:
-    """Everything the dashboard and the summary API show, cached for ANALYTICS_CACHE_SECONDS
-    (default 60): at 1M tickets the dozen aggregates over a month of one shop take seconds on a
-    loaded 2-core machine, and a supervisor's reloads and filter round-trips repeat them. The key
-    holds the shop's latest ticket change, so a new or updated ticket shows at once."""
-    seconds = getattr(settings, "ANALYTICS_CACHE_SECONDS", 60)
-    if not seconds:
-        return dashboard_uncached(period)
-    latest = Ticket.objects.filter(shop=period.shop).order_by("-updated_at").values_list("updated_at", flat=True).first()
-    key = "analytics:dashboard:" + hashlib.sha256(
-        f"{connection.settings_dict['NAME']}|{period.shop.pk}|{period.date_from}|{period.date_to}|"
-        f"{period.dispute_type.pk if period.dispute_type else ''}|{latest}".encode()
-    ).hexdigest()
-    data = cache.get(key)
-    if data is None:
-        data = dashboard_uncached(period)
-        cache.set(key, data, seconds)
-    return data
-
-
-def dashboard_uncached(period: Period) -> dict:
+    """Everything the dashboard and the summary API show, read from the rollup (DailyStat).
+    Callers refresh the period's stale days first (analytics.rollup.stats_refresh_period)."""
     if connection.vendor != "postgresql":
         return _figures(period)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            # Each aggregate costs just over PostgreSQL's JIT threshold at 1M tickets, and compiling
-            # it (~100 ms a query here) costs more than it saves on a month of one shop.
+            # A year of rollup rows costs just over PostgreSQL's JIT threshold; compiling the
+            # query (~100 ms here) costs more than it saves.
             cursor.execute("SET LOCAL jit = off")
         return _figures(period)
 
@@ -407,10 +360,3 @@ def _figures(period: Period) -> dict:
         "agents": agent_kpis(period),
         "by_party": by_party(period),
     }
-
-
-def by_party(period: Period) -> list[dict]:
-    """Tickets by their latest judgment's party ("unjudged" when none yet)."""
-    latest_party = Judgment.objects.filter(ticket=OuterRef("pk")).order_by("-version").values("party")[:1]
-    rows = period_tickets(period).annotate(party=Subquery(latest_party)).values("party").annotate(n=Count("id")).order_by("party")
-    return [{"party": r["party"] or "unjudged", "tickets": r["n"]} for r in rows]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.exceptions import ApplicationError
-from analytics import selectors, services
+from analytics import rollup, selectors, services
 from analytics.api import plain
 from analytics.models import BatchAlert
 from analytics.params import period_from_params
@@ -66,9 +66,11 @@ def dashboard(request):
     context = {"shops": shops, "error": error, "period": period, "params": request.GET}
     if period is None:
         return render(request, "analytics/dashboard.html", context, status=400)
+    stale_days = rollup.stats_refresh_period(period)
     data = selectors.dashboard(period)
     context.update(
         data=data,
+        stale_days=stale_days,
         chart_data=plain({k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday", "funnel", "compensation_by_type", "compensation_by_party")}),
         dispute_types=DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=period.shop), active=True).order_by("category", "code"),
         open_alerts=selectors.alerts_for([period.shop.pk]).exclude(status=BatchAlert.Status.RESOLVED)[:20],
@@ -193,5 +195,6 @@ def export_table(request, table):
         return render(request, "analytics/dashboard.html", {"error": error, "shops": selectors.supervised_shops(request.user),
                                                              "params": request.GET}, status=400)
     columns, fetch = TABLES[table]
+    rollup.stats_refresh_period(period)
     rows = ([plain(row.get(c, "")) if row.get(c) is not None else "" for c in columns] for row in fetch(period))
     return csv_response(f"{table}-{period.shop.code}-{period.date_from}-{period.date_to}.csv", columns, rows)

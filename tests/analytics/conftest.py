@@ -84,7 +84,3 @@ def figures(shop, other_shop, supervisor):
     return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "t5": t5, "t6": t6, "agent": agent, "agent2": agent2}
 
 
-@pytest.fixture(autouse=True)
-def no_dashboard_cache(settings):
-    """Figures are checked against the database, not a cached earlier answer."""
-    settings.ANALYTICS_CACHE_SECONDS = 0

@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from analytics import selectors
-from analytics.models import AnalyticsSettings
-from disputes.models import DisputeType
+from analytics import rollup, selectors
+from analytics.models import AnalyticsSettings, DailyStat, DailyStatStale
+from disputes.models import Compensation, DisputeType, Judgment
+from tests.analytics.conftest import bj, fixture_ticket
+from tickets.models import SatisfactionSurvey, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,10 @@ def summary(figures, supervisor, token_client):
 
 
 def period(shop, **kw):
-    return selectors.Period(shop=shop, date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 7), **kw)
+    """The fixture's week, its rollup days brought up to date (what every caller does first)."""
+    week = selectors.Period(shop=shop, date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 7), **kw)
+    assert rollup.stats_refresh_period(week) == 0
+    return week
 
 
 def test_counts_by_day_in_beijing_time(figures, shop):
@@ -163,11 +168,64 @@ def test_shop_defined_quality_type_has_a_name(figures, shop):
     assert selectors.by_dispute_type(period(shop))[0]["code"] == "quality_defect"
 
 
-def test_dashboard_cache_shows_a_new_ticket_at_once(figures, shop, settings, supervisor, token_client):
-    settings.ANALYTICS_CACHE_SECONDS = 60  # the key holds the test database's name: no other run's entries
+def test_every_kind_of_change_shows_at_once(figures, shop, supervisor, token_client):
+    """The rollup's markers come from database triggers: a new ticket, a raw .update() of a
+    ticket, a new judgment, a compensation's status and a survey answer all show on the next read."""
     client = token_client(supervisor)
-    assert client.get("/api/v1/analytics/summary/", WEEK).json()["tickets"] == 4
-    from tests.analytics.conftest import bj, fixture_ticket
+    get = lambda: client.get("/api/v1/analytics/summary/", WEEK).json()  # noqa: E731
+    assert get()["tickets"] == 4
+    t9 = fixture_ticket(shop, code="lost_parcel", created=bj(2, 9), courier="SF", sku="SKU-Z", order_no="O9")
+    body = get()
+    assert body["tickets"] == 5 and {"sku": "SKU-Z", "tickets": 1} in body["by_sku"]
+    Ticket.objects.filter(pk=t9.pk).update(sla_breached_at=t9.created_at)
+    assert get()["response"]["sla_breached"] == 2
+    Judgment.objects.create(ticket=figures["t3"], version=1, party="customer")
+    assert {"party": "customer", "tickets": 1} in get()["by_responsibility"]
+    Compensation.objects.filter(ticket=figures["t3"]).update(status="approved")  # the rejected cash 3.00
+    assert get()["compensation"]["cost"] == "29.00"
+    SatisfactionSurvey.objects.filter(ticket=figures["t3"]).update(score=4)
+    assert get()["satisfaction"]["satisfied"] == 2
+    Ticket.objects.filter(pk=t9.pk).update(created_at=bj(9, 9))  # moved out of the week: both days recomputed
+    assert get()["tickets"] == 4
 
-    fixture_ticket(shop, code="lost_parcel", created=bj(2, 9), courier="SF", sku="SKU-Z", order_no="O9")
-    assert client.get("/api/v1/analytics/summary/", WEEK).json()["tickets"] == 5
+
+def test_a_new_time_zone_recomputes_the_whole_shop(figures, shop, supervisor, token_client):
+    client = token_client(supervisor)
+    week = {"from": "2026-10-31", "to": "2026-10-31"}
+    assert client.get("/api/v1/analytics/summary/", week).json()["tickets"] == 0
+    shop.timezone = "UTC"  # T1 (11-01 00:30 Beijing) is 10-31 16:30 UTC
+    shop.save(update_fields=["timezone"])
+    assert client.get("/api/v1/analytics/summary/", week).json()["tickets"] == 1
+
+
+def test_the_rollup_matches_a_rebuild(figures, shop):
+    """What the markers kept up to date equals a recomputation from scratch."""
+    week = period(shop)
+    before = selectors.dashboard(week)
+    rollup.stats_rebuild(shop=shop)
+    assert selectors.dashboard(week) == before
+    assert DailyStat.objects.filter(shop=shop).exists() and not DailyStatStale.objects.filter(shop_id=shop.pk).exists()
+
+
+def test_a_big_change_is_left_to_the_beat_task(figures, shop, settings, supervisor, token_client, client):
+    """Stale days holding more tickets than ANALYTICS_INLINE_REFRESH_TICKETS are not recomputed
+    on the request (a busy shop's page stays fast): the page says so, beat's task does it."""
+    settings.ANALYTICS_INLINE_REFRESH_TICKETS = 3
+    rollup.stats_rebuild(shop=shop)
+    api = token_client(supervisor)
+    get = lambda: api.get("/api/v1/analytics/summary/", WEEK).json()  # noqa: E731
+    Ticket.objects.filter(shop=shop).update(sla_breached_at=bj(8, 0))  # 4 tickets on 4 days of the week
+    body = get()
+    assert body["stale_days"] == 4 and body["response"]["sla_breached"] == 1  # not yet counted
+    client.force_login(supervisor)
+    assert 'id="analytics-stale"' in client.get("/analytics/", WEEK).content.decode()
+    from analytics.tasks import refresh_stats
+
+    # demo: the week's 4 days and T4's 11-08; the other shop: T5's 11-03 and today (the fixture
+    # created T5 now, then moved it).
+    assert refresh_stats() == 7
+    body = get()
+    assert body["stale_days"] == 0 and body["response"]["sla_breached"] == 4
+    assert 'id="analytics-stale"' not in client.get("/analytics/", WEEK).content.decode()
+    Ticket.objects.filter(pk=figures["t1"].pk).update(sla_breached_at=None)  # one ticket: at once again
+    assert get()["response"]["sla_breached"] == 3

@@ -1,0 +1,101 @@
+#!/usr/bin/env python
+"""What the analytics rollup's marker triggers cost the writes they watch.
+
+    .venv/bin/python bench/rollup_triggers.py [--blocks 10 --per-block 40]
+
+In a small database of its own (`aftersales_bench_triggers`, created and migrated here), one
+ticket's life through the services — create (order, 2 items, ticket), first public reply
+(sets first_responded_at), resolve — repeated in alternating blocks with the triggers enabled
+and disabled (ALTER TABLE … DISABLE TRIGGER), so both modes share the machine's noise. Prints
+ms per ticket life in each mode and their ratio, and the markers written per ticket life.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django  # noqa: E402
+
+DB = "aftersales_bench_triggers"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--blocks", type=int, default=10, help="blocks per mode")
+    parser.add_argument("--per-block", type=int, default=40, help="ticket lives per block")
+    args = parser.parse_args()
+
+    import psycopg2
+
+    admin = psycopg2.connect(f"{PG}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{DB}"')
+    admin.close()
+    import os
+
+    subprocess.run([str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env={**os.environ, **bench_env(DB)}, check=True)
+    setup_django(DB)
+    from django.db import connection
+
+    from analytics.models import DailyStatStale
+    from analytics.rollup import WATCHED
+    from shops.models import Shop
+    from tickets import services
+    from tickets.states import Action
+
+    shop, _ = Shop.objects.get_or_create(code="bench-triggers", defaults={"name": "Bench triggers"})
+    actor = services.Actor.shop(shop)
+    counter = iter(range(10**9))
+
+    def ticket_life():
+        n = next(counter)
+        ticket = services.ticket_create(
+            shop=shop, actor=actor, dispute_type_code="damaged_on_arrival",
+            customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
+            order={"order_no": f"B{time.time_ns()}-{n}", "courier": "SF", "amount": "21.00",
+                   "items": [{"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
+                             {"sku": "CAP-1", "unit_price": "1.00", "quantity": 1}]},
+        )
+        services.message_add(ticket=ticket, body="您好，我们已收到。", actor=actor)
+        services.ticket_transition(ticket=ticket, action=Action.RESOLVE, actor=actor)
+
+    def set_triggers(enabled: bool):
+        verb = "ENABLE" if enabled else "DISABLE"
+        with connection.cursor() as cur:
+            for table in [*WATCHED, "shops_shop"]:
+                cur.execute(f"SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'analytics_stale_%%'", [table])
+                for (name,) in cur.fetchall():
+                    cur.execute(f"ALTER TABLE {table} {verb} TRIGGER {name}")
+
+    for _ in range(args.per_block):  # warm-up
+        ticket_life()
+    times = {True: [], False: []}
+    markers_before = DailyStatStale.objects.count()
+    try:
+        for block in range(args.blocks * 2):
+            enabled = block % 2 == 0
+            set_triggers(enabled)
+            start = time.perf_counter()
+            for _ in range(args.per_block):
+                ticket_life()
+            times[enabled].append((time.perf_counter() - start) * 1000 / args.per_block)
+    finally:
+        set_triggers(True)
+    markers = (DailyStatStale.objects.count() - markers_before) / (args.blocks * args.per_block)
+    on, off = statistics.median(times[True]), statistics.median(times[False])
+    print(f"ticket life (create with 2 items + first reply + resolve), median of {args.blocks} blocks of {args.per_block}:")
+    print(f"  triggers on:  {on:.2f} ms   (blocks {min(times[True]):.2f}–{max(times[True]):.2f})")
+    print(f"  triggers off: {off:.2f} ms   (blocks {min(times[False]):.2f}–{max(times[False]):.2f})")
+    print(f"  on / off = {on / off:.3f}; {markers:.1f} markers written per ticket life")
+
+
+if __name__ == "__main__":
+    main()
