@@ -229,3 +229,17 @@ def test_a_big_change_is_left_to_the_beat_task(figures, shop, settings, supervis
     assert 'id="analytics-stale"' not in client.get("/analytics/", WEEK).content.decode()
     Ticket.objects.filter(pk=figures["t1"].pk).update(sla_breached_at=None)  # one ticket: at once again
     assert get()["response"]["sla_breached"] == 3
+
+
+def test_rebuild_command(figures, shop):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("analytics_rebuild", "--shop", "demo", stdout=out)
+    assert "demo: 5 days recomputed" in out.getvalue()  # the days with tickets: 11-01, 03, 05, 07 and 08
+    assert selectors.volume_by_day(period(shop))[0] == {"date": dt.date(2026, 11, 1), "tickets": 1}
+    with pytest.raises(CommandError, match="Unknown shop"):
+        call_command("analytics_rebuild", "--shop", "nope")
