@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -25,9 +25,10 @@ class AnalyticsSettings(models.Model):
     # Average survey score (1-5) below which an agent is flagged for follow-up.
     satisfaction_target = models.DecimalField(
         _("satisfaction target"), max_digits=3, decimal_places=2, default=DEFAULT_SATISFACTION_TARGET,
-        validators=[MinValueValidator(Decimal("1"))],
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
     )
     updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("analytics settings")

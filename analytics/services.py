@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
-from analytics.models import BatchAlert, BatchAlertTicket, ShipmentStat
+from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
 from shops.models import Shop
 from tickets.models import Ticket
 
@@ -170,3 +170,36 @@ def shipment_stat_record(*, shop: Shop, date: dt.date, courier: str, shipments: 
         shop=shop, date=date, courier=courier.strip(), defaults={"shipments": shipments}
     )
     return row, created
+
+
+SETTINGS_FIELDS = ("courier_complaint_threshold", "satisfaction_target")
+
+
+@transaction.atomic
+def analytics_settings_update(*, shop: Shop, data: dict, user) -> AnalyticsSettings:
+    """A shop admin sets the early-warning thresholds. Every field is checked before anything is
+    saved; errors name the field. Who changed them and when is kept on the row."""
+    from decimal import Decimal, InvalidOperation
+
+    from django.core.exceptions import ValidationError
+
+    row = AnalyticsSettings.objects.select_for_update().filter(shop=shop).first() or AnalyticsSettings(shop=shop)
+    errors = {}
+    for name in SETTINGS_FIELDS:
+        if name not in data:
+            continue
+        field = AnalyticsSettings._meta.get_field(name)
+        try:
+            value = Decimal(str(data[name]).strip())
+            if not value.is_finite():
+                raise InvalidOperation
+            setattr(row, name, field.clean(value, row))
+        except (InvalidOperation, ValueError):
+            errors[name] = "Enter a number."
+        except ValidationError as exc:
+            errors[name] = " ".join(exc.messages)
+    if errors:
+        raise ApplicationError("validation_error", "The settings are invalid.", fields=errors)
+    row.updated_by = user
+    row.save()
+    return row

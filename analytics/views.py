@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.exceptions import ApplicationError
 from analytics import rollup, selectors, services
@@ -17,7 +18,8 @@ from analytics.api import plain
 from analytics.models import BatchAlert
 from analytics.params import period_from_params
 from disputes.models import DisputeType
-from shops.selectors import shop_ids_for_user
+from shops.models import Role
+from shops.selectors import shop_and_role, shop_ids_for_user
 from tickets.forms import STATUS_ALL, QueueFilterForm
 from tickets.views import login_required, queue_tickets
 
@@ -77,6 +79,30 @@ def dashboard(request):
         query=request.GET.urlencode(),
     )
     return render(request, "analytics/dashboard.html", context)
+
+
+# --- thresholds (shop admins) ----------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def analytics_settings(request, code):
+    shop, role = shop_and_role(user=request.user, code=code)
+    if shop is None or role != Role.ADMIN:
+        raise Http404("No such shop.")
+    errors, values = {}, None
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in services.SETTINGS_FIELDS}
+        try:
+            services.analytics_settings_update(shop=shop, data=values, user=request.user)
+            messages.success(request, _("Thresholds saved."))
+            return redirect("analytics:settings", code=shop.code)
+        except ApplicationError as exc:
+            errors = exc.fields or {"non_field_errors": exc.message}
+    row = selectors.settings_for(shop)
+    values = values or {name: getattr(row, name) for name in services.SETTINGS_FIELDS}
+    return render(request, "analytics/settings.html", {"shop": shop, "row": row, "values": values, "errors": errors},
+                  status=400 if errors else 200)
 
 
 # --- alerts ----------------------------------------------------------------------------------

@@ -11,4 +11,5 @@ urlpatterns = [
     path("analytics/alerts/<int:pk>/<str:action>/", views.alert_action, name="alert-action"),
     path("analytics/export/tickets.csv", views.export_tickets, name="export-tickets"),
     path("analytics/export/<str:table>.csv", views.export_table, name="export-table"),
+    path("settings/<slug:code>/analytics/", views.analytics_settings, name="settings"),
 ]

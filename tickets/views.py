@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from aftersales.exceptions import ApplicationError
+from analytics.models import BatchAlert
 from disputes.models import DisputeType
 from shops.selectors import shop_ids_for_user
 from tickets import services
@@ -185,6 +186,8 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         "staff": list(User.objects.filter(memberships__shop_id=ticket.shop_id, is_active=True).order_by("username")),
         "actions": [(action, ACTION_LABELS.get(action) or Action(action).label) for action in available_actions(ticket.status)],
         "breached": sla_breached(ticket),
+        # Open batch-quality alerts that counted this ticket (analytics): the ticket is part of a batch problem.
+        "batch_alerts": list(BatchAlert.objects.filter(links__ticket=ticket).exclude(status=BatchAlert.Status.RESOLVED).order_by("id")),
         "attachment_kinds": AttachmentForm.base_fields["kind"].choices,
         "now": timezone.now(),
         "reply_body": "",

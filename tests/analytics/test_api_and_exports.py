@@ -1,5 +1,6 @@
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -101,3 +102,57 @@ def test_agents_get_no_dashboard(figures, client):
     assert 'href="/analytics/"' not in client.get("/").content.decode()
     # agents may export their queue
     assert client.get("/analytics/export/tickets.csv").status_code == 200
+
+
+@pytest.fixture
+def shop_admin(shop):
+    from tests.factories import staff_member
+
+    return staff_member(shop, "admin", username="shop-admin")
+
+
+def test_thresholds_page_saves_and_is_used(figures, client, shop, shop_admin, supervisor):
+    from analytics.models import AnalyticsSettings
+
+    client.force_login(shop_admin)
+    page = client.get("/settings/demo/analytics/")
+    assert page.status_code == 200 and 'name="courier_complaint_threshold" value="5.00"' in page.content.decode()
+    for link in ("/shops/demo/policy/", "/shops/demo/dispute-types/", "/settings/demo/sla/"):
+        assert f'href="{link}"' in page.content.decode()
+    response = client.post("/settings/demo/analytics/", {"courier_complaint_threshold": "0.4", "satisfaction_target": "4.5"})
+    assert response.status_code == 302
+    row = AnalyticsSettings.objects.get(shop=shop)
+    assert (row.courier_complaint_threshold, row.satisfaction_target, row.updated_by) == (Decimal("0.40"), Decimal("4.50"), shop_admin)
+    assert "shop-admin" in client.get("/settings/demo/analytics/").content.decode()  # who changed it
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=supervisor)
+    body = client.get("/api/v1/analytics/summary/", {"from": "2026-11-01", "to": "2026-11-07"}, HTTP_AUTHORIZATION=f"Token {token.key}").json()
+    assert {c["courier"]: c["flagged"] for c in body["by_courier"]} == {"SF": True, "YTO": True}  # 0.5 and 10.0 per 1,000 > 0.4
+    assert body["satisfaction"]["target"] == "4.50"
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"courier_complaint_threshold": "abc", "satisfaction_target": "4"}, "courier_complaint_threshold"),
+    ({"courier_complaint_threshold": "-1", "satisfaction_target": "4"}, "courier_complaint_threshold"),
+    ({"courier_complaint_threshold": "NaN", "satisfaction_target": "4"}, "courier_complaint_threshold"),
+    ({"courier_complaint_threshold": "5", "satisfaction_target": "6"}, "satisfaction_target"),
+    ({"courier_complaint_threshold": "5", "satisfaction_target": "0.5"}, "satisfaction_target"),
+    ({"courier_complaint_threshold": "5", "satisfaction_target": ""}, "satisfaction_target"),
+])
+def test_thresholds_bad_input_is_400_and_changes_nothing(client, shop, shop_admin, data, field):
+    from analytics.models import AnalyticsSettings
+
+    client.force_login(shop_admin)
+    response = client.post("/settings/demo/analytics/", data)
+    assert response.status_code == 400
+    assert field in response.content.decode()
+    assert not AnalyticsSettings.objects.filter(shop=shop).exists()
+
+
+def test_thresholds_page_is_for_the_shops_admins(client, shop, other_shop, supervisor, shop_admin):
+    client.force_login(supervisor)
+    assert client.get("/settings/demo/analytics/").status_code == 404
+    assert client.post("/settings/demo/analytics/", {"courier_complaint_threshold": "1", "satisfaction_target": "4"}).status_code == 404
+    client.force_login(shop_admin)
+    assert client.get("/settings/other/analytics/").status_code == 404

@@ -103,6 +103,8 @@ def test_alert_page_lists_tickets_and_customers_and_can_be_resolved(shop, superv
     for t in tickets:
         assert t.number in html
     assert "3" in html and "下架" in html
+    # The counted tickets carry the mark on their own page, until the alert is resolved.
+    assert 'data-testid="batch-alert-badge"' in client.get(f"/tickets/{tickets[0].number}/").content.decode()
     assert client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": ""}).status_code == 302
     alert.refresh_from_db()
     assert alert.status == "open"  # a note is required
@@ -110,6 +112,7 @@ def test_alert_page_lists_tickets_and_customers_and_can_be_resolved(shop, superv
     client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": "recalled"})
     alert.refresh_from_db()
     assert (alert.status, alert.note) == ("resolved", "recalled")
+    assert 'data-testid="batch-alert-badge"' not in client.get(f"/tickets/{tickets[0].number}/").content.decode()
     assert client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": "again"}).status_code == 302
     alert.refresh_from_db()
     assert alert.note == "recalled"
