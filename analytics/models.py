@@ -143,6 +143,8 @@ class DailyStat(models.Model):
             # Also the index every dashboard read uses (shop, dimension, type, date range).
             models.UniqueConstraint(fields=["shop", "dimension", "type_id", "date", "key"], name="dailystat_unique"),
         ]
+        # Recomputing a day deletes all its rows first.
+        indexes = [models.Index(fields=["shop", "date"], name="dailystat_shop_date")]
 
 
 class DailyStatStale(models.Model):
