@@ -36,54 +36,81 @@ STORIES = {
 }
 
 
-def demo_tickets_create(*, shop: Shop, agent, count: int = 30, seed: int = 7) -> int:
-    """Create `count` sample tickets unless the shop already has some. Returns how many were made."""
+def demo_tickets_create(*, shop: Shop, agent, count: int = 30, seed: int = 7, days: int = 28) -> int:
+    """Create `count` sample tickets unless the shop already has some. Returns how many were made.
+
+    They are spread over the last `days` days, each created, answered and (the older ones)
+    resolved at its own past moments — the clock is moved with time-machine while the services
+    run, so timelines, SLA due times and timers agree — and some resolved ones carry a survey
+    answer, so the dashboard's trend, funnel and satisfaction have something to show. The
+    newest are still open, waiting or new."""
+    import time_machine  # the tests' clock library; only the demo moves the clock
+
     if Ticket.objects.filter(shop=shop).exists():
         return 0
     rng = random.Random(seed)
     now = timezone.now()
     codes = [row[0] for row in DISPUTE_TYPES]
-    for index in range(count):
-        code = codes[index % len(codes)]
-        sku, name, price, perishable = rng.choice(PRODUCTS)
-        external_id, customer_name, phone = rng.choice(CUSTOMERS)
-        quantity = rng.randint(1, 3)
-        paid = now - dt.timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 23))
-        ticket = services.ticket_create(
-            shop=shop,
-            actor=services.Actor.shop(shop),
-            dispute_type_code=code,
-            description=STORIES.get(code, "商品有问题,请尽快处理。"),
-            external_ref=f"DEMO-{index + 1:04d}",
-            requested_resolution=rng.choice(["refund", "return_refund", "reship", "exchange", ""]),
-            customer={"external_id": external_id, "name": customer_name, "phone": phone},
-            order={
-                "order_no": f"T{paid:%Y%m%d}{index + 1:04d}",
-                "amount": price * quantity,
-                "paid_at": paid,
-                "shipped_at": paid + dt.timedelta(hours=rng.randint(6, 80)),
-                "courier": rng.choice(COURIERS),
-                "tracking_no": f"{rng.randint(10**11, 10**12 - 1)}",
-                "items": [{"sku": sku, "name": name, "batch_no": f"B{rng.randint(2300, 2312)}",
-                           "unit_price": price, "quantity": quantity, "perishable": perishable}],
-            },
-            affected_items=[{"sku": sku, "quantity": 1}],
-        )
-        services.message_add(ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop))
-        stage = index % 5
-        if stage >= 1:
-            services.ticket_assign(ticket=ticket, assignee=agent, actor=services.Actor.staff(agent))
-            services.message_add(
-                ticket=ticket,
-                body="亲,非常抱歉给您带来这个困扰,这边马上为您核实处理,请您放心。",
-                actor=services.Actor.staff(agent),
-            )
-        if stage == 2:
-            services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(agent),
-                                       note="已请客户补充照片")
-        if stage == 3:
-            services.ticket_transition(ticket=ticket, action="wait_internal", actor=services.Actor.staff(agent),
-                                       note="已联系仓库核实")
-        if stage == 4 and index % 2:
-            services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
+    # Half arrived in the last day and a half (the queue's work); the rest over the weeks before.
+    recent_count = count // 2
+    ages = sorted(
+        [dt.timedelta(hours=rng.uniform(0.2, 36)) for _ in range(recent_count)]
+        + [dt.timedelta(days=rng.uniform(2, days)) for _ in range(count - recent_count)],
+        reverse=True,
+    )
+    for index, age in enumerate(ages):
+        with time_machine.travel(now - age, tick=False) as clock:
+            _demo_ticket(shop=shop, agent=agent, rng=rng, code=codes[index % len(codes)], index=index,
+                         recent=age < dt.timedelta(days=2), clock=clock, now=now)
     return count
+
+
+def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
+    from sla.services import survey_answer, survey_for
+
+    def later(minutes: float) -> None:  # forward, but never past the real now (a third of what is left at most)
+        clock.move_to(timezone.now() + min(dt.timedelta(minutes=minutes), (now - timezone.now()) / 3))
+
+    sku, name, price, perishable = rng.choice(PRODUCTS)
+    external_id, customer_name, phone = rng.choice(CUSTOMERS)
+    quantity = rng.randint(1, 3)
+    paid = timezone.now() - dt.timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 23))
+    ticket = services.ticket_create(
+        shop=shop,
+        actor=services.Actor.shop(shop),
+        dispute_type_code=code,
+        description=STORIES.get(code, "商品有问题,请尽快处理。"),
+        external_ref=f"DEMO-{index + 1:04d}",
+        requested_resolution=rng.choice(["refund", "return_refund", "reship", "exchange", ""]),
+        customer={"external_id": external_id, "name": customer_name, "phone": phone},
+        order={
+            "order_no": f"T{paid:%Y%m%d}{index + 1:04d}",
+            "amount": price * quantity,
+            "paid_at": paid,
+            "shipped_at": paid + dt.timedelta(hours=rng.randint(6, 80)),
+            "courier": rng.choice(COURIERS),
+            "tracking_no": f"{rng.randint(10**11, 10**12 - 1)}",
+            "items": [{"sku": sku, "name": name, "batch_no": f"B{rng.randint(2300, 2312)}",
+                       "unit_price": price, "quantity": quantity, "perishable": perishable}],
+        },
+        affected_items=[{"sku": sku, "quantity": 1}],
+    )
+    services.message_add(ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop))
+    stage = index % 5 if recent else 4
+    if stage == 0:
+        return  # new: nobody has looked at it yet
+    later(rng.uniform(5, 150))
+    services.ticket_assign(ticket=ticket, assignee=agent, actor=services.Actor.staff(agent))
+    services.message_add(ticket=ticket, body="亲,非常抱歉给您带来这个困扰,这边马上为您核实处理,请您放心。",
+                         actor=services.Actor.staff(agent))
+    if stage == 2:
+        services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(agent), note="已请客户补充照片")
+    elif stage == 3:
+        services.ticket_transition(ticket=ticket, action="wait_internal", actor=services.Actor.staff(agent), note="已联系仓库核实")
+    elif stage == 4 and (not recent or index % 2):
+        later(rng.uniform(60, 60 * 30))
+        services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
+        if not recent and rng.random() < 0.6:
+            later(rng.uniform(60, 60 * 24))
+            survey = survey_for(ticket=ticket, now=timezone.now())
+            survey_answer(token=survey.token, score=rng.choice([5, 5, 4, 4, 3, 2]), comment="")

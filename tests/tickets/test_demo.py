@@ -1,0 +1,45 @@
+"""The demo data behind `make run`: spread over past weeks, coherent timelines, something for every chart."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from analytics import rollup, selectors
+from shops.models import Shop
+from shops.services import shop_bootstrap
+from tickets.demo import demo_tickets_create
+from tickets.models import SatisfactionSurvey, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_types_seeded):
+    from django.contrib.auth import get_user_model
+
+    creds = shop_bootstrap(code="demo", user_prefix="")
+    shop = Shop.objects.get(code="demo")
+    agent = get_user_model().objects.get(username=creds["users"]["agent"]["username"])
+    before = timezone.now()
+    assert demo_tickets_create(shop=shop, agent=agent) == 30
+    after = timezone.now()
+    assert demo_tickets_create(shop=shop, agent=agent) == 0  # kept on the next `make run`
+    tickets = list(Ticket.objects.filter(shop=shop).prefetch_related("events"))
+    created = sorted(t.created_at for t in tickets)
+    assert created[-1] <= before and created[0] < before - dt.timedelta(days=14)  # weeks, not one moment
+    statuses = {t.status for t in tickets}
+    assert {"new", "open", "resolved"} <= statuses and len([t for t in tickets if t.status != "resolved"]) >= 8
+    for ticket in tickets:
+        moments = [e.created_at for e in ticket.events.all()]
+        assert moments[0] == ticket.created_at and moments == sorted(moments) and moments[-1] <= after
+        if ticket.resolved_at:
+            assert ticket.created_at < ticket.first_responded_at < ticket.resolved_at
+    assert SatisfactionSurvey.objects.filter(ticket__shop=shop, score__isnull=False).count() >= 5
+    tz = selectors.Period(shop=shop, date_from=before.date(), date_to=before.date()).tz
+    today = before.astimezone(tz).date()
+    period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)
+    rollup.stats_refresh_period(period)
+    figures = selectors.dashboard(period)
+    assert figures["funnel"][0]["tickets"] == 30
+    assert len([d for d in figures["volume_by_day"] if d["tickets"]]) >= 8
+    assert figures["satisfaction"]["average"] is not None and figures["response"]["avg_resolution_minutes"] > 0
