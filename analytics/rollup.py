@@ -305,6 +305,23 @@ def _tickets_at_most(shop: Shop, days: Iterable[dt.date], limit: int) -> bool:
     return Ticket.objects.filter(where, shop=shop).values("pk")[: limit + 1].count() <= limit
 
 
+def _stale_days_between(shop: Shop, first: dt.date, last: dt.date, *, scan_limit: int = 2000) -> set[dt.date]:
+    """The stale days in [first, last], cheaply even after a bulk change left many markers: read
+    up to `scan_limit` markers; past that, ask day by day whether one exists (an index probe each)."""
+    tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
+    markers = DailyStatStale.objects.filter(
+        shop_id=shop.pk, created_at__gte=_local_midnight(first, tz), created_at__lt=_local_midnight(last + dt.timedelta(days=1), tz)
+    )
+    moments = list(markers.values_list("created_at", flat=True)[: scan_limit + 1])
+    if len(moments) <= scan_limit:
+        return {moment.astimezone(tz).date() for moment in moments}
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return {
+        day for day in days
+        if markers.filter(created_at__gte=_local_midnight(day, tz), created_at__lt=_local_midnight(day + dt.timedelta(days=1), tz)).exists()
+    }
+
+
 def stats_refresh_period(period) -> int:
     """Before the dashboard, the summary API or an export reads `period` (a selectors.Period):
     if its stale days hold at most ANALYTICS_INLINE_REFRESH_TICKETS tickets, recompute them
@@ -313,19 +330,17 @@ def stats_refresh_period(period) -> int:
     how many days of the period are still stale."""
     limit = settings.ANALYTICS_INLINE_REFRESH_TICKETS
     shop = period.shop
-    days = set(period.days())
-    whole_shop = DailyStatStale.objects.filter(shop_id=shop.pk, created_at__isnull=True).exists()
-    if whole_shop and Ticket.objects.filter(shop=shop).values("pk")[: limit + 1].count() <= limit:
+    if DailyStatStale.objects.filter(shop_id=shop.pk, created_at__isnull=True).exists():
+        if Ticket.objects.filter(shop=shop).values("pk")[: limit + 1].count() > limit:
+            return len(period.days())  # the whole shop is being recomputed
         _reset_if_marked(shop)
-        whole_shop = False
-    if whole_shop:
-        return len(days)
-    todo = stale_days(shop) & days
-    if todo and _tickets_at_most(shop, todo, limit):
-        for first, last in _runs(todo):
-            if not _refresh_run(shop, first, last, wait=False):
-                break  # the beat task is on this shop right now
-    return len(stale_days(shop) & days)
+    todo = _stale_days_between(shop, period.date_from, period.date_to)
+    if not todo or not _tickets_at_most(shop, todo, limit):
+        return len(todo)
+    for first, last in _runs(todo):
+        if not _refresh_run(shop, first, last, wait=False):
+            break  # the beat task is on this shop right now
+    return len(_stale_days_between(shop, period.date_from, period.date_to))
 
 
 def stats_refresh_all(*, limit_per_shop: int | None = None) -> int:

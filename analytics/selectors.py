@@ -245,11 +245,13 @@ def courier_ranking(period: Period) -> list[dict]:
     and loss share of those complaints, compensation paid on its orders and what was claimed
     back from it. The dispute-type filter does not apply: the ranking is about the courier."""
     everything = Period(shop=period.shop, date_from=period.date_from, date_to=period.date_to)
-    rows = list(
-        _per_type(everything, D.COURIER).values("key", "type_id")
-        .annotate(n=Sum("tickets"), cost=Sum("amount"), recovered=Sum("recovered")).order_by()
+    totals = _stats(everything, D.COURIER).values("key").annotate(n=Sum("tickets"), cost=Sum("amount"), recovered=Sum("recovered")).order_by()
+    # Complaints, damage and loss: the per-type rows of those types only (a fraction of all types).
+    complaint_types = dict(DisputeType.objects.filter(code__in=COURIER_COMPLAINT_CODES).values_list("pk", "code"))
+    complaints = (
+        _per_type(everything, D.COURIER).filter(type_id__in=list(complaint_types))
+        .values("key", "type_id").annotate(n=Sum("tickets")).values_list("key", "type_id", "n").order_by()
     )
-    codes = dict(DisputeType.objects.filter(pk__in={r["type_id"] for r in rows}).values_list("pk", "code"))
     shipments = dict(
         ShipmentStat.objects.filter(shop=period.shop, date__gte=period.date_from, date__lte=period.date_to)
         .values("courier")
@@ -262,14 +264,13 @@ def courier_ranking(period: Period) -> list[dict]:
         return by_courier.setdefault(name, {"courier": name, "tickets": 0, "complaints": 0, "damage": 0, "loss": 0,
                                             "cost": Decimal("0.00"), "recovered": Decimal("0.00")})
 
-    for r in rows:
-        row, code = row_for(r["key"]), codes.get(r["type_id"])
-        row["tickets"] += r["n"]
-        row["complaints"] += r["n"] if code in COURIER_COMPLAINT_CODES else 0
-        row["damage"] += r["n"] if code in DAMAGE_CODES else 0
-        row["loss"] += r["n"] if code in LOSS_CODES else 0
-        row["cost"] = money(row["cost"] + r["cost"])
-        row["recovered"] = money(row["recovered"] + r["recovered"])
+    for r in totals:
+        row_for(r["key"]).update(tickets=r["n"], cost=money(r["cost"]), recovered=money(r["recovered"]))
+    for courier, type_id, n in complaints:
+        row, code = row_for(courier), complaint_types[type_id]
+        row["complaints"] += n
+        row["damage"] += n if code in DAMAGE_CODES else 0
+        row["loss"] += n if code in LOSS_CODES else 0
     for name in shipments:
         row_for(name)
     threshold = settings_for(period.shop).courier_complaint_threshold

@@ -244,3 +244,12 @@ def test_rebuild_command(figures, shop):
     assert selectors.volume_by_day(period(shop))[0] == {"date": dt.date(2026, 11, 1), "tickets": 1}
     with pytest.raises(CommandError, match="Unknown shop"):
         call_command("analytics_rebuild", "--shop", "nope")
+
+
+def test_stale_days_after_a_bulk_change_are_found_day_by_day(figures, shop):
+    """Past its scan limit (many markers), the stale-day lookup probes each day instead: same answer."""
+    rollup.stats_rebuild(shop=shop)
+    Ticket.objects.filter(shop=shop).update(sla_breached_at=bj(8, 0))
+    scanned = rollup._stale_days_between(shop, dt.date(2026, 11, 1), dt.date(2026, 11, 7))
+    probed = rollup._stale_days_between(shop, dt.date(2026, 11, 1), dt.date(2026, 11, 7), scan_limit=2)
+    assert scanned == probed == {dt.date(2026, 11, d) for d in (1, 3, 5, 7)}
