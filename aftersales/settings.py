@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # recomputes its period's changed days itself before it answers when they hold at most this many tickets.
 ANALYTICS_REFRESH_SECONDS = env.int("ANALYTICS_REFRESH_SECONDS", default=15)
 ANALYTICS_INLINE_REFRESH_TICKETS = env.int("ANALYTICS_INLINE_REFRESH_TICKETS", default=1000)
+ANALYTICS_REFRESH_BUDGET_SECONDS = env.float("ANALYTICS_REFRESH_BUDGET_SECONDS", default=10.0)  # per beat task
 # Installed into django-celery-beat's tables when beat starts; editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {

@@ -17,6 +17,7 @@ How it stays right:
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
@@ -283,17 +284,19 @@ def _refresh_run(shop: Shop, first: dt.date, last: dt.date, *, wait: bool = True
     return True
 
 
-def stats_refresh(*, shop: Shop, days: Iterable[dt.date] | None = None, limit: int | None = None) -> int:
-    """Recompute the shop's stale days (only those in `days`, if given; newest first, at most
-    `limit`). Returns how many were recomputed."""
+def stats_refresh(*, shop: Shop, deadline: float | None = None) -> int:
+    """Recompute the shop's stale days, newest first, a run of days per transaction. Stops
+    starting runs once time.monotonic() passes `deadline`, or when another worker holds the
+    shop (it is on it). Returns how many days were recomputed."""
     _reset_if_marked(shop)
-    todo = stale_days(shop)
-    if days is not None:
-        todo &= set(days)
-    todo = sorted(todo, reverse=True)[:limit] if limit else sorted(todo)
-    for first, last in _runs(todo):
-        _refresh_run(shop, first, last)
-    return len(todo)
+    done = 0
+    for first, last in reversed(_runs(stale_days(shop))):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        if not _refresh_run(shop, first, last, wait=False):
+            break
+        done += (last - first).days + 1
+    return done
 
 
 def _tickets_at_most(shop: Shop, days: Iterable[dt.date], limit: int) -> bool:
@@ -343,12 +346,15 @@ def stats_refresh_period(period) -> int:
     return len(_stale_days_between(shop, period.date_from, period.date_to))
 
 
-def stats_refresh_all(*, limit_per_shop: int | None = None) -> int:
-    """Every shop with markers (the beat task)."""
+def stats_refresh_all(*, budget_seconds: float | None = None) -> int:
+    """Every shop with markers: the beat task. With a budget it stops starting new runs once it
+    is spent, so a backlog (a bulk change, a new time zone) is worked off over several ticks
+    instead of one task holding a worker for minutes."""
+    deadline = time.monotonic() + budget_seconds if budget_seconds is not None else None
     shop_ids = DailyStatStale.objects.values_list("shop_id", flat=True).distinct().order_by()
     done = 0
-    for shop in Shop.objects.filter(pk__in=list(shop_ids)):
-        done += stats_refresh(shop=shop, limit=limit_per_shop)
+    for shop in Shop.objects.filter(pk__in=list(shop_ids)).order_by("pk"):
+        done += stats_refresh(shop=shop, deadline=deadline)
     DailyStatStale.objects.exclude(shop_id__in=Shop.objects.values("pk")).delete()  # deleted shops
     return done
 

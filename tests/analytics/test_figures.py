@@ -253,3 +253,23 @@ def test_stale_days_after_a_bulk_change_are_found_day_by_day(figures, shop):
     scanned = rollup._stale_days_between(shop, dt.date(2026, 11, 1), dt.date(2026, 11, 7))
     probed = rollup._stale_days_between(shop, dt.date(2026, 11, 1), dt.date(2026, 11, 7), scan_limit=2)
     assert scanned == probed == {dt.date(2026, 11, d) for d in (1, 3, 5, 7)}
+
+
+def test_beat_skips_a_shop_another_worker_is_refreshing_and_keeps_to_its_budget(figures, shop):
+    import psycopg2
+    from django.db import connection
+
+    # Another worker, in its own session, holds this shop (taken before this test's transaction
+    # takes the lock itself: a transaction's advisory lock lasts until the test ends).
+    other = psycopg2.connect(**{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"})
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, hashtext('analytics-daily-stats'))", [shop.pk])
+        stale = rollup.stale_days(shop)  # the fixture's 5 days and today, where it first saved the tickets
+        assert len(stale) == 6
+        assert rollup.stats_refresh(shop=shop) == 0
+        assert rollup.stale_days(shop) == stale
+    finally:
+        other.close()  # its lock goes with its session
+    assert rollup.stats_refresh(shop=shop, deadline=0) == 0  # budget spent before the first run
+    assert rollup.stats_refresh(shop=shop) == 6 and not rollup.stale_days(shop)
