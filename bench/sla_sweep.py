@@ -138,14 +138,13 @@ def one_chunk_in_process(services, connection) -> str:
 
 
 def cleanup(connection, endpoints) -> None:
-    from webhooks.models import WebhookEndpoint
-
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM webhooks_webhookdelivery WHERE endpoint_id = ANY(%s)", [endpoints])
+        cursor.execute("DELETE FROM webhooks_webhookendpoint WHERE id = ANY(%s)", [endpoints])
         cursor.execute("DELETE FROM notifications_notification")
         cursor.execute("DELETE FROM tickets_ticketevent WHERE kind = 'sla'")
         cursor.execute("UPDATE tickets_ticket SET sla_breached_at = NULL WHERE sla_breached_at IS NOT NULL")
         cursor.execute("DELETE FROM webhooks_webhookevent WHERE type = 'ticket.sla_breached'")
-    WebhookEndpoint.objects.filter(pk__in=endpoints).delete()
 
 
 def main():
@@ -244,6 +243,9 @@ def main():
         cleanup(connection, endpoints)
     with app.connection_for_write() as conn:
         conn.default_channel.queue_delete(queue)
+        if args.drain and os.environ.get("BENCH_CELERY_BROKER_URL"):
+            # A private Redis DB: drop the webhook delivery tasks nobody consumed (their rows are gone).
+            conn.default_channel.queue_purge("celery")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE sla_timer SET state = 'pending', claimed_at = NULL, due_at = now() + interval '1 day' "
                        "WHERE due_at < now() AND kind = 'resolution_breach'")
