@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import filetype
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -64,6 +64,24 @@ def event_record(*, ticket: Ticket, kind: str, actor: Actor, data: dict | None =
     event = TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor.user, actor_label=actor.label, data=data or {})
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=event.created_at)
     return event
+
+
+def events_record(*, events: list[TicketEvent]) -> list[TicketEvent]:
+    """event_record for many unsaved events at once (e.g. a chunk of SLA timers): one INSERT,
+    and one UPDATE giving each ticket its last event's time as updated_at."""
+    if not events:
+        return []
+    TicketEvent.objects.bulk_create(events)
+    latest: dict[int, dt.datetime] = {}
+    for event in events:
+        latest[event.ticket_id] = max(event.created_at, latest.get(event.ticket_id, event.created_at))
+    # One UPDATE from two arrays (bulk_update's CASE per row costs more to build than to run).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Ticket._meta.db_table} AS t SET updated_at = v.at FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE t.id = v.id",
+            [list(latest), list(latest.values())],
+        )
+    return events
 
 
 def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:
