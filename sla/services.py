@@ -100,7 +100,7 @@ def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, ba
 
 # --- firing timers -----------------------------------------------------------------------
 
-TICKET_RELATED = ("shop", "dispute_type", "customer", "order", "assignee")
+TICKET_RELATED = ("shop", "dispute_type", "customer", "order", "assignee")  # what _fire_one joins
 # Kinds whose handlers only produce rows (Effects), fired as a batch; the others (customer
 # contact, auto-close, the progress reminder's next timer) go one by one even inside a chunk.
 BATCHED = frozenset({
@@ -121,11 +121,10 @@ class Effects:
         self.shop_ids = set(shop_ids)
         self._supervisors: dict[int, list] | None = None
         self.events: list[TicketEvent] = []
-        self.breached: set[int] = set()
+        self.breached: dict[int, dt.datetime] = {}  # ticket id -> sla_breached_at
         self.notifications: list[Notification] = []
         self.webhooks: list[tuple] = []
         self.emails: list[tuple[str, str, str]] = []
-        self.now: dt.datetime | None = None
 
     def supervisors(self, shop) -> list:
         if self._supervisors is None:
@@ -137,9 +136,7 @@ class Effects:
 
     def breach(self, *, ticket: Ticket, now: dt.datetime) -> None:
         if ticket.sla_breached_at is None:
-            ticket.sla_breached_at = now
-            self.breached.add(ticket.pk)
-            self.now = now
+            ticket.sla_breached_at = self.breached[ticket.pk] = now
 
     def notify(self, **kwargs) -> None:
         self.notifications += notifications_build(**kwargs)
@@ -151,9 +148,7 @@ class Effects:
         self.emails.append((to, subject, body))
 
     def write(self) -> None:
-        events_record(events=self.events)
-        if self.breached:
-            Ticket.objects.filter(pk__in=self.breached).update(sla_breached_at=self.now)
+        events_record(events=self.events, sla_breached_at=self.breached)
         if self.notifications:
             Notification.objects.bulk_create(self.notifications)
         events_emit(events=self.webhooks)
@@ -185,7 +180,9 @@ def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -
     a constant number of statements whatever the chunk's size. Call inside a transaction."""
     tickets = {
         ticket.pk: ticket
-        for ticket in Ticket.objects.select_for_update(of=("self",)).select_related(*TICKET_RELATED)
+        for ticket in Ticket.objects.select_for_update(of=("self",))
+        # The order is one per ticket (joined); shops, types and assignees are few (one query each).
+        .select_related("order").prefetch_related("shop", "dispute_type", "assignee")
         .filter(pk__in=Timer.objects.filter(pk__in=timer_ids).values("ticket_id")).order_by("pk")
     }
     timers = list(Timer.objects.select_for_update().filter(pk__in=timer_ids).order_by("ticket_id", "pk"))
