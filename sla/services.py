@@ -153,7 +153,9 @@ class Effects:
             Notification.objects.bulk_create(self.notifications)
         events_emit(events=self.webhooks)
         if emails := self.emails:
-            transaction.on_commit(lambda: [channel_send(channel="email", to=to, subject=subject, body=body) for to, subject, body in emails])
+            # robust: a failure after the commit is logged, it must not look like a failed batch to timers_fire.
+            transaction.on_commit(lambda: [channel_send(channel="email", to=to, subject=subject, body=body) for to, subject, body in emails],
+                                  robust=True)
 
 
 def timer_fire(*, timer_id: int, now: dt.datetime | None = None) -> str:

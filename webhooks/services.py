@@ -119,7 +119,8 @@ def events_emit(*, events: list[tuple[Shop, str, dict]]) -> list[WebhookEvent]:
     if delivery_ids:
         from webhooks.tasks import deliver_webhooks
 
-        transaction.on_commit(lambda: deliver_webhooks.delay(delivery_ids))
+        # robust: if the broker is down the deliveries stay due for the beat sweep; the caller's work is committed.
+        transaction.on_commit(lambda: deliver_webhooks.delay(delivery_ids), robust=True)
     return rows
 
 
