@@ -108,6 +108,38 @@ def start_workers(app, queue: str, env: dict) -> list[subprocess.Popen]:
     return workers
 
 
+def cpu_seconds(pids) -> float:
+    """user + system CPU of live processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pool_pids(workers) -> list[int]:
+    """The prefork pool processes (children of the worker processes): where the tasks run."""
+    parents = {w.pid for w in workers}
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) in parents:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def backend_pids(connection) -> list[int]:
+    """This connection's PostgreSQL backend (its CPU is read from /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return [cursor.fetchone()[0]]
+
+
 def stop_workers(workers) -> None:
     for worker in workers:
         worker.terminate()
@@ -128,13 +160,15 @@ def one_chunk_in_process(services, connection) -> str:
     with connection.cursor() as cursor:
         make_due(cursor, n)
     ids = services.timers_claim_due(now=timezone.now(), limit=n)
+    backend = backend_pids(connection)
     with CaptureQueriesContext(connection) as queries:
-        t0 = time.perf_counter()
+        t0, python0, pg0 = time.perf_counter(), time.process_time(), cpu_seconds(backend)
         results = services.timers_fire(timer_ids=ids)
-        elapsed = time.perf_counter() - t0
+        elapsed, python, pg = time.perf_counter() - t0, time.process_time() - python0, cpu_seconds(backend) - pg0
     fired = sum(1 for r in results.values() if r == "fired")
     return (f"{len(ids)} timers ({fired} fired) in {elapsed * 1000:.0f} ms, {len(queries)} statements "
-            f"= {len(queries) / max(len(ids), 1):.2f} per timer")
+            f"= {len(queries) / max(len(ids), 1):.2f} per timer; CPU {(python + pg) / len(ids) * 1000:.2f} ms per timer "
+            f"(Python {python / len(ids) * 1000:.2f}, PostgreSQL {pg / len(ids) * 1000:.2f})")
 
 
 def cleanup(connection, endpoints) -> None:
@@ -210,6 +244,8 @@ def main():
     if args.drain:
         endpoints = add_endpoints()
         workers = start_workers(app, queue, env={**os.environ, **bench_env(args.db)})
+    own_backend = backend_pids(connection)
+    here_before = cpu_seconds(own_backend) + time.process_time()
     t0 = time.perf_counter()
     claimed = services.timers_sweep(queue=queue, now=timezone.now())
     tick = time.perf_counter() - t0
@@ -224,6 +260,11 @@ def main():
             while Timer.objects.filter(state="claimed").exists():
                 time.sleep(0.05)
             drained = time.perf_counter() - t0
+            # CPU spent (less sensitive than wall time to what else runs on the machine): the
+            # workers' pool processes, every backend of the bench database, this process.
+            # (The workers' own PostgreSQL backends close after each task: see the in-process chunk.)
+            here_cpu = cpu_seconds(own_backend) + time.process_time() - here_before
+            worker_cpu = cpu_seconds(pool_pids(workers))
         finally:
             stop_workers(workers)
         results = dict(Timer.objects.filter(due_at__lt=timezone.now(), kind="resolution_breach")
@@ -238,6 +279,8 @@ def main():
         print(f"  2 workers (ready before the tick) fired them: all done {drained:.2f} s after the tick started "
               f"({claimed / drained:.0f} timers/s)")
         print(f"    timers: {results}; written: {written}")
+        print(f"    CPU: worker pools {worker_cpu:.2f} s = {worker_cpu / claimed * 1000:.2f} ms per timer; "
+              f"the tick and the polling here (with its backend) {here_cpu:.2f} s")
         per_timer = one_chunk_in_process(services, connection)
         print(f"  one chunk in-process: {per_timer}")
         cleanup(connection, endpoints)
