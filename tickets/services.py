@@ -69,7 +69,8 @@ def event_record(*, ticket: Ticket, kind: str, actor: Actor, data: dict | None =
 def events_record(*, events: list[TicketEvent], sla_breached_at: dict[int, dt.datetime] | None = None) -> list[TicketEvent]:
     """event_record for many unsaved events at once (e.g. a chunk of SLA timers): one INSERT,
     and one UPDATE giving each ticket its last event's time as updated_at and, to the tickets
-    in `sla_breached_at` (id -> time), their sla_breached_at: one new row version per ticket."""
+    in `sla_breached_at` (id -> time), their sla_breached_at: one new row version per ticket.
+    The caller holds the tickets' row locks (taken in id order)."""
     if events:
         TicketEvent.objects.bulk_create(events)
     latest: dict[int, dt.datetime] = {}
