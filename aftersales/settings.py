@@ -237,7 +237,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # A claimed timer whose task has not finished after this long goes back to pending.
 SLA_CLAIM_TIMEOUT_SECONDS = env.int("SLA_CLAIM_TIMEOUT_SECONDS", default=300)
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
-SLA_TASK_CHUNK = env.int("SLA_TASK_CHUNK", default=50)
+# Timers per fire_timers task, fired as one batch (a constant number of statements per chunk).
+SLA_TASK_CHUNK = env.int("SLA_TASK_CHUNK", default=500)
 # One small interface per channel (notifications/channels.py): log by default, Django mail for email.
 OUTBOUND_CHANNELS = {
     "sms": env("OUTBOUND_SMS_BACKEND", default="notifications.channels.LogChannel"),

@@ -1,7 +1,12 @@
 """SLA timers: the sweep (claim due rows with SKIP LOCKED, enqueue after commit), the reaper,
 and what a fired timer does. A timer acts in the same transaction that marks it done, with
 its ticket and its own row locked, so a second delivery of the task finds it done and a task
-killed mid-way leaves it claimed (the reaper frees it) with nothing half-written."""
+killed mid-way leaves it claimed (the reaper frees it) with nothing half-written.
+
+A task's chunk of timers is fired as a batch: its tickets and timers locked with one query
+each, every timer re-checked and handled as alone, and what the handlers produce (timeline
+events, notifications, webhook events) written with one statement per kind of row. If the
+batch raises it is rolled back and the chunk fired one timer at a time, each in a savepoint."""
 
 import datetime as dt
 import logging
@@ -17,14 +22,15 @@ from django.utils.translation import gettext as _
 
 from aftersales.exceptions import ApplicationError
 from notifications.channels import channel_send
-from notifications.services import notification_send, shop_supervisors
+from notifications.models import Notification
+from notifications.services import SUPERVISOR_ROLES, notifications_build, shops_staff
 from shops.sla import cached_sla
 from sla.clock import SELF_TIMED, shipping_deadline, timer_start, timers_sync, timers_wanted
 from sla.models import OutboundContact, Timer, TimerKind, TimerState
 from tickets.models import Customer, SatisfactionSurvey, Ticket, TicketEvent, mask_phone
-from tickets.services import Actor, event_record, ticket_transition
-from tickets.states import Action, Status
-from webhooks.services import event_emit
+from tickets.services import Actor, event_record, events_record, ticket_transition
+from tickets.states import Action
+from webhooks.services import events_emit
 
 logger = logging.getLogger(__name__)
 MAX_BATCHES_PER_TICK = 50
@@ -92,7 +98,64 @@ def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, ba
     return total
 
 
-# --- firing one timer -----------------------------------------------------------------
+# --- firing timers -----------------------------------------------------------------------
+
+TICKET_RELATED = ("shop", "dispute_type", "customer", "order", "assignee")  # what _fire_one joins
+# Kinds whose handlers only produce rows (Effects), fired as a batch; the others (customer
+# contact, auto-close, the progress reminder's next timer) go one by one even inside a chunk.
+BATCHED = frozenset({
+    TimerKind.FIRST_RESPONSE_WARNING, TimerKind.RESOLUTION_WARNING, TimerKind.FIRST_RESPONSE_BREACH,
+    TimerKind.RESOLUTION_BREACH, TimerKind.PLATFORM_DEADLINE, TimerKind.SHIPPING_DEADLINE,
+})
+FINISH_FIELDS = ["state", "result", "done_at"]
+RESCHEDULE_FIELDS = ["state", "due_at", "claimed_at", "result"]
+
+
+class Effects:
+    """What fired timers write, collected so a chunk writes each kind of row once: timeline
+    events (and the tickets' updated_at), sla_breached_at, notifications, webhook events with
+    their deliveries, and the e-mails sent after commit. The supervisors of all the chunk's
+    shops are read with one query, the first time one is needed."""
+
+    def __init__(self, *, shop_ids):
+        self.shop_ids = set(shop_ids)
+        self._supervisors: dict[int, list] | None = None
+        self.events: list[TicketEvent] = []
+        self.breached: dict[int, dt.datetime] = {}  # ticket id -> sla_breached_at
+        self.notifications: list[Notification] = []
+        self.webhooks: list[tuple] = []
+        self.emails: list[tuple[str, str, str]] = []
+
+    def supervisors(self, shop) -> list:
+        if self._supervisors is None:
+            self._supervisors = shops_staff(shop_ids=self.shop_ids, roles=SUPERVISOR_ROLES)
+        return self._supervisors.get(shop.pk, [])
+
+    def event(self, *, ticket: Ticket, kind: str, actor: Actor, data: dict) -> None:
+        self.events.append(TicketEvent(ticket=ticket, kind=kind, actor=actor.user, actor_label=actor.label, data=data))
+
+    def breach(self, *, ticket: Ticket, now: dt.datetime) -> None:
+        if ticket.sla_breached_at is None:
+            ticket.sla_breached_at = self.breached[ticket.pk] = now
+
+    def notify(self, **kwargs) -> None:
+        self.notifications += notifications_build(**kwargs)
+
+    def emit(self, *, shop, type: str, data: dict) -> None:
+        self.webhooks.append((shop, type, data))
+
+    def email(self, *, to: str, subject: str, body: str) -> None:
+        self.emails.append((to, subject, body))
+
+    def write(self) -> None:
+        events_record(events=self.events, sla_breached_at=self.breached)
+        if self.notifications:
+            Notification.objects.bulk_create(self.notifications)
+        events_emit(events=self.webhooks)
+        if emails := self.emails:
+            # robust: a failure after the commit is logged, it must not look like a failed batch to timers_fire.
+            transaction.on_commit(lambda: [channel_send(channel="email", to=to, subject=subject, body=body) for to, subject, body in emails],
+                                  robust=True)
 
 
 def timer_fire(*, timer_id: int, now: dt.datetime | None = None) -> str:
@@ -101,33 +164,93 @@ def timer_fire(*, timer_id: int, now: dt.datetime | None = None) -> str:
 
 
 def timers_fire(*, timer_ids: list[int], now: dt.datetime | None = None) -> dict[int, str]:
-    """Act on a chunk of claimed timers in one transaction (one commit, not one per timer),
-    each in its own savepoint so one failure leaves only that timer claimed for the reaper.
-    Tickets are locked in id order, so two chunks sharing tickets cannot deadlock."""
-    owners = dict(Timer.objects.filter(pk__in=timer_ids).values_list("id", "ticket_id"))
-    results = {}
-    with transaction.atomic():
-        for timer_id in sorted(owners, key=lambda pk: (owners[pk], pk)):
-            try:
-                with transaction.atomic():
-                    results[timer_id] = _fire_one(timer_id=timer_id, ticket_id=owners[timer_id], now=now)
-            except Exception:
-                logger.exception("timer %s failed; left claimed for the reaper", timer_id)
-                results[timer_id] = "error"
+    """Act on a chunk of claimed timers in one transaction (one commit, not one per timer):
+    as a batch (timers_fire_batch); if that raises, it is rolled back and the chunk is fired
+    one by one, each timer in its own savepoint, so one failure leaves only that timer claimed
+    for the reaper. Tickets are locked in id order, so two chunks sharing tickets cannot deadlock."""
+    try:
+        with transaction.atomic():
+            return timers_fire_batch(timer_ids=timer_ids, now=now)
+    except Exception:
+        logger.warning("batch of %d timers failed; firing them one by one", len(timer_ids), exc_info=True)
+    return timers_fire_each(timer_ids=timer_ids, now=now)
+
+
+def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -> dict[int, str]:
+    """The chunk's tickets locked in one query (id order, then the timers in one), each timer
+    re-checked and handled exactly as _fire_one does, and the rows written once per kind:
+    a constant number of statements whatever the chunk's size. Call inside a transaction."""
+    tickets = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.select_for_update(of=("self",))
+        # The order is one per ticket (joined); shops, types and assignees are few (one query each).
+        .select_related("order").prefetch_related("shop", "dispute_type", "assignee")
+        .filter(pk__in=Timer.objects.filter(pk__in=timer_ids).values("ticket_id")).order_by("pk")
+    }
+    timers = list(Timer.objects.select_for_update().filter(pk__in=timer_ids).order_by("ticket_id", "pk"))
+    at = now or timezone.now()
+    effects = Effects(shop_ids={ticket.shop_id for ticket in tickets.values()})
+    results, finished, rescheduled, alone = {}, [], [], []
+    for timer in timers:
+        if timer.state != TimerState.CLAIMED:
+            results[timer.pk] = f"already {timer.state}"
+        elif timer.kind not in BATCHED:
+            alone.append(timer)
+        else:
+            results[timer.pk] = result = _act(ticket=tickets[timer.ticket_id], timer=timer, now=at, effects=effects)
+            (rescheduled if result in ("moved", "deferred") else finished).append(timer)
+    effects.write()
+    by_outcome: dict[tuple[str, str], list[int]] = {}
+    for timer in finished:  # one UPDATE per (state, result): a handful, whatever the chunk's size
+        by_outcome.setdefault((timer.state, timer.result), []).append(timer.pk)
+    for (state, result), ids in by_outcome.items():
+        Timer.objects.filter(pk__in=ids).update(state=state, result=result, done_at=at)
+    if rescheduled:  # each its own due time (rare: the ticket changed since the claim)
+        Timer.objects.bulk_update(rescheduled, RESCHEDULE_FIELDS)
+    for timer in alone:
+        results[timer.pk] = _fire_in_savepoint(timer_id=timer.pk, ticket_id=timer.ticket_id, now=now)
     return results
+
+
+def timers_fire_each(*, timer_ids: list[int], now: dt.datetime | None = None) -> dict[int, str]:
+    """The chunk one timer at a time, each in a savepoint, in (ticket, timer) order."""
+    owners = dict(Timer.objects.filter(pk__in=timer_ids).values_list("id", "ticket_id"))
+    with transaction.atomic():
+        return {
+            timer_id: _fire_in_savepoint(timer_id=timer_id, ticket_id=owners[timer_id], now=now)
+            for timer_id in sorted(owners, key=lambda pk: (owners[pk], pk))
+        }
+
+
+def _fire_in_savepoint(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
+    try:
+        with transaction.atomic():
+            return _fire_one(timer_id=timer_id, ticket_id=ticket_id, now=now)
+    except Exception:
+        logger.exception("timer %s failed; left claimed for the reaper", timer_id)
+        return "error"
 
 
 def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
     # Ticket first, then timer: the order ticket services use (they lock the ticket, then touch timers).
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("shop", "dispute_type", "customer", "order", "assignee")
-        .get(pk=ticket_id)
-    )
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related(*TICKET_RELATED).get(pk=ticket_id)
     timer = Timer.objects.select_for_update().get(pk=timer_id)
     if timer.state != TimerState.CLAIMED:
         return f"already {timer.state}"
     now = now or timezone.now()
+    effects = Effects(shop_ids=[ticket.shop_id])
+    result = _act(ticket=ticket, timer=timer, now=now, effects=effects)
+    effects.write()
+    timer.save(update_fields=RESCHEDULE_FIELDS if result in ("moved", "deferred") else FINISH_FIELDS)
+    if timer.kind == TimerKind.PROGRESS_REMINDER and result == "fired":
+        timers_sync(ticket, now=now)  # the next day's reminder
+    return result
+
+
+def _act(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
+    """Re-check a claimed timer against its locked ticket and act: "cancelled" (no longer
+    wanted), "moved" (its due time moved later), "deferred" (its handler gave a later time) or
+    "fired". The timer's new state is set on the object; the caller saves it."""
     wanted = timers_wanted(ticket, now=now)
     if timer.kind not in wanted and timer.kind not in SELF_TIMED - {TimerKind.PROGRESS_REMINDER}:
         _finish(timer, state=TimerState.CANCELLED, result="no longer needed", now=now)
@@ -136,24 +259,20 @@ def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
     if due is not None and due > now + dt.timedelta(seconds=1):
         _reschedule(timer, due_at=due, result="moved")
         return "moved"
-    outcome = HANDLERS[timer.kind](ticket=ticket, timer=timer, now=now)
+    outcome = HANDLERS[timer.kind](ticket=ticket, timer=timer, now=now, effects=effects)
     if isinstance(outcome, dt.datetime):
         _reschedule(timer, due_at=outcome, result=f"deferred to {outcome.isoformat()}")
         return "deferred"
     _finish(timer, state=TimerState.DONE, result=outcome or "fired", now=now)
-    if timer.kind == TimerKind.PROGRESS_REMINDER:
-        timers_sync(ticket, now=now)  # the next day's reminder
     return "fired"
 
 
 def _finish(timer: Timer, *, state: str, result: str, now: dt.datetime) -> None:
     timer.state, timer.result, timer.done_at = state, result[:200], now
-    timer.save(update_fields=["state", "result", "done_at"])
 
 
 def _reschedule(timer: Timer, *, due_at: dt.datetime, result: str) -> None:
     timer.state, timer.due_at, timer.claimed_at, timer.result = TimerState.PENDING, due_at, None, result[:200]
-    timer.save(update_fields=["state", "due_at", "claimed_at", "result"])
 
 
 def _ticket_url(ticket: Ticket) -> str:
@@ -168,80 +287,82 @@ TARGET_LABELS = {"first_response": "first response", "resolution": "resolution"}
 
 
 def _warn(target: str):
-    def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime) -> str:
+    def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
         due = ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
-        recipients = [ticket.assignee] if ticket.assignee else shop_supervisors(shop=ticket.shop)
-        event_record(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
-                     data={"what": "warning", "target": target, "due_at": due.isoformat()})
+        recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
+        effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
+                      data={"what": "warning", "target": target, "due_at": due.isoformat()})
         title = (_("SLA warning: first response due %(due)s — %(number)s") if target == "first_response"
                  else _("SLA warning: resolution due %(due)s — %(number)s")) % {"due": _local(ticket, due), "number": ticket.number}
-        notification_send(recipients=recipients, shop=ticket.shop, kind="sla_warning", title=title, ticket=ticket, url=_ticket_url(ticket))
+        effects.notify(recipients=recipients, shop=ticket.shop, kind="sla_warning", title=title, ticket=ticket, url=_ticket_url(ticket))
         return "warned"
 
     return handler
 
 
 def _breach(target: str):
-    def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime) -> str:
+    def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
         due = ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
-        if ticket.sla_breached_at is None:
-            ticket.sla_breached_at = now
-            Ticket.objects.filter(pk=ticket.pk).update(sla_breached_at=now)
-        supervisors = shop_supervisors(shop=ticket.shop)
-        event_record(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={
+        effects.breach(ticket=ticket, now=now)
+        supervisors = effects.supervisors(ticket.shop)
+        effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={
             "what": "breached", "target": target, "due_at": due.isoformat(),
             "escalated_to": [u.get_username() for u in supervisors],
         })
         title = (_("SLA breached: first response overdue — %(number)s") if target == "first_response"
                  else _("SLA breached: resolution overdue — %(number)s")) % {"number": ticket.number}
         body = _("Due %(due)s. Escalated to the shop's supervisors.") % {"due": _local(ticket, due)}
-        notification_send(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="sla_breached",
-                          title=title, body=body, ticket=ticket, url=_ticket_url(ticket))
-        event_emit(shop=ticket.shop, type="ticket.sla_breached", data={
+        effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="sla_breached",
+                       title=title, body=body, ticket=ticket, url=_ticket_url(ticket))
+        effects.emit(shop=ticket.shop, type="ticket.sla_breached", data={
             "number": ticket.number, "target": target, "due_at": due, "breached_at": ticket.sla_breached_at,
             "status": ticket.status, "priority": ticket.priority,
         })
-        emails = [u.email for u in supervisors if u.email]
-        if emails:
-            transaction.on_commit(lambda: [channel_send(channel="email", to=e, subject=title, body=body) for e in emails])
+        for user in supervisors:
+            if user.email:
+                effects.email(to=user.email, subject=title, body=body)
         return "escalated"
 
     return handler
 
 
-def _platform_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime) -> str:
-    supervisors = shop_supervisors(shop=ticket.shop)
-    event_record(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={
+def _platform_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
+    supervisors = effects.supervisors(ticket.shop)
+    effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={
         "what": "platform_deadline", "deadline": ticket.platform_deadline_at.isoformat(),
         "escalated_to": [u.get_username() for u in supervisors],
     })
     title = _("Platform deadline %(deadline)s: answer before the marketplace refunds on its own — %(number)s") % {
         "deadline": _local(ticket, ticket.platform_deadline_at), "number": ticket.number}
-    notification_send(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="platform_deadline",
-                      title=title, ticket=ticket, url=_ticket_url(ticket))
+    effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="platform_deadline",
+                   title=title, ticket=ticket, url=_ticket_url(ticket))
     return "escalated"
 
 
-def _shipping_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime) -> str:
+def _shipping_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
     deadline = shipping_deadline(ticket)
-    event_record(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
-                 data={"what": "shipping_deadline", "deadline": deadline.isoformat()})
+    effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
+                  data={"what": "shipping_deadline", "deadline": deadline.isoformat()})
     title = _("Ship by %(deadline)s or face the late-shipment penalty — %(number)s") % {
         "deadline": _local(ticket, deadline), "number": ticket.number}
-    notification_send(recipients=[*shop_supervisors(shop=ticket.shop), ticket.assignee], shop=ticket.shop,
-                      kind="shipping_deadline", title=title, ticket=ticket, url=_ticket_url(ticket))
+    effects.notify(recipients=[*effects.supervisors(ticket.shop), ticket.assignee], shop=ticket.shop,
+                   kind="shipping_deadline", title=title, ticket=ticket, url=_ticket_url(ticket))
     return "warned"
 
 
-def _progress_reminder(*, ticket: Ticket, timer: Timer, now: dt.datetime) -> str:
-    event_record(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={"what": "progress_reminder"})
+def _progress_reminder(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
+    effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={"what": "progress_reminder"})
     title = _("Send the customer today's progress update — %(number)s") % {"number": ticket.number}
-    recipients = [ticket.assignee] if ticket.assignee else shop_supervisors(shop=ticket.shop)
-    notification_send(recipients=recipients, shop=ticket.shop, kind="progress_reminder", title=title, ticket=ticket, url=_ticket_url(ticket))
+    recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
+    effects.notify(recipients=recipients, shop=ticket.shop, kind="progress_reminder", title=title, ticket=ticket, url=_ticket_url(ticket))
     return "reminded"
 
 
-def _auto_close(*, ticket: Ticket, timer: Timer, now: dt.datetime):
+# The handlers below contact the customer or change the ticket's status: they write at once
+# (never fired as a batch) and leave `effects` to the others.
+
+
+def _auto_close(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects):
     sla, _cal = cached_sla(ticket.shop)
     notice = _("We have not heard from you for %(days)s days, so ticket %(number)s is now closed. Reply any time to reopen it.") % {
         "days": sla["auto_close_days"], "number": ticket.number}
@@ -252,7 +373,7 @@ def _auto_close(*, ticket: Ticket, timer: Timer, now: dt.datetime):
     return "closed"
 
 
-def _follow_up(*, ticket: Ticket, timer: Timer, now: dt.datetime):
+def _follow_up(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects):
     survey = survey_for(ticket=ticket, now=now)
     if survey.answered_at:
         return "already answered"
@@ -266,7 +387,7 @@ def _follow_up(*, ticket: Ticket, timer: Timer, now: dt.datetime):
     return "sent"
 
 
-def _reship_tracking(*, ticket: Ticket, timer: Timer, now: dt.datetime):
+def _reship_tracking(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects):
     body = _("Your replacement for %(number)s has shipped: %(courier)s %(tracking)s.") % {
         "number": ticket.number, "courier": timer.data.get("courier", ""), "tracking": timer.data.get("tracking_no", "")}
     return contact_customer(ticket=ticket, purpose="reship_tracking", body=body, now=now) or "sent"

@@ -3,6 +3,7 @@ Chinese statutory holidays with their make-up working days (调休)."""
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -26,13 +27,7 @@ class BusinessCalendar:
 
     def calendar_known(self, day: dt.date) -> bool:
         """False when the holiday library has no data for the day's year (fall back to weekdays)."""
-        if self.holiday_calendar != "cn":
-            return True
-        try:
-            chinese_calendar.is_holiday(day)
-        except NotImplementedError:
-            return False
-        return True
+        return self.holiday_calendar != "cn" or _cn_holiday_detail(day) is not None
 
     def opening_hours(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         """The day's (open, close) in shop time, or None when the shop is closed."""
@@ -42,7 +37,7 @@ class BusinessCalendar:
         if day in self.extra_workdays:
             return _parse(weekday_hours or self._first_working_hours())
         if self.holiday_calendar == "cn" and self.calendar_known(day):
-            on_holiday, holiday_name = chinese_calendar.get_holiday_detail(day)
+            on_holiday, holiday_name = _cn_holiday_detail(day)
             if on_holiday and holiday_name:
                 return None  # statutory holiday
             if not on_holiday and day.weekday() >= 5:
@@ -51,6 +46,16 @@ class BusinessCalendar:
 
     def _first_working_hours(self):
         return next((h for h in (self.hours.get(d) for d in WEEKDAYS) if h), ("09:00", "18:00"))
+
+
+@lru_cache(maxsize=4096)
+def _cn_holiday_detail(day: dt.date) -> tuple[bool, str | None] | None:
+    """chinese_calendar's (on holiday, name) for the day, None past its data. Cached: the
+    library's data is fixed, and each of its calls scans its whole table for the years it knows."""
+    try:
+        return chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
 
 
 def _parse(hours) -> tuple[dt.time, dt.time]:

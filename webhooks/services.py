@@ -100,23 +100,52 @@ def endpoint_deactivate(*, endpoint: WebhookEndpoint) -> None:
 
 def event_emit(*, shop: Shop, type: str, data: dict) -> WebhookEvent | None:
     """Record an event for the shop's endpoints; delivery starts after the transaction commits."""
-    assert type in EVENT_TYPES, type
-    endpoints = [e for e in WebhookEndpoint.objects.filter(shop=shop, active=True) if e.wants(type)]
-    if not endpoints:
+    events, delivery_ids = _outbox_write([(shop, type, data)])
+    if not events:
         return None
-    now = timezone.now()
-    # Round-trip through JSON now, so what is stored is exactly what will be sent.
-    event = WebhookEvent.objects.create(
-        id=WebhookEvent.new_id(), shop=shop, type=type, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), created_at=now
-    )
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints
-    )
     from webhooks.tasks import deliver_webhook
 
-    ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
-    return event
+    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in delivery_ids])
+    return events[0]
+
+
+def events_emit(*, events: list[tuple[Shop, str, dict]]) -> list[WebhookEvent]:
+    """event_emit for many (shop, type, data) at once, e.g. a chunk of SLA breaches: the
+    endpoints are read once, each table gets one INSERT, and after commit one task sends the
+    deliveries in turn (those it does not reach stay due for the beat sweep of deliveries)."""
+    if not events:
+        return []
+    rows, delivery_ids = _outbox_write(events)
+    if delivery_ids:
+        from webhooks.tasks import deliver_webhooks
+
+        # robust: if the broker is down the deliveries stay due for the beat sweep; the caller's work is committed.
+        transaction.on_commit(lambda: deliver_webhooks.delay(delivery_ids), robust=True)
+    return rows
+
+
+def _outbox_write(events: list[tuple[Shop, str, dict]]) -> tuple[list[WebhookEvent], list[int]]:
+    """The outbox rows of `events` for the endpoints that want them: (events, delivery ids)."""
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(shop_id__in={shop.pk for shop, _type, _data in events}, active=True):
+        endpoints.setdefault(endpoint.shop_id, []).append(endpoint)
+    now = timezone.now()
+    rows, deliveries = [], []
+    for shop, type, data in events:
+        assert type in EVENT_TYPES, type
+        wanted = [e for e in endpoints.get(shop.pk, []) if e.wants(type)]
+        if not wanted:
+            continue
+        # Round-trip through JSON now, so what is stored is exactly what will be sent.
+        event = WebhookEvent(
+            id=WebhookEvent.new_id(), shop=shop, type=type, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), created_at=now
+        )
+        rows.append(event)
+        deliveries += [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in wanted]
+    if not rows:
+        return [], []
+    WebhookEvent.objects.bulk_create(rows)
+    return rows, [d.pk for d in WebhookDelivery.objects.bulk_create(deliveries)]
 
 
 def event_body(event: WebhookEvent) -> bytes:
