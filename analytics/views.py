@@ -10,6 +10,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.exceptions import ApplicationError
@@ -24,6 +25,12 @@ from tickets.forms import STATUS_ALL, QueueFilterForm
 from tickets.views import login_required, queue_tickets
 
 EXPORT_CHUNK = 2000
+FUNNEL_LABELS = {
+    "received": gettext_lazy("Received"),
+    "first_response": gettext_lazy("First response"),
+    "resolved": gettext_lazy("Resolved"),
+    "satisfied": gettext_lazy("Satisfied (4–5 stars)"),
+}
 
 
 class Echo:
@@ -70,10 +77,12 @@ def dashboard(request):
         return render(request, "analytics/dashboard.html", context, status=400)
     stale_days = rollup.stats_refresh_period(period)
     data = selectors.dashboard(period)
+    funnel = [{**row, "label": str(FUNNEL_LABELS.get(row["step"], row["step"]))} for row in data["funnel"]]
     context.update(
         data=data,
+        funnel=funnel,
         stale_days=stale_days,
-        chart_data=plain({k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday", "funnel", "compensation_by_type", "compensation_by_party")}),
+        chart_data=plain({**{k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday", "compensation_by_type", "compensation_by_party")}, "funnel": funnel}),
         dispute_types=DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=period.shop), active=True).order_by("category", "code"),
         open_alerts=selectors.alerts_for([period.shop.pk]).exclude(status=BatchAlert.Status.RESOLVED)[:20],
         query=request.GET.urlencode(),

@@ -89,6 +89,7 @@ def test_dashboard_page(figures, client, supervisor):
     html = page.content.decode()
     assert 'id="kpi-tickets">4<' in html
     assert "vendor/chart.umd.js" in html and "analytics-data" in html
+    assert "<td>已接收</td>" in html and "first_response" not in html.split('id="table-funnel"')[1].split("</table>")[0]
     filtered = client.get("/analytics/?from=2026-11-01&to=2026-11-07&dispute_type=quality_defect").content.decode()
     assert 'id="kpi-tickets">2<' in filtered
     bad = client.get("/analytics/?from=2026-11-09&to=2026-11-01")
