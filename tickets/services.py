@@ -78,7 +78,7 @@ def events_record(*, events: list[TicketEvent], sla_breached_at: dict[int, dt.da
         latest[event.ticket_id] = max(event.created_at, latest.get(event.ticket_id, event.created_at))
     breached = sla_breached_at or {}
     ids = list(latest.keys() | breached.keys())
-    if ids:
+    if ids and connection.vendor == "postgresql":
         # One UPDATE from arrays (bulk_update's CASE per row costs more to build than to run).
         with connection.cursor() as cursor:
             cursor.execute(
@@ -87,6 +87,10 @@ def events_record(*, events: list[TicketEvent], sla_breached_at: dict[int, dt.da
                 "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS v(id, updated_at, breached_at) WHERE t.id = v.id",
                 [ids, [latest.get(pk) for pk in ids], [breached.get(pk) for pk in ids]],
             )
+    else:  # SQLite (`make run` without DATABASE_URL): no arrays, one UPDATE per ticket
+        for pk in ids:
+            changes = {"updated_at": latest.get(pk), "sla_breached_at": breached.get(pk)}
+            Ticket.objects.filter(pk=pk).update(**{k: v for k, v in changes.items() if v is not None})
     return events
 
 
