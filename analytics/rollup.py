@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,6 +27,7 @@ from django.db.models import (CharField, Count, DateField, DurationField, Expres
 from django.db.models.functions import Cast, Coalesce, ExtractHour, TruncDate
 
 from analytics.models import DailyStat, DailyStatStale
+from analytics.selectors import Period, shop_tz
 from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment
 from shops.models import Shop
 from tickets.models import OrderItem, Ticket
@@ -125,19 +125,18 @@ def _insert(queryset: QuerySet) -> int:
         return cursor.rowcount
 
 
-def _ticket_measures(prefix: str = "") -> dict:
-    """What the `total` and `agent` rows count of tickets (prefix: the path to the ticket)."""
-    p = prefix
-    first_response = ExpressionWrapper(F(f"{p}first_responded_at") - F(f"{p}created_at"), output_field=DurationField())
-    resolution = ExpressionWrapper(F(f"{p}resolved_at") - F(f"{p}created_at"), output_field=DurationField())
-    responded, resolved = Q(**{f"{p}first_responded_at__isnull": False}), Q(**{f"{p}resolved_at__isnull": False})
+def _ticket_measures() -> dict:
+    """What the `total` and `agent` rows count of tickets."""
+    first_response = ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField())
+    resolution = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+    responded, resolved = Q(first_responded_at__isnull=False), Q(resolved_at__isnull=False)
     return {
         "out_tickets": Count("id"),
         "out_responded": Count("id", filter=responded),
-        "out_responded_in_time": Count("id", filter=responded & Q(**{f"{p}first_responded_at__lte": F(f"{p}first_response_due_at")})),
+        "out_responded_in_time": Count("id", filter=responded & Q(first_responded_at__lte=F("first_response_due_at"))),
         "out_resolved": Count("id", filter=resolved),
-        "out_resolved_in_time": Count("id", filter=resolved & Q(**{f"{p}resolved_at__lte": F(f"{p}resolution_due_at")})),
-        "out_breached": Count("id", filter=Q(**{f"{p}sla_breached_at__isnull": False})),
+        "out_resolved_in_time": Count("id", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))),
+        "out_breached": Count("id", filter=Q(sla_breached_at__isnull=False)),
         "out_first_response_total": Sum(first_response),
         "out_resolution_total": Sum(resolution),
         "out_surveys_answered": Count("id", filter=Q(survey__score__isnull=False)),
@@ -152,10 +151,8 @@ def _rows(qs: QuerySet, *, shop: Shop, day, type_id, dimension: str, key, measur
 
 
 def _compute(shop: Shop, first: dt.date, last: dt.date) -> None:
-    tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
-    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    tickets = Ticket.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
+    tz = shop_tz(shop)
+    tickets = Ticket.objects.filter(shop=shop, **_span(shop, first, last))
     day = TruncDate("created_at", tzinfo=tz)
     common = {"shop": shop, "day": day, "type_id": F("dispute_type_id")}
     latest_party = Coalesce(
@@ -224,8 +221,10 @@ def _lock_shop(shop_id: int, *, wait: bool = True) -> bool:
         return wait or cursor.fetchone()[0]
 
 
-def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+def _span(shop: Shop, first: dt.date, last: dt.date) -> dict:
+    """Filter arguments for what was created on the shop-local days [first, last]."""
+    days = Period(shop=shop, date_from=first, date_to=last)
+    return {"created_at__gte": days.start, "created_at__lt": days.end}
 
 
 def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -248,37 +247,33 @@ def _reset_if_marked(shop: Shop) -> bool:
         if not DailyStatStale.objects.filter(shop_id=shop.pk, created_at__isnull=True).delete()[0]:
             return False
         DailyStat.objects.filter(shop=shop).delete()
-        tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
+        tz = shop_tz(shop)
         days = (
             Ticket.objects.filter(shop=shop).annotate(day=TruncDate("created_at", tzinfo=tz))
             .values_list("day", flat=True).distinct().order_by()
         )
-        DailyStatStale.objects.bulk_create(
-            [DailyStatStale(shop_id=shop.pk, created_at=_local_midnight(day, tz) + dt.timedelta(hours=12)) for day in days]
+        DailyStatStale.objects.bulk_create(  # noon of each day: a moment inside it
+            [DailyStatStale(shop_id=shop.pk, created_at=_span(shop, day, day)["created_at__gte"] + dt.timedelta(hours=12)) for day in days]
         )
         return True
 
 
 def stale_days(shop: Shop) -> set[dt.date]:
     """The shop-local days whose rows are out of date (a whole-shop marker is not a day)."""
-    tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
     return set(
         DailyStatStale.objects.filter(shop_id=shop.pk, created_at__isnull=False)
-        .annotate(day=TruncDate("created_at", tzinfo=tz)).values_list("day", flat=True).distinct().order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=shop_tz(shop))).values_list("day", flat=True).distinct().order_by()
     )
 
 
 def _refresh_run(shop: Shop, first: dt.date, last: dt.date, *, wait: bool = True) -> bool:
-    tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
     with transaction.atomic():
         if not _lock_shop(shop.pk, wait=wait):
             return False
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")  # a month of tickets is just over the JIT threshold; compiling costs more
-        DailyStatStale.objects.filter(
-            shop_id=shop.pk, created_at__gte=_local_midnight(first, tz), created_at__lt=_local_midnight(last + dt.timedelta(days=1), tz)
-        ).delete()
+        DailyStatStale.objects.filter(shop_id=shop.pk, **_span(shop, first, last)).delete()
         DailyStat.objects.filter(shop=shop, date__range=(first, last)).exclude(dimension=D.SKU_MONTH).delete()
         _compute(shop, first, last)
     return True
@@ -301,28 +296,21 @@ def stats_refresh(*, shop: Shop, deadline: float | None = None) -> int:
 
 def _tickets_at_most(shop: Shop, days: Iterable[dt.date], limit: int) -> bool:
     """Whether the shop created at most `limit` tickets on these days (counts no further)."""
-    tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
     where = Q(pk__in=[])
     for first, last in _runs(days):
-        where |= Q(created_at__gte=_local_midnight(first, tz), created_at__lt=_local_midnight(last + dt.timedelta(days=1), tz))
+        where |= Q(**_span(shop, first, last))
     return Ticket.objects.filter(where, shop=shop).values("pk")[: limit + 1].count() <= limit
 
 
 def _stale_days_between(shop: Shop, first: dt.date, last: dt.date, *, scan_limit: int = 2000) -> set[dt.date]:
     """The stale days in [first, last], cheaply even after a bulk change left many markers: read
     up to `scan_limit` markers; past that, ask day by day whether one exists (an index probe each)."""
-    tz = ZoneInfo(shop.timezone or "Asia/Shanghai")
-    markers = DailyStatStale.objects.filter(
-        shop_id=shop.pk, created_at__gte=_local_midnight(first, tz), created_at__lt=_local_midnight(last + dt.timedelta(days=1), tz)
-    )
+    markers = DailyStatStale.objects.filter(shop_id=shop.pk, **_span(shop, first, last))
     moments = list(markers.values_list("created_at", flat=True)[: scan_limit + 1])
     if len(moments) <= scan_limit:
-        return {moment.astimezone(tz).date() for moment in moments}
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    return {
-        day for day in days
-        if markers.filter(created_at__gte=_local_midnight(day, tz), created_at__lt=_local_midnight(day + dt.timedelta(days=1), tz)).exists()
-    }
+        return {moment.astimezone(shop_tz(shop)).date() for moment in moments}
+    days = Period(shop=shop, date_from=first, date_to=last).days()
+    return {day for day in days if markers.filter(**_span(shop, day, day)).exists()}
 
 
 def stats_refresh_period(period) -> int:

@@ -32,6 +32,10 @@ TOP = 15
 CENT = Decimal("0.01")
 
 
+def shop_tz(shop: Shop) -> ZoneInfo:
+    return ZoneInfo(shop.timezone or "Asia/Shanghai")
+
+
 @dataclass(frozen=True)
 class Period:
     shop: Shop
@@ -41,7 +45,7 @@ class Period:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.shop.timezone or "Asia/Shanghai")
+        return shop_tz(self.shop)
 
     @property
     def start(self) -> dt.datetime:
@@ -180,7 +184,8 @@ def totals(period: Period) -> dict:
     row = _stats(period, D.TOTAL).aggregate(**{name: Sum(name) for name in (
         "tickets", "responded", "responded_in_time", "resolved", "resolved_in_time", "breached",
         "first_response_total", "resolution_total", "surveys_answered", "score_total", "satisfied")})
-    row = {k: (v or 0) if not k.endswith("_total") or k == "score_total" else v for k, v in row.items()}
+    # Sums over no rows are NULL: counts become 0, the duration totals stay None (no average).
+    row = {k: v if k in ("first_response_total", "resolution_total") else v or 0 for k, v in row.items()}
     steps = [("received", row["tickets"]), ("first_response", row["responded"]), ("resolved", row["resolved"]), ("satisfied", row["satisfied"])]
     funnel, previous = [], None
     for name, count in steps:

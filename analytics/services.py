@@ -2,8 +2,10 @@
 
 import datetime as dt
 import logging
+from decimal import Decimal, InvalidOperation
 from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -179,10 +181,6 @@ SETTINGS_FIELDS = ("courier_complaint_threshold", "satisfaction_target")
 def analytics_settings_update(*, shop: Shop, data: dict, user) -> AnalyticsSettings:
     """A shop admin sets the early-warning thresholds. Every field is checked before anything is
     saved; errors name the field. Who changed them and when is kept on the row."""
-    from decimal import Decimal, InvalidOperation
-
-    from django.core.exceptions import ValidationError
-
     row = AnalyticsSettings.objects.select_for_update().filter(shop=shop).first() or AnalyticsSettings(shop=shop)
     errors = {}
     for name in SETTINGS_FIELDS:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,8 +19,7 @@ from analytics.api import plain
 from analytics.models import BatchAlert
 from analytics.params import period_from_params
 from disputes.models import DisputeType
-from shops.models import Role
-from shops.selectors import shop_and_role, shop_ids_for_user
+from shops.selectors import admin_shop, shop_ids_for_user
 from tickets.forms import STATUS_ALL, QueueFilterForm
 from tickets.views import login_required, queue_tickets
 
@@ -96,8 +95,8 @@ def dashboard(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def analytics_settings(request, code):
-    shop, role = shop_and_role(user=request.user, code=code)
-    if shop is None or role != Role.ADMIN:
+    shop = admin_shop(user=request.user, code=code)
+    if shop is None:
         raise Http404("No such shop.")
     errors, values = {}, None
     if request.method == "POST":

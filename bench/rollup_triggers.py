@@ -11,6 +11,7 @@ ratio, and the markers written per ticket life.
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -39,8 +40,6 @@ def main():
         if cur.fetchone() is None:
             cur.execute(f'CREATE DATABASE "{DB}"')
     admin.close()
-    import os
-
     subprocess.run([str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env={**os.environ, **bench_env(DB)}, check=True)
     setup_django(DB)
     from django.db import connection
@@ -72,7 +71,7 @@ def main():
         verb = "ENABLE" if enabled else "DISABLE"
         with connection.cursor() as cur:
             for table in [*WATCHED, "shops_shop"]:
-                cur.execute(f"SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'analytics_stale_%%'", [table])
+                cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'analytics_stale_%%'", [table])
                 for (name,) in cur.fetchall():
                     cur.execute(f"ALTER TABLE {table} {verb} TRIGGER {name}")
 

@@ -38,3 +38,9 @@ def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, st
         return Shop.objects.filter(code=code).first(), Role.ADMIN
     membership = Membership.objects.filter(user=user, shop__code=code).select_related("shop").first()
     return (membership.shop, membership.role) if membership else (None, None)
+
+
+def admin_shop(*, user: AbstractBaseUser, code: str) -> Shop | None:
+    """The shop `code` if the user is one of its admins (the settings pages), else None."""
+    shop, role = shop_and_role(user=user, code=code)
+    return shop if role == Role.ADMIN else None

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from aftersales.exceptions import ApplicationError
-from shops.models import Role, Shop
-from shops.selectors import shop_and_role
+from shops.models import Shop
+from shops.selectors import admin_shop
 from shops.services import shop_sla_update
 from shops.sla import PRIORITIES, WEEKDAYS, sla_public
 from sla.services import survey_answer, survey_get
@@ -39,8 +39,8 @@ def survey(request, token):
 
 
 def _admin_shop(request, code) -> Shop:
-    shop, role = shop_and_role(user=request.user, code=code)
-    if shop is None or role != Role.ADMIN:
+    shop = admin_shop(user=request.user, code=code)
+    if shop is None:
         raise Http404("No such shop.")
     return shop
 
