@@ -1,8 +1,12 @@
 """Workspace notifications (the bell). Outbound channels (SMS, email) live elsewhere."""
 
+import datetime as dt
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.utils import timezone
+
+from aftersales.db import rows_insert
 
 from notifications.models import Notification
 from shops.models import Membership, Role, Shop
@@ -29,22 +33,39 @@ def shop_supervisors(*, shop: Shop) -> list:
     return shop_staff(shop=shop, roles=SUPERVISOR_ROLES)
 
 
-def notifications_build(*, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", ticket=None, url: str = "") -> list[Notification]:
-    """The unsaved rows of notification_send: one per distinct recipient (for callers that
-    write many at once with one bulk_create)."""
-    seen, rows = set(), []
+class NewNotification(NamedTuple):
+    """An unsaved notification as plain values (writers of thousands skip the model instances)."""
+
+    recipient_id: int
+    shop_id: int
+    ticket_id: int | None
+    kind: str
+    title: str
+    body: str
+    url: str
+    created_at: dt.datetime
+
+
+def notifications_build(*, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", ticket=None, url: str = "") -> list[NewNotification]:
+    """The rows of notification_send, one per distinct recipient, for callers that write many
+    at once (notifications_insert)."""
+    now, seen, rows = timezone.now(), set(), []
     for user in recipients:
         if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        rows.append(Notification(recipient=user, shop=shop, ticket=ticket, kind=kind, title=title[:200], body=body, url=url))
+        rows.append(NewNotification(user.pk, shop.pk, ticket.pk if ticket else None, kind, title[:200], body, url, now))
     return rows
+
+
+def notifications_insert(rows: list[NewNotification]) -> None:
+    rows_insert(Notification, NewNotification._fields, rows)
 
 
 def notification_send(*, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", ticket=None, url: str = "") -> list[Notification]:
     """One notification per distinct recipient, in the caller's transaction."""
     rows = notifications_build(recipients=recipients, shop=shop, kind=kind, title=title, body=body, ticket=ticket, url=url)
-    return Notification.objects.bulk_create(rows)
+    return Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows])
 
 
 def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:

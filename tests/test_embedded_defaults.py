@@ -18,7 +18,11 @@ from analytics import rollup, selectors
 from shops.models import Shop
 from sla import services
 from sla.models import Timer
+from notifications.models import Notification
+from tickets.models import TicketEvent
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 later = timezone.now() + dt.timedelta(days=10)  # every timer of the demo data is due by then
+WebhookEndpoint.objects.create(shop=Shop.objects.get(code="demo"), url="https://shop.example/hook", events=["*"], secret="s")
 claimed = services.timers_sweep(now=later, enqueue=lambda ids: services.timers_fire(timer_ids=ids, now=later))
 shop = Shop.objects.get(code="demo")
 today = timezone.now().astimezone(selectors.Period(shop=shop, date_from=later.date(), date_to=later.date()).tz).date()
@@ -31,6 +35,10 @@ print(json.dumps({
     "breached": selectors.dashboard(period)["response"]["sla_breached"],
     "tickets": selectors.dashboard(period)["funnel"][0]["tickets"],
     "stale": stale,
+    # What the chunks wrote with aftersales.db.rows_insert, read back through the ORM.
+    "breach_events": TicketEvent.objects.filter(kind="sla", data__what="breached").count(),
+    "breach_notifications": Notification.objects.filter(kind="sla_breached", created_at__isnull=False).count(),
+    "breach_deliveries": WebhookDelivery.objects.filter(event__type="ticket.sla_breached", status="pending").count(),
 }))
 """
 
@@ -46,3 +54,5 @@ def test_demo_data_timers_and_dashboard_on_sqlite(tmp_path):
     assert result["claimed"] > 0 and result["claimed_left"] == 0, result  # none failed and left for the reaper
     assert "escalated" in result["results"], result
     assert result["breached"] > 0 and result["tickets"] == 30 and result["stale"] == 0, result
+    assert result["breach_events"] > 0 and result["breach_notifications"] >= result["breach_events"], result
+    assert result["breach_deliveries"] == result["breach_events"], result

@@ -4,6 +4,7 @@ the ticket's timeline with who and when."""
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import filetype
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from analytics.services import batch_check_on_commit
@@ -66,13 +68,23 @@ def event_record(*, ticket: Ticket, kind: str, actor: Actor, data: dict | None =
     return event
 
 
-def events_record(*, events: list[TicketEvent], sla_breached_at: dict[int, dt.datetime] | None = None) -> list[TicketEvent]:
-    """event_record for many unsaved events at once (e.g. a chunk of SLA timers): one INSERT,
+class NewEvent(NamedTuple):
+    """A timeline event for events_record, as plain values (no model instance per row)."""
+
+    ticket_id: int
+    kind: str
+    actor_id: int | None
+    actor_label: str
+    data: dict
+    created_at: dt.datetime
+
+
+def events_record(*, events: list[NewEvent], sla_breached_at: dict[int, dt.datetime] | None = None) -> None:
+    """event_record for many events at once (e.g. a chunk of SLA timers): one INSERT,
     and one UPDATE giving each ticket its last event's time as updated_at and, to the tickets
     in `sla_breached_at` (id -> time), their sla_breached_at: one new row version per ticket.
     The caller holds the tickets' row locks (taken in id order)."""
-    if events:
-        TicketEvent.objects.bulk_create(events)
+    rows_insert(TicketEvent, NewEvent._fields, events)
     latest: dict[int, dt.datetime] = {}
     for event in events:
         latest[event.ticket_id] = max(event.created_at, latest.get(event.ticket_id, event.created_at))
@@ -91,7 +103,6 @@ def events_record(*, events: list[TicketEvent], sla_breached_at: dict[int, dt.da
         for pk in ids:
             changes = {"updated_at": latest.get(pk), "sla_breached_at": breached.get(pk)}
             Ticket.objects.filter(pk=pk).update(**{k: v for k, v in changes.items() if v is not None})
-    return events
 
 
 def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:
