@@ -191,6 +191,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set; a new PostgreSQL backend per task costs more than a chunk of timers' own queries. With it the
+# fixup recycles the connection every 2 × this many tasks, and aftersales.celery checks it around each
+# task as Django does around a request (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+CELERY_DB_REUSE_MAX = 500
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TIMEZONE = TIME_ZONE

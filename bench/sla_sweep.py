@@ -144,6 +144,14 @@ def backend_pids(connection) -> list[int]:
         return [cursor.fetchone()[0]]
 
 
+def other_backends(connection, own) -> list[int]:
+    """The other client backends of this database (the workers' connections)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' "
+                       "AND pid <> ALL(%s)", [own])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def stop_workers(workers) -> None:
     for worker in workers:
         worker.terminate()
@@ -266,9 +274,11 @@ def main():
             drained = time.perf_counter() - t0
             # CPU spent (less sensitive than wall time to what else runs on the machine): the
             # workers' pool processes, every backend of the bench database, this process.
-            # (The workers' own PostgreSQL backends close after each task: see the in-process chunk.)
+            # The workers' PostgreSQL backends live as long as their connections (CONN_MAX_AGE), i.e.
+            # were opened for this drain: their CPU is the database's share of the firing.
             here_cpu = cpu_seconds(own_backend) + time.process_time() - here_before
             worker_cpu = cpu_seconds(pool_pids(workers))
+            workers_pg_cpu = cpu_seconds(other_backends(connection, own_backend))
         finally:
             stop_workers(workers)
         results = dict(Timer.objects.filter(due_at__lt=timezone.now(), kind="resolution_breach")
@@ -283,7 +293,8 @@ def main():
         print(f"  2 workers (ready before the tick) fired them: all done {drained:.2f} s after the tick started "
               f"({claimed / drained:.0f} timers/s)")
         print(f"    timers: {results}; written: {written}")
-        print(f"    CPU: worker pools {worker_cpu:.2f} s = {worker_cpu / claimed * 1000:.2f} ms per timer; "
+        print(f"    CPU: worker pools {worker_cpu:.2f} s = {worker_cpu / claimed * 1000:.2f} ms per timer, "
+              f"their PostgreSQL backends {workers_pg_cpu:.2f} s = {workers_pg_cpu / claimed * 1000:.2f} ms per timer; "
               f"the tick and the polling here (with its backend) {here_cpu:.2f} s")
         per_timer = one_chunk_in_process(services, connection)
         print(f"  one chunk in-process: {per_timer}")

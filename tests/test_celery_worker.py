@@ -59,3 +59,33 @@ def test_worker_runs_purge_task_on_redis(celery_worker_process):
         assert time.monotonic() < deadline, "the worker did not run the task within 30 s"
         time.sleep(0.2)
     assert IdempotencyRecord.objects.filter(key="fresh").exists()
+
+
+def _purge_once(queue: str, key: str) -> None:
+    IdempotencyRecord.objects.create(shop=ShopFactory(code=key), key=key, request_hash="x", response_status=201, response_body={},
+                                     created_at=timezone.now() - timedelta(hours=25))
+    purge_expired_idempotency_records.apply_async(queue=queue)
+    deadline = time.monotonic() + 30
+    while IdempotencyRecord.objects.filter(key=key).exists():
+        assert time.monotonic() < deadline, "the worker did not run the task within 30 s"
+        time.sleep(0.1)
+
+
+def _worker_backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                       "AND backend_type = 'client backend'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_worker_keeps_its_database_connection_and_replaces_a_broken_one(celery_worker_process):
+    # Celery's Django fixup would close it after every task (CELERY_DB_REUSE_MAX unset): a new
+    # PostgreSQL backend per task. aftersales.celery checks it around each task instead.
+    _purge_once(celery_worker_process, "first")
+    first = _worker_backends()
+    _purge_once(celery_worker_process, "second")
+    assert _worker_backends() == first and len(first) == 1
+    with connection.cursor() as cursor:  # the database drops the worker's connection
+        cursor.execute("SELECT pg_terminate_backend(%s)", [first.pop()])
+    _purge_once(celery_worker_process, "third")
+    _purge_once(celery_worker_process, "fourth")
