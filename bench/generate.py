@@ -19,7 +19,8 @@ Data (N tickets): shop "demo" (95 %) and shop "other" (5 %), interleaved; 0.3 N 
 3,000 SKUs with monthly batches; the 24 seeded dispute types (skewed), priority = the type's
 default (5 % escalated to urgent); created_at evenly over the past 365 days, ids increasing
 with created_at (as in production, so the heap is in time order); ~15 % active tickets
-(new/open/pending_customer/pending_internal), most of them recent, the rest resolved/closed;
+(new/open/pending_customer/pending_internal), most of them recent, the rest resolved/closed
+(--all-active: every ticket active);
 20 agents in demo (new tickets mostly unassigned, others 97 % assigned); SLA due times
 (approximating business time: first response +60 min, +15 min for urgent; resolution
 +3 to 5 days) and next_due_at by services.next_due_at's rule; 2-6 TicketEvents and 0-3
@@ -331,7 +332,7 @@ def tickets_sql(p: dict) -> str:
                             ELSE 'closed' END AS status
                 FROM (
                     SELECT i, other, created, age, t0, dti, num,
-                           pg_temp.u(i, 2) < 0.09 + 0.9 * exp(-age / 25) AS active
+                           {"true" if p.get("all_active") else "pg_temp.u(i, 2) < 0.09 + 0.9 * exp(-age / 25)"} AS active
                     FROM (
                         SELECT i, pg_temp.other(i) AS other, pg_temp.created(i) AS created,
                                extract(epoch FROM '{p["t0"]}'::timestamptz - pg_temp.created(i)) / 86400 AS age,
@@ -468,6 +469,8 @@ def main():
     parser.add_argument("--reset", action="store_true", help="drop and recreate the database first")
     parser.add_argument("--other-share", type=float, default=0.05, help="share of tickets in shop 'other'")
     parser.add_argument("--jobs", type=int, default=2, help="parallel connections for loading and index builds")
+    parser.add_argument("--all-active", action="store_true",
+                        help="every ticket active (new/open/pending_*), none resolved: the SLA sweep's worst case")
     parser.add_argument(
         "--keep-indexes", action="store_true", help="load with all indexes in place (slower; for comparison)"
     )
@@ -500,6 +503,7 @@ def main():
         "customers": customers,
         "t0": t0.isoformat(),
         "other_share": args.other_share,
+        "all_active": args.all_active,
         "demo_shop": refs["demo"]["shop_id"],
         "other_shop": refs["other"]["shop_id"],
         "demo_agents": refs["demo"]["agent_ids"],

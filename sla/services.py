@@ -206,6 +206,8 @@ def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -
         Timer.objects.filter(pk__in=ids).update(state=state, result=result, done_at=at)
     if rescheduled:  # each its own due time (rare: the ticket changed since the claim)
         Timer.objects.bulk_update(rescheduled, RESCHEDULE_FIELDS)
+    if alone:
+        _lock_customers({tickets[timer.ticket_id].customer_id for timer in alone})
     for timer in alone:
         results[timer.pk] = _fire_in_savepoint(timer_id=timer.pk, ticket_id=timer.ticket_id, now=now)
     return results
@@ -215,10 +217,20 @@ def timers_fire_each(*, timer_ids: list[int], now: dt.datetime | None = None) ->
     """The chunk one timer at a time, each in a savepoint, in (ticket, timer) order."""
     owners = dict(Timer.objects.filter(pk__in=timer_ids).values_list("id", "ticket_id"))
     with transaction.atomic():
+        # Tickets, then customers, each in id order, as timers_fire_batch takes them.
+        customers = Ticket.objects.select_for_update().filter(pk__in=set(owners.values())).order_by("pk").values_list("customer_id", flat=True)
+        _lock_customers(set(customers))
         return {
             timer_id: _fire_in_savepoint(timer_id=timer_id, ticket_id=owners[timer_id], now=now)
             for timer_id in sorted(owners, key=lambda pk: (owners[pk], pk))
         }
+
+
+def _lock_customers(customer_ids) -> None:
+    """Lock the customers a chunk may contact, in id order, before any timer runs: each contact
+    locks its customer (the daily cap), and two chunks taking them in ticket order could each
+    hold one the other wants."""
+    list(Customer.objects.select_for_update().filter(pk__in=sorted(customer_ids)).order_by("pk").values_list("pk", flat=True))
 
 
 def _fire_in_savepoint(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
