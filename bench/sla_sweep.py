@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """SLA timer sweep at scale: an empty tick, and a tick with 10,000 timers due.
 
-    .venv/bin/python bench/generate.py --db aftersales_bench_sla               # 1M tickets, once (~60 s)
-    .venv/bin/python bench/generate.py --db aftersales_bench_sla_100k --tickets 100000
-    .venv/bin/python bench/sla_sweep.py --db aftersales_bench_sla_100k
-    .venv/bin/python bench/sla_sweep.py --db aftersales_bench_sla [--drain]
+    .venv/bin/python bench/generate.py --db aftersales_bench_sla_open --all-active   # 1M open tickets, once (~2 min)
+    .venv/bin/python bench/generate.py --db aftersales_bench_sla_open_100k --tickets 100000 --all-active
+    .venv/bin/python bench/sla_sweep.py --db aftersales_bench_sla_open_100k
+    .venv/bin/python bench/sla_sweep.py --db aftersales_bench_sla_open [--drain]
 
 Timers are loaded the way the services would have made them: the four SLA timers (pending,
 due in the future) for every active ticket, two finished ones for every resolved/closed ticket.
