@@ -386,6 +386,26 @@ def _ask_supervisors(compensation: Compensation) -> None:
     )
 
 
+def food_safety_escalate(*, ticket: Ticket) -> None:
+    """A spoiled-food ticket goes to the shop's supervisors at once, with what a claim under
+    食品安全法 Art. 148 could reach (DOMAIN.md §5). Called by ticket_create, in its transaction."""
+    if ticket.dispute_type.rule_code != "spoiled_food":
+        return
+    policy = policy_of(policy_current(shop=ticket.shop))
+    stored = Ticket.objects.select_related("order", "dispute_type").get(pk=ticket.pk)  # amounts as stored, not as given
+    exposure = standard.food_safety_exposure(ticket_facts(ticket=stored, policy=policy), policy)
+    notification_send(
+        recipients=shop_supervisors(shop=ticket.shop),
+        shop=ticket.shop,
+        kind="food_safety",
+        title=gettext("Food safety: %(number)s could be claimed at ¥%(exposure)s (Food Safety Law Art. 148)")
+        % {"number": ticket.number, "exposure": exposure},
+        body=gettext("An urgent ticket: answer it yourself or assign it now."),
+        ticket=ticket,
+        url=reverse("workspace:ticket", args=[ticket.number]),
+    )
+
+
 def _tell_proposer(compensation: Compensation) -> None:
     ticket = compensation.ticket
     if compensation.proposed_by is None or compensation.proposed_by_id == compensation.decided_by_id:

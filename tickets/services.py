@@ -240,6 +240,9 @@ def ticket_create(
         },
     )
     batch_check_on_commit(ticket=ticket)  # analytics: batch-quality alert, after commit
+    from disputes.services import food_safety_escalate  # here: disputes.services imports this module
+
+    food_safety_escalate(ticket=ticket)
     return ticket
 
 

@@ -200,6 +200,26 @@ def test_food_safety_always_waits_for_a_supervisor(agent_client, shop, media_roo
     assert propose(agent_client, ticket, type="refund", amount="29.90").json()["status"] == "pending_approval"
 
 
+def test_a_food_safety_ticket_goes_to_the_supervisors_at_once_with_the_exposure(shop_client, shop, supervisor, agent, other_shop):
+    from notifications.models import Notification
+    from tests.factories import staff_member, ticket_payload
+
+    elsewhere = staff_member(other_shop, "supervisor", username="other-supervisor")
+    payload = ticket_payload(dispute_type="spoiled_food")
+    payload["order"]["items"] = [{"sku": "HAM", "unit_price": "29.90", "quantity": 2, "perishable": True}]
+    payload["affected_items"] = [{"sku": "HAM", "quantity": 2}]
+    number = shop_client.post("/api/v1/tickets/", payload, format="json").json()["number"]
+    [note] = Notification.objects.filter(kind="food_safety")
+    # Art. 148: 10 × ¥59.80 = ¥598, below the ¥1,000 minimum.
+    assert note.recipient == supervisor and note.ticket.number == number and "¥1000.00" in note.title
+    assert note.url == f"/tickets/{number}/"
+    assert not Notification.objects.filter(recipient__in=[agent, elsewhere]).exists()
+    payload = ticket_payload(dispute_type="damaged_on_arrival")
+    payload["order"]["order_no"] = "T-other"
+    shop_client.post("/api/v1/tickets/", payload, format="json")
+    assert Notification.objects.filter(kind="food_safety").count() == 1
+
+
 # --- decisions --------------------------------------------------------------------------------
 
 
