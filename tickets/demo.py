@@ -4,6 +4,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from disputes.catalogue import DISPUTE_TYPES
@@ -96,6 +97,9 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
         affected_items=[{"sku": sku, "quantity": 1}],
     )
     services.message_add(ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop))
+    if ticket.dispute_type.photo_required:  # the customer's photo, as the standard asks before compensating
+        photo = SimpleUploadedFile(f"photo-{index + 1}.png", demo_photo(), content_type="image/png")
+        services.attachment_add(ticket=ticket, uploaded_file=photo, kind="photo", actor=services.Actor.shop(shop))
     stage = index % 5 if recent else 4
     if stage == 0:
         return  # new: nobody has looked at it yet
@@ -103,14 +107,69 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
     services.ticket_assign(ticket=ticket, assignee=agent, actor=services.Actor.staff(agent))
     services.message_add(ticket=ticket, body="亲,非常抱歉给您带来这个困扰,这边马上为您核实处理,请您放心。",
                          actor=services.Actor.staff(agent))
+    if stage in (1, 3):  # open or waiting internally: where one is larger than the agent may grant, the supervisor's inbox has it
+        _demo_compensation(ticket=ticket, agent=agent, above_authority=True)
     if stage == 2:
         services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(agent), note="已请客户补充照片")
     elif stage == 3:
         services.ticket_transition(ticket=ticket, action="wait_internal", actor=services.Actor.staff(agent), note="已联系仓库核实")
     elif stage == 4 and (not recent or index % 2):
         later(rng.uniform(60, 60 * 30))
+        if not recent:
+            _demo_compensation(ticket=ticket, agent=agent, above_authority=False)
+            later(rng.uniform(10, 120))
         services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
         if not recent and rng.random() < 0.6:
             later(rng.uniform(60, 60 * 24))
             survey = survey_for(ticket=ticket, now=timezone.now())
             survey_answer(token=survey.token, score=rng.choice([5, 5, 4, 4, 3, 2]), comment="")
+
+
+def _demo_compensation(*, ticket, agent, above_authority: bool) -> None:
+    """The agent confirms the suggested responsibility and proposes the standard's first option:
+    within authority it is approved at once and the shop backend reports it executed; above it,
+    it waits for a supervisor. Skipped where the standard wants what the demo lacks (a photo)."""
+    from aftersales.exceptions import ApplicationError
+    from disputes import services as disputes
+
+    actor = services.Actor.staff(agent)
+    suggestion = disputes.judgment_suggest(ticket=ticket)
+    disputes.judgment_create(ticket=ticket, party=suggestion.party or "merchant", actor=actor, reason="按规则建议确认")
+    authority = disputes.policy_of(disputes.policy_current(shop=ticket.shop)).agent_authority
+    options = [o for o in disputes.compensation_options(ticket=ticket)
+               if o.amount > 0 and (o.requires_approval or o.amount > authority) == above_authority]
+    if not options:
+        return
+    for option in sorted(options, key=lambda o: o.amount, reverse=True) if above_authority else options:
+        try:
+            compensation = disputes.compensation_propose(ticket=ticket, type=option.type, amount=option.amount, actor=actor,
+                                                         note=option.rationale_zh)
+            break
+        except ApplicationError:
+            continue
+    else:
+        return
+    if compensation.status == "approved":
+        disputes.compensation_report_executed(compensation=compensation, actor=services.Actor.shop(ticket.shop),
+                                              external_ref=f"PAY-{ticket.number}")
+
+
+def demo_photo(width: int = 480, height: int = 320) -> bytes:
+    """A stand-in for a customer's photo: a parcel on a grey table with a crack across it (PNG)."""
+    import struct
+    import zlib
+
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\xe6\xe6\xe6" * width)
+        if height // 5 <= y < height * 4 // 5:  # the parcel
+            row[width // 5 * 3 : width * 4 // 5 * 3] = b"\xc8\xa0\x6e" * (width * 4 // 5 - width // 5)
+            x = width // 5 + (y - height // 5) * 3 * width // 5 // (height * 3 // 5)  # the crack, corner to corner
+            row[x * 3 : (x + 4) * 3] = b"\x50\x32\x1e" * 4
+        rows.append(b"\x00" + bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")

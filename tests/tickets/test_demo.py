@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from analytics import rollup, selectors
+from disputes.models import Compensation, Judgment
 from shops.models import Shop
 from shops.services import shop_bootstrap
 from tickets.demo import demo_tickets_create
@@ -14,7 +15,7 @@ from tickets.models import SatisfactionSurvey, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_types_seeded):
+def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_types_seeded, media_root):
     from django.contrib.auth import get_user_model
 
     creds = shop_bootstrap(code="demo", user_prefix="")
@@ -35,6 +36,12 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_type
         if ticket.resolved_at:
             assert ticket.created_at < ticket.first_responded_at < ticket.resolved_at
     assert SatisfactionSurvey.objects.filter(ticket__shop=shop, score__isnull=False).count() >= 5
+    # Judgments and compensations: some paid out, some waiting in the supervisor's inbox.
+    statuses = list(Compensation.objects.filter(ticket__shop=shop).values_list("status", flat=True))
+    assert statuses.count("executed") >= 3 and statuses.count("pending_approval") >= 1, statuses
+    assert Judgment.objects.filter(ticket__shop=shop).count() >= len(statuses)
+    needing_photo = [t for t in tickets if t.dispute_type.photo_required]
+    assert needing_photo and all(t.attachments.filter(content_type="image/png").exists() for t in needing_photo)
     tz = selectors.Period(shop=shop, date_from=before.date(), date_to=before.date()).tz
     today = before.astimezone(tz).date()
     period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)
