@@ -11,9 +11,20 @@
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
 
+  var emptyText = (document.querySelector("section.charts") || {}).dataset;
+  emptyText = (emptyText && emptyText.empty) || "No data";
+
   function chart(id, type, labels, values, extra) {
     var canvas = document.getElementById(id);
     if (!canvas) return;
+    if (!values.some(function (v) { return Number(v) !== 0; })) {  // nothing to draw: say so, not a blank card
+      var note = document.createElement("p");
+      note.className = "chart-empty muted";
+      note.id = id + "-empty";
+      note.textContent = emptyText;
+      canvas.replaceWith(note);
+      return;
+    }
     var config = {
       type: type,
       data: { labels: labels, datasets: [{ data: values.map(Number), backgroundColor: type === "doughnut" ? palette : color, borderColor: color }] },

@@ -34,6 +34,13 @@ def test_dashboard_charts_filter_and_export(live_server, dispute_types_seeded, f
         shot = page.screenshot(path="/tmp/analytics_dashboard.png", full_page=True)
         assert len(shot) > 30_000  # a blank page compresses to a few kB
 
+        # A period with nothing in it says so in each chart's place instead of drawing blank cards.
+        page.goto(f"{live_server.url}/analytics/?from=2025-01-01&to=2025-01-07")
+        assert page.text_content("#kpi-tickets").strip() == "0"
+        assert page.locator("canvas").count() == 0
+        assert "所选期间和筛选条件下没有数据" in page.text_content("#chart-day-empty")
+        page.goto(f"{live_server.url}/analytics/?from=2026-11-01&to=2026-11-07")
+
         # A filter changes the figures.
         page.select_option("select[name=dispute_type]", "quality_defect")
         page.click("#analytics-filters button[type=submit]")
