@@ -221,6 +221,47 @@ def _record(delivery_id: int, *, started, status_code, error, duration_ms) -> st
     return delivery.status
 
 
+def deliveries_send(*, delivery_ids: list[int]) -> dict[str, int]:
+    """Send deliveries one after the other (a chunk of SLA breaches; what the beat sweep found due
+    for one endpoint). Once an endpoint fails, its other deliveries here are not tried now: they
+    wait until the failed one's next attempt, so an endpoint that is down or hangs costs the
+    workers one timeout per batch, not one per delivery. Returns counts by outcome."""
+    endpoint_of = dict(WebhookDelivery.objects.filter(pk__in=delivery_ids).values_list("pk", "endpoint_id"))
+    retry_at: dict[int, dt.datetime] = {}  # endpoint id -> when its failed delivery is tried again
+    held: dict[int, list[int]] = {}
+    counts = {"delivered": 0, "pending": 0, "failed": 0, "skipped": 0, "held": 0}
+    for pk in delivery_ids:
+        endpoint = endpoint_of.get(pk)
+        if endpoint in retry_at:
+            held.setdefault(endpoint, []).append(pk)
+            continue
+        status = delivery_attempt(delivery_id=pk) if endpoint is not None else None
+        counts[status or "skipped"] += 1
+        if status == WebhookDelivery.Status.PENDING:
+            retry_at[endpoint] = WebhookDelivery.objects.values_list("next_attempt_at", flat=True).get(pk=pk)
+        elif status == WebhookDelivery.Status.FAILED:  # its retry window is over; the endpoint is still down
+            retry_at[endpoint] = timezone.now() + retry_delay(1)
+    for endpoint, ids in held.items():
+        counts["held"] += WebhookDelivery.objects.filter(
+            pk__in=ids, status=WebhookDelivery.Status.PENDING, next_attempt_at__lt=retry_at[endpoint]
+        ).update(next_attempt_at=retry_at[endpoint])
+    return counts
+
+
+def deliveries_due_by_endpoint(*, now: dt.datetime | None = None, limit: int = 500, batch: int = 50) -> list[list[int]]:
+    """deliveries_due in batches of at most `batch`, each for one endpoint (for deliveries_send)."""
+    now = now or timezone.now()
+    rows = (
+        WebhookDelivery.objects.filter(pk__in=deliveries_due(now=now, limit=limit))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", "endpoint_id")
+    )
+    per_endpoint: dict[int, list[int]] = {}
+    for pk, endpoint in rows:
+        per_endpoint.setdefault(endpoint, []).append(pk)
+    return [ids[start : start + batch] for ids in per_endpoint.values() for start in range(0, len(ids), batch)]
+
+
 def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
     """Pending deliveries whose time has come and that no live worker holds (beat enqueues them)."""
     now = now or timezone.now()

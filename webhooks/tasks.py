@@ -11,16 +11,16 @@ def deliver_webhook(delivery_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def deliver_webhooks(delivery_ids: list[int]) -> None:
-    # The deliveries of a batch of events (services.events_emit), one after the other; each is
-    # claimed before sending, so a redelivery or the beat sweep overlapping sends each once.
-    for delivery_id in delivery_ids:
-        services.delivery_attempt(delivery_id=delivery_id)
+def deliver_webhooks(delivery_ids: list[int]) -> dict[str, int]:
+    # A batch of deliveries (services.events_emit, or the sweep's per endpoint), one after the
+    # other; each is claimed before sending, so a redelivery or an overlapping sweep sends each
+    # once, and an endpoint that fails is not tried again in the batch.
+    return services.deliveries_send(delivery_ids=delivery_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_webhook_deliveries() -> int:
-    due = services.deliveries_due()
-    for delivery_id in due:
-        deliver_webhook.delay(delivery_id)
-    return len(due)
+    batches = services.deliveries_due_by_endpoint()
+    for ids in batches:
+        deliver_webhooks.delay(ids)
+    return sum(len(ids) for ids in batches)

@@ -188,3 +188,37 @@ def test_ticket_changes_are_announced(db, django_capture_on_commit_callbacks):
     assert {k: changed.data[k] for k in ("number", "from", "to", "action", "by")} == {
         "number": ticket.number, "from": "new", "to": "open", "action": "open", "by": agent.username,
     }
+
+
+def test_an_endpoint_that_fails_is_tried_once_per_batch_and_the_others_still_get_theirs(db, django_capture_on_commit_callbacks):
+    shop = ShopFactory(code="hooks")
+    with Receiver() as receiver:
+        good = _endpoint(shop, receiver.url)
+        down = _endpoint(shop, "http://127.0.0.1:9/nothing-listens")
+        for n in range(3):
+            _emit(shop, django_capture_on_commit_callbacks, data={"number": f"AS{n}"})
+        ids = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))  # good, down, good, down, ...
+        assert len(ids) == 6
+
+        counts = services.deliveries_send(delivery_ids=ids)
+
+    assert counts == {"delivered": 3, "pending": 1, "failed": 0, "skipped": 0, "held": 2}
+    assert len(receiver.received) == 3 and good.deliveries.filter(status="delivered").count() == 3
+    tried = down.deliveries.get(attempts=1)
+    held = down.deliveries.filter(attempts=0)
+    assert WebhookAttempt.objects.filter(delivery__endpoint=down).count() == 1  # one connection refused, not three
+    assert held.count() == 2 and all(d.next_attempt_at == tried.next_attempt_at and d.status == "pending" for d in held)
+    assert services.deliveries_due() == []  # nothing due until the failed one's retry
+
+
+def test_the_sweep_hands_each_endpoint_its_own_batches(db, django_capture_on_commit_callbacks):
+    shop = ShopFactory(code="hooks")
+    first = _endpoint(shop, "https://a.example.com/h")
+    second = _endpoint(shop, "https://b.example.com/h")
+    for n in range(3):
+        _emit(shop, django_capture_on_commit_callbacks, data={"number": f"AS{n}"})
+    batches = services.deliveries_due_by_endpoint(batch=2)
+    endpoint_of = dict(WebhookDelivery.objects.values_list("pk", "endpoint_id"))
+    assert sorted(len(b) for b in batches) == [1, 1, 2, 2]
+    assert all(len({endpoint_of[pk] for pk in batch}) == 1 for batch in batches)
+    assert {endpoint_of[pk] for batch in batches for pk in batch} == {first.pk, second.pk}
