@@ -18,7 +18,7 @@ from analytics import rollup, selectors, services
 from analytics.api import plain
 from analytics.models import BatchAlert
 from analytics.params import period_from_params
-from disputes.models import DisputeType
+from disputes.models import CompensationType, DisputeType, Party
 from shops.selectors import admin_shop, shop_ids_for_user
 from tickets.forms import STATUS_ALL, QueueFilterForm
 from tickets.views import login_required, queue_tickets
@@ -30,6 +30,11 @@ FUNNEL_LABELS = {
     "resolved": gettext_lazy("Resolved"),
     "satisfied": gettext_lazy("Satisfied (4–5 stars)"),
 }
+
+
+def _labelled(rows: list[dict], key: str, labels: dict) -> list[dict]:
+    """The rows with the words for their code (the charts show words; the API keeps codes)."""
+    return [{**row, "label": str(labels.get(row[key], row[key]))} for row in rows]
 
 
 class Echo:
@@ -76,12 +81,17 @@ def dashboard(request):
         return render(request, "analytics/dashboard.html", context, status=400)
     stale_days = rollup.stats_refresh_period(period)
     data = selectors.dashboard(period)
-    funnel = [{**row, "label": str(FUNNEL_LABELS.get(row["step"], row["step"]))} for row in data["funnel"]]
+    funnel = _labelled(data["funnel"], "step", FUNNEL_LABELS)
     context.update(
         data=data,
         funnel=funnel,
         stale_days=stale_days,
-        chart_data=plain({**{k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday", "compensation_by_type", "compensation_by_party")}, "funnel": funnel}),
+        chart_data=plain({
+            **{k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday")},
+            "funnel": funnel,
+            "compensation_by_type": _labelled(data["compensation_by_type"], "type", dict(CompensationType.choices)),
+            "compensation_by_party": _labelled(data["compensation_by_party"], "party", {**dict(Party.choices), "": _("Not judged yet")}),
+        }),
         dispute_types=DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=period.shop), active=True).order_by("category", "code"),
         open_alerts=selectors.alerts_for([period.shop.pk]).exclude(status=BatchAlert.Status.RESOLVED)[:20],
         query=request.GET.urlencode(),

@@ -43,6 +43,6 @@
   var weekdays = zh ? ["一", "二", "三", "四", "五", "六", "日"] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
   chart("chart-weekday", "bar", data.by_weekday.map(function (r) { return weekdays[r.weekday - 1]; }), pick(data.by_weekday, "tickets"));
   chart("chart-funnel", "bar", pick(data.funnel, "label"), pick(data.funnel, "tickets"));
-  chart("chart-comp-type", "doughnut", pick(data.compensation_by_type, "type"), pick(data.compensation_by_type, "amount"));
-  chart("chart-comp-party", "bar", pick(data.compensation_by_party, "party"), pick(data.compensation_by_party, "amount"));
+  chart("chart-comp-type", "doughnut", pick(data.compensation_by_type, "label"), pick(data.compensation_by_type, "amount"));
+  chart("chart-comp-party", "bar", pick(data.compensation_by_party, "label"), pick(data.compensation_by_party, "amount"));
 })();

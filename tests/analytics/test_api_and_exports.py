@@ -90,6 +90,10 @@ def test_dashboard_page(figures, client, supervisor):
     assert 'id="kpi-tickets">4<' in html
     assert "vendor/chart.umd.js" in html and "analytics-data" in html
     assert "<td>已接收</td>" in html and "first_response" not in html.split('id="table-funnel"')[1].split("</table>")[0]
+    charts = page.context["chart_data"]
+    # The compensation charts name types and parties in words; the API keeps the codes.
+    assert charts["compensation_by_type"] and all(row["label"] != row["type"] for row in charts["compensation_by_type"])
+    assert charts["compensation_by_party"] and all(row["label"] != row["party"] for row in charts["compensation_by_party"])
     filtered = client.get("/analytics/?from=2026-11-01&to=2026-11-07&dispute_type=quality_defect").content.decode()
     assert 'id="kpi-tickets">2<' in filtered
     bad = client.get("/analytics/?from=2026-11-09&to=2026-11-01")
