@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.exceptions import ApplicationError
 from notifications.channels import channel_send
-from notifications.services import SUPERVISOR_ROLES, notifications_build, notifications_insert, shops_staff
+from notifications.services import SUPERVISOR_ROLES, NewNotification, notifications_build, notifications_insert, shops_staff
 from shops.sla import cached_sla
 from sla.clock import SELF_TIMED, shipping_deadline, timer_start, timers_sync, timers_wanted
 from sla.models import OutboundContact, Timer, TimerKind, TimerState
@@ -122,7 +122,7 @@ class Effects:
         self._supervisors: dict[int, list] | None = None
         self.events: list[NewEvent] = []
         self.breached: dict[int, dt.datetime] = {}  # ticket id -> sla_breached_at
-        self.notifications: list = []
+        self.notifications: list[NewNotification] = []
         self.webhooks: list[tuple] = []
         self.emails: list[tuple[str, str, str]] = []
 

@@ -138,8 +138,6 @@ def _demo_compensation(*, ticket, agent, above_authority: bool) -> None:
     authority = disputes.policy_of(disputes.policy_current(shop=ticket.shop)).agent_authority
     options = [o for o in disputes.compensation_options(ticket=ticket)
                if o.amount > 0 and (o.requires_approval or o.amount > authority) == above_authority]
-    if not options:
-        return
     for option in sorted(options, key=lambda o: o.amount, reverse=True) if above_authority else options:
         try:
             compensation = disputes.compensation_propose(ticket=ticket, type=option.type, amount=option.amount, actor=actor,
@@ -156,9 +154,6 @@ def _demo_compensation(*, ticket, agent, above_authority: bool) -> None:
 
 def demo_photo(width: int = 480, height: int = 320) -> bytes:
     """A stand-in for a customer's photo: a parcel on a grey table with a crack across it (PNG)."""
-    import struct
-    import zlib
-
     rows = []
     for y in range(height):
         row = bytearray(b"\xe6\xe6\xe6" * width)
@@ -166,10 +161,18 @@ def demo_photo(width: int = 480, height: int = 320) -> bytes:
             row[width // 5 * 3 : width * 4 // 5 * 3] = b"\xc8\xa0\x6e" * (width * 4 // 5 - width // 5)
             x = width // 5 + (y - height // 5) * 3 * width // 5 // (height * 3 // 5)  # the crack, corner to corner
             row[x * 3 : (x + 4) * 3] = b"\x50\x32\x1e" * 4
-        rows.append(b"\x00" + bytes(row))
+        rows.append(bytes(row))
+    return png(width, height, rows)
+
+
+def png(width: int, height: int, rows: list[bytes]) -> bytes:
+    """An 8-bit RGB PNG from its rows of pixels (3 bytes each)."""
+    import struct
+    import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + row for row in rows), 9)  # filter type 0 per row
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")

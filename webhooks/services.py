@@ -250,24 +250,21 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[str, int]:
 
 def deliveries_due_by_endpoint(*, now: dt.datetime | None = None, limit: int = 500, batch: int = 50) -> list[list[int]]:
     """deliveries_due in batches of at most `batch`, each for one endpoint (for deliveries_send)."""
-    now = now or timezone.now()
-    rows = (
-        WebhookDelivery.objects.filter(pk__in=deliveries_due(now=now, limit=limit))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", "endpoint_id")
-    )
     per_endpoint: dict[int, list[int]] = {}
-    for pk, endpoint in rows:
+    for pk, endpoint in _due(now).values_list("pk", "endpoint_id")[:limit]:
         per_endpoint.setdefault(endpoint, []).append(pk)
     return [ids[start : start + batch] for ids in per_endpoint.values() for start in range(0, len(ids), batch)]
 
 
 def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
     """Pending deliveries whose time has come and that no live worker holds (beat enqueues them)."""
+    return list(_due(now).values_list("pk", flat=True)[:limit])
+
+
+def _due(now: dt.datetime | None):
     now = now or timezone.now()
-    return list(
+    return (
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .order_by("next_attempt_at", "pk")
     )
