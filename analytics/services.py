@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
@@ -135,9 +136,11 @@ def _notify_supervisors(*, alert: BatchAlert, count: int, ticket: Ticket) -> Non
         recipients=shop_supervisors(shop=alert.shop),
         shop=alert.shop,
         kind="batch_alert",
-        title=f"批次质量预警 / Batch quality alert: {alert.sku} {alert.batch_no} ({count})",
-        body=f"{count} quality tickets on SKU {alert.sku}, batch {alert.batch_no} within {alert.window_days} days. "
-        "Consider a recall / 下架.",
+        title=gettext_noop("Batch quality alert: %(sku)s %(batch)s (%(count)s tickets)"),
+        body=gettext_noop(
+            "%(count)s quality tickets on SKU %(sku)s, batch %(batch)s within %(days)s days. Consider a recall or taking it off sale."
+        ),
+        params={"sku": alert.sku, "batch": alert.batch_no, "count": count, "days": alert.window_days},
         ticket=ticket,
         url=reverse("analytics:alert", args=[alert.pk]),
     )

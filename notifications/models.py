@@ -1,7 +1,21 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def text_render(template: str, params: dict | None) -> str:
+    """A stored notification text in the reader's language: `template` is the English msgid the
+    writer marked with gettext_noop, `params` its %-parameters. Rows without params (written before
+    notifications were stored this way) are shown as they were written."""
+    if params is None:
+        return template
+    translated = gettext(template) if template else ""
+    try:
+        return translated % params if params else translated
+    except (KeyError, TypeError, ValueError):
+        return template
 
 
 class Notification(models.Model):
@@ -12,8 +26,12 @@ class Notification(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # What it is about, e.g. "sla_warning", "sla_breached", "approval_requested", "batch_alert".
     kind = models.CharField(_("kind"), max_length=40)
+    # title and body are English msgids (gettext_noop) with %(name)s parameters from `params`,
+    # rendered when read, in the reader's language (text_render). A user's own words (a note)
+    # travel as a parameter, never as the template.
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
+    params = models.JSONField(null=True, blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -28,4 +46,12 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient_id}: {self.title}"
+        return f"{self.recipient_id}: {self.title_text}"
+
+    @property
+    def title_text(self) -> str:
+        return text_render(self.title, self.params)
+
+    @property
+    def body_text(self) -> str:
+        return text_render(self.body, self.params)

@@ -42,19 +42,25 @@ class NewNotification(NamedTuple):
     kind: str
     title: str
     body: str
+    params: dict | None
     url: str
     created_at: dt.datetime
 
 
-def notifications_build(*, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", ticket=None, url: str = "") -> list[NewNotification]:
+def notifications_build(
+    *, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", params: dict | None = None, ticket=None, url: str = ""
+) -> list[NewNotification]:
     """The rows of notification_send, one per distinct recipient, for callers that write many
-    at once (notifications_insert)."""
+    at once (notifications_insert). `title` and `body` are English templates marked with
+    gettext_noop, `params` their %-parameters: the text is rendered when read, in the reader's
+    language (Notification.title_text)."""
+    params = dict(params or {})
     now, seen, rows = timezone.now(), set(), []
     for user in recipients:
         if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        rows.append(NewNotification(user.pk, shop.pk, ticket.pk if ticket else None, kind, title[:200], body, url, now))
+        rows.append(NewNotification(user.pk, shop.pk, ticket.pk if ticket else None, kind, title[:200], body, params, url, now))
     return rows
 
 
@@ -62,9 +68,12 @@ def notifications_insert(rows: list[NewNotification]) -> None:
     rows_insert(Notification, NewNotification._fields, rows)
 
 
-def notification_send(*, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", ticket=None, url: str = "") -> list[Notification]:
-    """One notification per distinct recipient, in the caller's transaction."""
-    rows = notifications_build(recipients=recipients, shop=shop, kind=kind, title=title, body=body, ticket=ticket, url=url)
+def notification_send(
+    *, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", params: dict | None = None, ticket=None, url: str = ""
+) -> list[Notification]:
+    """One notification per distinct recipient, in the caller's transaction (texts as in
+    notifications_build)."""
+    rows = notifications_build(recipients=recipients, shop=shop, kind=kind, title=title, body=body, params=params, ticket=ticket, url=url)
     return Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows])
 
 

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aftersales.exceptions import ApplicationError
 from notifications.channels import channel_send
@@ -309,9 +310,10 @@ def _warn(target: str):
         recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
         effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
                       data={"what": "warning", "target": target, "due_at": due.isoformat()})
-        title = (_("SLA warning: first response due %(due)s — %(number)s") if target == "first_response"
-                 else _("SLA warning: resolution due %(due)s — %(number)s")) % {"due": _local(ticket, due), "number": ticket.number}
-        effects.notify(recipients=recipients, shop=ticket.shop, kind="sla_warning", title=title, ticket=ticket, url=_ticket_url(ticket))
+        title = (gettext_noop("SLA warning: first response due %(due)s — %(number)s") if target == "first_response"
+                 else gettext_noop("SLA warning: resolution due %(due)s — %(number)s"))
+        effects.notify(recipients=recipients, shop=ticket.shop, kind="sla_warning", title=title,
+                       params={"due": _local(ticket, due), "number": ticket.number}, ticket=ticket, url=_ticket_url(ticket))
         return "warned"
 
     return handler
@@ -326,18 +328,19 @@ def _breach(target: str):
             "what": "breached", "target": target, "due_at": due.isoformat(),
             "escalated_to": [u.get_username() for u in supervisors],
         })
-        title = (_("SLA breached: first response overdue — %(number)s") if target == "first_response"
-                 else _("SLA breached: resolution overdue — %(number)s")) % {"number": ticket.number}
-        body = _("Due %(due)s. Escalated to the shop's supervisors.") % {"due": _local(ticket, due)}
+        title = (gettext_noop("SLA breached: first response overdue — %(number)s") if target == "first_response"
+                 else gettext_noop("SLA breached: resolution overdue — %(number)s"))
+        body = gettext_noop("Due %(due)s. Escalated to the shop's supervisors.")
+        params = {"number": ticket.number, "due": _local(ticket, due)}
         effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="sla_breached",
-                       title=title, body=body, ticket=ticket, url=_ticket_url(ticket))
+                       title=title, body=body, params=params, ticket=ticket, url=_ticket_url(ticket))
         effects.emit(shop=ticket.shop, type="ticket.sla_breached", data={
             "number": ticket.number, "target": target, "due_at": due, "breached_at": ticket.sla_breached_at,
             "status": ticket.status, "priority": ticket.priority,
         })
         for user in supervisors:
             if user.email:
-                effects.email(to=user.email, subject=title, body=body)
+                effects.email(to=user.email, subject=_(title) % params, body=_(body) % params)
         return "escalated"
 
     return handler
@@ -349,10 +352,10 @@ def _platform_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effect
         "what": "platform_deadline", "deadline": ticket.platform_deadline_at.isoformat(),
         "escalated_to": [u.get_username() for u in supervisors],
     })
-    title = _("Platform deadline %(deadline)s: answer before the marketplace refunds on its own — %(number)s") % {
-        "deadline": _local(ticket, ticket.platform_deadline_at), "number": ticket.number}
-    effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="platform_deadline",
-                   title=title, ticket=ticket, url=_ticket_url(ticket))
+    title = gettext_noop("Platform deadline %(deadline)s: answer before the marketplace refunds on its own — %(number)s")
+    effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="platform_deadline", title=title,
+                   params={"deadline": _local(ticket, ticket.platform_deadline_at), "number": ticket.number},
+                   ticket=ticket, url=_ticket_url(ticket))
     return "escalated"
 
 
@@ -360,18 +363,19 @@ def _shipping_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effect
     deadline = shipping_deadline(ticket)
     effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
                   data={"what": "shipping_deadline", "deadline": deadline.isoformat()})
-    title = _("Ship by %(deadline)s or face the late-shipment penalty — %(number)s") % {
-        "deadline": _local(ticket, deadline), "number": ticket.number}
+    title = gettext_noop("Ship by %(deadline)s or face the late-shipment penalty — %(number)s")
     effects.notify(recipients=[*effects.supervisors(ticket.shop), ticket.assignee], shop=ticket.shop,
-                   kind="shipping_deadline", title=title, ticket=ticket, url=_ticket_url(ticket))
+                   kind="shipping_deadline", title=title, params={"deadline": _local(ticket, deadline), "number": ticket.number},
+                   ticket=ticket, url=_ticket_url(ticket))
     return "warned"
 
 
 def _progress_reminder(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
     effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={"what": "progress_reminder"})
-    title = _("Send the customer today's progress update — %(number)s") % {"number": ticket.number}
+    title = gettext_noop("Send the customer today's progress update — %(number)s")
     recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
-    effects.notify(recipients=recipients, shop=ticket.shop, kind="progress_reminder", title=title, ticket=ticket, url=_ticket_url(ticket))
+    effects.notify(recipients=recipients, shop=ticket.shop, kind="progress_reminder", title=title,
+                   params={"number": ticket.number}, ticket=ticket, url=_ticket_url(ticket))
     return "reminded"
 
 
