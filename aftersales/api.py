@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
@@ -19,9 +20,9 @@ class DecimalJSONParser(JSONParser):
         try:
             return json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.ParseError(f"Malformed JSON: {exc}")
+            raise exceptions.ParseError(_("Malformed JSON: %(error)s") % {"error": exc})
         except RecursionError:
-            raise exceptions.ParseError("Malformed JSON: nested too deeply.")
+            raise exceptions.ParseError(_("Malformed JSON: nested too deeply."))
 
 
 def _refuse_constant(name: str):
@@ -34,7 +35,7 @@ class StrictSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors = {name: ["Unknown field."] for name in unknown}
+        errors = {name: [_("Unknown field.")] for name in unknown}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -60,7 +61,7 @@ class CreatedCursorPagination(CursorPagination):
         try:
             cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
+            raise exceptions.ValidationError({"cursor": [_("Invalid cursor.")]})
         # DRF only checks the cursor's shape; a forged position would reach the query and fail there (500).
         if cursor is not None and cursor.position is not None:
             try:
@@ -68,5 +69,5 @@ class CreatedCursorPagination(CursorPagination):
             except ValueError:
                 valid = False
             if not valid:
-                raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
+                raise exceptions.ValidationError({"cursor": [_("Invalid cursor.")]})
         return cursor

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -74,7 +75,7 @@ def api_exception_handler(exc, context):
         fields = _flatten(exc.detail)
         if not isinstance(fields, dict):
             fields = {"non_field_errors": fields if isinstance(fields, list) else [fields]}
-        body = error_body("validation_error", "The request has invalid fields.", fields)
+        body = error_body("validation_error", _("The request has invalid fields."), fields)
     else:
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
         message = _flatten(exc.detail) if hasattr(exc, "detail") else str(exc)
@@ -87,7 +88,7 @@ def api_exception_handler(exc, context):
 
 def json_not_found(request, exception=None):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -95,7 +96,7 @@ def json_not_found(request, exception=None):
 
 def json_server_error(request):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", "An unexpected error occurred; it has been logged."), status=500)
+        return JsonResponse(error_body("server_error", _("An unexpected error occurred; it has been logged.")), status=500)
     from django.views.defaults import server_error
 
     return server_error(request)

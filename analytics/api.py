@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -40,9 +41,9 @@ class ShipmentStatIn(StrictSerializer):
 
     def validate_date(self, value):
         if value > timezone.now().date() + dt.timedelta(days=1):
-            raise serializers.ValidationError("The date is in the future.")
+            raise serializers.ValidationError(_("The date is in the future."))
         if value < dt.date(2000, 1, 1):
-            raise serializers.ValidationError("The date is too far in the past.")
+            raise serializers.ValidationError(_("The date is too far in the past."))
         return value
 
 
@@ -105,7 +106,9 @@ class AlertListApi(APIView):
     def get(self, request):
         wanted = (request.query_params.get("status") or "").strip()
         if wanted and wanted not in BatchAlert.Status.values:
-            raise ApplicationError("validation_error", "The filters are invalid.", fields={"status": f"Unknown status '{wanted[:30]}'."})
+            raise ApplicationError(
+                "validation_error", _("The filters are invalid."), fields={"status": _("Unknown status '%(status)s'.") % {"status": wanted[:30]}}
+            )
         rows = selectors.alerts_for(visible_shop_ids(request.user), wanted or None)[:500]
         return Response({"results": [plain(alert_body(a)) for a in rows]})
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aftersales.exceptions import ApplicationError
 from analytics.selectors import MAX_RANGE_DAYS, Period, supervised_shops
@@ -18,20 +19,20 @@ def _date(value: str, field: str, errors: dict) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        errors[field] = f"'{value[:40]}' is not a date (YYYY-MM-DD)."
+        errors[field] = _("'%(value)s' is not a date (YYYY-MM-DD).") % {"value": value[:40]}
         return None
 
 
 def period_from_params(params, *, user) -> Period:
     shops = supervised_shops(user)
     if not shops:
-        raise ApplicationError("permission_denied", "Analytics are for supervisors and admins.", status_code=403)
+        raise ApplicationError("permission_denied", _("Analytics are for supervisors and admins."), status_code=403)
     errors = {}
     code = (params.get("shop") or "").strip()
     if code:
         shop = next((s for s in shops if s.code == code), None)
         if shop is None:
-            errors["shop"] = f"Unknown shop '{code[:50]}'."
+            errors["shop"] = _("Unknown shop '%(code)s'.") % {"code": code[:50]}
     else:
         shop = shops[0]
     tz = ZoneInfo(shop.timezone) if shop else ZoneInfo("Asia/Shanghai")
@@ -43,15 +44,15 @@ def period_from_params(params, *, user) -> Period:
         date_from = date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
     if date_from and date_to:
         if date_from > date_to:
-            errors["from"] = "'from' is after 'to'."
+            errors["from"] = _("The start date is after the end date.")
         elif (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
-            errors["to"] = f"The range is longer than two years ({MAX_RANGE_DAYS} days)."
+            errors["to"] = _("The range is longer than two years (%(days)s days).") % {"days": MAX_RANGE_DAYS}
     dispute_type = None
     type_code = (params.get("dispute_type") or "").strip()
     if type_code and shop:
         dispute_type = DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop), code=type_code).order_by("shop_id").first()
         if dispute_type is None:
-            errors["dispute_type"] = f"Unknown dispute type '{type_code[:50]}'."
+            errors["dispute_type"] = _("Unknown dispute type '%(code)s'.") % {"code": type_code[:50]}
     if errors:
-        raise ApplicationError("validation_error", "The filters are invalid.", fields=errors)
+        raise ApplicationError("validation_error", _("The filters are invalid."), fields=errors)
     return Period(shop=shop, date_from=date_from, date_to=date_to, dispute_type=dispute_type)

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
+from django.utils.translation import gettext as _
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
@@ -29,6 +30,7 @@ ALERT_TRANSITIONS = {
     "acknowledge": (frozenset({BatchAlert.Status.OPEN}), BatchAlert.Status.ACKNOWLEDGED),
     "resolve": (frozenset({BatchAlert.Status.OPEN, BatchAlert.Status.ACKNOWLEDGED}), BatchAlert.Status.RESOLVED),
 }
+ALERT_ACTION_PAST = {"acknowledge": pgettext_lazy("alert action", "acknowledged"), "resolve": pgettext_lazy("alert action", "resolved")}
 
 
 def is_quality_type(dispute_type) -> bool:
@@ -149,14 +151,17 @@ def _notify_supervisors(*, alert: BatchAlert, count: int, ticket: Ticket) -> Non
 @transaction.atomic
 def batch_alert_transition(*, alert: BatchAlert, action: str, user, note: str = "") -> BatchAlert:
     if action not in ALERT_TRANSITIONS:
-        raise ApplicationError("validation_error", "Unknown action.", fields={"action": f"Unknown action '{action}'."})
+        raise ApplicationError("validation_error", _("Unknown action."), fields={"action": _("Unknown action '%(action)s'.") % {"action": str(action)[:30]}})
     note = (note or "").strip()
     if action == "resolve" and not note:
-        raise ApplicationError("validation_error", "A note is required to resolve an alert.", fields={"note": "Required."})
+        raise ApplicationError("validation_error", _("A note is required to resolve an alert."), fields={"note": _("Say how the alert was resolved.")})
     alert = BatchAlert.objects.select_for_update().get(pk=alert.pk)
     sources, target = ALERT_TRANSITIONS[action]
     if alert.status not in sources:
-        raise IllegalTransition(f"Cannot {action} an alert that is {alert.status}.")
+        raise IllegalTransition(
+            _("An alert that is %(status)s cannot be %(action)s.")
+            % {"status": BatchAlert.Status(alert.status).label, "action": ALERT_ACTION_PAST[action]}
+        )
     now = timezone.now()
     alert.status = target
     if action == "acknowledge":
@@ -196,11 +201,11 @@ def analytics_settings_update(*, shop: Shop, data: dict, user) -> AnalyticsSetti
                 raise InvalidOperation
             setattr(row, name, field.clean(value, row))
         except (InvalidOperation, ValueError):
-            errors[name] = "Enter a number."
+            errors[name] = _("Enter a number.")
         except ValidationError as exc:
             errors[name] = " ".join(exc.messages)
     if errors:
-        raise ApplicationError("validation_error", "The settings are invalid.", fields=errors)
+        raise ApplicationError("validation_error", _("The settings are invalid."), fields=errors)
     row.updated_by = user
     row.save()
     return row

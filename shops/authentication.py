@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext
 from rest_framework import authentication, exceptions
 
 from shops.models import ShopAPIKey
@@ -28,19 +29,19 @@ class ShopAPIKeyAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if "\x00" in header:
             # Checked here for Token too (this class runs first): PostgreSQL refuses NUL in a query (500).
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+            raise exceptions.AuthenticationFailed(gettext("Malformed Authorization header."))
         keyword, _, key = header.partition(" ")
         if keyword != self.keyword:
             return None
         key = key.strip()
         if not key:
-            raise exceptions.AuthenticationFailed("Empty API key.")
+            raise exceptions.AuthenticationFailed(gettext("Empty API key."))
         prefix, _, _ = key.partition(".")
         api_key = ShopAPIKey.objects.filter(prefix=prefix, revoked=False).select_related("shop").first()
         if api_key is None or not ShopAPIKey.objects.key_generator.verify(key, api_key.hashed_key):
-            raise exceptions.AuthenticationFailed("Invalid API key.")
+            raise exceptions.AuthenticationFailed(gettext("Invalid API key."))
         if api_key.has_expired:
-            raise exceptions.AuthenticationFailed("API key revoked or expired.")
+            raise exceptions.AuthenticationFailed(gettext("API key revoked or expired."))
         return ShopKeyUser(api_key), api_key
 
     def authenticate_header(self, request):

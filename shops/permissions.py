@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy
 from rest_framework import permissions
 
 from shops.authentication import ShopKeyUser
@@ -17,14 +18,14 @@ class IsShopKeyOrStaff(permissions.BasePermission):
 
 
 class IsShopKey(permissions.BasePermission):
-    message = "This endpoint is for shop backends (Api-Key)."
+    message = gettext_lazy("This endpoint is for shop backends (Api-Key).")
 
     def has_permission(self, request, view):
         return is_shop_key(request)
 
 
 class IsStaff(permissions.BasePermission):
-    message = "This endpoint is for staff users (Token)."
+    message = gettext_lazy("This endpoint is for staff users (Token).")
 
     def has_permission(self, request, view):
         return is_staff_user(request)

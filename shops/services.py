@@ -2,6 +2,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext
 
 from shops.models import Membership, Role, Shop, ShopAPIKey
 from shops.roles import shop_admins_group
@@ -48,7 +49,7 @@ def shop_sla_update(*, shop: Shop, data: dict, replace: bool) -> Shop:
 
     errors = sla_validate(data)
     if errors:
-        raise ApplicationError("validation_error", "The request has invalid fields.", fields=errors)
+        raise ApplicationError("validation_error", gettext("The request has invalid fields."), fields=errors)
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
         settings = {} if replace else dict(locked.sla_settings or {})

@@ -6,6 +6,8 @@ import json
 from functools import lru_cache
 from types import SimpleNamespace
 
+from django.utils.translation import gettext as _
+
 from tickets.business_time import WEEKDAYS, BusinessCalendar, add_minutes
 
 THREE_BUSINESS_DAYS = 3 * 9 * 60
@@ -117,40 +119,40 @@ def _is_int(value) -> bool:
 def _hours_error(value) -> str | None:
     """None when value is ["HH:MM", "HH:MM"] with open < close."""
     if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-        return 'Give ["HH:MM", "HH:MM"] or null.'
+        return _("Give an opening and a closing time (HH:MM).")
     try:
         opens, closes = (dt.time.fromisoformat(v) for v in value)
     except ValueError:
-        return "Times must be HH:MM."
+        return _("Times must be HH:MM, e.g. 09:00.")
     if opens >= closes:
-        return "The opening time must be before the closing time."
+        return _("The opening time must be before the closing time.")
     return None
 
 
 def _target_errors(target, *, partial: bool) -> str | None:
     if not isinstance(target, dict):
-        return "Give an object with first_response_minutes, resolution_minutes, business_time."
+        return _("Give first_response_minutes, resolution_minutes and business_time.")
     unknown = set(target) - TARGET_KEYS
     if unknown:
-        return f"Unknown keys: {', '.join(sorted(unknown))}."
+        return _("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(str(k) for k in unknown))}
     if not partial and not {"first_response_minutes", "resolution_minutes"} <= set(target):
-        return "first_response_minutes and resolution_minutes are required."
+        return _("Both the first-response and the resolution minutes are required.")
     for key in ("first_response_minutes", "resolution_minutes"):
         if key in target and not (_is_int(target[key]) and 1 <= target[key] <= 365 * 24 * 60):
-            return f"{key} must be a whole number of minutes between 1 and 525600."
+            return _("Minutes must be a whole number between 1 and 525600 (a year).")
     if "business_time" in target and not isinstance(target["business_time"], bool):
-        return "business_time must be true or false."
+        return _("Business time must be true or false.")
     return None
 
 
 def _date_list_error(value) -> str | None:
     if not isinstance(value, list):
-        return "Give a list of dates (YYYY-MM-DD)."
+        return _("Give a list of dates (YYYY-MM-DD).")
     try:
         for day in value:
             dt.date.fromisoformat(day)
     except (TypeError, ValueError):
-        return "Dates must be YYYY-MM-DD."
+        return _("Dates must be YYYY-MM-DD, e.g. 2027-01-01.")
     return None
 
 
@@ -159,30 +161,30 @@ def sla_validate(data) -> dict[str, str]:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not isinstance(data, dict):
-        return {"non_field_errors": "Send a JSON object."}
+        return {"non_field_errors": _("Send a JSON object.")}
     errors = {}
     for key in set(data) - EDITABLE_KEYS - {"shop"}:
-        errors[key] = "Unknown setting."
+        errors[key] = _("Unknown setting.")
     if "timezone" in data:
         try:
             if not isinstance(data["timezone"], str) or not data["timezone"]:
                 raise ZoneInfoNotFoundError
             ZoneInfo(data["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            errors["timezone"] = "Unknown time zone (use an IANA name such as Asia/Shanghai)."
+            errors["timezone"] = _("Unknown time zone (use an IANA name such as Asia/Shanghai).")
     if "business_hours" in data:
         hours = data["business_hours"]
         if not isinstance(hours, dict) or set(hours) - set(WEEKDAYS):
-            errors["business_hours"] = f"Give an object with keys {', '.join(WEEKDAYS)}."
+            errors["business_hours"] = _("Give an object with keys %(keys)s.") % {"keys": ", ".join(WEEKDAYS)}
         else:
             for day, value in hours.items():
                 if value is not None and (error := _hours_error(value)):
                     errors[f"business_hours.{day}"] = error
             merged = {**DEFAULT_SLA["business_hours"], **hours}
             if not any(merged.values()):
-                errors["business_hours"] = "The shop must be open on at least one weekday."
+                errors["business_hours"] = _("The shop must be open on at least one weekday.")
     if "holiday_calendar" in data and data["holiday_calendar"] not in ("cn", None):
-        errors["holiday_calendar"] = 'Use "cn" (Chinese statutory holidays and make-up days) or null.'
+        errors["holiday_calendar"] = _('Use "cn" (Chinese statutory holidays and make-up days) or null.')
     for key in ("extra_holidays", "extra_workdays"):
         if key in data and (error := _date_list_error(data[key])):
             errors[key] = error
@@ -191,7 +193,7 @@ def sla_validate(data) -> dict[str, str]:
     if "targets" in data:
         targets = data["targets"]
         if not isinstance(targets, dict) or set(targets) - set(PRIORITIES):
-            errors["targets"] = f"Give an object with keys {', '.join(PRIORITIES)}."
+            errors["targets"] = _("Give an object with keys %(keys)s.") % {"keys": ", ".join(PRIORITIES)}
         else:
             for priority, target in targets.items():
                 if error := _target_errors(target, partial=False):
@@ -199,7 +201,7 @@ def sla_validate(data) -> dict[str, str]:
     if "dispute_type_targets" in data:
         overrides = data["dispute_type_targets"]
         if not isinstance(overrides, dict):
-            errors["dispute_type_targets"] = "Give an object of dispute type code -> target."
+            errors["dispute_type_targets"] = _("Give an object of dispute type code -> target.")
         else:
             for code, target in overrides.items():
                 if error := _target_errors(target, partial=True):
@@ -207,10 +209,10 @@ def sla_validate(data) -> dict[str, str]:
     if "warning_ratio" in data:
         ratio = data["warning_ratio"]
         if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio < 1:
-            errors["warning_ratio"] = "A number between 0 and 1 (exclusive)."
+            errors["warning_ratio"] = _("A number between 0 and 1 (exclusive).")
     for key, (low, high) in POSITIVE_INT_KEYS.items():
         if key in data and not (_is_int(data[key]) and low <= data[key] <= high):
-            errors[key] = f"A whole number between {low} and {high}."
+            errors[key] = _("A whole number between %(low)s and %(high)s.") % {"low": low, "high": high}
     return errors
 
 

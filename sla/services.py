@@ -497,13 +497,13 @@ def survey_answer(*, token: str, score, comment: str = "") -> SatisfactionSurvey
     except (TypeError, ValueError):
         score = None
     if score is None or not 1 <= score <= 5:
-        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"score": "Choose 1 to 5 stars."})
+        raise ApplicationError("validation_error", _("The request has invalid fields."), fields={"score": _("Choose 1 to 5 stars.")})
     comment = (comment or "").strip()[:2000]
     survey = SatisfactionSurvey.objects.select_for_update().filter(token=token).first() if token else None
     if survey is None:
-        raise ApplicationError("not_found", "No such survey.", status_code=404)
+        raise ApplicationError("not_found", _("No such survey."), status_code=404)
     if survey.answered_at is not None:
-        raise ApplicationError("already_answered", "This survey has already been answered.", status_code=409)
+        raise ApplicationError("already_answered", _("This survey has already been answered."), status_code=409)
     survey.score, survey.comment, survey.answered_at = score, comment, timezone.now()
     survey.save(update_fields=["score", "comment", "answered_at"])
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=survey.ticket_id)

@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError
@@ -74,7 +75,7 @@ def _url_error(url: str) -> str | None:
         except ValueError:
             if parts.hostname == "localhost":
                 return None
-    return "Use an https:// URL (plain http is accepted only for loopback addresses in development)."
+    return _("Use an https:// URL (plain http is accepted only for loopback addresses in development).")
 
 
 def endpoint_create(*, shop: Shop, url: str, events: list[str]) -> WebhookEndpoint:
@@ -83,9 +84,11 @@ def endpoint_create(*, shop: Shop, url: str, events: list[str]) -> WebhookEndpoi
         errors["url"] = error
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
     if not events or unknown:
-        errors["events"] = f"Give '*' or some of: {', '.join(EVENT_TYPES)}." + (f" Unknown: {', '.join(unknown)}." if unknown else "")
+        errors["events"] = _("Give '*' or some of: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}
+        if unknown:
+            errors["events"] += " " + _("Unknown: %(unknown)s.") % {"unknown": ", ".join(str(e) for e in unknown)}
     if errors:
-        raise ApplicationError("validation_error", "The request has invalid fields.", fields=errors)
+        raise ApplicationError("validation_error", _("The request has invalid fields."), fields=errors)
     return WebhookEndpoint.objects.create(shop=shop, url=url, events=events, secret=f"whsec_{secrets.token_hex(24)}")
 
 

@@ -191,10 +191,11 @@ def test_openapi_schema_and_docs(client, db):
 
 
 def test_unknown_api_url_is_json_404(client, db):
-    response = client.get("/api/v1/nope/")
+    response = client.get("/api/v1/nope/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+    assert client.get("/api/v1/nope/").json() == {"error": {"code": "not_found", "message": "未找到。"}}
 
 
 # --- throttling --------------------------------------------------------------------
