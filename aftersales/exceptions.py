@@ -95,8 +95,23 @@ def json_not_found(request, exception=None):
 
 
 def json_server_error(request):
+    """API: the JSON error body. Workspace: the workspace's own page with its nav, in the
+    reader's language; if even that cannot render (the database is what failed), a plain page."""
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("server_error", _("An unexpected error occurred; it has been logged.")), status=500)
+    from django.shortcuts import render
     from django.views.defaults import server_error
 
-    return server_error(request)
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # noqa: BLE001 - the page of last resort must not raise
+        return server_error(request, template_name="500_plain.html")
+
+
+def csrf_failure(request, reason=""):
+    """An expired form (the session ended, or the page was open across a log-in) explained in
+    the reader's language on the workspace's 403 page, not Django's English debug text."""
+    from django.shortcuts import render
+
+    message = _("The form had expired (for example after logging in or out in another tab). Reload the page and try again.")
+    return render(request, "403.html", {"reason": message}, status=403)

@@ -24,6 +24,7 @@ DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "aftersales.exceptions.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from aftersales.exceptions import ApplicationError
@@ -14,6 +15,7 @@ from shops.models import Shop
 from shops.selectors import admin_shop
 from shops.services import shop_sla_update
 from shops.sla import PRIORITIES, WEEKDAYS, sla_public
+from tickets.states import Priority
 from sla.services import survey_answer, survey_get
 from tickets.views import login_required
 
@@ -81,11 +83,59 @@ def _form_to_settings(post) -> dict:
     return data
 
 
+WEEKDAY_LABELS = {
+    "mon": gettext_lazy("Monday"), "tue": gettext_lazy("Tuesday"), "wed": gettext_lazy("Wednesday"),
+    "thu": gettext_lazy("Thursday"), "fri": gettext_lazy("Friday"), "sat": gettext_lazy("Saturday"), "sun": gettext_lazy("Sunday"),
+}
+# The page's own labels, by the setting's key, for naming a field in an error.
+FIELD_LABELS = {
+    "timezone": gettext_lazy("Time zone"),
+    "business_hours": gettext_lazy("Business hours"),
+    "holiday_calendar": gettext_lazy("Chinese statutory holidays and make-up working days"),
+    "extra_holidays": gettext_lazy("Extra holidays"),
+    "extra_workdays": gettext_lazy("Extra working days"),
+    "targets": gettext_lazy("Targets"),
+    "dispute_type_targets": gettext_lazy("Per dispute type (JSON)"),
+    "contact_window": gettext_lazy("Contact window"),
+    "max_contacts_per_day": gettext_lazy("At most, per customer per day"),
+}
+
+
+def _field_label(key: str) -> str:
+    """'targets.normal' -> 'Targets · Normal', 'business_hours.mon' -> 'Business hours · Monday'."""
+    head, _dot, tail = key.partition(".")
+    label = str(FIELD_LABELS.get(head, "")) if head != "non_field_errors" else ""
+    if tail:
+        part = WEEKDAY_LABELS.get(tail) or (Priority(tail).label if tail in Priority.values else tail)
+        label = f"{label} · {part}" if label else str(part)
+    return label
+
+
+def _typed(post, sla: dict) -> dict:
+    """What the admin typed, over the stored settings, so a refused form keeps their input."""
+    typed = dict(sla)
+    typed["timezone"] = post.get("timezone", "")
+    typed["holiday_calendar"] = "cn" if post.get("holiday_calendar") == "cn" else None
+    typed["business_hours"] = {d: [post.get(f"{d}_open", ""), post.get(f"{d}_close", "")] for d in WEEKDAYS}
+    typed["extra_holidays"] = [post.get("extra_holidays", "")]
+    typed["extra_workdays"] = [post.get("extra_workdays", "")]
+    typed["targets"] = {
+        p: {"first_response_minutes": post.get(f"{p}_first", ""), "resolution_minutes": post.get(f"{p}_resolution", ""),
+            "business_time": post.get(f"{p}_business") == "on"}
+        for p in PRIORITIES
+    }
+    typed["contact_window"] = [post.get("contact_open", ""), post.get("contact_close", "")]
+    typed["max_contacts_per_day"] = post.get("max_contacts_per_day", "")
+    return typed
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def sla_settings(request, code):
     shop = _admin_shop(request, code)
     errors = {}
+    sla = sla_public(shop)
+    overrides_json = json.dumps(sla.get("dispute_type_targets") or {}, ensure_ascii=False)
     if request.method == "POST":
         try:
             shop_sla_update(shop=shop, data=_form_to_settings(request.POST), replace=False)
@@ -93,8 +143,11 @@ def sla_settings(request, code):
             return redirect("sla-settings", code=shop.code)
         except ApplicationError as exc:
             errors = exc.fields or {"non_field_errors": exc.message}
-    sla = sla_public(shop)
+            sla = _typed(request.POST, sla)
+            overrides_json = request.POST.get("dispute_type_targets", "")
     return render(request, "sla/settings.html", {
-        "shop": shop, "sla": sla, "errors": errors, "weekdays": WEEKDAYS, "priorities": PRIORITIES,
-        "overrides_json": json.dumps(sla.get("dispute_type_targets") or {}, ensure_ascii=False),
+        "shop": shop, "sla": sla, "overrides_json": overrides_json,
+        "errors": [(key, _field_label(key), message) for key, message in errors.items()],
+        "hours_rows": [(day, WEEKDAY_LABELS[day], (sla["business_hours"].get(day) or [None, None])) for day in WEEKDAYS],
+        "target_rows": [(p, Priority(p).label, sla["targets"][p]) for p in PRIORITIES],
     }, status=400 if errors else 200)
