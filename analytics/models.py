@@ -101,6 +101,10 @@ class BatchAlertTicket(models.Model):
         constraints = [models.UniqueConstraint(fields=["alert", "ticket"], name="batchalertticket_unique")]
 
 
+# The party key of a ticket with no judgment yet (DailyStat.Dimension.PARTY).
+UNJUDGED = "unjudged"
+
+
 class DailyStat(models.Model):
     """The dashboard's rollup: figures of one shop's tickets created on one shop-local day (or,
     for `sku_month`, one month), of one dispute type (`type_id`; 0 = all types together), broken

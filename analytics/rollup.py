@@ -26,7 +26,7 @@ from django.db.models import (CharField, Count, DateField, DurationField, Expres
                               Subquery, Sum, Value)
 from django.db.models.functions import Cast, Coalesce, ExtractHour, TruncDate
 
-from analytics.models import DailyStat, DailyStatStale
+from analytics.models import UNJUDGED, DailyStat, DailyStatStale
 from analytics.selectors import Period, shop_tz
 from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment
 from shops.models import Shop
@@ -156,7 +156,7 @@ def _compute(shop: Shop, first: dt.date, last: dt.date) -> None:
     day = TruncDate("created_at", tzinfo=tz)
     common = {"shop": shop, "day": day, "type_id": F("dispute_type_id")}
     latest_party = Coalesce(
-        Subquery(Judgment.objects.filter(ticket=OuterRef("pk")).order_by("-version").values("party")[:1]), Value("unjudged")
+        Subquery(Judgment.objects.filter(ticket=OuterRef("pk")).order_by("-version").values("party")[:1]), Value(UNJUDGED)
     )
     cost = Q(compensations__status__in=COST_STATUSES)
     claim = Q(compensations__type=CompensationType.COURIER_CLAIM)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aftersales.exceptions import ApplicationError
 from analytics import rollup, selectors, services
 from analytics.api import plain
-from analytics.models import BatchAlert
+from analytics.models import UNJUDGED, BatchAlert
 from analytics.params import period_from_params
 from disputes.models import CompensationType, DisputeType, Party
 from shops.selectors import admin_shop, shop_ids_for_user
@@ -29,6 +29,13 @@ FUNNEL_LABELS = {
     "first_response": gettext_lazy("First response"),
     "resolved": gettext_lazy("Resolved"),
     "satisfied": gettext_lazy("Satisfied (4–5 stars)"),
+}
+
+
+PARTY_LABELS = {**dict(Party.choices), UNJUDGED: gettext_lazy("Not judged yet")}
+WEEKDAY_LABELS = {
+    1: gettext_lazy("Monday"), 2: gettext_lazy("Tuesday"), 3: gettext_lazy("Wednesday"), 4: gettext_lazy("Thursday"),
+    5: gettext_lazy("Friday"), 6: gettext_lazy("Saturday"), 7: gettext_lazy("Sunday"),
 }
 
 
@@ -78,7 +85,7 @@ def dashboard(request):
     shops = selectors.supervised_shops(request.user)
     context = {"shops": shops, "error": error, "period": period, "params": request.GET}
     if period is None:
-        return render(request, "analytics/dashboard.html", context, status=400)
+        return render(request, "analytics/dashboard.html", _refused_filters_context(context, error), status=400)
     stale_days = rollup.stats_refresh_period(period)
     data = selectors.dashboard(period)
     funnel = _labelled(data["funnel"], "step", FUNNEL_LABELS)
@@ -90,7 +97,7 @@ def dashboard(request):
             **{k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday")},
             "funnel": funnel,
             "compensation_by_type": _labelled(data["compensation_by_type"], "type", dict(CompensationType.choices)),
-            "compensation_by_party": _labelled(data["compensation_by_party"], "party", {**dict(Party.choices), "": _("Not judged yet")}),
+            "compensation_by_party": _labelled(data["compensation_by_party"], "party", PARTY_LABELS),
         }),
         dispute_types=DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=period.shop), active=True).order_by("category", "code"),
         open_alerts=selectors.alerts_for([period.shop.pk]).exclude(status=BatchAlert.Status.RESOLVED)[:20],
@@ -99,7 +106,35 @@ def dashboard(request):
     return render(request, "analytics/dashboard.html", context)
 
 
+def _refused_filters_context(context: dict, error: ApplicationError) -> dict:
+    """The dashboard's filter form as the supervisor filled it in, with each error under the
+    filter's label, so a refused filter can be corrected in place."""
+    shop_ids = [s.pk for s in context["shops"]]
+    return {
+        **context,
+        "error_fields": _named_errors(error.fields, FILTER_LABELS),
+        "dispute_types": DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True).order_by("category", "code"),
+    }
+
+
 # --- thresholds (shop admins) ----------------------------------------------------------------
+
+
+SETTINGS_LABELS = {
+    "courier_complaint_threshold": gettext_lazy("Flag a courier above this many complaints per 1,000 shipments"),
+    "satisfaction_target": gettext_lazy("Flag an agent whose average satisfaction (1–5 stars) is below"),
+}
+FILTER_LABELS = {
+    "shop": gettext_lazy("Shop"),
+    "from": gettext_lazy("From"),
+    "to": gettext_lazy("To"),
+    "dispute_type": gettext_lazy("Dispute type"),
+}
+
+
+def _named_errors(fields: dict | None, labels: dict) -> list[tuple[str, str]]:
+    """(the field's label on the page, the message) for a form's errors."""
+    return [(str(labels.get(key, "")), message) for key, message in (fields or {}).items()]
 
 
 @login_required
@@ -119,8 +154,9 @@ def analytics_settings(request, code):
             errors = exc.fields or {"non_field_errors": exc.message}
     row = selectors.settings_for(shop)
     values = values or {name: getattr(row, name) for name in services.SETTINGS_FIELDS}
-    return render(request, "analytics/settings.html", {"shop": shop, "row": row, "values": values, "errors": errors},
-                  status=400 if errors else 200)
+    return render(request, "analytics/settings.html", {
+        "shop": shop, "row": row, "values": values, "labels": SETTINGS_LABELS, "errors": _named_errors(errors, SETTINGS_LABELS),
+    }, status=400 if errors else 200)
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -229,6 +265,16 @@ TABLES = {
 }
 
 
+# Tables whose rows carry a code: the CSV adds a "<code>_name" column with the words, in the
+# reader's language, next to the code (kept for spreadsheets that match on it).
+TABLE_CODE_LABELS = {
+    "funnel": ("step", FUNNEL_LABELS),
+    "by_weekday": ("weekday", WEEKDAY_LABELS),
+    "compensation_by_type": ("type", dict(CompensationType.choices)),
+    "compensation_by_party": ("party", PARTY_LABELS),
+}
+
+
 @login_required
 @require_GET
 def export_table(request, table):
@@ -236,9 +282,21 @@ def export_table(request, table):
         raise Http404
     period, error = _period_or_error(request)
     if error is not None:
-        return render(request, "analytics/dashboard.html", {"error": error, "shops": selectors.supervised_shops(request.user),
-                                                             "params": request.GET}, status=400)
+        context = {"error": error, "shops": selectors.supervised_shops(request.user), "params": request.GET}
+        return render(request, "analytics/dashboard.html", _refused_filters_context(context, error), status=400)
     columns, fetch = TABLES[table]
+    header = list(columns)
+    code_column, labels = TABLE_CODE_LABELS.get(table, (None, {}))
+    if code_column:
+        header.insert(columns.index(code_column) + 1, f"{code_column}_name")
     rollup.stats_refresh_period(period)
-    rows = ([plain(row.get(c, "")) if row.get(c) is not None else "" for c in columns] for row in fetch(period))
-    return csv_response(f"{table}-{period.shop.code}-{period.date_from}-{period.date_to}.csv", columns, rows)
+
+    def rows():
+        for row in fetch(period):
+            values = [plain(row.get(c, "")) if row.get(c) is not None else "" for c in columns]
+            if code_column:
+                code = row.get(code_column)
+                values.insert(columns.index(code_column) + 1, str(labels.get(code, code)))
+            yield values
+
+    return csv_response(f"{table}-{period.shop.code}-{period.date_from}-{period.date_to}.csv", header, rows())

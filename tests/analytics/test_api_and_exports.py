@@ -161,3 +161,23 @@ def test_thresholds_page_is_for_the_shops_admins(client, shop, other_shop, super
     assert client.post("/settings/demo/analytics/", {"courier_complaint_threshold": "1", "satisfaction_target": "4"}).status_code == 404
     client.force_login(shop_admin)
     assert client.get("/settings/other/analytics/").status_code == 404
+
+
+@pytest.mark.parametrize("language, unjudged, cash", [("zh-hans", "未判定", "现金(红包/转账)"), ("en", "Not judged yet", "Cash (red packet / transfer)")])
+def test_tables_name_codes_in_words_in_the_chart_and_the_csv(figures, client, supervisor, language, unjudged, cash):
+    from disputes.services import policy_current
+    from tests.analytics.conftest import compensation
+
+    compensation(figures["t3"], policy_current(shop=figures["t3"].shop), "cash", "2.00", "approved")  # t3 has no judgment
+    client.force_login(supervisor)
+    client.cookies.load({"django_language": language})
+    page = client.get("/analytics/?from=2026-11-01&to=2026-11-07")
+    parties = {row["party"]: row["label"] for row in page.context["chart_data"]["compensation_by_party"]}
+    assert parties["unjudged"] == unjudged
+    rows = read_csv(client.get("/analytics/export/compensation_by_party.csv?from=2026-11-01&to=2026-11-07"))
+    assert rows[0] == ["party", "party_name", "count", "amount"]
+    assert ["unjudged", unjudged, "1", "2.00"] in rows
+    by_type = read_csv(client.get("/analytics/export/compensation_by_type.csv?from=2026-11-01&to=2026-11-07"))
+    assert by_type[0][:2] == ["type", "type_name"] and any(row[:2] == ["cash", cash] for row in by_type[1:])
+    weekdays = read_csv(client.get("/analytics/export/by_weekday.csv?from=2026-11-01&to=2026-11-07"))
+    assert weekdays[1][:2] == ["1", {"zh-hans": "星期一", "en": "Monday"}[language]]
