@@ -61,6 +61,8 @@ class WebhookDelivery(models.Model):
         PENDING = "pending", _("Pending")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
+        # The endpoint was removed before this was delivered: kept in the log, never sent.
+        DROPPED = "dropped", _("Dropped (endpoint removed)")
 
     # No index of its own: delivery_unique_event_endpoint (event, endpoint) serves lookups by event.
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False)

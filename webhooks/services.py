@@ -92,11 +92,17 @@ def endpoint_create(*, shop: Shop, url: str, events: list[str]) -> WebhookEndpoi
     return WebhookEndpoint.objects.create(shop=shop, url=url, events=events, secret=f"whsec_{secrets.token_hex(24)}")
 
 
+@transaction.atomic
 def endpoint_deactivate(*, endpoint: WebhookEndpoint) -> None:
+    """The endpoint gets nothing more: what was still waiting to be sent to it is dropped (marked,
+    and kept in the delivery log)."""
     if endpoint.active:
         endpoint.active = False
         endpoint.deactivated_at = timezone.now()
         endpoint.save(update_fields=["active", "deactivated_at"])
+    WebhookDelivery.objects.filter(endpoint=endpoint, status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.DROPPED, claimed_until=None
+    )
 
 
 # --- the outbox -------------------------------------------------------------
@@ -109,7 +115,9 @@ def event_emit(*, shop: Shop, type: str, data: dict) -> WebhookEvent | None:
         return None
     from webhooks.tasks import deliver_webhook
 
-    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in delivery_ids])
+    # robust: if the broker is down the deliveries stay due for the beat sweep; the caller's work
+    # (a ticket created, a compensation approved) is committed and must be answered as done.
+    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in delivery_ids], robust=True)
     return WebhookEvent.from_db("default", EVENT_FIELDS, events[0])
 
 
@@ -170,6 +178,10 @@ def _claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
             .first()
         )
         if delivery is None:
+            return None
+        if not delivery.endpoint.active:  # removed while this was being written
+            delivery.status = WebhookDelivery.Status.DROPPED
+            delivery.save(update_fields=["status"])
             return None
         delivery.claimed_until = now + dt.timedelta(seconds=CLAIM_SECONDS)
         delivery.save(update_fields=["claimed_until"])

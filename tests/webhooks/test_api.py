@@ -69,3 +69,28 @@ def test_deliveries_log_lists_each_attempt(shop_client, shop):
     results = shop_client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries/").json()["results"]
     assert [(r["event_id"], r["status_code"], r["error"]) for r in results] == [("evt_x", 200, ""), ("evt_x", 500, "HTTP 500")]
     assert results[0]["attempted_at"].startswith("2026-11-23T18:00:40")  # shown in shop time (+08:00)
+
+
+def test_a_removed_endpoint_gets_nothing_more_and_its_log_keeps_what_was_dropped(shop_client, shop):
+    from webhooks.services import deliveries_due, delivery_attempt
+
+    endpoint_id = shop_client.post("/api/v1/webhooks/", {"url": "https://a.example.com/h"}, format="json").json()["id"]
+    event = WebhookEvent.objects.create(id="evt_y", shop=shop, type="ticket.created", data={}, created_at="2026-11-23T10:00:00Z")
+    waiting = WebhookDelivery.objects.create(event=event, endpoint_id=endpoint_id, next_attempt_at=event.created_at)
+    assert deliveries_due() == [waiting.pk]
+    assert shop_client.delete(f"/api/v1/webhooks/{endpoint_id}/").status_code == 204
+    waiting.refresh_from_db()
+    assert waiting.status == WebhookDelivery.Status.DROPPED
+    assert deliveries_due() == [] and delivery_attempt(delivery_id=waiting.pk) is None
+    assert not WebhookAttempt.objects.filter(delivery=waiting).exists()  # nothing was sent
+
+
+def test_a_delivery_written_as_its_endpoint_was_removed_is_dropped_not_sent(shop):
+    from webhooks.services import delivery_attempt
+
+    endpoint = WebhookEndpoint.objects.create(shop=shop, url="https://a.example.com/h", events=["*"], secret="s", active=False)
+    event = WebhookEvent.objects.create(id="evt_z", shop=shop, type="ticket.created", data={}, created_at="2026-11-23T10:00:00Z")
+    late = WebhookDelivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=event.created_at)
+    assert delivery_attempt(delivery_id=late.pk) is None
+    late.refresh_from_db()
+    assert late.status == WebhookDelivery.Status.DROPPED and not WebhookAttempt.objects.filter(delivery=late).exists()
