@@ -51,6 +51,18 @@ class Echo:
         return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A text cell a spreadsheet would run as a formula (=HYPERLINK(...) typed by a customer as
+    their name) is prefixed with ' so it shows as text (OWASP's CSV injection advice). Numbers
+    are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
     writer = csv.writer(Echo())
 
@@ -58,7 +70,7 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
         yield "\ufeff"  # BOM: Excel opens UTF-8 (Chinese names) correctly
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([csv_safe(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -181,3 +181,16 @@ def test_tables_name_codes_in_words_in_the_chart_and_the_csv(figures, client, su
     assert by_type[0][:2] == ["type", "type_name"] and any(row[:2] == ["cash", cash] for row in by_type[1:])
     weekdays = read_csv(client.get("/analytics/export/by_weekday.csv?from=2026-11-01&to=2026-11-07"))
     assert weekdays[1][:2] == ["1", {"zh-hans": "星期一", "en": "Monday"}[language]]
+
+
+def test_csv_cells_that_would_run_as_formulas_are_text(shop, client, supervisor):
+    from tests.factories import make_ticket, ticket_payload
+
+    payload = ticket_payload()
+    payload["order"]["courier"] = '=HYPERLINK("http://evil.example","x")'
+    make_ticket(shop, order=payload["order"], customer={"external_id": "@SUM(1+1)"})
+    client.force_login(supervisor)
+    rows = read_csv(client.get("/analytics/export/tickets.csv?status=all"))
+    header, row = rows[0], rows[1]
+    assert row[header.index("courier")] == "'" + payload["order"]["courier"]
+    assert row[header.index("customer")] == "'@SUM(1+1)"
