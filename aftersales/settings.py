@@ -5,6 +5,7 @@ Celery's filesystem transport, so `make run` needs no server. Set DATABASE_URL,
 CELERY_BROKER_URL and CACHE_URL to run on PostgreSQL and Redis.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "axes",
     "shops",
     "disputes",
     "tickets",
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into shops.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -110,6 +114,16 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://aftersales_cache"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username, or from
+# one address, logins from there are refused for the cool-off, on /login/, /admin/ and the
+# token API alike; a successful login resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "shops.lockout.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:queue"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,8 +168,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["shops.throttling.ShopKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"shop_key": env("SHOP_KEY_THROTTLE_RATE", default="1200/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["shops.throttling.ShopKeyRateThrottle", "shops.throttling.StaffRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "shop_key": env("SHOP_KEY_THROTTLE_RATE", default="1200/min"),
+        "staff": env("STAFF_THROTTLE_RATE", default="600/min"),
+    },
     "EXCEPTION_HANDLER": "aftersales.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,

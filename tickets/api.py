@@ -1,7 +1,7 @@
 """REST API for tickets (API.md). Views parse input, call one service, render output."""
 
 import django_filters
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate, get_user_model, user_logged_in
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authtoken.models import Token
@@ -55,9 +55,12 @@ class TokenApi(APIView):
     @extend_schema(request=s.TokenIn, responses={200: dict})
     def post(self, request):
         data = validated(s.TokenIn, request.data)
-        user = authenticate(request, username=data["username"], password=data["password"])
+        # The HttpRequest, not DRF's wrapper: django-axes marks a locked-out login on it for its middleware.
+        user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise ApplicationError("invalid_credentials", "Wrong username or password.", status_code=401)
+        # A token is a login: the signal resets django-axes' failure count and records last_login.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

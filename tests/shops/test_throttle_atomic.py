@@ -1,0 +1,60 @@
+"""The API throttles count atomically: callers racing on one key never get more than the
+limit through (real Redis, 16 threads)."""
+
+import threading
+import uuid
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIRequestFactory
+
+from shops.throttling import AtomicRateThrottle
+
+
+class _PerIdent(AtomicRateThrottle):
+    scope = "race"
+    THROTTLE_RATES = {"race": "100/min"}
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.META["HTTP_X_IDENT"]}
+
+
+@pytest.mark.skipif("redis" not in settings.CACHES["default"]["BACKEND"].lower(), reason="the race needs the shared Redis cache")
+def test_sixteen_threads_never_pass_more_than_the_limit():
+    ident = uuid.uuid4().hex
+    request = APIRequestFactory().get("/", HTTP_X_IDENT=ident)
+    allowed, start = [], threading.Barrier(16)
+
+    def caller():
+        start.wait()
+        for _ in range(20):
+            allowed.append(_PerIdent().allow_request(request, None))
+
+    threads = [threading.Thread(target=caller) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 100 and len(allowed) == 320
+    cache.delete_many([f"throttle_race_{ident}", f"throttle_race_{ident}:start"])
+
+
+def test_a_throttled_caller_is_told_how_long_to_wait():
+    request = APIRequestFactory().get("/", HTTP_X_IDENT=uuid.uuid4().hex)
+    _PerIdent.THROTTLE_RATES = {"race": "2/min"}
+    try:
+        throttle = _PerIdent()
+        assert throttle.allow_request(request, None) and throttle.allow_request(request, None)
+        assert not throttle.allow_request(request, None)
+        assert 1 <= throttle.wait() <= 60
+    finally:
+        _PerIdent.THROTTLE_RATES = {"race": "100/min"}
+
+
+def test_staff_are_throttled_per_user(agent_client, monkeypatch):
+    from shops.throttling import StaffRateThrottle
+
+    monkeypatch.setattr(StaffRateThrottle, "THROTTLE_RATES", {"staff": "2/min"})
+    responses = [agent_client.get("/api/v1/tickets/").status_code for _ in range(3)]
+    assert responses == [200, 200, 429]
