@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required as django_login_requir
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render, resolve_url
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -65,6 +66,12 @@ def login_required(view):
         return protected(request, *args, **kwargs)
 
     return wrapper
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, for browsers and tools that ask for it instead of reading the page's <link rel=icon>."""
+    return redirect(static("favicon.png"), permanent=True)
 
 
 # --- Queue -------------------------------------------------------------------------------------
