@@ -157,11 +157,11 @@ class Ticket(models.Model):
         ]
         indexes = [
             # Agent queue: active tickets by their earliest deadline (all / unassigned / mine).
-            models.Index(F("shop"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_shop_due2"),
+            models.Index(F("shop"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_shop_earliest"),
             models.Index(
-                F("shop"), earliest_due(), F("id"), condition=ACTIVE & Q(assignee__isnull=True), name="ticket_queue_unassigned_due2"
+                F("shop"), earliest_due(), F("id"), condition=ACTIVE & Q(assignee__isnull=True), name="ticket_queue_unasg_earliest"
             ),
-            models.Index(F("assignee"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_mine_due2"),
+            models.Index(F("assignee"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_mine_earliest"),
             # List API (cursor on -created_at) and its filters; queue sorts by created/updated.
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_created"),
             models.Index(fields=["shop", "status", "-created_at"], name="ticket_shop_status_created"),

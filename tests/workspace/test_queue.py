@@ -144,7 +144,7 @@ def test_queue_uses_the_earliest_deadline_index_in_order(deadlines, agent, shop)
             cursor.execute("SET LOCAL enable_bitmapscan = off")
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        index = {"all": "ticket_queue_shop_due2", "unassigned": "ticket_queue_unassigned_due2", "mine": "ticket_queue_mine_due2"}[tab]
+        index = {"all": "ticket_queue_shop_earliest", "unassigned": "ticket_queue_unasg_earliest", "mine": "ticket_queue_mine_earliest"}[tab]
         assert index in plan, plan
         assert "Sort" not in plan.split(index)[0].split("Limit")[-1], plan
 
