@@ -221,3 +221,12 @@ def test_export_ignores_the_page_like_the_pager_does(client, shop):
     assert "page=" not in link
     rows = read_csv(client.get(link.replace("&amp;", "&")))
     assert len(rows) == 1 + 30
+
+
+def test_bad_filter_values_fall_back_to_defaults_in_list_and_export_alike(client, deadlines):
+    query = "overdue=yes&due_soon=&page=0&sort=sideways&status=bogus&tab=everyone&dispute_type=999999&priority=max&q=%00"
+    page = client.get(f"/?{query}")
+    assert page.status_code == 200
+    response = client.get(f"/analytics/export/tickets.csv?{query}")
+    assert response.status_code == 200
+    assert [r[0] for r in read_csv(response)[1:]] == numbers_on_page(page) == numbers(deadlines, "sla_missed", "platform_missed")
