@@ -5,6 +5,8 @@ JavaScript (POST, then redirect to the ticket page); with htmx the same view ans
 ticket partial, which replaces the page's content in place.
 """
 
+import datetime as dt
+import re
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -28,9 +30,9 @@ from disputes.models import DisputeType
 from shops.selectors import shop_ids_for_user
 from tickets import services
 from tickets.forms import STATUS_ALL, AttachmentForm, QueueFilterForm, ReplyForm, TransitionForm
-from tickets.models import Attachment, ReplyTemplate, Ticket
-from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get
-from tickets.states import Action, Status, available_actions
+from tickets.models import Attachment, Customer, Order, ReplyTemplate, Ticket
+from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get, tickets_visible_to
+from tickets.states import ACTIVE_STATUS_LIST, Action, Status, available_actions
 
 User = get_user_model()
 
