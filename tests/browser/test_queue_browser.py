@@ -116,6 +116,15 @@ def test_filters_url_back_forward_and_export(live_server):
         assert rows(page) == [t["open_high"]]
         assert exported(page) == [t["open_high"]]
 
+        # With the keyboard: the swapped-in control keeps the focus.
+        page.focus("#filter-sort")
+        page.keyboard.press("ArrowDown")
+        page.wait_for_url("**sort=newest**")
+        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'filter-sort'")
+        assert_clean_url(page.url)
+        page.go_back()
+        page.wait_for_function("() => document.querySelector('#queue-filters select[name=sort]').value === 'due'")
+
         # Back twice: the unfiltered queue.
         page.go_back()
         page.go_back()

@@ -121,6 +121,12 @@ def test_paused_ticket_is_not_breached_by_time_spent_waiting(deadlines, shop, ag
     assert sla_breached(paused, now=NOW)
 
 
+def test_api_does_not_report_a_paused_ticket_as_breached(deadlines, agent_client):
+    body = agent_client.get(f"/api/v1/tickets/{deadlines['paused'].number}/").json()
+    assert body["sla"]["breached"] is False
+    assert agent_client.get(f"/api/v1/tickets/{deadlines['sla_missed'].number}/").status_code == 200
+
+
 def test_paused_through_the_services_then_past_the_due_time(shop, agent):
     ticket = new_ticket(shop, "svc")
     actor = services.Actor.staff(agent)
