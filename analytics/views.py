@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,9 +20,10 @@ from analytics.api import plain
 from analytics.models import UNJUDGED, BatchAlert
 from analytics.params import period_from_params
 from disputes.models import CompensationType, DisputeType, Party
-from shops.selectors import admin_shop, shop_ids_for_user
-from tickets.forms import STATUS_ALL, QueueFilterForm
-from tickets.views import login_required, queue_tickets
+from shops.selectors import admin_shop
+from tickets.selectors import queue_tickets
+from tickets.states import Channel, Priority, Status
+from tickets.views import login_required, queue_params
 
 EXPORT_CHUNK = 2000
 FUNNEL_LABELS = {
@@ -226,38 +228,56 @@ TICKET_EXPORT_FIELDS = [
     ("resolved_at", "resolved_at"), ("closed_at", "closed_at"), ("sla_breached_at", "sla_breached_at"),
     ("assignee__username", "assignee"), ("customer__external_id", "customer"), ("order__order_no", "order_no"),
     ("order__courier", "courier"),
+    # After the codes: the words for them (in the reader's language) and the deadlines the queue sorts by.
+    ("dispute_type__name_zh", None), ("dispute_type__name_en", None), ("channel", "channel"),
+    ("platform_deadline_at", "platform_deadline_at"), ("next_due_at", "sla_due_at"), ("earliest_due_at", "earliest_due_at"),
 ]
+TICKET_EXPORT_WORDS = ["status_name", "priority_name", "dispute_type_name", "channel_name"]
 
 
 @login_required
 @require_GET
 def export_tickets(request):
-    """The ticket queue with its current filters (all pages), streamed from a server-side cursor."""
-    shop_ids = shop_ids_for_user(user=request.user)
-    dispute_types = list(DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids)))
-    form = QueueFilterForm(request.GET, dispute_types=dispute_types)
-    filters = form.values()
-    if filters["q"] and "status" not in request.GET:
-        filters["status"] = STATUS_ALL
+    """The queue exactly as on screen (the same query-string filters, search, tab and sort; all pages),
+    streamed from a server-side cursor. Codes stay in their columns; *_name columns give the words."""
+    _form, filters, shop_ids = queue_params(request)
     qs = queue_tickets(user=request.user, shop_ids=shop_ids, filters=filters, now=timezone.now())
     columns = [f for f, _label in TICKET_EXPORT_FIELDS]
-    header = [label for _f, label in TICKET_EXPORT_FIELDS if label]
-    tz_index = columns.index("shop__timezone")
-    time_indexes = [columns.index(c) for c in ("created_at", "first_responded_at", "resolved_at", "closed_at", "sla_breached_at")]
+    header = [label for _f, label in TICKET_EXPORT_FIELDS if label] + TICKET_EXPORT_WORDS
+    index = {c: i for i, c in enumerate(columns)}
+    time_indexes = [index[c] for c in ("created_at", "first_responded_at", "resolved_at", "closed_at", "sla_breached_at",
+                                       "platform_deadline_at", "next_due_at", "earliest_due_at")]
+    dropped = sorted((index[c] for c, label in TICKET_EXPORT_FIELDS if label is None), reverse=True)
+    chinese = (get_language() or "").startswith("zh")
     zones = {}
 
     def rows():
         for values in qs.values_list(*columns).iterator(chunk_size=EXPORT_CHUNK):
             values = list(values)
-            tz_name = values[tz_index]
+            tz_name = values[index["shop__timezone"]]
             tz = zones.get(tz_name) or zones.setdefault(tz_name, ZoneInfo(tz_name))
             for i in time_indexes:
                 if values[i] is not None:
                     values[i] = values[i].astimezone(tz).isoformat(timespec="seconds")
-            del values[tz_index]
-            yield ["" if v is None else v for v in values]
+            words = [
+                label_of(Status, values[index["status"]]),
+                label_of(Priority, values[index["priority"]]),
+                values[index["dispute_type__name_zh"] if chinese else index["dispute_type__name_en"]],
+                label_of(Channel, values[index["channel"]]),
+            ]
+            for i in dropped:
+                del values[i]
+            yield ["" if v is None else v for v in values + words]
 
     return csv_response("tickets.csv", header, rows())
+
+
+def label_of(choices, code: str) -> str:
+    """The words for a stored code in the active language; an unknown code as it is."""
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code
 
 
 TABLES = {

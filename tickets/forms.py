@@ -21,12 +21,13 @@ class QueueFilterForm(forms.Form):
     dispute_type = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     priority = forms.ChoiceField(choices=[("", _("Any priority")), *Priority.choices], required=False)
     due_soon = forms.BooleanField(required=False)
+    overdue = forms.BooleanField(required=False)
     q = forms.CharField(max_length=100, required=False, strip=True)
     sort = forms.ChoiceField(choices=QUEUE_SORTS, required=False)
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 
     DEFAULTS = {"tab": "all", "status": STATUS_ACTIVE, "dispute_type": None, "priority": "", "due_soon": False,
-                "q": "", "sort": "due", "page": 1}
+                "overdue": False, "q": "", "sort": "due", "page": 1}
 
     def __init__(self, *args, dispute_types=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,12 +1,34 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from tickets.states import ACTIVE_STATUS_LIST, Priority, Status
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ACTIVE = Q(status__in=ACTIVE_STATUS_LIST)
+_CLOCK_RUNNING = tuple(s for s in ACTIVE_STATUS_LIST if s != Status.PENDING_CUSTOMER.value)
+
+
+def earliest_due():
+    """The first deadline an active ticket must meet: its SLA due time (`next_due_at`) or the
+    marketplace's `platform_deadline_at`, whichever is earlier. While the customer is awaited the SLA
+    clock is paused, so only the platform deadline counts; resolved and closed tickets have none.
+
+    The queue sorts and filters by this expression and its partial indexes are built on it, so it is
+    computed, never stored: nothing has to keep a copy in step with the due times. (LEAST of the two
+    COALESCEs because SQLite's MIN() is NULL when either side is; PostgreSQL's LEAST skips NULLs.)
+    """
+    return Case(
+        When(status=Status.PENDING_CUSTOMER.value, then=F("platform_deadline_at")),
+        When(
+            status__in=_CLOCK_RUNNING,
+            then=Least(Coalesce("next_due_at", "platform_deadline_at"), Coalesce("platform_deadline_at", "next_due_at")),
+        ),
+        default=None,
+        output_field=models.DateTimeField(),
+    )
 
 
 def mask_phone(phone: str) -> str:
@@ -134,12 +156,12 @@ class Ticket(models.Model):
             )
         ]
         indexes = [
-            # Agent queue: active tickets by deadline (all / unassigned / mine).
-            models.Index(fields=["shop", "next_due_at", "id"], condition=ACTIVE, name="ticket_queue_shop_due"),
+            # Agent queue: active tickets by their earliest deadline (all / unassigned / mine).
+            models.Index(F("shop"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_shop_earliest"),
             models.Index(
-                fields=["shop", "next_due_at", "id"], condition=ACTIVE & Q(assignee__isnull=True), name="ticket_queue_unassigned"
+                F("shop"), earliest_due(), F("id"), condition=ACTIVE & Q(assignee__isnull=True), name="ticket_queue_unasg_earliest"
             ),
-            models.Index(fields=["assignee", "next_due_at", "id"], condition=ACTIVE, name="ticket_queue_mine"),
+            models.Index(F("assignee"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_mine_earliest"),
             # List API (cursor on -created_at) and its filters; queue sorts by created/updated.
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_created"),
             models.Index(fields=["shop", "status", "-created_at"], name="ticket_shop_status_created"),

@@ -1,14 +1,17 @@
 """Reads of tickets, always scoped to what the caller may see."""
 
 import datetime as dt
+import re
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from shops.authentication import ShopKeyUser
 from shops.selectors import shop_ids_for_user
-from tickets.models import OrderItem, Ticket, TicketEvent
+from tickets.forms import STATUS_ALL
+from tickets.models import Customer, Order, OrderItem, Ticket, TicketEvent, earliest_due
+from tickets.states import ACTIVE_STATUS_LIST, Status
 
 
 def visible_shop_ids(user) -> list[int]:
@@ -54,8 +57,12 @@ def ticket_events(*, ticket: Ticket) -> QuerySet:
 
 
 def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
-    """A deadline passed unmet: first response or resolution."""
+    """A deadline passed unmet: first response or resolution. While the customer is awaited the SLA
+    clock stands still at `sla_paused_at` (the due times move on resume), so time spent waiting does
+    not make a ticket breached: only a due time already passed when the clock stopped counts."""
     now = now or timezone.now()
+    if ticket.status == Status.PENDING_CUSTOMER and ticket.sla_paused_at:
+        now = min(now, ticket.sla_paused_at)
     first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
     responded, resolved = ticket.first_responded_at, ticket.resolved_at
     if first_due and ((responded and responded > first_due) or (not responded and now > first_due)):
@@ -63,3 +70,66 @@ def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
     if resolution_due and ((resolved and resolved > resolution_due) or (not resolved and now > resolution_due)):
         return True
     return False
+
+
+# --- The agent queue ---------------------------------------------------------------------------
+
+QUEUE_DUE_SOON = dt.timedelta(hours=2)
+QUEUE_SEARCH_MATCH_LIMIT = 50
+# "due": the earliest deadline first (SLA due time or platform deadline, see models.earliest_due),
+# the same expression as the queue's partial indexes so the planner reads them in order.
+QUEUE_ORDERINGS = {
+    "due": (F("earliest_due_at").asc(nulls_last=True), "id"),
+    "newest": ("-created_at", "-id"),
+    "updated": ("-updated_at", "-id"),
+}
+
+
+def _search_filter(*, q: str, shop_ids: list[int]) -> Q:
+    """Exact match on ticket number, order number or customer phone.
+
+    Orders and customers are looked up first (each by its (shop, …) index) so the ticket query
+    becomes an OR of indexed equalities instead of an OR across joined tables.
+    """
+    phone = re.sub(r"[\s-]", "", q)
+    order_ids = list(
+        Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list("id", flat=True)[:QUEUE_SEARCH_MATCH_LIMIT]
+    )
+    customer_ids = list(
+        Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list("id", flat=True)[:QUEUE_SEARCH_MATCH_LIMIT]
+    )
+    match = Q(number__in={q, q.upper()})
+    if order_ids:
+        match |= Q(order_id__in=order_ids)
+    if customer_ids:
+        match |= Q(customer_id__in=customer_ids)
+    return match
+
+
+def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime) -> QuerySet:
+    """The queue's rows, filtered and sorted, each with `earliest_due_at`; no COUNT: the caller
+    slices one row past the page. The CSV export reads the same queryset."""
+    qs = tickets_visible_to(user).prefetch_related(None).annotate(earliest_due_at=earliest_due())  # no order items
+    if filters["tab"] == "mine":
+        qs = qs.filter(assignee=user)
+    elif filters["tab"] == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+
+    status = filters["status"]
+    if not status:
+        # The same tuple the partial queue indexes are built on, so the planner can use them.
+        qs = qs.filter(status__in=ACTIVE_STATUS_LIST)
+    elif status != STATUS_ALL:
+        qs = qs.filter(status=status)
+    if filters["dispute_type"]:
+        qs = qs.filter(dispute_type_id=filters["dispute_type"])
+    if filters["priority"]:
+        qs = qs.filter(priority=filters["priority"])
+    # A paused ticket's SLA due time does not count (earliest_due is its platform deadline only).
+    if filters.get("overdue"):
+        qs = qs.filter(earliest_due_at__lt=now)
+    elif filters["due_soon"]:
+        qs = qs.filter(earliest_due_at__lte=now + QUEUE_DUE_SOON)
+    if filters["q"]:
+        qs = qs.filter(_search_filter(q=filters["q"], shop_ids=shop_ids))
+    return qs.order_by(*QUEUE_ORDERINGS[filters["sort"]])

@@ -56,4 +56,15 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+class Channel(models.TextChoices):
+    """Where the customer raised the ticket (the API's `channel`)."""
+
+    API = "api", _("Shop backend (API)")
+    WEB = "web", _("Web")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    EMAIL = "email", _("Email")
+    IM = "im", _("Instant messaging")
+
+
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}

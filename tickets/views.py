@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required as django_login_requir
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render, resolve_url
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -30,19 +31,12 @@ from shops.selectors import shop_ids_for_user
 from tickets import services
 from tickets.forms import STATUS_ALL, AttachmentForm, QueueFilterForm, ReplyForm, TransitionForm
 from tickets.models import Attachment, Customer, Order, ReplyTemplate, Ticket
-from tickets.selectors import sla_breached, ticket_events, ticket_get, tickets_visible_to
+from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get, tickets_visible_to
 from tickets.states import ACTIVE_STATUS_LIST, Action, Status, available_actions
 
 User = get_user_model()
 
 QUEUE_PAGE_SIZE = 25
-DUE_SOON = dt.timedelta(hours=2)
-SEARCH_MATCH_LIMIT = 50
-QUEUE_ORDERINGS = {
-    "due": (F("next_due_at").asc(nulls_last=True), "id"),
-    "newest": ("-created_at", "-id"),
-    "updated": ("-updated_at", "-id"),
-}
 # Button labels: in Chinese the verb differs from the status it leads to ("Open" → 开始处理 / 处理中).
 ACTION_LABELS = {
     Action.OPEN: pgettext_lazy("ticket action", "Open"),
@@ -76,56 +70,18 @@ def login_required(view):
     return wrapper
 
 
+@require_GET
+def favicon(request):
+    """/favicon.ico, for browsers and tools that ask for it instead of reading the page's <link rel=icon>."""
+    return redirect(static("favicon.png"), permanent=True)
+
+
 # --- Queue -------------------------------------------------------------------------------------
 
 
-def _search_filter(*, q: str, shop_ids: list[int]) -> Q:
-    """Exact match on ticket number, order number or customer phone.
-
-    Orders and customers are looked up first (each by its (shop, …) index) so the ticket query
-    becomes an OR of indexed equalities instead of an OR across joined tables.
-    """
-    phone = re.sub(r"[\s-]", "", q)
-    order_ids = list(Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list("id", flat=True)[:SEARCH_MATCH_LIMIT])
-    customer_ids = list(
-        Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list("id", flat=True)[:SEARCH_MATCH_LIMIT]
-    )
-    match = Q(number__in={q, q.upper()})
-    if order_ids:
-        match |= Q(order_id__in=order_ids)
-    if customer_ids:
-        match |= Q(customer_id__in=customer_ids)
-    return match
-
-
-def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime):
-    """The queue's rows, filtered and sorted; no COUNT: the caller slices one row past the page."""
-    qs = tickets_visible_to(user).prefetch_related(None)  # the queue shows no order items
-    if filters["tab"] == "mine":
-        qs = qs.filter(assignee=user)
-    elif filters["tab"] == "unassigned":
-        qs = qs.filter(assignee__isnull=True)
-
-    status = filters["status"]
-    if not status:
-        # The same tuple the partial queue indexes are built on, so the planner can use them.
-        qs = qs.filter(status__in=ACTIVE_STATUS_LIST)
-    elif status != STATUS_ALL:
-        qs = qs.filter(status=status)
-    if filters["dispute_type"]:
-        qs = qs.filter(dispute_type_id=filters["dispute_type"])
-    if filters["priority"]:
-        qs = qs.filter(priority=filters["priority"])
-    if filters["due_soon"]:
-        qs = qs.filter(next_due_at__lte=now + DUE_SOON)
-    if filters["q"]:
-        qs = qs.filter(_search_filter(q=filters["q"], shop_ids=shop_ids))
-    return qs.order_by(*QUEUE_ORDERINGS[filters["sort"]])
-
-
-@login_required
-@require_GET
-def queue(request):
+def queue_params(request) -> tuple[QueueFilterForm, dict, list[int]]:
+    """The queue's filters from the query string, read the same way by the list and its CSV export
+    (so the export has exactly the rows on screen)."""
     shop_ids = shop_ids_for_user(user=request.user)
     dispute_types = list(
         DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True).order_by("category", "code")
@@ -134,6 +90,13 @@ def queue(request):
     filters = form.values()
     if filters["q"] and "status" not in request.GET:
         filters["status"] = STATUS_ALL  # a search from the search box finds resolved and closed tickets too
+    return form, filters, shop_ids
+
+
+@login_required
+@require_GET
+def queue(request):
+    form, filters, shop_ids = queue_params(request)
     now = timezone.now()
 
     page = filters["page"]
@@ -154,9 +117,11 @@ def queue(request):
         "priority_choices": form.fields["priority"].choices,
         "dispute_type_choices": form.fields["dispute_type"].choices,
     }
-    partial = request.htmx and request.htmx.target == "queue-results" and not request.htmx.history_restore_request
-    template = "tickets/_queue_results.html" if partial else "tickets/queue.html"
-    return render(request, template, context)
+    # htmx: the filter form swaps the whole queue (#queue), the pager the results only; Back/Forward
+    # (a history restore request) get the whole page.
+    partials = {"queue": "tickets/_queue.html", "queue-results": "tickets/_queue_results.html"}
+    partial = partials.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
+    return render(request, partial or "tickets/queue.html", context)
 
 
 # --- Ticket page -------------------------------------------------------------------------------

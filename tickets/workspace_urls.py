@@ -6,6 +6,7 @@ app_name = "workspace"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:number>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:number>/transition/", views.ticket_transition, name="ticket-transition"),

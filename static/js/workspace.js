@@ -54,5 +54,6 @@
 
   document.addEventListener("DOMContentLoaded", refreshCountdowns);
   document.addEventListener("htmx:afterSettle", refreshCountdowns);
+  document.addEventListener("htmx:historyRestore", refreshCountdowns);
   setInterval(refreshCountdowns, 30000);
 })();

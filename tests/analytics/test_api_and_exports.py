@@ -58,7 +58,9 @@ def test_ticket_export_uses_the_queue_filters(figures, client, supervisor):
     client.force_login(supervisor)
     everything = read_csv(client.get("/analytics/export/tickets.csv?status=all"))
     assert everything[0] == ["number", "shop", "status", "priority", "dispute_type", "created_at", "first_responded_at", "resolved_at",
-                             "closed_at", "sla_breached_at", "assignee", "customer", "order_no", "courier"]
+                             "closed_at", "sla_breached_at", "assignee", "customer", "order_no", "courier", "channel",
+                             "platform_deadline_at", "sla_due_at", "earliest_due_at",
+                             "status_name", "priority_name", "dispute_type_name", "channel_name"]
     assert len(everything) == 1 + 5  # demo's five tickets, not the other shop's
     lost_parcel = figures["t2"].dispute_type_id
     rows = read_csv(client.get(f"/analytics/export/tickets.csv?status=all&dispute_type={lost_parcel}"))

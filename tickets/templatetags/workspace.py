@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from disputes.models import CompensationStatus, CompensationType, Party
 from tickets.models import Attachment, LogisticsEvent, Message, TicketEvent
-from tickets.states import Action, Priority, Status
+from tickets.states import Action, Channel, Priority, Status
 
 register = template.Library()
 
@@ -27,6 +27,7 @@ _LABELS = {
     "resolution": CompensationType,  # what the customer asks for uses the same words
     "compensation_status": CompensationStatus,
     "party": Party,
+    "channel": Channel,
 }
 
 
