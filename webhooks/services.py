@@ -10,7 +10,6 @@ event id is delivered at least once and receivers de-duplicate by id.
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import time
@@ -27,12 +26,12 @@ from django.utils.translation import gettext as _
 from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError
 from shops.models import Shop
+from webhooks.addresses import failure_category, post, url_error
 from webhooks.models import EVENT_TYPES, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 SIGNATURE_HEADER = "X-Aftersales-Signature"
 CLAIM_SECONDS = 60
 RETRY_WINDOW = dt.timedelta(hours=24)
-REQUEST_TIMEOUT = (5, 10)  # connect, read
 
 
 # --- signing ----------------------------------------------------------------
@@ -64,23 +63,9 @@ def retry_delay(attempts: int) -> dt.timedelta:
 # --- endpoints --------------------------------------------------------------
 
 
-def _url_error(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname and settings.WEBHOOK_ALLOW_LOOPBACK_HTTP:
-        try:
-            if ipaddress.ip_address(parts.hostname).is_loopback:
-                return None
-        except ValueError:
-            if parts.hostname == "localhost":
-                return None
-    return _("Use an https:// URL (plain http is accepted only for loopback addresses in development).")
-
-
 def endpoint_create(*, shop: Shop, url: str, events: list[str]) -> WebhookEndpoint:
     errors = {}
-    if error := _url_error(url):
+    if error := url_error(url):
         errors["url"] = error
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
     if not events or unknown:
@@ -204,12 +189,12 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
     status_code, error = None, ""
     clock = time.monotonic()
     try:
-        response = requests.post(delivery.endpoint.url, data=body, headers=headers, timeout=REQUEST_TIMEOUT, allow_redirects=False)
+        response = post(delivery.endpoint.url, data=body, headers=headers)
         status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
     except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        error = failure_category(exc)
     duration_ms = int((time.monotonic() - clock) * 1000)
     return _record(delivery.pk, started=started, status_code=status_code, error=error, duration_ms=duration_ms)
 
