@@ -51,8 +51,12 @@ FIELD_LABELS = {
 def error_text(exc: ApplicationError) -> str:
     message = ERROR_MESSAGES.get(exc.code)
     if exc.fields:  # the fields say what is wrong; the generic sentence adds nothing
-        return " ".join(f"{FIELD_LABELS.get(name, name)}: {reason}" for name, reason in exc.fields.items())
+        return " ".join(field_error_text(name, reason) for name, reason in exc.fields.items())
     return message() if message else exc.message
+
+
+def field_error_text(name: str, reason: str) -> str:
+    return _("%(field)s: %(reason)s") % {"field": FIELD_LABELS.get(name, name), "reason": reason}
 
 
 def parse_amount(raw: str) -> Decimal | None:
@@ -158,7 +162,7 @@ def compensation_propose(request, number: str):
     if kind not in CompensationType.values:
         return refused(_("Choose a kind of compensation."))
     if amount is None:
-        return refused(_("Amount: enter a number of yuan, e.g. 5.00."))
+        return refused(field_error_text("amount", _("Enter a number of yuan, e.g. 5.00.")))
     offered = []
     for raw in request.POST.getlist("offered"):
         offered_type, _sep, offered_amount = raw.partition(":")
