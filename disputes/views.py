@@ -263,7 +263,7 @@ def compensation_decide(request, compensation_id: int, decision: str):
 def approvals(request):
     context = selectors.approval_inbox_context(user=request.user)
     if not context["decider_shop_ids"]:
-        raise PermissionDenied("Only supervisors and admins have an approval inbox.")
+        raise PermissionDenied(_("Only supervisors and admins have an approval inbox."))
     return render(request, "disputes/approvals.html", context)
 
 
@@ -275,7 +275,7 @@ def _admin_shop(request, code: str) -> Shop:
     if shop is None:
         raise Http404("No such shop.")
     if role != Role.ADMIN:
-        raise PermissionDenied("Only the shop's admins can change its policy.")
+        raise PermissionDenied(_("Only the shop's admins can change its policy."))
     return shop
 
 
@@ -383,7 +383,7 @@ def webhook_log(request):
     user = request.user
     shop_ids = shop_ids_for_user(user=user) if user.is_superuser else selectors.decider_shop_ids(user=user)
     if not shop_ids:
-        raise PermissionDenied("Only supervisors and admins see the webhook log.")
+        raise PermissionDenied(_("Only supervisors and admins see the webhook log."))
     endpoints = WebhookEndpoint.objects.filter(shop_id__in=shop_ids).select_related("shop").order_by("shop__code", "id")
     attempts = (
         WebhookAttempt.objects.filter(delivery__endpoint__shop_id__in=shop_ids)

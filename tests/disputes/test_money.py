@@ -158,7 +158,7 @@ def test_the_policy_page_names_the_field_in_the_page_language_and_keeps_the_valu
     body = response.content.decode()
     assert 'data-testid="error-agent_authority">须小于 10,000,000,000。<' in body
     assert 'value="12345678901"' in body
-    assert "政策未保存:请修改 “客服每单权限(¥)”。" in body or "政策未保存:请修改 “" in body
+    assert "政策未保存:请修改 “客服每单权限(元)”。" in body
 
 
 def test_the_dispute_type_page_explains_in_its_language_and_keeps_the_form(admin_user, shop):
