@@ -43,7 +43,6 @@ AUTHORITY_STATUSES = [
     CompensationStatus.EXECUTING,
     CompensationStatus.EXECUTED,
 ]
-LIVE_STATUSES = AUTHORITY_STATUSES  # the old name, kept for callers outside disputes
 # What the ticket was granted (已给; API.md: granted = approved + executing + executed).
 GRANTED_STATUSES = [CompensationStatus.APPROVED, CompensationStatus.EXECUTING, CompensationStatus.EXECUTED]
 # Asked for and not decided yet.
@@ -278,9 +277,6 @@ def authority_used(*, ticket: Ticket) -> Decimal:
     claim is money coming back, a return is the customer's own money)."""
     rows = Compensation.objects.filter(ticket=ticket, status__in=AUTHORITY_STATUSES).values_list("type", "amount")
     return sum((standard.cash_equivalent(type_, amount) for type_, amount in rows), Decimal("0.00"))
-
-
-granted_total = authority_used  # the old name; what the ticket *got* is compensation_granted
 
 
 def is_granted(status: str) -> bool:
