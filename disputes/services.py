@@ -394,13 +394,16 @@ def compensation_propose(
     policy_row = policy_current(shop=locked.shop)
     policy = policy_of(policy_row)
     facts = ticket_facts(ticket=locked, policy=policy)
-    ceiling = compensation_ceiling(type=type, facts=facts, policy=policy)
-    if ceiling is not None and amount > ceiling:
-        raise _field_error(
-            "amount",
-            gettext("¥%(amount)s is more than this ticket allows: at most ¥%(ceiling)s (the order's amount).")
-            % {"amount": amount, "ceiling": ceiling},
-        )
+    # The choice and the option it was offered beside are each at most what the ticket allows.
+    asked = [("amount", type, amount)] + [("offered", o["type"], Decimal(o["amount"])) for o in offered]
+    for field, entry_type, entry_amount in asked:
+        ceiling = compensation_ceiling(type=entry_type, facts=facts, policy=policy)
+        if ceiling is not None and entry_amount > ceiling:
+            raise _field_error(
+                field,
+                gettext("¥%(amount)s is more than this ticket allows: at most ¥%(ceiling)s (the order's amount).")
+                % {"amount": entry_amount, "ceiling": ceiling},
+            )
 
     if type in (CompensationType.REFUND, CompensationType.RETURN_REFUND):
         refundable = standard.refundable_total(facts)

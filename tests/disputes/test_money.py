@@ -74,6 +74,11 @@ def comp(ticket, type="cash", amount="15.00", status="pending_approval", **field
             "offered",
             "is not a valid option",
         ),
+        (
+            {"type": "cash", "amount": "2.00", "offered": [{"type": "cash", "amount": "2.00"}, {"type": "refund", "amount": "999999.00"}]},
+            "offered",
+            "at most ¥21.00",
+        ),
     ],
 )
 def test_the_api_refuses_amounts_that_do_not_fit(agent_client, bottle, body, field, message):
