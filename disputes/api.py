@@ -1,6 +1,7 @@
 """REST API for responsibility, compensation and the shop's policy (API.md)."""
 
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -120,7 +121,11 @@ class CompensationListApi(APIView):
         wanted = request.query_params.get("status")
         if wanted:
             if wanted not in CompensationStatus.values:
-                raise ApplicationError("validation_error", "Invalid filter.", fields={"status": f"Unknown status '{wanted}'."})
+                raise ApplicationError(
+                    "validation_error",
+                    gettext("Invalid filter."),
+                    fields={"status": gettext("Unknown status; use one of %(statuses)s.") % {"statuses": ", ".join(CompensationStatus.values)}},
+                )
             rows = rows.filter(status=wanted)
         paginator = CreatedCursorPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
@@ -173,7 +178,7 @@ def shop_for_admin(request, code) -> Shop:
     if shop is None or is_shop_key(request):
         raise Http404("No such shop.")
     if user_role_in_shop(user=request.user, shop_id=shop.id) != Role.ADMIN:
-        raise ApplicationError("not_allowed", "Only the shop's admins can read or change its policy.", status_code=403)
+        raise ApplicationError("not_allowed", gettext("Only the shop's admins can read or change its policy."), status_code=403)
     return shop
 
 
@@ -193,7 +198,7 @@ class ShopPolicyApi(APIView):
     def patch(self, request, code):
         shop = shop_for_admin(request, code)
         if not isinstance(request.data, dict):
-            raise ApplicationError("validation_error", "Send a JSON object of settings to change.")
+            raise ApplicationError("validation_error", gettext("Send a JSON object of settings to change."))
         row = services.policy_update(shop=shop, changes=dict(request.data), actor=actor_for(request))
         return Response(self._body(row))
 

@@ -102,6 +102,10 @@ MONEY_FIELDS = (
 RATIO_FIELDS = ("goodwill_price_ratio_cap", "late_ship_penalty_rate")
 # Ints that must be at least 1 (0 would make every ticket a batch alert / an empty window).
 POSITIVE_INT_FIELDS = ("batch_alert_threshold", "batch_alert_window_days")
+# Money must fit the amount columns it ends up in (12 digits, 2 places: below 10^10); counts (days,
+# hours, multiples, points) stay sane, and within what a timedelta can hold.
+MONEY_LIMIT = Decimal("10000000000")
+INT_LIMIT = 10000
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,8 @@ def _field_error(name: str, value: object) -> str:
             return "Must be a decimal number."
         if value < 0:
             return "Must not be negative."
+        if name in MONEY_FIELDS and value >= MONEY_LIMIT:
+            return "Must be less than 10,000,000,000."
         if name in MONEY_FIELDS and not _whole_cents(value):
             return "At most 2 decimal places."
         if name in RATIO_FIELDS and value > 1:
@@ -179,6 +185,8 @@ def _field_error(name: str, value: object) -> str:
         return "Must be at least 1."
     if value < 0:
         return "Must not be negative."
+    if value > INT_LIMIT:
+        return "Must be at most 10,000."
     return ""
 
 

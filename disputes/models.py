@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -124,6 +126,19 @@ class CompensationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# What the amount column holds (max_digits=12, decimal_places=2): amounts are below 10^10.
+AMOUNT_LIMIT = Decimal("10000000000")
+# Goods, not money: the amount is the goods' value, which may be unknown (0) — e.g. the seal part
+# the standard re-ships with goodwill for a leaking item (standard.py, rule reship_seal_part).
+GOODS_TYPES = (CompensationType.RESHIP, CompensationType.EXCHANGE, CompensationType.REPAIR)
+CLOSED_STATUSES = (
+    CompensationStatus.REJECTED,
+    CompensationStatus.EXECUTED,
+    CompensationStatus.FAILED,
+    CompensationStatus.CANCELLED,
+)
+
+
 class Compensation(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="compensations")
     type = models.CharField(_("type"), max_length=30, choices=CompensationType.choices)
@@ -150,4 +165,18 @@ class Compensation(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["status", "created_at"], name="compensation_status_created"),
+        ]
+        constraints = [
+            # What the books hold: 12 digits with 2 places, so below 10^10, and never negative.
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(amount__lt=AMOUNT_LIMIT), name="compensation_amount_fits"
+            ),
+            # Money still to be decided or paid is more than ¥0; goods (re-ship, exchange, repair)
+            # may have no value given, and rows already closed stay as they were written.
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                | Q(type__in=GOODS_TYPES)
+                | Q(status__in=CLOSED_STATUSES),
+                name="compensation_money_above_zero",
+            ),
         ]

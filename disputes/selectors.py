@@ -30,9 +30,53 @@ POLICY_LABELS = {
     "food_safety_price_multiple": _("Food safety claim, multiple of the price"),
     "food_safety_loss_multiple": _("Food safety claim, multiple of the loss"),
 }
+# The standard's rows (standard.py `rule`), in words: a compensation shows which row it follows.
+RULE_LABELS = {
+    "goodwill": _("Goodwill while the customer keeps the goods"),
+    "minor_defect_goodwill": _("Goodwill for a minor defect"),
+    "misuse_goodwill": _("Goodwill although the customer misused it"),
+    "apology_goodwill": _("Goodwill as an apology"),
+    "pacify_accept_delivery": _("Goodwill for waiting for the delivery"),
+    "food_goodwill": _("Goodwill on spoiled food"),
+    "unusable_full_refund": _("Full refund, goods unusable"),
+    "reship_replacement": _("Re-ship a replacement"),
+    "return_refund": _("Return and refund"),
+    "return_all_items": _("Return all items and refund"),
+    "return_shipping_subsidy": _("Return shipping subsidy"),
+    "goodwill_instead_of_return": _("More goodwill instead of a return"),
+    "reship_seal_part": _("Re-ship the seal part"),
+    "reship_missing": _("Re-ship the missing item"),
+    "refund_missing": _("Refund the missing item"),
+    "exchange_wrong_item": _("Exchange the wrong item"),
+    "return_refund_wrong_item": _("Return the wrong item and refund"),
+    "reship_order": _("Re-ship the order"),
+    "intercept_and_refund": _("Intercept the parcel and refund"),
+    "late_ship_penalty": _("Late shipment penalty"),
+    "customer_fault_shipping_deducted": _("Refund less the shipping (customer's fault)"),
+    "reship_corrected_address": _("Re-ship to the corrected address"),
+    "no_reason_return": _("Return without reason (7 days)"),
+    "counterfeit_return_refund": _("Counterfeit: return and refund"),
+    "food_reship": _("Re-ship the food"),
+    "food_refund": _("Refund the food"),
+    "food_safety_claim": _("Food safety claim (Food Safety Law Art. 148)"),
+    "partial_refund_ladder": _("Partial refund, keep the goods"),
+    "food_partial_refund_ladder": _("Partial refund on spoiled food"),
+    "courier_claim": _("Claim from the courier"),
+}
 DECIDER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 POLL_SECONDS = 5
 IN_FLIGHT = (CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED, CompensationStatus.EXECUTING)
+
+
+def rule_label(rule: str) -> str:
+    """A standard row in words; "" for none, "Other" for a row this version does not know."""
+    if not rule:
+        return ""
+    return str(RULE_LABELS.get(rule, _("Other")))
+
+
+def type_label(code: str) -> str:
+    return services.compensation_type_label(code)
 
 
 def _zh() -> bool:
@@ -114,7 +158,8 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
         for option in options
     ]
     pair = [row for row in rows if row["option"] in standard.two_options(options)]
-    granted = services.granted_total(ticket=ticket)
+    used = services.authority_used(ticket=ticket)
+    totals = services.compensation_granted(ticket=ticket)
     return {
         "ticket": ticket,
         "walk": walk,
@@ -123,8 +168,8 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
         "pair": pair,
         "policy_version": policy_row.version,
         "policy": policy,
-        "granted": granted,
-        "authority_left": max(policy.agent_authority - granted, Decimal("0.00")),
+        "totals": totals,
+        "authority_left": max(policy.agent_authority - used, Decimal("0.00")),
         "refundable": standard.refundable_total(facts),
         "needs_photo": ticket.dispute_type.photo_required and not facts.has_photo,
         "food_safety_exposure": standard.food_safety_exposure(facts, policy) if facts.dispute_type == "spoiled_food" else None,
@@ -137,6 +182,11 @@ def compensation_list_context(*, ticket: Ticket, user) -> dict:
     rows = list(
         Compensation.objects.filter(ticket=ticket).select_related("policy", "proposed_by", "decided_by").order_by("-created_at", "-id")
     )
+    for row in rows:
+        row.rule_label = rule_label(row.rule)
+        row.offered_labels = [f"{type_label(o.get('type', ''))} ¥{o.get('amount', '')}" for o in row.offered if isinstance(o, dict)]
+        # Approved with no live endpoint: nobody told the shop, so staff record what happened.
+        row.awaits_shop = row.status == CompensationStatus.APPROVED
     return {
         "ticket": ticket,
         "compensations": rows,
@@ -152,15 +202,24 @@ def compensation_list_context(*, ticket: Ticket, user) -> dict:
 # --- supervisor inbox ---------------------------------------------------------------------------
 
 
-def granted_totals(*, ticket_ids) -> dict[int, Decimal]:
-    """services.granted_total for many tickets in one query."""
-    totals: dict[int, Decimal] = {}
-    rows = Compensation.objects.filter(ticket_id__in=list(ticket_ids), status__in=services.LIVE_STATUSES).values_list(
-        "ticket_id", "type", "amount"
-    )
-    for ticket_id, kind, amount in rows:
-        totals[ticket_id] = totals.get(ticket_id, Decimal("0.00")) + standard.cash_equivalent(kind, amount)
-    return totals
+def ticket_money(*, ticket_ids) -> dict[int, dict[str, Decimal]]:
+    """For many tickets in one query: services.compensation_totals (granted, pending, rejected,
+    recovered) plus `authority_used`, the cash-equivalent counted against the agent's limit."""
+    rows: dict[int, list] = {}
+    for ticket_id, kind, status, amount in Compensation.objects.filter(ticket_id__in=list(ticket_ids)).values_list(
+        "ticket_id", "type", "status", "amount"
+    ):
+        rows.setdefault(ticket_id, []).append((kind, status, amount))
+    money = {}
+    for ticket_id in ticket_ids:
+        ticket_rows = rows.get(ticket_id, [])
+        money[ticket_id] = {
+            **services.compensation_totals(ticket_rows),
+            "authority_used": sum(
+                (standard.cash_equivalent(k, a) for k, st, a in ticket_rows if st in services.AUTHORITY_STATUSES), Decimal("0.00")
+            ),
+        }
+    return money
 
 
 def approval_inbox_context(*, user) -> dict:
@@ -175,12 +234,12 @@ def approval_inbox_context(*, user) -> dict:
         .order_by("created_at", "id")[:100]
     )
     zh = _zh()
-    granted_by_ticket = granted_totals(ticket_ids={c.ticket_id for c in pending})
+    money_by_ticket = ticket_money(ticket_ids={c.ticket_id for c in pending})
     entries = []
     for compensation in pending:
         ticket = compensation.ticket
         policy = services.policy_of(compensation.policy)
-        granted = granted_by_ticket.get(ticket.pk, Decimal("0.00"))
+        money = money_by_ticket[ticket.pk]
         judgments = list(ticket.judgments.all())
         exposure = None
         if ticket.dispute_type.rule_code == services.FOOD_SAFETY_CODE:
@@ -191,12 +250,17 @@ def approval_inbox_context(*, user) -> dict:
                 "compensation": compensation,
                 "ticket": ticket,
                 "type_label": CompensationType(compensation.type).label,
+                "rule_label": rule_label(compensation.rule),
                 "judgment": judgment,
                 "judgment_rules": [r.get("text", "") if not zh else r.get("text_zh", r.get("text", "")) for r in (judgment.rules if judgment else [])],
                 "attachments": list(ticket.attachments.all()),
                 "authority": policy.agent_authority,
-                "granted": granted,
-                "over_authority": granted > policy.agent_authority,
+                "order_amount": ticket.order.amount,
+                # What the ticket has with this one: granted, plus asked for (this one included).
+                "ticket_total": money["granted"] + money["pending"],
+                "money": money,
+                "authority_used": money["authority_used"],
+                "over_authority": money["authority_used"] > policy.agent_authority,
                 "food_safety_exposure": exposure,
             }
         )

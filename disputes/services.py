@@ -10,12 +10,22 @@ from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from aftersales.exceptions import ApplicationError
 from disputes import rules, standard
 from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, money, policy_from_changes
-from disputes.models import Compensation, CompensationStatus, CompensationType, DisputeType, Judgment, Party, ShopPolicy
+from disputes.models import (
+    AMOUNT_LIMIT,
+    GOODS_TYPES,
+    Compensation,
+    CompensationStatus,
+    CompensationType,
+    DisputeType,
+    Judgment,
+    Party,
+    ShopPolicy,
+)
 from notifications.services import notification_send, shop_supervisors
 from shops.models import Role, Shop
 from shops.selectors import user_role_in_shop
@@ -24,14 +34,19 @@ from tickets.services import Actor, event_record
 from webhooks.services import event_emit
 
 QUALITY_CATEGORY = "product"
-# What the ticket was granted so far counts against the agent's authority, unless it fell through.
-LIVE_STATUSES = [
+# What counts against the agent's authority (DOMAIN.md §5): everything granted *and* everything
+# still asked for, so two proposals cannot each slip under the limit. Not what the ticket "got".
+AUTHORITY_STATUSES = [
     CompensationStatus.PROPOSED,
     CompensationStatus.PENDING_APPROVAL,
     CompensationStatus.APPROVED,
     CompensationStatus.EXECUTING,
     CompensationStatus.EXECUTED,
 ]
+# What the ticket was granted (已给; API.md: granted = approved + executing + executed).
+GRANTED_STATUSES = [CompensationStatus.APPROVED, CompensationStatus.EXECUTING, CompensationStatus.EXECUTED]
+# Asked for and not decided yet.
+PENDING_STATUSES = [CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL]
 DECIDERS = {Role.SUPERVISOR, Role.ADMIN}
 
 
@@ -60,10 +75,28 @@ def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
     current = policy_current(shop=shop)
     updated, errors = policy_from_changes(policy_of(current), changes)
     if errors:
-        raise ApplicationError("validation_error", "The policy has invalid values.", fields=errors)
+        raise ApplicationError(
+            "validation_error",
+            gettext("The policy has invalid values."),
+            fields={name: gettext(message) for name, message in errors.items()},
+        )
     if updated.to_json() == current.values:
         return current
     return ShopPolicy.objects.create(shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user)
+
+
+# disputes.facts' field messages (facts.py stays free of Django), for makemessages.
+POLICY_FIELD_MESSAGES = (
+    gettext_noop("Must be a decimal number."),
+    gettext_noop("Must not be negative."),
+    gettext_noop("Must be less than 10,000,000,000."),
+    gettext_noop("At most 2 decimal places."),
+    gettext_noop("Must be between 0 and 1."),
+    gettext_noop("Must be a whole number."),
+    gettext_noop("Must be at least 1."),
+    gettext_noop("Must be at most 10,000."),
+    gettext_noop("Unknown policy field."),
+)
 
 
 # --- dispute types -------------------------------------------------------------
@@ -90,18 +123,18 @@ def dispute_type_create(
     errors = {}
     code = (code or "").strip()
     if not code or not re.fullmatch(r"[a-z0-9_-]{1,50}", code):
-        errors["code"] = "Use 1-50 lower-case letters, digits, '_' or '-'."
+        errors["code"] = gettext("Use 1-50 lower-case letters, digits, '_' or '-'.")
     elif DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop), code=code).exists():
-        errors["code"] = f"The code '{code}' is taken."
+        errors["code"] = gettext("The code '%(code)s' is taken.") % {"code": code}
     if not (name_zh or "").strip() and not (name_en or "").strip():
-        errors["name_zh"] = "Give the type a name."
+        errors["name_zh"] = gettext("Give the type a name.")
     base = DisputeType.objects.filter(shop__isnull=True, code=rules_as).first()
     if base is None:
-        errors["rules_as"] = "Choose one of the standard dispute types."
+        errors["rules_as"] = gettext("Choose one of the standard dispute types.")
     if default_priority and default_priority not in PRIORITIES:
-        errors["default_priority"] = f"Use one of {', '.join(PRIORITIES)}."
+        errors["default_priority"] = gettext("Choose one of the priorities.")
     if errors:
-        raise ApplicationError("validation_error", "The dispute type has invalid fields.", fields=errors)
+        raise ApplicationError("validation_error", gettext("The dispute type has invalid fields."), fields=errors)
     food = base.rule_code == FOOD_SAFETY_CODE
     return DisputeType.objects.create(
         shop=shop,
@@ -202,14 +235,17 @@ def judgment_latest(*, ticket: Ticket) -> Judgment | None:
 def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "", note: str = "") -> Judgment:
     if party not in Party.values:
         raise ApplicationError(
-            "validation_error", "The request has invalid fields.", fields={"party": f"Unknown party; use one of {', '.join(Party.values)}."}
+            "validation_error",
+            gettext("The request has invalid fields."),
+            fields={"party": gettext("Unknown party; use one of %(parties)s.") % {"parties": ", ".join(Party.values)}},
         )
     locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
     suggestion = judgment_suggest(ticket=locked)
     if suggestion.party and party != suggestion.party and not (note or reason).strip():
         raise ApplicationError(
             "override_needs_note",
-            f"The rules suggest '{suggestion.party}'; say why you judge '{party}' in the note.",
+            gettext("The rules suggest %(suggested)s; say why you judge %(party)s in the note.")
+            % {"suggested": _party_label(suggestion.party), "party": _party_label(party)},
         )
     version = (Judgment.objects.filter(ticket=locked).aggregate(v=Max("version"))["v"] or 0) + 1
     judgment = Judgment.objects.create(
@@ -235,11 +271,70 @@ def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "
 # --- compensation -------------------------------------------------------------
 
 
-def granted_total(*, ticket: Ticket) -> Decimal:
-    """Cash-equivalent already given or on its way (standard.cash_equivalent: a courier claim is
-    money coming back, a return is the customer's own money)."""
-    rows = Compensation.objects.filter(ticket=ticket, status__in=LIVE_STATUSES).values_list("type", "amount")
+def authority_used(*, ticket: Ticket) -> Decimal:
+    """Cash-equivalent counted against the agent's authority and the goodwill cap: what was
+    granted plus what is still asked for (AUTHORITY_STATUSES; standard.cash_equivalent: a courier
+    claim is money coming back, a return is the customer's own money)."""
+    rows = Compensation.objects.filter(ticket=ticket, status__in=AUTHORITY_STATUSES).values_list("type", "amount")
     return sum((standard.cash_equivalent(type_, amount) for type_, amount in rows), Decimal("0.00"))
+
+
+def is_granted(status: str) -> bool:
+    """The one definition of "granted" (已给): approved, sent to the shop or executed."""
+    return status in GRANTED_STATUSES
+
+
+def compensation_totals(rows) -> dict[str, Decimal]:
+    """What a ticket's compensations add up to, by their amounts as given: `granted` (is_granted),
+    `pending` (asked, not decided), `rejected`; `recovered` is courier claims granted (money coming
+    back, never counted as given). `rows` are Compensations or (type, status, amount) tuples."""
+    totals = {key: Decimal("0.00") for key in ("granted", "pending", "rejected", "recovered")}
+    for row in rows:
+        kind, status, amount = (row.type, row.status, row.amount) if isinstance(row, Compensation) else row
+        if kind == CompensationType.COURIER_CLAIM:
+            if is_granted(status):
+                totals["recovered"] += amount
+            continue
+        if is_granted(status):
+            totals["granted"] += amount
+        elif status in PENDING_STATUSES:
+            totals["pending"] += amount
+        elif status == CompensationStatus.REJECTED:
+            totals["rejected"] += amount
+    return totals
+
+
+def compensation_granted(*, ticket: Ticket) -> dict[str, Decimal]:
+    return compensation_totals(Compensation.objects.filter(ticket=ticket).values_list("type", "status", "amount"))
+
+
+def compensation_ceiling(*, type: str, facts: TicketFacts, policy: Policy) -> Decimal | None:
+    """The most one compensation of `type` may be on this ticket: the order's amount (or its
+    items' total, whichever is larger) — money paid back, cash, coupons and subsidies, and goods
+    re-shipped, exchanged or repaired are all worth at most the order. Food safety is the
+    exception: its cash can reach the 食品安全法 Art. 148 claim (10× the price, at least ¥1,000).
+    None when the order carries no amount at all (then only the column's limit applies)."""
+    ceiling = max(facts.order_amount or Decimal("0.00"), standard.order_items_total(facts))
+    if type == CompensationType.CASH and facts.dispute_type == FOOD_SAFETY_CODE:
+        ceiling = max(ceiling, standard.food_safety_exposure(facts, policy))
+    return ceiling if ceiling > 0 else None
+
+
+def amount_error(*, type: str, amount: Decimal) -> str:
+    """Why `amount` cannot be a compensation of `type` whatever the ticket ("" when it can): it
+    must fit the books (2 places, below 10^10) and be above ¥0 — except goods (GOODS_TYPES), whose
+    value may be unknown."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        return gettext("Enter a number of yuan, e.g. 5.00.")
+    if amount < 0:
+        return gettext("Must not be negative.")
+    if amount >= AMOUNT_LIMIT:
+        return gettext("Must be less than ¥10,000,000,000.")
+    if amount != amount.quantize(Decimal("0.01")):
+        return gettext("At most 2 decimal places.")
+    if amount == 0 and type not in GOODS_TYPES:
+        return gettext("Must be more than ¥0.00.")
+    return ""
 
 
 def compensation_options(
@@ -258,7 +353,7 @@ def compensation_options(
         usable=usable,
         customer_refused=customer_refused,
         return_shipping_quote=return_shipping_quote,
-        already_granted=granted_total(ticket=ticket),
+        already_granted=authority_used(ticket=ticket),
         party=judgment.party if judgment else None,
         ladder_step=ladder_step,
     )
@@ -286,35 +381,50 @@ def compensation_propose(
     if standard.is_review_conditioned(condition):
         raise ApplicationError(
             "review_conditioned_not_allowed",
-            "Compensation conditioned on a good review is not allowed (《网络反不正当竞争暂行规定》 Art. 9).",
+            gettext("Compensation conditioned on a good review is not allowed (《网络反不正当竞争暂行规定》 Art. 9)."),
         )
     if type not in CompensationType.values:
-        raise _field_error("type", f"Unknown compensation type; use one of {', '.join(CompensationType.values)}.")
-    if amount < 0:
-        raise _field_error("amount", "Must not be negative.")
+        raise _field_error("type", gettext("Unknown compensation type; choose one of the kinds offered."))
+    error = amount_error(type=type, amount=amount)
+    if error:
+        raise _field_error("amount", error)
+    amount = amount.quantize(Decimal("0.01"))
     offered = _offered_pair(offered, type=type, amount=amount)
     locked = Ticket.objects.select_for_update(of=("self",)).select_related("shop", "dispute_type", "order").get(pk=ticket.pk)
     policy_row = policy_current(shop=locked.shop)
     policy = policy_of(policy_row)
     facts = ticket_facts(ticket=locked, policy=policy)
+    # The choice and the option it was offered beside are each at most what the ticket allows.
+    asked = [("amount", type, amount)] + [("offered", o["type"], Decimal(o["amount"])) for o in offered]
+    for field, entry_type, entry_amount in asked:
+        ceiling = compensation_ceiling(type=entry_type, facts=facts, policy=policy)
+        if ceiling is not None and entry_amount > ceiling:
+            raise _field_error(
+                field,
+                gettext("¥%(amount)s is more than this ticket allows: at most ¥%(ceiling)s (the order's amount).")
+                % {"amount": entry_amount, "ceiling": ceiling},
+            )
 
     if type in (CompensationType.REFUND, CompensationType.RETURN_REFUND):
         refundable = standard.refundable_total(facts)
         refunded = (
             Compensation.objects.filter(
-                ticket=locked, status__in=LIVE_STATUSES, type__in=[CompensationType.REFUND, CompensationType.RETURN_REFUND]
+                ticket=locked, status__in=AUTHORITY_STATUSES, type__in=[CompensationType.REFUND, CompensationType.RETURN_REFUND]
             ).aggregate(total=Sum("amount"))["total"]
             or Decimal("0.00")
         )
         if amount + refunded > refundable:
             raise ApplicationError(
                 "amount_exceeds_refundable",
-                f"{amount} plus {refunded} already refunded exceeds the affected items' total of {refundable}.",
+                gettext("¥%(amount)s plus ¥%(refunded)s already refunded exceeds the affected items' total of ¥%(refundable)s.")
+                % {"amount": amount, "refunded": refunded, "refundable": refundable},
             )
     if locked.dispute_type.photo_required and not facts.has_photo and type != CompensationType.COURIER_CLAIM:
-        raise ApplicationError("evidence_required", "A clear photo of the problem is required before compensating this dispute.")
+        raise ApplicationError(
+            "evidence_required", gettext("A clear photo of the problem is required before compensating this dispute.")
+        )
 
-    already_granted = granted_total(ticket=locked)
+    already_granted = authority_used(ticket=locked)
     party = _party(locked)
     options = _standard_walk(facts, policy, already_granted=already_granted, party=party)
     within = standard.within_standard(options, type, amount)
@@ -357,18 +467,22 @@ def _offered_pair(offered: list | None, *, type: str, amount: Decimal) -> list[d
     if not offered:
         return []
     if not isinstance(offered, list) or len(offered) > 2:
-        raise _field_error("offered", "Give the one or two options offered to the customer.")
+        raise _field_error("offered", gettext("Give the one or two options offered to the customer."))
     pair = []
     for entry in offered:
         try:
             entry_type, entry_amount = entry["type"], money(entry["amount"])
         except (KeyError, TypeError, ValueError, ArithmeticError):
-            raise _field_error("offered", "Each offered option needs a type and a decimal amount.") from None
-        if entry_type not in CompensationType.values or entry_amount < 0:
-            raise _field_error("offered", f"'{entry_type}' {entry_amount} is not a valid option.")
+            raise _field_error("offered", gettext("Each offered option needs a type and a decimal amount.")) from None
+        if entry_type not in CompensationType.values or amount_error(type=entry_type, amount=entry_amount):
+            raise _field_error(
+                "offered",
+                gettext("%(type)s ¥%(amount)s is not a valid option.")
+                % {"type": compensation_type_label(entry_type), "amount": entry_amount},
+            )
         pair.append({"type": entry_type, "amount": str(entry_amount)})
     if {"type": type, "amount": str(money(amount))} not in pair:
-        raise _field_error("offered", "The customer's choice must be one of the offered options.")
+        raise _field_error("offered", gettext("The customer's choice must be one of the offered options."))
     return pair
 
 
@@ -427,7 +541,15 @@ def _tell_proposer(compensation: Compensation) -> None:
 
 
 def _field_error(field: str, message: str) -> ApplicationError:
-    return ApplicationError("validation_error", "The request has invalid fields.", fields={field: message})
+    return ApplicationError("validation_error", gettext("The request has invalid fields."), fields={field: message})
+
+
+def _party_label(code: str | None) -> str:
+    return str(Party(code).label) if code in Party.values else (code or "—")
+
+
+def compensation_type_label(code: str) -> str:
+    return str(CompensationType(code).label) if code in CompensationType.values else code
 
 
 def _party(ticket: Ticket) -> str | None:
@@ -483,7 +605,7 @@ def _lock_compensation(compensation_id: int) -> Compensation:
 
 def _require_decider(actor: Actor, shop_id: int) -> None:
     if _role(actor, shop_id) not in DECIDERS:
-        raise ApplicationError("not_allowed", "Only a supervisor or an admin can decide on compensation.", status_code=403)
+        raise ApplicationError("not_allowed", gettext("Only a supervisor or an admin can decide on compensation."), status_code=403)
 
 
 def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str) -> Compensation:
@@ -492,7 +614,11 @@ def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str)
     _require_decider(actor, compensation.ticket.shop_id)
     locked = _lock_compensation(compensation.pk)
     if locked.status != CompensationStatus.PENDING_APPROVAL:
-        raise ApplicationError("illegal_state", f"The compensation is {locked.status}, not pending approval.", status_code=409)
+        raise ApplicationError(
+            "illegal_state",
+            gettext("The compensation is %(status)s, not pending approval.") % {"status": locked.get_status_display()},
+            status_code=409,
+        )
     locked.status = status
     locked.decided_by = actor.user
     locked.decided_at = timezone.now()
@@ -513,7 +639,7 @@ def compensation_approve(*, compensation: Compensation, actor: Actor, note: str 
 @transaction.atomic
 def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) -> Compensation:
     if not (note or "").strip():
-        raise _field_error("note", "Say why it is rejected.")
+        raise _field_error("note", gettext("Say why it is rejected."))
     rejected = _decide(compensation, actor=actor, status=CompensationStatus.REJECTED, note=note)
     event_emit(shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected))
     _tell_proposer(rejected)
@@ -524,7 +650,11 @@ def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) 
 def compensation_cancel(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
     locked = _lock_compensation(compensation.pk)
     if locked.status not in (CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED):
-        raise ApplicationError("illegal_state", f"A compensation that is {locked.status} cannot be cancelled.", status_code=409)
+        raise ApplicationError(
+            "illegal_state",
+            gettext("A compensation that is %(status)s cannot be cancelled.") % {"status": locked.get_status_display()},
+            status_code=409,
+        )
     locked.status = CompensationStatus.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
     event_record(ticket=locked.ticket, kind="compensation_cancelled", actor=actor, data={"id": locked.pk, "note": note})
@@ -540,7 +670,11 @@ def compensation_report_executed(
     if locked.status == CompensationStatus.EXECUTED and locked.external_ref == (external_ref or ""):
         return locked
     if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
-        raise ApplicationError("illegal_state", f"The compensation is {locked.status}; only an approved one can be executed.", status_code=409)
+        raise ApplicationError(
+            "illegal_state",
+            gettext("The compensation is %(status)s; only an approved one can be executed.") % {"status": locked.get_status_display()},
+            status_code=409,
+        )
     locked.status = CompensationStatus.EXECUTED
     locked.external_ref = external_ref or ""
     locked.executed_at = executed_at or timezone.now()
@@ -561,12 +695,16 @@ def compensation_report_executed(
 @transaction.atomic
 def compensation_report_failed(*, compensation: Compensation, actor: Actor, reason: str) -> Compensation:
     if not (reason or "").strip():
-        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"reason": "Say what went wrong."})
+        raise _field_error("reason", gettext("Say what went wrong."))
     locked = _lock_compensation(compensation.pk)
     if locked.status == CompensationStatus.FAILED and locked.failure_reason == reason:
         return locked
     if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
-        raise ApplicationError("illegal_state", f"The compensation is {locked.status}; only an approved one can fail.", status_code=409)
+        raise ApplicationError(
+            "illegal_state",
+            gettext("The compensation is %(status)s; only an approved one can fail.") % {"status": locked.get_status_display()},
+            status_code=409,
+        )
     locked.status = CompensationStatus.FAILED
     locked.failure_reason = reason
     locked.save(update_fields=["status", "failure_reason", "updated_at"])

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.exceptions import ApplicationError
@@ -36,23 +37,36 @@ ERROR_MESSAGES = {
 }
 
 
+# The fields of the services' errors as the workspace forms label them.
+FIELD_LABELS = {
+    "amount": gettext_lazy("Amount"),
+    "type": gettext_lazy("Kind of compensation"),
+    "offered": gettext_lazy("Options offered"),
+    "note": gettext_lazy("Note"),
+    "reason": gettext_lazy("Why it failed"),
+    "party": gettext_lazy("Responsible party"),
+}
+
+
 def error_text(exc: ApplicationError) -> str:
     message = ERROR_MESSAGES.get(exc.code)
-    text = message() if message else exc.message
-    if exc.fields:
-        text += " " + " ".join(f"{name}: {reason}" for name, reason in exc.fields.items())
-    return text
+    if exc.fields:  # the fields say what is wrong; the generic sentence adds nothing
+        return " ".join(field_error_text(name, reason) for name, reason in exc.fields.items())
+    return message() if message else exc.message
+
+
+def field_error_text(name: str, reason: str) -> str:
+    return _("%(field)s: %(reason)s") % {"field": FIELD_LABELS.get(name, name), "reason": reason}
 
 
 def parse_amount(raw: str) -> Decimal | None:
-    """A non-negative money amount from a form, or None (blank, words, NaN, more than 2 places)."""
+    """A money amount from a form as typed (services.amount_error judges it), or None when it is
+    not a decimal number at all (blank, words, NaN, infinity)."""
     try:
-        value = Decimal((raw or "").strip())
+        value = Decimal((raw or "").strip().replace(",", "").replace("¥", ""))
     except InvalidOperation:
         return None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        return None
-    return value.quantize(Decimal("0.01"))
+    return value if value.is_finite() else None
 
 
 @login_required
@@ -112,18 +126,43 @@ def compensation_list(request, number: str):
     return render(request, "disputes/_compensation_list.html", selectors.compensation_list_context(ticket=ticket, user=request.user))
 
 
+def _proposal_refused(request, ticket, text: str):
+    """The "other amount" form again, with what was typed and why it was refused: htmx swaps the
+    compensation panel alone (the rest of the ticket page is unchanged)."""
+    proposal = {
+        "type": request.POST.get("type", ""),
+        "amount": request.POST.get("amount", "")[:50],
+        "note": request.POST.get("note", "")[:2000],
+        "error": text,
+    }
+    if not request.htmx:
+        messages.error(request, text)
+        return _after_post(request, ticket.number)
+    context = selectors.compensation_panel_context(ticket=ticket, user=request.user, params={})
+    response = render(request, "disputes/_compensation_panel.html", {**context, "proposal": proposal})
+    response["HX-Retarget"] = "#compensation-panel"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 @login_required
 @require_POST
 def compensation_propose(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     kind = request.POST.get("type", "")
     amount = parse_amount(request.POST.get("amount", ""))
+    custom = request.POST.get("form") == "custom"
+
+    def refused(text: str):
+        if custom:
+            return _proposal_refused(request, ticket, text)
+        messages.error(request, text)
+        return _after_post(request, number)
+
     if kind not in CompensationType.values:
-        messages.error(request, _("Choose a kind of compensation."))
-        return _after_post(request, number)
+        return refused(_("Choose a kind of compensation."))
     if amount is None:
-        messages.error(request, _("Enter the amount as a number of yuan, not negative, at most 2 decimals (e.g. 5.00)."))
-        return _after_post(request, number)
+        return refused(field_error_text("amount", _("Enter a number of yuan, e.g. 5.00.")))
     offered = []
     for raw in request.POST.getlist("offered"):
         offered_type, _sep, offered_amount = raw.partition(":")
@@ -139,19 +178,38 @@ def compensation_propose(request, number: str):
             offered=offered or None,
         )
     except ApplicationError as exc:
-        messages.error(request, error_text(exc))
-        return _after_post(request, number)
-    if compensation.status == CompensationStatus.PENDING_APPROVAL:
-        messages.success(request, _("Proposed ¥%(amount)s; it waits for a supervisor's approval.") % {"amount": amount})
-    else:
-        messages.success(request, _("¥%(amount)s approved and sent to the shop.") % {"amount": amount})
+        return refused(error_text(exc))
+    messages.success(request, proposed_text(compensation))
     return _after_post(request, number)
 
 
+def proposed_text(compensation: Compensation) -> str:
+    """What happened to a proposal, as it is: only a webhook queued to a live endpoint is "sent"."""
+    amount = {"amount": compensation.amount}
+    if compensation.status == CompensationStatus.PENDING_APPROVAL:
+        return _("Proposed ¥%(amount)s; it waits for a supervisor's approval.") % amount
+    if compensation.status == CompensationStatus.EXECUTING:
+        return _("¥%(amount)s approved and sent to the shop.") % amount
+    return _("¥%(amount)s approved; it waits for the shop to execute it. Mark it executed here when it is done.") % amount
+
+
+def _report_executed(*, compensation, actor, note, post):
+    return services.compensation_report_executed(
+        compensation=compensation, actor=actor, external_ref=post.get("external_ref", "").strip()[:100]
+    )
+
+
+def _report_failed(*, compensation, actor, note, post):
+    return services.compensation_report_failed(compensation=compensation, actor=actor, reason=post.get("reason", "").strip()[:2000])
+
+
 DECISIONS = {
-    "approve": services.compensation_approve,
-    "reject": services.compensation_reject,
-    "cancel": services.compensation_cancel,
+    "approve": lambda *, post, **kwargs: services.compensation_approve(**kwargs),
+    "reject": lambda *, post, **kwargs: services.compensation_reject(**kwargs),
+    "cancel": lambda *, post, **kwargs: services.compensation_cancel(**kwargs),
+    # An approved compensation no endpoint was told about: staff record what the shop did.
+    "executed": _report_executed,
+    "failed": _report_failed,
 }
 
 
@@ -166,15 +224,29 @@ def compensation_decide(request, compensation_id: int, decision: str):
     if compensation is None or decision not in DECISIONS:
         raise Http404("No such compensation.")
     note = request.POST.get("note", "").strip()[:2000]
+    if decision in ("executed", "failed") and compensation.status != CompensationStatus.APPROVED:
+        # Sent to the shop (executing): its backend reports back, not the workspace.
+        messages.error(request, _("Only an approved compensation that waits for the shop can be marked here."))
+        return _after_post(request, compensation.ticket.number)
     try:
-        DECISIONS[decision](compensation=compensation, actor=Actor.staff(request.user), note=note)
+        decided = DECISIONS[decision](compensation=compensation, actor=Actor.staff(request.user), note=note, post=request.POST)
     except ApplicationError as exc:
         if exc.code == "validation_error" and exc.fields and "note" in exc.fields:
             messages.error(request, _("Say why it is rejected in the note."))
+        elif exc.code == "validation_error" and exc.fields and "reason" in exc.fields:
+            messages.error(request, _("Say why it failed."))
         else:
             messages.error(request, error_text(exc))
     else:
-        done = {"approve": _("Approved."), "reject": _("Rejected."), "cancel": _("Cancelled.")}[decision]
+        done = {
+            "approve": _("Approved and sent to the shop.")
+            if decided.status == CompensationStatus.EXECUTING
+            else _("Approved; it waits for the shop to execute it."),
+            "reject": _("Rejected."),
+            "cancel": _("Cancelled."),
+            "executed": _("Marked executed."),
+            "failed": _("Marked failed."),
+        }[decision]
         messages.success(request, f"{compensation.ticket.number}: {done}")
     if request.POST.get("next") == "inbox":
         if request.htmx:
@@ -191,7 +263,7 @@ def compensation_decide(request, compensation_id: int, decision: str):
 def approvals(request):
     context = selectors.approval_inbox_context(user=request.user)
     if not context["decider_shop_ids"]:
-        raise PermissionDenied("Only supervisors and admins have an approval inbox.")
+        raise PermissionDenied(_("Only supervisors and admins have an approval inbox."))
     return render(request, "disputes/approvals.html", context)
 
 
@@ -203,7 +275,7 @@ def _admin_shop(request, code: str) -> Shop:
     if shop is None:
         raise Http404("No such shop.")
     if role != Role.ADMIN:
-        raise PermissionDenied("Only the shop's admins can change its policy.")
+        raise PermissionDenied(_("Only the shop's admins can change its policy."))
     return shop
 
 
@@ -220,7 +292,8 @@ def shop_policy(request, code: str):
         except ApplicationError as exc:
             errors = exc.fields or {}
             values.update(changes)
-            messages.error(request, _("The policy was not saved: correct the marked fields."))
+            labels = ", ".join(f"“{selectors.POLICY_LABELS.get(name, name)}”" for name in errors)
+            messages.error(request, _("The policy was not saved: correct %(fields)s.") % {"fields": labels})
         else:
             if updated.version == current.version:
                 messages.info(request, _("Nothing changed."))
@@ -253,21 +326,28 @@ def shop_policy(request, code: str):
 @require_http_methods(["GET", "POST"])
 def shop_dispute_types(request, code: str):
     shop = _admin_shop(request, code)
-    form, errors = {}, {}
+    form, errors, form_photo = {}, {}, ""
     if request.method == "POST":
         form = {key: request.POST.get(key, "").strip() for key in ("code", "name_zh", "name_en", "rules_as", "default_priority")}
         photo = request.POST.get("photo_required")
+        form_photo = photo if photo in ("0", "1") else ""
         try:
             created = services.dispute_type_create(
                 shop=shop, **form, photo_required=None if photo in (None, "") else photo == "1"
             )
         except ApplicationError as exc:
             errors = exc.fields or {}
-            messages.error(request, _("The dispute type was not added: correct the marked fields."))
+            labels = ", ".join(f"“{DISPUTE_TYPE_LABELS.get(name, name)}”" for name in errors)
+            messages.error(request, _("The dispute type was not added: correct %(fields)s.") % {"fields": labels})
         else:
             messages.success(request, _("Added the dispute type %(code)s.") % {"code": created.code})
             return redirect("disputes:shop-dispute-types", code=shop.code)
-    types = DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop)).order_by(F("shop_id").asc(nulls_first=True), "category", "code")
+    types = list(
+        DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop)).order_by(F("shop_id").asc(nulls_first=True), "category", "code")
+    )
+    names = {t.code: t.name for t in types if t.shop_id is None}
+    for t in types:
+        t.rules_name = names.get(t.rule_code, t.rule_code)
     return render(
         request,
         "disputes/dispute_types.html",
@@ -276,11 +356,22 @@ def shop_dispute_types(request, code: str):
             "types": types,
             "standard_types": [t for t in types if t.shop_id is None],
             "form": form,
+            "form_photo": form_photo,
             "errors": errors,
             "priorities": services.PRIORITIES,
         },
         status=400 if errors else 200,
     )
+
+
+# The dispute-type form's fields as the page labels them.
+DISPUTE_TYPE_LABELS = {
+    "code": gettext_lazy("Code"),
+    "name_zh": gettext_lazy("Chinese name"),
+    "name_en": gettext_lazy("English name"),
+    "rules_as": gettext_lazy("Follows the rules of"),
+    "default_priority": gettext_lazy("Default priority"),
+}
 
 
 # --- webhook delivery log -----------------------------------------------------------------------
@@ -292,7 +383,7 @@ def webhook_log(request):
     user = request.user
     shop_ids = shop_ids_for_user(user=user) if user.is_superuser else selectors.decider_shop_ids(user=user)
     if not shop_ids:
-        raise PermissionDenied("Only supervisors and admins see the webhook log.")
+        raise PermissionDenied(_("Only supervisors and admins see the webhook log."))
     endpoints = WebhookEndpoint.objects.filter(shop_id__in=shop_ids).select_related("shop").order_by("shop__code", "id")
     attempts = (
         WebhookAttempt.objects.filter(delivery__endpoint__shop_id__in=shop_ids)

@@ -48,10 +48,10 @@ def test_supervisor_approves_what_the_agent_proposed_and_the_agent_sees_it(live_
 
         # The panels load into the page; the glass bottle's first offer is ¥2 goodwill.
         agent.wait_for_selector("[data-testid=compensation-options] tr[data-type=cash][data-amount='2.00']")
-        # ¥60 is past the agent's ¥50 authority: it waits for a supervisor.
+        # ¥15 cash is outside the standard (goodwill is ¥2): it waits for a supervisor.
         agent.click("details.custom-proposal summary")
         agent.select_option("[data-testid=custom-proposal] select[name=type]", "cash")
-        agent.fill("[data-testid=custom-proposal] input[name=amount]", "60.00")
+        agent.fill("[data-testid=custom-proposal] input[name=amount]", "15.00")
         agent.fill("[data-testid=custom-proposal] input[name=note]", "customer is a long-time VIP")
         agent.click("[data-testid=custom-propose]")
         agent.wait_for_selector("[data-testid=compensation-status][data-status=pending_approval]")
@@ -62,7 +62,7 @@ def test_supervisor_approves_what_the_agent_proposed_and_the_agent_sees_it(live_
         assert boss.inner_text("[data-testid=pending-count]") == "1"
         boss.click("[data-testid=nav-approvals]")
         boss.wait_for_selector(f"article.approval:has-text('{ticket.number}')")
-        assert "¥60.00" in boss.inner_text("[data-testid=approval-amount]")
+        assert "¥15.00" in boss.inner_text("[data-testid=approval-amount]")
         assert "customer is a long-time VIP" in boss.inner_text("article.approval")
         approve = boss.locator("form:has([data-testid=inbox-approve])")
         approve.locator("input[name=note]").fill("ok for a VIP")
