@@ -492,9 +492,9 @@ def _ask_supervisors(compensation: Compensation) -> None:
         recipients=shop_supervisors(shop=ticket.shop),
         shop=ticket.shop,
         kind="approval_requested",
-        title=gettext("Compensation ¥%(amount)s on %(number)s waits for your approval")
-        % {"amount": compensation.amount, "number": ticket.number},
-        body=compensation.note,
+        title=gettext_noop("Compensation ¥%(amount)s on %(number)s waits for your approval"),
+        body="%(note)s",
+        params={"amount": str(compensation.amount), "number": ticket.number, "note": compensation.note},
         ticket=ticket,
         url=reverse("disputes:approvals"),
     )
@@ -512,9 +512,9 @@ def food_safety_escalate(*, ticket: Ticket) -> None:
         recipients=shop_supervisors(shop=ticket.shop),
         shop=ticket.shop,
         kind="food_safety",
-        title=gettext("Food safety: %(number)s could be claimed at ¥%(exposure)s (Food Safety Law Art. 148)")
-        % {"number": ticket.number, "exposure": exposure},
-        body=gettext("An urgent ticket: answer it yourself or assign it now."),
+        title=gettext_noop("Food safety: %(number)s could be claimed at ¥%(exposure)s (Food Safety Law Art. 148)"),
+        body=gettext_noop("An urgent ticket: answer it yourself or assign it now."),
+        params={"number": ticket.number, "exposure": str(exposure)},
         ticket=ticket,
         url=reverse("workspace:ticket", args=[ticket.number]),
     )
@@ -525,16 +525,17 @@ def _tell_proposer(compensation: Compensation) -> None:
     if compensation.proposed_by is None or compensation.proposed_by_id == compensation.decided_by_id:
         return
     title = (
-        gettext("Compensation ¥%(amount)s on %(number)s was approved")
+        gettext_noop("Compensation ¥%(amount)s on %(number)s was approved")
         if compensation.status in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING)
-        else gettext("Compensation ¥%(amount)s on %(number)s was rejected")
-    ) % {"amount": compensation.amount, "number": ticket.number}
+        else gettext_noop("Compensation ¥%(amount)s on %(number)s was rejected")
+    )
     notification_send(
         recipients=[compensation.proposed_by],
         shop=ticket.shop,
         kind="compensation_decided",
         title=title,
-        body=compensation.decision_note,
+        body="%(note)s",
+        params={"amount": str(compensation.amount), "number": ticket.number, "note": compensation.decision_note},
         ticket=ticket,
         url=reverse("workspace:ticket", args=[ticket.number]),
     )
@@ -714,9 +715,9 @@ def compensation_report_failed(*, compensation: Compensation, actor: Actor, reas
         recipients=[locked.proposed_by, *shop_supervisors(shop=ticket.shop)],
         shop=ticket.shop,
         kind="compensation_failed",
-        title=gettext("Compensation ¥%(amount)s on %(number)s failed at the shop")
-        % {"amount": locked.amount, "number": ticket.number},
-        body=reason,
+        title=gettext_noop("Compensation ¥%(amount)s on %(number)s failed at the shop"),
+        body="%(note)s",
+        params={"amount": str(locked.amount), "number": ticket.number, "note": reason},
         ticket=ticket,
         url=reverse("workspace:ticket", args=[ticket.number]),
     )

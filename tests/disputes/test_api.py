@@ -211,7 +211,7 @@ def test_a_food_safety_ticket_goes_to_the_supervisors_at_once_with_the_exposure(
     number = shop_client.post("/api/v1/tickets/", payload, format="json").json()["number"]
     [note] = Notification.objects.filter(kind="food_safety")
     # Art. 148: 10 × ¥59.80 = ¥598, below the ¥1,000 minimum.
-    assert note.recipient == supervisor and note.ticket.number == number and "¥1000.00" in note.title
+    assert note.recipient == supervisor and note.ticket.number == number and "¥1000.00" in note.title_text
     assert note.url == f"/tickets/{number}/"
     assert not Notification.objects.filter(recipient__in=[agent, elsewhere]).exists()
     payload = ticket_payload(dispute_type="damaged_on_arrival")
