@@ -259,6 +259,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # --- SLA timers and outbound channels (sla app) ------------------------------
 # A claimed timer whose task has not finished after this long goes back to pending.
 SLA_CLAIM_TIMEOUT_SECONDS = env.int("SLA_CLAIM_TIMEOUT_SECONDS", default=300)
+SLA_TIMER_MAX_ATTEMPTS = env.int("SLA_TIMER_MAX_ATTEMPTS", default=5)
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
 # Timers per fire_timers task, fired as one batch (a constant number of statements per chunk).
 SLA_TASK_CHUNK = env.int("SLA_TASK_CHUNK", default=500)

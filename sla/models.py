@@ -22,6 +22,8 @@ class TimerState(models.TextChoices):
     CLAIMED = "claimed", _("Claimed")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+    # Failed SLA_TIMER_MAX_ATTEMPTS times: kept with its error for an admin, no longer retried.
+    PARKED = "parked", _("Parked after repeated errors")
 
 
 LIVE_STATES = (TimerState.PENDING.value, TimerState.CLAIMED.value)
@@ -31,7 +33,8 @@ class Timer(models.Model):
     """A deadline of one ticket, kept as a row and swept by Celery beat (never a Celery ETA).
 
     pending --sweep--> claimed --task--> done; a claim left too long goes back to pending
-    (the reaper); a timer the ticket no longer needs is cancelled. At most one live
+    (the reaper); a timer the ticket no longer needs is cancelled; one whose handler keeps
+    raising is parked with its error after SLA_TIMER_MAX_ATTEMPTS claims. At most one live
     (pending or claimed) timer per ticket and kind."""
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="timers", db_index=False)

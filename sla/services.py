@@ -239,9 +239,21 @@ def _fire_in_savepoint(*, timer_id: int, ticket_id: int, now: dt.datetime | None
     try:
         with transaction.atomic():
             return _fire_one(timer_id=timer_id, ticket_id=ticket_id, now=now)
-    except Exception:
-        logger.exception("timer %s failed; left claimed for the reaper", timer_id)
-        return "error"
+    except Exception as exc:
+        logger.exception("timer %s failed", timer_id)
+        return _timer_failed(timer_id=timer_id, error=exc)
+
+
+def _timer_failed(*, timer_id: int, error: Exception) -> str:
+    """Record the error on the timer. Below SLA_TIMER_MAX_ATTEMPTS claims it stays claimed and the
+    reaper gives it another try; then it is parked, for an admin to see (the SLA settings page, the
+    admin), instead of failing on every pass for ever."""
+    text = f"error: {type(error).__name__}: {error}"[:200]
+    timer = Timer.objects.filter(pk=timer_id, state=TimerState.CLAIMED)
+    if timer.filter(attempts__gte=settings.SLA_TIMER_MAX_ATTEMPTS).update(state=TimerState.PARKED, result=text, done_at=timezone.now()):
+        return "parked"
+    timer.update(result=text)
+    return "error"
 
 
 def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:

@@ -16,6 +16,7 @@ from shops.selectors import admin_shop
 from shops.services import shop_sla_update
 from shops.sla import PRIORITIES, WEEKDAYS, sla_public
 from tickets.states import Priority
+from sla.models import Timer, TimerState
 from sla.services import survey_answer, survey_get
 from tickets.views import login_required
 
@@ -145,8 +146,9 @@ def sla_settings(request, code):
             errors = exc.fields or {"non_field_errors": exc.message}
             sla = _typed(request.POST, sla)
             overrides_json = request.POST.get("dispute_type_targets", "")
+    parked = Timer.objects.filter(ticket__shop=shop, state=TimerState.PARKED).select_related("ticket").order_by("-done_at")[:20]
     return render(request, "sla/settings.html", {
-        "shop": shop, "sla": sla, "overrides_json": overrides_json,
+        "shop": shop, "sla": sla, "overrides_json": overrides_json, "parked": list(parked),
         "errors": [(key, _field_label(key), message) for key, message in errors.items()],
         "hours_rows": [(day, WEEKDAY_LABELS[day], (sla["business_hours"].get(day) or [None, None])) for day in WEEKDAYS],
         "target_rows": [(p, Priority(p).label, sla["targets"][p]) for p in PRIORITIES],

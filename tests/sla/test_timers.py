@@ -278,3 +278,26 @@ def test_one_failing_timer_in_a_chunk_stays_claimed_and_the_others_are_done(shop
     assert sorted(results.values()) == ["error", "fired", "fired", "fired"]
     assert Timer.objects.get(ticket=ticket, kind=TimerKind.RESOLUTION_BREACH).state == TimerState.CLAIMED
     assert not TicketEvent.objects.filter(ticket=ticket, kind="sla", data__target="resolution", data__what="breached").exists()
+
+
+def test_a_timer_that_keeps_failing_is_parked_with_its_error_and_shown_to_admins(shop, monkeypatch, settings, client):
+    settings.SLA_TIMER_MAX_ATTEMPTS = 3
+    ticket = new_ticket(shop)
+
+    def broken(**kwargs):
+        raise RuntimeError("year 1 is out of range")
+
+    monkeypatch.setitem(sla.HANDLERS, TimerKind.RESOLUTION_BREACH, broken)
+    timer = Timer.objects.get(ticket=ticket, kind=TimerKind.RESOLUTION_BREACH)
+    results = []
+    for minute in range(5):  # each pass: the reaper frees the claim, the sweep claims it again
+        with time_machine.travel(at(f"2026-03-13 11:0{minute}"), tick=False):
+            sla.timers_reap(now=at(f"2026-03-13 11:0{minute}"), timeout_seconds=0)
+            ids = sla.timers_claim_due(now=at(f"2026-03-13 11:0{minute}"), limit=10)
+            results.append(sla.timers_fire(timer_ids=ids).get(timer.pk))
+    assert results == ["error", "error", "parked", None, None]  # parked on the third claim, then left alone
+    timer.refresh_from_db()
+    assert timer.state == TimerState.PARKED and timer.attempts == 3 and "year 1 is out of range" in timer.result
+    client.force_login(staff_member(shop, "admin", username="boss"))
+    page = client.get("/settings/demo/sla/").content.decode()
+    assert 'data-testid="parked-timers"' in page and ticket.number in page
