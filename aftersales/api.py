@@ -18,11 +18,48 @@ class DecimalJSONParser(JSONParser):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant)
+            data = json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(_("Malformed JSON: %(error)s") % {"error": exc})
         except RecursionError:
             raise exceptions.ParseError(_("Malformed JSON: nested too deeply."))
+        _check_text(data)
+        return data
+
+
+MAX_JSON_DEPTH = 20  # our deepest body (a ticket's order items) is 4 levels
+
+
+def _check_text(value, depth: int = 0, path: tuple = ()) -> None:
+    """No NUL bytes or lone surrogates in keys or strings (they cannot be stored or compared):
+    a validation error naming the field, as a serializer would; and no nesting deeper than any
+    of our bodies."""
+    from aftersales.middleware import bad_text
+
+    if depth > MAX_JSON_DEPTH:
+        raise exceptions.ParseError(_("Malformed JSON: nested too deeply."))
+    if isinstance(value, str):
+        if bad_text(value):
+            raise exceptions.ValidationError(_nested(path, _("Contains a character that is not allowed (a NUL byte or a lone surrogate).")))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, depth + 1, path)
+            _check_text(item, depth + 1, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, depth + 1, (*path, str(index)))
+
+
+def _nested(path: tuple, message: str) -> dict:
+    """{"customer": {"external_id": [message]}} for path ("customer", "external_id")."""
+    from aftersales.middleware import _clean
+
+    if not path:
+        return {"non_field_errors": [message]}
+    error: dict | list = [message]
+    for key in reversed(path):
+        error = {_clean(key) or "?": error}
+    return error
 
 
 def _refuse_constant(name: str):

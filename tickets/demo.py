@@ -95,6 +95,8 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
                        "unit_price": price, "quantity": quantity, "perishable": perishable}],
         },
         affected_items=[{"sku": sku, "quantity": 1}],
+        # A few recent ones carry the marketplace's own deadline: the queue puts them by the earliest.
+        platform_deadline_at=now + dt.timedelta(minutes=40 + 100 * (index % 3)) if recent and index % 4 == 1 else None,
     )
     services.message_add(ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop))
     if ticket.dispute_type.photo_required:  # the customer's photo, as the standard asks before compensating
@@ -116,7 +118,8 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
     elif stage == 4 and (not recent or index % 2):
         later(rng.uniform(60, 60 * 30))
         if not recent:
-            _demo_compensation(ticket=ticket, agent=agent, above_authority=False)
+            # One in six stays approved with the shop backend not having reported it yet: staff mark it by hand.
+            _demo_compensation(ticket=ticket, agent=agent, above_authority=False, shop_reports=index % 6 != 0)
             later(rng.uniform(10, 120))
         services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
         if not recent and rng.random() < 0.6:
@@ -125,7 +128,7 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
             survey_answer(token=survey.token, score=rng.choice([5, 5, 4, 4, 3, 2]), comment="")
 
 
-def _demo_compensation(*, ticket, agent, above_authority: bool) -> None:
+def _demo_compensation(*, ticket, agent, above_authority: bool, shop_reports: bool = True) -> None:
     """The agent confirms the suggested responsibility and proposes the standard's first option:
     within authority it is approved at once and the shop backend reports it executed; above it,
     it waits for a supervisor. Skipped where the standard wants what the demo lacks (a photo)."""
@@ -147,7 +150,7 @@ def _demo_compensation(*, ticket, agent, above_authority: bool) -> None:
             continue
     else:
         return
-    if compensation.status == "approved":
+    if compensation.status == "approved" and shop_reports:
         disputes.compensation_report_executed(compensation=compensation, actor=services.Actor.shop(ticket.shop),
                                               external_ref=f"PAY-{ticket.number}")
 

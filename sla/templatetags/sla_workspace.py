@@ -28,10 +28,11 @@ def holiday_year_missing(today: dt.date) -> int | None:
 def holiday_calendar_warning(context):
     """Shown to the admins of a shop (they can add the year's holidays on the SLA page)."""
     request = context.get("request")
-    if request is None or not request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
     admin_of = [code for _shop_id, code, role in memberships_for_request(request) if role == Role.ADMIN]
-    if not admin_of and not request.user.is_superuser:
+    if not admin_of and not user.is_superuser:
         return {}
     year = holiday_year_missing(timezone.localdate())
     return {"year": year, "shop_code": admin_of[0] if admin_of else None} if year else {}

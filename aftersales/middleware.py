@@ -1,0 +1,53 @@
+"""One input layer: text that no field of ours can hold — NUL bytes (PostgreSQL refuses them: a
+500), lone UTF-16 surrogates — is dealt with at the door, before any view, form, serializer or
+query sees it:
+- a path containing one names no page: 404;
+- the API's query strings and the workspace's form posts: 400 naming the parameter;
+- the workspace's page filters (query strings) lose the character, as a search box would;
+- JSON bodies: DecimalJSONParser refuses them, naming the field (aftersales.api)."""
+
+from django.http import Http404, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def bad_text(value: str) -> bool:
+    """NUL, or a lone UTF-16 surrogate (it cannot be encoded, stored or compared)."""
+    return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
+
+
+def _clean(value: str) -> str:
+    return "".join(char for char in value if char != "\x00" and not "\ud800" <= char <= "\udfff")
+
+
+def _bad_keys(query: QueryDict) -> list[str]:
+    return sorted({key for key, values in query.lists() if bad_text(key) or any(bad_text(v) for v in values)})
+
+
+def refuse_bad_text(get_response):
+    def middleware(request):
+        if bad_text(request.path):
+            raise Http404
+        api = request.path.startswith("/api/")
+        bad = _bad_keys(request.GET) if api else []
+        # Form posts: the workspace's (plain Django views) whatever their encoding; the API's
+        # multipart bodies are left to DRF's parser, which must read the stream itself.
+        if request.method == "POST" and (request.content_type == FORM or not api):
+            bad += _bad_keys(request.POST)
+        if bad:
+            message = _("The request contains a character that is not allowed (a NUL byte).")
+            if api:
+                fields = {_clean(key) or "?": message for key in bad}
+                return JsonResponse({"error": {"code": "validation_error", "message": message, "fields": fields}}, status=400)
+            return render(request, "400.html", {"message": message}, status=400)
+        if not api and _bad_keys(request.GET):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(_clean(key), [_clean(v) for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned
+        return get_response(request)
+
+    return middleware
