@@ -208,14 +208,22 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 @require_GET
 def ticket_detail(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
-    return render(request, "tickets/ticket_detail.html", _ticket_context(ticket))
+    draft = request.session.pop(_DRAFT_KEY, None)  # a refused reply, typed before the redirect
+    extra = {"reply_body": draft["body"], "reply_internal": draft["internal"]} if draft and draft.get("number") == number else {}
+    return render(request, "tickets/ticket_detail.html", _ticket_context(ticket, **extra))
+
+
+_DRAFT_KEY = "ticket_reply_draft"
 
 
 def _after_post(request, number: str, **extra):
-    """htmx: the refreshed ticket partial; otherwise redirect to the ticket page (POST/redirect/GET)."""
+    """htmx: the refreshed ticket partial; otherwise redirect to the ticket page (POST/redirect/GET),
+    which shows a refused reply's text again."""
     if request.htmx:
         ticket = ticket_get(user=request.user, number=number)
         return render(request, "tickets/_ticket.html", _ticket_context(ticket, **extra))
+    if extra.get("reply_body"):
+        request.session[_DRAFT_KEY] = {"number": number, "body": extra["reply_body"], "internal": bool(extra.get("reply_internal"))}
     return redirect("workspace:ticket", number=number)
 
 
