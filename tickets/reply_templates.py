@@ -42,10 +42,11 @@ def unfilled_placeholders(text: str) -> list[str]:
 
 
 def reply_template_values(ticket) -> dict[str, str]:
-    """What a reply template can say about this ticket, in the active language. Missing facts are
-    left out, so their blanks stay in the text for the agent (and a reply still holding one is
-    refused by message_add). The offered pair is the standard's 2-选-1 (disputes)."""
-    from django.utils.translation import gettext
+    """What a reply template can say about this ticket. Missing facts are left out, so their blanks
+    stay in the text for the agent (and a reply still holding one is refused by message_add). The
+    offered pair is the standard's 2-选-1 (disputes); its words are lazy, so they come out in the
+    language the template is filled in (the customer's, not the agent's page)."""
+    from django.utils.text import format_lazy
 
     from disputes import standard
     from disputes.models import CompensationType
@@ -77,11 +78,15 @@ def reply_template_values(ticket) -> dict[str, str]:
         pair = []
     for index, option in enumerate(pair, start=1):
         label = CompensationType(option.type).label if option.type in CompensationType.values else option.type
-        values[f"option_{index}"] = gettext("%(what)s %(amount)s") % {"what": label, "amount": yuan(option.amount)}
+        values[f"option_{index}"] = format_lazy("{} {}", label, yuan(option.amount))
         values[f"option_{index}_amount"] = yuan(option.amount)
-    return {key: str(value) for key, value in values.items() if value not in (None, "")}
+    return {key: value for key, value in values.items() if value is not None and str(value) != ""}
 
 
-def reply_template_fill(body: str, values: dict[str, str]) -> str:
-    """The one filling of a reply template: each known blank replaced, unknown ones kept as written."""
-    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), body or "")
+def reply_template_fill(body: str, values: dict, *, language: str | None = None) -> str:
+    """The one filling of a reply template: each known blank replaced, unknown ones kept as written;
+    `language`: the template's (ReplyTemplate.language), for the words that have one."""
+    from django.utils import translation
+
+    with translation.override(language or translation.get_language()):
+        return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), body or "")

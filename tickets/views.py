@@ -177,7 +177,8 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
     groups: dict[str, list[ReplyTemplate]] = {key: [] for key in REPLY_TEMPLATE_CATEGORIES}
     values = reply_template_values(ticket) if reply_templates else {}
     for template in reply_templates:
-        template.filled = reply_template_fill(template.body, values)  # what the picker puts in the reply box
+        # What the picker puts in the reply box, in the template's language (the customer reads it).
+        template.filled = reply_template_fill(template.body, values, language=template.language)
         groups.setdefault(template.category, []).append(template)
     template_groups = [(REPLY_TEMPLATE_CATEGORIES.get(key, key), rows) for key, rows in groups.items() if rows]
     return {

@@ -37,7 +37,7 @@ def test_the_seeded_templates_blanks_are_filled_from_the_ticket(shop):
     values = reply_template_values(ticket)
     assert values["customer_name"] == "张三" and values["order_no"] == "T20261122001"
     assert values["refundable_total"] == "¥10.50" and values["order_amount"] == "¥21.00"
-    assert values["option_1"] == "优惠券 ¥2.00" and values["option_2"] == "现金(红包/转账) ¥2.00"
+    assert str(values["option_1"]) == "优惠券 ¥2.00" and str(values["option_2"]) == "现金(红包/转账) ¥2.00"
     for template in ReplyTemplate.objects.filter(shop__isnull=True):
         filled = reply_template_fill(template.body, values)
         assert unfilled_placeholders(filled) == [], template.title
@@ -234,3 +234,13 @@ def test_api_errors_of_tickets_answer_in_the_requests_language(shop_client, shop
     assert "NOPE" in zh["fields"]["affected_items"]["0"] and zh["fields"]["affected_items"]["0"] != en["fields"]["affected_items"]["0"]
     unknown = shop_client.post("/api/v1/tickets/", ticket_payload(dispute_type="nope"), format="json").json()["error"]
     assert unknown["fields"]["dispute_type"] != "Unknown dispute type 'nope'."
+
+
+def test_a_chinese_template_gets_chinese_words_on_an_english_page(shop):
+    from django.utils import translation
+
+    ticket = Ticket.objects.get(pk=make_ticket(shop).pk)
+    with translation.override("en"):
+        values = reply_template_values(ticket)
+        assert reply_template_fill("{option_1}", values) == "Coupon ¥2.00"
+        assert reply_template_fill("{option_1}", values, language="zh-hans") == "优惠券 ¥2.00"
