@@ -62,7 +62,7 @@ class TransitionForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(max_length=255)
+    file = forms.FileField()
     kind = forms.ChoiceField(choices=Attachment.Kind.choices, initial=Attachment.Kind.PHOTO)
 
 
