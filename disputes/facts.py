@@ -16,9 +16,9 @@ from typing import Mapping
 
 CENT = Decimal("0.01")
 
-LOGISTICS_EVENTS = ("picked_up", "in_transit", "delivered", "signed", "returned", "lost")
-# Why a parcel came back to the shop; the first three are the customer's doing (DOMAIN.md §4 R6).
-RETURN_REASONS = ("wrong_address", "unreachable", "refused", "")
+LOGISTICS_EVENTS = ("picked_up", "in_transit", "delivered", "signed", "returned", "refused", "lost")
+# Why a parcel came back to the shop (API.md); the first three are the customer's doing (DOMAIN.md §4 R6).
+RETURN_REASONS = ("wrong_address", "unreachable", "refused_without_reason", "other", "")
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -50,9 +50,10 @@ class ItemFact:
 @dataclass(frozen=True)
 class LogisticsFact:
     """One courier event. `authorized` only matters for `signed` (did the customer authorise the
-    signer?), `reason` only for `returned` (wrong_address | unreachable | refused | "")."""
+    signer?), `reason` only for `returned` / `refused` (wrong_address | unreachable |
+    refused_without_reason | other | "")."""
 
-    event: str  # picked_up | in_transit | delivered | signed | returned | lost
+    event: str  # picked_up | in_transit | delivered | signed | returned | refused | lost
     at: datetime
     signed_by: str = ""
     authorized: bool | None = None

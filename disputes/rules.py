@@ -10,7 +10,7 @@ Decisions on points DOMAIN.md leaves open (also listed in each rule's docstring)
 - R2 needs `has_photo` (a photo of the damaged outer packaging); without it R2 does not fire.
 - R5 only looks at "I did not get it" tickets (signed_not_received, lost_parcel,
   no_tracking_update) with a `signed` event whose `authorized` is known; the latest one counts.
-- R6 fires on any ticket with a `returned` event whose reason is the customer's doing.
+- R6 fires on any ticket with a `returned` / `refused` event whose reason is the customer's doing.
 - R3 is measured from payment to `shipped_at`, or to the first pickup scan when `shipped_at` is
   unknown; the penalty base is `order_amount`, or the items' total when it is unknown.
 - R7 (spoiled_food) picks, in this order: batch (manufacturer) > slow transit (courier) > reported
@@ -47,7 +47,7 @@ QUALITY_DISPUTE_TYPES = frozenset(
 )
 NOT_RECEIVED_TYPES = frozenset({"signed_not_received", "lost_parcel", "no_tracking_update"})
 PICKUP_SCAN_EVENTS = frozenset({"picked_up", "in_transit", "delivered", "signed"})
-CUSTOMER_RETURN_REASONS = frozenset({"wrong_address", "unreachable", "refused"})
+CUSTOMER_RETURN_REASONS = frozenset({"wrong_address", "unreachable", "refused_without_reason"})
 R10_TYPES = frozenset(
     {
         "service_attitude",
@@ -245,17 +245,17 @@ def r5_third_party_signature(facts: TicketFacts, policy: Policy) -> RuleHit | No
 
 def r6_customer_delivery_fault(facts: TicketFacts, policy: Policy) -> RuleHit | None:
     """R6 — the parcel came back because the customer gave a wrong address, could not be reached,
-    or refused it without reason (`returned` event with that reason) → customer, who bears the
+    or refused it without reason (`returned` or `refused` event with that reason) → customer, who bears the
     shipping (deducted from the refund). Any dispute type. Seed 002 (十、因客户自己留错地址、
     电话打不通、无理由拒收等产生的运费由客户承担,在申请退款的时候扣除)."""
-    returned = [e for e in facts.logistics if e.event == "returned" and e.reason in CUSTOMER_RETURN_REASONS]
+    returned = [e for e in facts.logistics if e.event in ("returned", "refused") and e.reason in CUSTOMER_RETURN_REASONS]
     if not returned:
         return None
     reason = max(returned, key=lambda e: e.at).reason
     words = {
         "wrong_address": ("the customer gave a wrong address", "顾客留错地址"),
         "unreachable": ("the customer's phone could not be reached", "顾客电话打不通"),
-        "refused": ("the customer refused delivery without a reason", "顾客无理由拒收"),
+        "refused_without_reason": ("the customer refused delivery without a reason", "顾客无理由拒收"),
     }[reason]
     return RuleHit(
         id="R6",

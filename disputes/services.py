@@ -154,21 +154,32 @@ def dispute_type_create(
 def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = None) -> TicketFacts:
     now = now or timezone.now()
     order = ticket.order
-    affected = {}
+    # Units still to place per affected SKU; no affected items given = the whole order is affected.
+    # Decided once, before the loop: whether an item counts must not depend on the items listed before it.
+    remaining: dict[str, int] = {}
     for row in ticket.affected_items or []:
-        affected[row["sku"]] = affected.get(row["sku"], 0) + row["quantity"]
-    items = tuple(
-        ItemFact(
-            sku=item.sku,
-            name=item.name,
-            batch_no=item.batch_no,
-            unit_price=item.unit_price,
-            quantity=item.quantity,
-            perishable=item.perishable,
-            affected_quantity=min(affected.pop(item.sku, 0), item.quantity) if affected else item.quantity,
+        remaining[row["sku"]] = remaining.get(row["sku"], 0) + row["quantity"]
+    whole_order = not remaining
+    items = []
+    for item in order.items.order_by("id"):
+        if whole_order:
+            affected_quantity = item.quantity
+        else:  # a SKU on several lines: its affected units fill the lines in order
+            affected_quantity = min(remaining.get(item.sku, 0), item.quantity)
+            if affected_quantity:
+                remaining[item.sku] -= affected_quantity
+        items.append(
+            ItemFact(
+                sku=item.sku,
+                name=item.name,
+                batch_no=item.batch_no,
+                unit_price=item.unit_price,
+                quantity=item.quantity,
+                perishable=item.perishable,
+                affected_quantity=affected_quantity,
+            )
         )
-        for item in order.items.order_by("id")
-    )
+    items = tuple(items)
     logistics = tuple(
         LogisticsFact(event=e.event, at=e.at, signed_by=e.signed_by, authorized=e.authorized, reason=e.reason)
         for e in ticket.logistics_events.order_by("at", "id")
@@ -192,10 +203,12 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
 
 def same_batch_ticket_count(*, ticket: Ticket, window_days: int) -> int:
     """Product-quality tickets of the shop on any affected SKU+batch of this ticket within the window."""
+    # As ticket_facts: no affected items given = every item of the order is affected.
+    affected_skus = {a["sku"] for a in ticket.affected_items or []}
     batches = {
         (item.sku, item.batch_no)
         for item in ticket.order.items.all()
-        if item.batch_no and any(a["sku"] == item.sku for a in ticket.affected_items or [])
+        if item.batch_no and (not affected_skus or item.sku in affected_skus)
     }
     if not batches:
         return 0

@@ -320,6 +320,10 @@ TARGET_LABELS = {"first_response": "first response", "resolution": "resolution"}
 def _warn(target: str):
     def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
         due = ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
+        if due is None or due <= now:
+            # A late sweep (worker down, clock resumed past the mark): "due soon" would be untrue;
+            # the breach timer reports the missed deadline.
+            return "skipped: already due"
         recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
         effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
                       data={"what": "warning", "target": target, "due_at": due.isoformat()})

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import authenticate, get_user_model, user_logged_in
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authtoken.models import Token
@@ -58,7 +59,7 @@ class TokenApi(APIView):
         # The HttpRequest, not DRF's wrapper: django-axes marks a locked-out login on it for its middleware.
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            raise ApplicationError("invalid_credentials", "Wrong username or password.", status_code=401)
+            raise ApplicationError("invalid_credentials", gettext("Wrong username or password."), status_code=401)
         # A token is a login: the signal resets django-axes' failure count and records last_login.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
@@ -92,7 +93,9 @@ class TicketListCreateApi(APIView):
     )
     def post(self, request):
         if not is_shop_key(request):
-            raise ApplicationError("shop_key_required", "Tickets are created by shop backends (Api-Key).", status_code=403)
+            raise ApplicationError(
+                "shop_key_required", gettext("Tickets are created by shop backends (Api-Key)."), status_code=403
+            )
         shop = request.user.shop
 
         def create() -> tuple[int, dict]:
@@ -138,7 +141,7 @@ class TicketListCreateApi(APIView):
     def get(self, request):
         filterset = TicketFilter(request.query_params, queryset=tickets_visible_to(request.user), request=request)
         if not filterset.is_valid():
-            raise ApplicationError("validation_error", "Invalid filter.", fields=filterset.errors.get_json_data())
+            raise ApplicationError("validation_error", gettext("Invalid filter."), fields=filterset.errors.get_json_data())
         paginator = CreatedCursorPagination()
         page = paginator.paginate_queryset(with_disputes(filterset.qs), request, view=self)
         return paginator.get_paginated_response(s.TicketOut(page, many=True).data)
@@ -204,6 +207,7 @@ class TicketLogisticsApi(APIView):
             at=data["at"],
             signed_by=data.get("signed_by", ""),
             authorized=data.get("authorized"),
+            reason=data.get("reason", ""),
             actor=actor_for(request),
         )
         return Response(s.LogisticsOut(row).data, status=status.HTTP_201_CREATED)
@@ -245,7 +249,7 @@ class TicketAssignApi(APIView):
         if data["assignee"]:
             assignee = User.objects.filter(username=data["assignee"], is_active=True).first()
             if assignee is None:
-                raise ApplicationError("invalid_assignee", f"No active user '{data['assignee']}'.")
+                raise ApplicationError("invalid_assignee", gettext("No active user '%(name)s'.") % {"name": data["assignee"]})
         services.ticket_assign(ticket=ticket, assignee=assignee, actor=actor_for(request))
         return Response(s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data)
 

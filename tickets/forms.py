@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Attachment
+from tickets.models import Attachment, LogisticsEvent
+from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
 from tickets.states import Priority, Status
 
 QUEUE_TABS = [("all", _("All my shops")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
@@ -39,8 +40,16 @@ class QueueFilterForm(forms.Form):
         return {key: cleaned.get(key) or default for key, default in self.DEFAULTS.items()}
 
 
+TOO_LONG = _("At most %(limit_value)d characters; this one has %(show_value)d.")
+
+
 class ReplyForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea, strip=True)
+    body = forms.CharField(
+        widget=forms.Textarea,
+        strip=True,
+        max_length=MESSAGE_MAX_LENGTH,
+        error_messages={"required": _("The message may not be blank."), "max_length": TOO_LONG},
+    )
     visibility = forms.ChoiceField(choices=[("public", _("Public reply")), ("internal", _("Internal note"))], required=False)
 
     @property
@@ -50,9 +59,23 @@ class ReplyForm(forms.Form):
 
 class TransitionForm(forms.Form):
     action = forms.CharField(max_length=40)
-    note = forms.CharField(max_length=2000, required=False, strip=True)
+    note = forms.CharField(max_length=NOTE_MAX_LENGTH, required=False, strip=True, error_messages={"max_length": TOO_LONG})
 
 
 class AttachmentForm(forms.Form):
     file = forms.FileField()
     kind = forms.ChoiceField(choices=Attachment.Kind.choices, initial=Attachment.Kind.PHOTO)
+
+
+class LogisticsReturnForm(forms.Form):
+    """The parcel came back (returned / refused) and why (rule R6)."""
+
+    event = forms.ChoiceField(
+        choices=[(v, label) for v, label in LogisticsEvent.Event.choices if v in LogisticsEvent.RETURN_EVENTS],
+        error_messages={"required": _("Choose what happened to the parcel."), "invalid_choice": _("Choose what happened to the parcel.")},
+    )
+    reason = forms.ChoiceField(
+        choices=LogisticsEvent.ReturnReason.choices,
+        error_messages={"required": _("Choose why the parcel came back."), "invalid_choice": _("Choose why the parcel came back.")},
+    )
+    at = forms.DateTimeField(required=False, error_messages={"invalid": _("Enter the date and time as 2026-03-10 14:30.")})

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aftersales.exceptions import ApplicationError
 from shops.models import Shop
@@ -27,7 +28,10 @@ def request_fingerprint(payload) -> str:
 def idempotent_run(*, shop: Shop, key: str, payload, action: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
     """Run `action` once per (shop, key); returns (status, body, replayed)."""
     if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
-        raise ApplicationError("invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters (no NUL).")
+        raise ApplicationError(
+            "invalid_idempotency_key",
+            gettext("Idempotency-Key must be 1 to %(limit)s characters (no NUL).") % {"limit": MAX_KEY_LENGTH},
+        )
     fingerprint = request_fingerprint(payload)
     now = timezone.now()
     with transaction.atomic():
@@ -45,7 +49,7 @@ def idempotent_run(*, shop: Shop, key: str, payload, action: Callable[[], tuple[
             if first.request_hash != fingerprint:
                 raise ApplicationError(
                     "idempotency_key_reused",
-                    "This Idempotency-Key was already used with a different request body.",
+                    gettext("This Idempotency-Key was already used with a different request body."),
                     status_code=422,
                 )
             return first.response_status, first.response_body, True

@@ -141,6 +141,10 @@ class Ticket(models.Model):
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A closed ticket is final; what comes after it is a new ticket linked to it.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("follow-up of")
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -195,6 +199,8 @@ class TicketEvent(models.Model):
         COMPENSATION_CANCELLED = "compensation_cancelled", _("Compensation cancelled")
         COMPENSATION_EXECUTED = "compensation_executed", _("Compensation executed")
         COMPENSATION_FAILED = "compensation_failed", _("Compensation failed")
+        # Both tickets of a follow-up link (a closed ticket and the new one that continues it).
+        FOLLOW_UP = "follow_up", _("Follow-up ticket")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=40, choices=Kind.choices)
@@ -265,7 +271,19 @@ class LogisticsEvent(models.Model):
         DELIVERED = "delivered", _("Delivered")
         SIGNED = "signed", _("Signed")
         RETURNED = "returned", _("Returned")
+        REFUSED = "refused", _("Refused by the recipient")
         LOST = "lost", _("Lost")
+
+    class ReturnReason(models.TextChoices):
+        """Why a parcel came back (returned / refused); the first three are the customer's doing (R6)."""
+
+        WRONG_ADDRESS = "wrong_address", _("Wrong address")
+        UNREACHABLE = "unreachable", _("Customer could not be reached")
+        REFUSED_WITHOUT_REASON = "refused_without_reason", _("Refused without a reason")
+        OTHER = "other", _("Other reason")
+
+    # The events that may carry a reason.
+    RETURN_EVENTS = ("returned", "refused")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="logistics_events")
     event = models.CharField(max_length=20, choices=Event.choices)
@@ -273,9 +291,7 @@ class LogisticsEvent(models.Model):
     signed_by = models.CharField(max_length=100, blank=True)
     authorized = models.BooleanField(null=True)
     # Why a parcel came back (returned): the customer's fault cases of rule R6.
-    reason = models.CharField(max_length=20, blank=True, choices=[
-        ("wrong_address", _("Wrong address")), ("unreachable", _("Phone unreachable")), ("refused", _("Refused delivery")),
-    ])
+    reason = models.CharField(max_length=30, blank=True, choices=ReturnReason.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

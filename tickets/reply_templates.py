@@ -1,4 +1,8 @@
-"""Canned replies (话术) distilled from the source documents (seeds 000, 001, 003, 004)."""
+"""Canned replies (话术) distilled from the source documents (seeds 000, 001, 003, 004), and their
+filling from a ticket: a blank is a word in braces ({option_1}); see reply_template_values for
+the words a template can use."""
+
+import re
 
 REPLY_TEMPLATES = [
     # (category, title, body)
@@ -21,3 +25,68 @@ REPLY_TEMPLATES = [
     ("followup", "完结回访 · Follow-up",
      "亲,您反馈的问题已经处理完毕,请问您对这次的处理结果还满意吗?如果还有任何问题,随时联系我们。感谢您的理解与支持!"),
 ]
+
+# --- filling a template from the ticket -------------------------------------------------------
+
+# A blank to fill in: {option_1}, {customer_name}, {x}, {顾客姓名} — a word in braces.
+PLACEHOLDER = re.compile(r"\{\s*([\w.-]{1,60})\s*\}")
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """The blanks still in `text`, as written, each once, in order of appearance."""
+    seen: list[str] = []
+    for match in PLACEHOLDER.finditer(text or ""):
+        if match.group(0) not in seen:
+            seen.append(match.group(0))
+    return seen
+
+
+def reply_template_values(ticket) -> dict[str, str]:
+    """What a reply template can say about this ticket. Missing facts are left out, so their blanks
+    stay in the text for the agent (and a reply still holding one is refused by message_add). The
+    offered pair is the standard's 2-选-1 (disputes); its words are lazy, so they come out in the
+    language the template is filled in (the customer's, not the agent's page)."""
+    from django.utils.text import format_lazy
+
+    from disputes import standard
+    from disputes.models import CompensationType
+    from disputes.services import granted_total, judgment_latest, policy_current, policy_of, ticket_facts
+
+    def yuan(amount) -> str:
+        return f"¥{amount:.2f}"
+
+    values = {
+        "customer_name": ticket.customer.name,
+        "order_no": ticket.order.order_no,
+        "ticket_number": ticket.number,
+        "shop_name": ticket.shop.name,
+        "courier": ticket.order.courier,
+        "tracking_no": ticket.order.tracking_no,
+    }
+    if ticket.order.amount is not None:
+        values["order_amount"] = yuan(ticket.order.amount)
+    try:  # as disputes.services.compensation_options, with the facts read once
+        policy = policy_of(policy_current(shop=ticket.shop))
+        facts = ticket_facts(ticket=ticket, policy=policy)
+        values["refundable_total"] = yuan(standard.refundable_total(facts))
+        judgment = judgment_latest(ticket=ticket)
+        options = standard.compensation_options(
+            facts, policy, already_granted=granted_total(ticket=ticket), party=judgment.party if judgment else None
+        )
+        pair = standard.two_options(options)
+    except (ValueError, TypeError):  # facts the standard cannot read: the agent fills these in
+        pair = []
+    for index, option in enumerate(pair, start=1):
+        label = CompensationType(option.type).label if option.type in CompensationType.values else option.type
+        values[f"option_{index}"] = format_lazy("{} {}", label, yuan(option.amount))
+        values[f"option_{index}_amount"] = yuan(option.amount)
+    return {key: value for key, value in values.items() if value is not None and str(value) != ""}
+
+
+def reply_template_fill(body: str, values: dict, *, language: str | None = None) -> str:
+    """The one filling of a reply template: each known blank replaced, unknown ones kept as written;
+    `language`: the template's (ReplyTemplate.language), for the words that have one."""
+    from django.utils import translation
+
+    with translation.override(language or translation.get_language()):
+        return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), body or "")

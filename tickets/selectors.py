@@ -57,17 +57,26 @@ def ticket_events(*, ticket: Ticket) -> QuerySet:
 
 
 def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
-    """A deadline passed unmet: first response or resolution. While the customer is awaited the SLA
-    clock stands still at `sla_paused_at` (the due times move on resume), so time spent waiting does
-    not make a ticket breached: only a due time already passed when the clock stopped counts."""
-    now = now or timezone.now()
-    if ticket.status == Status.PENDING_CUSTOMER and ticket.sla_paused_at:
-        now = min(now, ticket.sla_paused_at)
+    """A deadline really missed: first response or resolution. The one answer for the API's
+    `sla.breached` and the ticket page's badge.
+
+    A breach recorded by the SLA sweep (`sla_breached_at`) stays a breach. Otherwise the clock is
+    read where it stands: while waiting on the customer it stopped when the wait began (the due
+    times are moved on resume), and a closed ticket's clock stopped when it was closed."""
+    if ticket.sla_breached_at is not None:
+        return True
+    clock = now or timezone.now()
+    if ticket.sla_paused_at is not None:
+        clock = min(clock, ticket.sla_paused_at)
+    elif ticket.status == Status.PENDING_CUSTOMER:
+        return False  # paused (without a recorded pause time): no deadline runs
+    elif ticket.status == Status.CLOSED and ticket.closed_at is not None:
+        clock = min(clock, ticket.closed_at)
     first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
     responded, resolved = ticket.first_responded_at, ticket.resolved_at
-    if first_due and ((responded and responded > first_due) or (not responded and now > first_due)):
+    if first_due and ((responded and responded > first_due) or (not responded and clock > first_due)):
         return True
-    if resolution_due and ((resolved and resolved > resolution_due) or (not resolved and now > resolution_due)):
+    if resolution_due and ((resolved and resolved > resolution_due) or (not resolved and clock > resolution_due)):
         return True
     return False
 

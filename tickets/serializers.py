@@ -1,8 +1,11 @@
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from aftersales.api import MoneyField, StrictSerializer
 from tickets.models import Attachment, LogisticsEvent
 from tickets.selectors import sla_breached
+from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, SIGNED_BY_MAX_LENGTH
 from tickets.states import Action
 
 # --- input ------------------------------------------------------------------
@@ -58,16 +61,22 @@ class TicketCreateIn(StrictSerializer):
         errors = {}
         for index, affected in enumerate(attrs.get("affected_items", [])):
             if affected["sku"] not in ordered:
-                errors[str(index)] = f"SKU '{affected['sku']}' is not among the order's items."
+                errors[str(index)] = gettext("SKU '%(sku)s' is not among the order's items.") % {"sku": affected["sku"]}
             elif affected["quantity"] > ordered[affected["sku"]]:
-                errors[str(index)] = f"Quantity {affected['quantity']} exceeds the {ordered[affected['sku']]} ordered."
+                errors[str(index)] = gettext("Quantity %(quantity)s exceeds the %(ordered)s ordered.") % {
+                    "quantity": affected["quantity"],
+                    "ordered": ordered[affected["sku"]],
+                }
         if errors:
             raise serializers.ValidationError({"affected_items": errors})
         return attrs
 
 
+TOO_LONG = {"max_length": _("At most {max_length} characters.")}
+
+
 class MessageIn(StrictSerializer):
-    body = serializers.CharField(max_length=10000)
+    body = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, error_messages=TOO_LONG)
     internal = serializers.BooleanField(default=False)
 
 
@@ -79,13 +88,16 @@ class AttachmentIn(StrictSerializer):
 class LogisticsIn(StrictSerializer):
     event = serializers.ChoiceField(choices=LogisticsEvent.Event.choices)
     at = serializers.DateTimeField()
-    signed_by = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    signed_by = serializers.CharField(max_length=SIGNED_BY_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG)
     authorized = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # Why the parcel came back, with event "returned" or "refused" (API.md; rule R6). The service
+    # refuses it on other events.
+    reason = serializers.ChoiceField(choices=LogisticsEvent.ReturnReason.choices, required=False, allow_blank=True)
 
 
 class TransitionIn(StrictSerializer):
     action = serializers.ChoiceField(choices=Action.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG)
 
 
 class AssignIn(StrictSerializer):
@@ -214,4 +226,5 @@ class LogisticsOut(serializers.Serializer):
     at = serializers.DateTimeField()
     signed_by = serializers.CharField()
     authorized = serializers.BooleanField(allow_null=True)
+    reason = serializers.CharField()
     created_at = serializers.DateTimeField()

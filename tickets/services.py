@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
@@ -22,6 +23,7 @@ from shops.models import Membership, Shop
 from shops.sla import due_times
 from sla.clock import clock_on_status_change, timers_sync
 from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, OrderItem, Ticket, TicketEvent
+from tickets.reply_templates import unfilled_placeholders
 from tickets.states import ACTIVE_STATUSES, Action, Status, target_status
 from webhooks.services import event_emit
 
@@ -38,6 +40,20 @@ ALLOWED_ATTACHMENT_TYPES = {
     "video/mp4",
 }
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over the phone
+# Bounds of the free text written from the ticket page and the ticket API.
+MESSAGE_MAX_LENGTH = 5000  # a reply or an internal note
+NOTE_MAX_LENGTH = 2000  # the note of a status change
+SIGNED_BY_MAX_LENGTH = 100  # LogisticsEvent.signed_by
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError("validation_error", gettext("The request has invalid fields."), fields={field: message})
+
+
+def _too_long(field: str, text: str, limit: int) -> ApplicationError:
+    return _invalid(
+        field, gettext("At most %(limit)s characters; this one has %(count)s.") % {"limit": limit, "count": len(text)}
+    )
 
 
 @dataclass(frozen=True)
@@ -142,14 +158,11 @@ def ticket_create(
     requested_resolution: str = "",
     affected_items: list | None = None,
     platform_deadline_at: dt.datetime | None = None,
+    follow_up_of: Ticket | None = None,
 ) -> Ticket:
     dispute_type = dispute_type_for_shop(shop=shop, code=dispute_type_code)
     if dispute_type is None:
-        raise ApplicationError(
-            "validation_error",
-            "The request has invalid fields.",
-            fields={"dispute_type": f"Unknown dispute type '{dispute_type_code}'."},
-        )
+        raise _invalid("dispute_type", gettext("Unknown dispute type '%(code)s'.") % {"code": dispute_type_code})
     if external_ref and Ticket.objects.filter(shop=shop, external_ref=external_ref).exists():
         raise _duplicate_external_ref(external_ref)
 
@@ -209,6 +222,7 @@ def ticket_create(
         platform_deadline_at=platform_deadline_at,
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
+        follow_up_of=follow_up_of,
     )
     ticket.next_due_at = next_due_at(ticket)
     _save_with_unique_number(ticket, now=now)
@@ -248,7 +262,9 @@ def ticket_create(
 
 def _duplicate_external_ref(external_ref: str) -> ApplicationError:
     return ApplicationError(
-        "duplicate_external_ref", f"A ticket with external_ref '{external_ref}' already exists.", status_code=409
+        "duplicate_external_ref",
+        gettext("A ticket with external_ref '%(ref)s' already exists.") % {"ref": external_ref},
+        status_code=409,
     )
 
 
@@ -263,7 +279,7 @@ def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int 
             # Either a concurrent request took the same external_ref, or (rarely) the number.
             if ticket.external_ref and Ticket.objects.filter(shop=ticket.shop, external_ref=ticket.external_ref).exists():
                 raise _duplicate_external_ref(ticket.external_ref)
-    raise ApplicationError("number_exhausted", "Could not allocate a ticket number; please retry.", status_code=503)
+    raise ApplicationError("number_exhausted", gettext("Could not allocate a ticket number; please retry."), status_code=503)
 
 
 def _locked(ticket_id: int) -> Ticket:
@@ -297,10 +313,21 @@ def _apply_status(ticket: Ticket, *, target: str, action: str, actor: Actor, not
 
 @transaction.atomic
 def ticket_transition(*, ticket: Ticket, action: str, actor: Actor, note: str = "") -> Ticket:
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise _too_long("note", note, NOTE_MAX_LENGTH)
     locked = _locked(ticket.pk)
     target = target_status(current=locked.status, action=action)
     if target is None:
-        raise IllegalTransition(f"Cannot '{action}' a ticket that is '{locked.status}'.")
+        action_words = Action(action).label if action in Action.values else action
+        if locked.status == Status.CLOSED:
+            raise IllegalTransition(
+                gettext("A closed ticket is final and cannot be changed; create a follow-up ticket to continue.")
+            )
+        raise IllegalTransition(
+            gettext("“%(action)s” is not possible for a ticket that is %(status)s.")
+            % {"action": action_words, "status": Status(locked.status).label}
+        )
     _apply_status(locked, target=target, action=action, actor=actor, note=note)
     return locked
 
@@ -311,7 +338,9 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
     if assignee is not None and not (
         assignee.is_superuser or Membership.objects.filter(user=assignee, shop_id=locked.shop_id).exists()
     ):
-        raise ApplicationError("invalid_assignee", f"{assignee.get_username()} does not work for this shop.")
+        raise ApplicationError(
+            "invalid_assignee", gettext("%(name)s does not work for this shop.") % {"name": assignee.get_username()}
+        )
     previous = locked.assignee
     if previous == assignee:
         return locked
@@ -333,12 +362,25 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
 def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = False) -> Message:
     body = (body or "").strip()
     if not body:
-        raise ApplicationError("validation_error", "The request has invalid fields.", fields={"body": "May not be blank."})
+        raise _invalid("body", gettext("The message may not be blank."))
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise _too_long("body", body, MESSAGE_MAX_LENGTH)
     if internal and actor.kind != "staff":
-        raise ApplicationError("internal_not_allowed", "Only staff can write internal notes.")
+        raise ApplicationError("internal_not_allowed", gettext("Only staff can write internal notes."))
+    if actor.kind == "staff" and not internal:
+        left = unfilled_placeholders(body)
+        if left:  # a reply template's blank the agent did not fill in: never sent to the customer
+            raise _invalid(
+                "body",
+                gettext("Fill in or remove the placeholders before sending: %(names)s.") % {"names": " ".join(left)},
+            )
     locked = _locked(ticket.pk)
     if locked.status == Status.CLOSED and not internal:
-        raise ApplicationError("ticket_closed", "The ticket is closed; reopen it or create a new one.", status_code=409)
+        raise ApplicationError(
+            "ticket_closed",
+            gettext("The ticket is closed and cannot be reopened: create a follow-up ticket to write to the customer."),
+            status_code=409,
+        )
 
     author_kind = {"staff": Message.Author.STAFF, "shop": Message.Author.CUSTOMER}.get(actor.kind, Message.Author.SYSTEM)
     message = Message.objects.create(ticket=locked, author_kind=author_kind, author=actor.user, body=body, internal=internal)
@@ -376,13 +418,16 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
     max_bytes = settings.ATTACHMENT_MAX_BYTES
     if uploaded_file.size > max_bytes:
         raise ApplicationError(
-            "file_too_large", f"The file is {uploaded_file.size} bytes; the limit is {max_bytes} bytes.", status_code=413
+            "file_too_large",
+            gettext("The file is too large (%(size)s bytes): the limit is %(limit)s MB.")
+            % {"size": uploaded_file.size, "limit": max_bytes // (1024 * 1024)},
+            status_code=413,
         )
     content_type = sniff_content_type(uploaded_file)
     if content_type not in ALLOWED_ATTACHMENT_TYPES:
         raise ApplicationError(
             "unsupported_file_type",
-            f"Files of type {content_type or 'unknown'} are not accepted; send an image, a PDF or an MP4 video.",
+            gettext("This type of file is not accepted: send an image, a PDF or an MP4 video."),
             status_code=415,
         )
     locked = _locked(ticket.pk)
@@ -412,15 +457,90 @@ def _safe_name(name: str | None, content_type: str) -> str:
 
 @transaction.atomic
 def logistics_event_add(
-    *, ticket: Ticket, event: str, at: dt.datetime, actor: Actor, signed_by: str = "", authorized: bool | None = None
+    *,
+    ticket: Ticket,
+    event: str,
+    at: dt.datetime,
+    actor: Actor,
+    signed_by: str = "",
+    authorized: bool | None = None,
+    reason: str = "",
 ) -> LogisticsEvent:
+    """A courier event. `reason` says why a parcel came back (returned / refused): what rule R6 reads."""
+    signed_by, reason = (signed_by or "").strip(), reason or ""
+    if event not in LogisticsEvent.Event.values:
+        raise _invalid("event", gettext("Choose a logistics event."))
+    if len(signed_by) > SIGNED_BY_MAX_LENGTH:
+        raise _too_long("signed_by", signed_by, SIGNED_BY_MAX_LENGTH)
+    if reason and reason not in LogisticsEvent.ReturnReason.values:
+        raise _invalid("reason", gettext("Unknown reason; use one of: %(reasons)s.")
+                       % {"reasons": ", ".join(LogisticsEvent.ReturnReason.values)})
+    if reason and event not in LogisticsEvent.RETURN_EVENTS:
+        raise _invalid("reason", gettext("A reason is only given when the parcel was returned or refused."))
     locked = _locked(ticket.pk)
-    row = LogisticsEvent.objects.create(ticket=locked, event=event, at=at, signed_by=signed_by or "", authorized=authorized)
-    event_record(
-        ticket=locked,
-        kind=TicketEvent.Kind.LOGISTICS,
-        actor=actor,
-        data={"event": event, "at": at.isoformat(), "signed_by": signed_by or "", "authorized": authorized},
+    row = LogisticsEvent.objects.create(
+        ticket=locked, event=event, at=at, signed_by=signed_by, authorized=authorized, reason=reason
     )
+    data = {"event": event, "at": at.isoformat(), "signed_by": signed_by, "authorized": authorized}
+    if reason:
+        data["reason"] = reason
+    event_record(ticket=locked, kind=TicketEvent.Kind.LOGISTICS, actor=actor, data=data)
     return row
+
+
+@transaction.atomic
+def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
+    """A closed ticket is final: what the customer still needs goes on a new ticket for the same
+    shop, customer, order and dispute type, linked to the closed one. Created by ticket_create, as
+    the API creates tickets (the same SLA, timers and webhooks); both timelines record the link."""
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "order", "dispute_type").get(pk=ticket.pk)
+    if locked.status != Status.CLOSED:
+        raise ApplicationError(
+            "follow_up_not_allowed",
+            gettext("Only a closed ticket gets a follow-up ticket; this one can still be worked on."),
+            status_code=409,
+        )
+    existing = locked.follow_ups.exclude(status=Status.CLOSED).order_by("id").first()
+    if existing is not None:
+        raise ApplicationError(
+            "follow_up_exists",
+            gettext("Ticket %(number)s already follows up on this one.") % {"number": existing.number},
+            status_code=409,
+        )
+    order = locked.order
+    follow_up = ticket_create(
+        shop=locked.shop,
+        actor=actor,
+        dispute_type_code=locked.dispute_type.code,
+        customer={"external_id": locked.customer.external_id},
+        order={
+            "order_no": order.order_no,
+            "amount": order.amount,
+            "paid_at": order.paid_at,
+            "shipped_at": order.shipped_at,
+            "delivered_at": order.delivered_at,
+            "courier": order.courier,
+            "tracking_no": order.tracking_no,
+            "items": [
+                {
+                    "sku": item.sku,
+                    "name": item.name,
+                    "batch_no": item.batch_no,
+                    "unit_price": item.unit_price,
+                    "quantity": item.quantity,
+                    "perishable": item.perishable,
+                    "shelf_life_days": item.shelf_life_days,
+                }
+                for item in order.items.order_by("id")
+            ],
+        },
+        description=locked.description,
+        channel="web",
+        requested_resolution=locked.requested_resolution,
+        affected_items=locked.affected_items,
+        follow_up_of=locked,
+    )
+    event_record(ticket=follow_up, kind=TicketEvent.Kind.FOLLOW_UP, actor=actor, data={"follow_up_of": locked.number})
+    event_record(ticket=locked, kind=TicketEvent.Kind.FOLLOW_UP, actor=actor, data={"follow_up": follow_up.number})
+    return follow_up
 

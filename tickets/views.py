@@ -5,8 +5,6 @@ JavaScript (POST, then redirect to the ticket page); with htmx the same view ans
 ticket partial, which replaces the page's content in place.
 """
 
-import datetime as dt
-import re
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -29,10 +27,11 @@ from analytics.models import BatchAlert
 from disputes.models import DisputeType
 from shops.selectors import shop_ids_for_user
 from tickets import services
-from tickets.forms import STATUS_ALL, AttachmentForm, QueueFilterForm, ReplyForm, TransitionForm
-from tickets.models import Attachment, Customer, Order, ReplyTemplate, Ticket
-from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get, tickets_visible_to
-from tickets.states import ACTIVE_STATUS_LIST, Action, Status, available_actions
+from tickets.forms import STATUS_ALL, AttachmentForm, LogisticsReturnForm, QueueFilterForm, ReplyForm, TransitionForm
+from tickets.models import Attachment, LogisticsEvent, ReplyTemplate, Ticket
+from tickets.reply_templates import reply_template_fill, reply_template_values
+from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get
+from tickets.states import Action, Status, available_actions
 
 User = get_user_model()
 
@@ -139,7 +138,10 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         )
     )
     groups: dict[str, list[ReplyTemplate]] = {key: [] for key in REPLY_TEMPLATE_CATEGORIES}
+    values = reply_template_values(ticket) if reply_templates else {}
     for template in reply_templates:
+        # What the picker puts in the reply box, in the template's language (the customer reads it).
+        template.filled = reply_template_fill(template.body, values, language=template.language)
         groups.setdefault(template.category, []).append(template)
     template_groups = [(REPLY_TEMPLATE_CATEGORIES.get(key, key), rows) for key, rows in groups.items() if rows]
     return {
@@ -154,6 +156,11 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         # Open batch-quality alerts that counted this ticket (analytics): the ticket is part of a batch problem.
         "batch_alerts": list(BatchAlert.objects.filter(links__ticket=ticket).exclude(status=BatchAlert.Status.RESOLVED).order_by("id")),
         "attachment_kinds": AttachmentForm.base_fields["kind"].choices,
+        "return_events": [(value, label) for value, label in LogisticsEvent.Event.choices if value in LogisticsEvent.RETURN_EVENTS],
+        "return_reasons": LogisticsEvent.ReturnReason.choices,
+        "follow_up_of": ticket.follow_up_of,
+        # Only a closed ticket can have follow-ups.
+        "follow_ups": list(ticket.follow_ups.order_by("id")) if ticket.status == Status.CLOSED else [],
         "now": timezone.now(),
         "reply_body": "",
         "reply_internal": False,
@@ -165,30 +172,36 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 @require_GET
 def ticket_detail(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
-    return render(request, "tickets/ticket_detail.html", _ticket_context(ticket))
+    draft = request.session.pop(_DRAFT_KEY, None)  # a refused reply, typed before the redirect
+    extra = {"reply_body": draft["body"], "reply_internal": draft["internal"]} if draft and draft.get("number") == number else {}
+    return render(request, "tickets/ticket_detail.html", _ticket_context(ticket, **extra))
+
+
+_DRAFT_KEY = "ticket_reply_draft"
 
 
 def _after_post(request, number: str, **extra):
-    """htmx: the refreshed ticket partial; otherwise redirect to the ticket page (POST/redirect/GET)."""
+    """htmx: the refreshed ticket partial; otherwise redirect to the ticket page (POST/redirect/GET),
+    which shows a refused reply's text again."""
     if request.htmx:
         ticket = ticket_get(user=request.user, number=number)
         return render(request, "tickets/_ticket.html", _ticket_context(ticket, **extra))
+    if extra.get("reply_body"):
+        request.session[_DRAFT_KEY] = {"number": number, "body": extra["reply_body"], "internal": bool(extra.get("reply_internal"))}
     return redirect("workspace:ticket", number=number)
 
 
 def _error_message(exc: ApplicationError) -> str:
-    """A localized sentence for the service errors an agent can cause from the workspace."""
-    messages_by_code = {
-        "illegal_transition": _("That action is not allowed in the ticket's current status."),
-        "invalid_assignee": _("That person does not work for this ticket's shop."),
-        "ticket_closed": _("The ticket is closed: reopen it before replying to the customer."),
-        "file_too_large": _("The file is too large: the limit is %(limit)s MB.")
-        % {"limit": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
-        "unsupported_file_type": _("This type of file is not accepted: send an image, a PDF or an MP4 video."),
-    }
-    if exc.code == "validation_error" and exc.fields and "body" in exc.fields:
-        return _("The message may not be blank.")
-    return messages_by_code.get(exc.code, exc.message)
+    """The service's own sentence (already in the page's language); for invalid fields, what is
+    wrong with the field."""
+    for value in (exc.fields or {}).values():
+        if isinstance(value, str):
+            return value
+    return exc.message
+
+
+def _form_error(form) -> str:
+    return next((str(error) for errors in form.errors.values() for error in errors), _("Check the form."))
 
 
 @login_required
@@ -197,8 +210,10 @@ def ticket_reply(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The message may not be blank."))
-        return _after_post(request, number)
+        messages.error(request, _form_error(form))
+        return _after_post(
+            request, number, reply_body=request.POST.get("body", ""), reply_internal=request.POST.get("visibility") == "internal"
+        )
     try:
         services.message_add(
             ticket=ticket, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user), internal=form.internal
@@ -216,7 +231,7 @@ def ticket_transition(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose an action."))
+        messages.error(request, _("Choose an action.") if "action" in form.errors else _form_error(form))
         return _after_post(request, number)
     action = form.cleaned_data["action"]
     try:
@@ -262,7 +277,7 @@ def ticket_attachment_add(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
+        messages.error(request, _("Choose a file to upload.") if "file" not in request.FILES else _form_error(form))
         return _after_post(request, number)
     try:
         services.attachment_add(
@@ -276,6 +291,45 @@ def ticket_attachment_add(request, number: str):
         return _after_post(request, number)
     messages.success(request, _("Evidence uploaded."))
     return _after_post(request, number)
+
+
+@login_required
+@require_POST
+def ticket_logistics_return(request, number: str):
+    """Record that the parcel came back (returned / refused) and why: what rule R6 reads."""
+    ticket = ticket_get(user=request.user, number=number)
+    form = LogisticsReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _after_post(request, number)
+    try:
+        services.logistics_event_add(
+            ticket=ticket,
+            event=form.cleaned_data["event"],
+            at=form.cleaned_data["at"] or timezone.now(),
+            reason=form.cleaned_data["reason"],
+            actor=services.Actor.staff(request.user),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number)
+    messages.success(request, _("The return is recorded."))
+    return _after_post(request, number)
+
+
+@login_required
+@require_POST
+def ticket_follow_up(request, number: str):
+    """A closed ticket's follow-up: a new ticket linked to it; the agent is taken there."""
+    ticket = ticket_get(user=request.user, number=number)
+    try:
+        follow_up = services.ticket_follow_up_create(ticket=ticket, actor=services.Actor.staff(request.user))
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number)
+    messages.success(request, _("Follow-up ticket %(number)s created.") % {"number": follow_up.number})
+    url = resolve_url("workspace:ticket", number=follow_up.number)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @login_required

@@ -13,10 +13,8 @@ import hmac
 import json
 import secrets
 import time
-from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q

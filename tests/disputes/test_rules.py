@@ -207,7 +207,7 @@ def test_r5_latest_signature_counts():
 
 
 @pytest.mark.parametrize(
-    "reason, words", [("wrong_address", "wrong address"), ("unreachable", "could not be reached"), ("refused", "refused")]
+    "reason, words", [("wrong_address", "wrong address"), ("unreachable", "could not be reached"), ("refused_without_reason", "refused")]
 )
 def test_r6_customer_caused_return(reason, words):
     returned = event("returned", 70, reason=reason)
@@ -369,7 +369,7 @@ def test_unauthorised_signature_is_the_courier():
 
 
 def test_no_reason_return_stays_no_fault_even_if_refused_at_the_door():
-    refused = facts(dispute_type="no_reason_return", logistics=(event("returned", 70, reason="refused"),))
+    refused = facts(dispute_type="no_reason_return", logistics=(event("returned", 70, reason="refused_without_reason"),))
     suggestion = suggest_responsibility(refused, POLICY)
     assert [hit.id for hit in suggestion.rules] == ["R6", "R8"]
     assert suggestion.party == "none"

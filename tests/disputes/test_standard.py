@@ -346,7 +346,7 @@ def test_customer_fault_deducts_the_shipping_from_the_refund():
 
 
 def test_customer_fault_refund_never_goes_below_zero():
-    order = replace(returned_to_sender("refused"), items=(item(price="3.00", quantity=1, affected=0),))
+    order = replace(returned_to_sender("refused_without_reason"), items=(item(price="3.00", quantity=1, affected=0),))
     options = compensation_options(order, POLICY, return_shipping_quote=D("8.00"))
     assert pick(options, "customer_fault_shipping_deducted").amount == D("0.00")
 

@@ -134,7 +134,7 @@ def test_message_rules(shop, agent):
     staff, customer = services.Actor.staff(agent), services.Actor.shop(shop)
     with pytest.raises(ApplicationError) as info:
         services.message_add(ticket=ticket, body="  ", actor=staff)
-    assert info.value.fields == {"body": "May not be blank."}
+    assert set(info.value.fields) == {"body"}  # the message is in the active language
     with pytest.raises(ApplicationError) as info:
         services.message_add(ticket=ticket, body="x", actor=customer, internal=True)
     assert info.value.code == "internal_not_allowed"

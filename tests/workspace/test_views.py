@@ -438,9 +438,10 @@ def test_ticket_page_query_count_is_constant(client, shop, agent, supervisor, me
                                  signed_by="门卫", authorized=False)
     assert TicketEvent.objects.filter(ticket=ticket).count() > 50
 
-    with django_assert_max_num_queries(15):
+    # 15, and 9 for the reply templates' blanks: the standard's offered pair reads the dispute facts.
+    with django_assert_max_num_queries(24):
         response = client.get(f"/tickets/{ticket.number}/")
     body = response.content.decode()
     assert "customer 14" in body and "msg-customer" in body and "门卫" in body
-    with django_assert_max_num_queries(20):  # the write and the refreshed partial
+    with django_assert_max_num_queries(29):  # the write and the refreshed partial (9 of it the templates' blanks)
         client.post(f"/tickets/{ticket.number}/reply/", {"body": "more", "visibility": "public"}, **HTMX)

@@ -24,6 +24,7 @@ _LABELS = {
     "author": Message.Author,
     "attachment_kind": Attachment.Kind,
     "logistics": LogisticsEvent.Event,
+    "return_reason": LogisticsEvent.ReturnReason,
     "resolution": CompensationType,  # what the customer asks for uses the same words
     "compensation_status": CompensationStatus,
     "party": Party,
