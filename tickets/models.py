@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce, Least
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tickets.states import ACTIVE_STATUS_LIST, Priority, Status
@@ -349,3 +350,12 @@ class ReplyTemplate(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def title_in_reader_language(self) -> str:
+        """The seeded titles are bilingual ("诚恳道歉 · Apology"): the reader's half of it; a shop's
+        own one-language title as it is."""
+        chinese, separator, english = self.title.partition(" · ")
+        if not separator:
+            return self.title
+        return chinese if (get_language() or "").startswith("zh") else english
