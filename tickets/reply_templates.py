@@ -50,7 +50,7 @@ def reply_template_values(ticket) -> dict[str, str]:
 
     from disputes import standard
     from disputes.models import CompensationType
-    from disputes.services import granted_total, judgment_latest, policy_current, policy_of, ticket_facts
+    from disputes.services import authority_used, judgment_latest, policy_current, policy_of, ticket_facts
 
     def yuan(amount) -> str:
         return f"¥{amount:.2f}"
@@ -71,7 +71,7 @@ def reply_template_values(ticket) -> dict[str, str]:
         values["refundable_total"] = yuan(standard.refundable_total(facts))
         judgment = judgment_latest(ticket=ticket)
         options = standard.compensation_options(
-            facts, policy, already_granted=granted_total(ticket=ticket), party=judgment.party if judgment else None
+            facts, policy, already_granted=authority_used(ticket=ticket), party=judgment.party if judgment else None
         )
         pair = standard.two_options(options)
     except (ValueError, TypeError):  # facts the standard cannot read: the agent fills these in
