@@ -1,6 +1,8 @@
 """Shared API building blocks: strict serializers, a float-free JSON parser, pagination."""
 
+import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -84,8 +86,56 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+MONEY_TEXT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+
+
+class StrictMoneyField(serializers.DecimalField):
+    """Money as API.md writes it: a decimal string of ASCII digits ("10.50"), or a JSON number
+    with the same digits. Python's Decimal would also take "１０", "١٠", "1_0", "-0.00" and
+    "1e-999999": each of those is a typo or a probe, refused with the field named."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str):
+            text = data.strip()
+            if not MONEY_TEXT.fullmatch(text):
+                self.fail("invalid")
+        elif isinstance(data, (int, Decimal)):
+            value = Decimal(data)
+            if not value.is_finite() or value.is_signed() or not -3 <= value.adjusted() < 10:
+                if value.is_finite() and value.is_zero() and not value.is_signed():
+                    return super().to_internal_value(data)
+                self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})")
+EARLIEST_YEAR, YEARS_AHEAD = 2000, 5
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A moment as API.md writes it: ISO-8601 with a date, a time and an offset
+    ("2026-11-20T10:00:00+08:00"), between 2000 and five years ahead. A bare date, a week date,
+    a time without offset (whose zone would be a guess) or year 1 (whose timers could never be
+    computed) is refused with the field named."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not ISO_DATETIME.fullmatch(value.strip()):
+            raise serializers.ValidationError(
+                _("Give a date and time with its offset, e.g. 2026-11-20T10:00:00+08:00."), code="invalid"
+            )
+        moment = super().to_internal_value(value.strip())
+        latest_year = dt.date.today().year + YEARS_AHEAD
+        if not EARLIEST_YEAR <= moment.year <= latest_year:
+            raise serializers.ValidationError(
+                _("Give a time between %(first)s and %(last)s.") % {"first": EARLIEST_YEAR, "last": latest_year}, code="invalid"
+            )
+        return moment
+
+
 def MoneyField(**kwargs):  # noqa: N802 - reads like a field class at the call site
-    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), **kwargs)
+    return StrictMoneyField(max_digits=12, decimal_places=2, min_value=Decimal("0"), **kwargs)
 
 
 class CreatedCursorPagination(CursorPagination):

@@ -15,12 +15,22 @@ from disputes.models import DisputeType
 DEFAULT_DAYS = 30
 
 
+# Days the figures can be about: nothing before 2000, nothing past next year (9999-12-31 would
+# overflow the day arithmetic into a 500).
+EARLIEST, LATEST_YEARS_AHEAD = dt.date(2000, 1, 1), 1
+
+
 def _date(value: str, field: str, errors: dict) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         errors[field] = _("'%(value)s' is not a date (YYYY-MM-DD).") % {"value": value[:40]}
         return None
+    latest = dt.date(timezone.now().year + LATEST_YEARS_AHEAD, 12, 31)
+    if not EARLIEST <= day <= latest:
+        errors[field] = _("Choose a date between %(first)s and %(last)s.") % {"first": EARLIEST, "last": latest}
+        return None
+    return day
 
 
 def period_from_params(params, *, user) -> Period:

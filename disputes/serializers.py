@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from aftersales.api import MoneyField, StrictSerializer
+from aftersales.api import AwareDateTimeField, MoneyField, StrictSerializer
 from disputes.models import CompensationType, Party
 
 
@@ -81,7 +81,7 @@ class DecisionIn(StrictSerializer):
 
 class ExecutedIn(StrictSerializer):
     external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    executed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    executed_at = AwareDateTimeField(required=False, allow_null=True, default=None)
 
 
 class FailedIn(StrictSerializer):

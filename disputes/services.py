@@ -246,6 +246,7 @@ def judgment_latest(*, ticket: Ticket) -> Judgment | None:
 
 @transaction.atomic
 def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "", note: str = "") -> Judgment:
+    notes_bounded(reason=reason, note=note)
     if party not in Party.values:
         raise ApplicationError(
             "validation_error",
@@ -391,6 +392,7 @@ def compensation_propose(
     """Approved at once when within the proposer's authority and the standard, counting what
     the ticket was already granted; otherwise it waits for a supervisor. `offered` is the
     2-选-1 pair put to the customer; the proposal must be one of them (the customer's choice)."""
+    notes_bounded(note=note)
     if standard.is_review_conditioned(condition):
         raise ApplicationError(
             "review_conditioned_not_allowed",
@@ -558,6 +560,18 @@ def _field_error(field: str, message: str) -> ApplicationError:
     return ApplicationError("validation_error", gettext("The request has invalid fields."), fields={field: message})
 
 
+NOTE_MAX_LENGTH = 2000
+
+
+def notes_bounded(**texts: str) -> None:
+    """Reasons and notes are at most NOTE_MAX_LENGTH characters: a longer one is refused, naming
+    the field, never cut short without a word."""
+    for field, text in texts.items():
+        if len(text or "") > NOTE_MAX_LENGTH:
+            raise _field_error(field, gettext("At most %(limit)s characters (this has %(length)s).") % {
+                "limit": NOTE_MAX_LENGTH, "length": len(text)})
+
+
 def _party_label(code: str | None) -> str:
     return str(Party(code).label) if code in Party.values else (code or "—")
 
@@ -625,6 +639,7 @@ def _require_decider(actor: Actor, shop_id: int) -> None:
 def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str) -> Compensation:
     """A supervisor's decision on a pending compensation. The row lock makes two deciders at
     once take turns: the second finds it no longer pending and gets 409."""
+    notes_bounded(note=note)
     _require_decider(actor, compensation.ticket.shop_id)
     locked = _lock_compensation(compensation.pk)
     if locked.status != CompensationStatus.PENDING_APPROVAL:
@@ -662,6 +677,7 @@ def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) 
 
 @transaction.atomic
 def compensation_cancel(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+    notes_bounded(note=note)
     locked = _lock_compensation(compensation.pk)
     if locked.status not in (CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED):
         raise ApplicationError(
@@ -710,6 +726,7 @@ def compensation_report_executed(
 def compensation_report_failed(*, compensation: Compensation, actor: Actor, reason: str) -> Compensation:
     if not (reason or "").strip():
         raise _field_error("reason", gettext("Say what went wrong."))
+    notes_bounded(reason=reason)
     locked = _lock_compensation(compensation.pk)
     if locked.status == CompensationStatus.FAILED and locked.failure_reason == reason:
         return locked

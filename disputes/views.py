@@ -94,8 +94,8 @@ def judgment_record(request, number: str):
             ticket=ticket,
             party=party,
             actor=Actor.staff(request.user),
-            reason=request.POST.get("reason", "").strip()[:2000],
-            note=request.POST.get("note", "").strip()[:2000],
+            reason=request.POST.get("reason", "").strip(),
+            note=request.POST.get("note", "").strip(),
         )
     except ApplicationError as exc:
         if exc.code == "validation_error" and exc.fields and "party" in exc.fields:
@@ -132,7 +132,7 @@ def _proposal_refused(request, ticket, text: str):
     proposal = {
         "type": request.POST.get("type", ""),
         "amount": request.POST.get("amount", "")[:50],
-        "note": request.POST.get("note", "")[:2000],
+        "note": request.POST.get("note", ""),
         "error": text,
     }
     if not request.htmx:
@@ -173,7 +173,7 @@ def compensation_propose(request, number: str):
             type=kind,
             amount=amount,
             actor=Actor.staff(request.user),
-            note=request.POST.get("note", "").strip()[:2000],
+            note=request.POST.get("note", "").strip(),
             condition=request.POST.get("condition", "").strip()[:50],
             offered=offered or None,
         )
@@ -200,7 +200,7 @@ def _report_executed(*, compensation, actor, note, post):
 
 
 def _report_failed(*, compensation, actor, note, post):
-    return services.compensation_report_failed(compensation=compensation, actor=actor, reason=post.get("reason", "").strip()[:2000])
+    return services.compensation_report_failed(compensation=compensation, actor=actor, reason=post.get("reason", "").strip())
 
 
 DECISIONS = {
@@ -223,7 +223,7 @@ def compensation_decide(request, compensation_id: int, decision: str):
     )
     if compensation is None or decision not in DECISIONS:
         raise Http404("No such compensation.")
-    note = request.POST.get("note", "").strip()[:2000]
+    note = request.POST.get("note", "").strip()
     if decision in ("executed", "failed") and compensation.status != CompensationStatus.APPROVED:
         # Sent to the shop (executing): its backend reports back, not the workspace.
         messages.error(request, _("Only an approved compensation that waits for the shop can be marked here."))
@@ -231,9 +231,10 @@ def compensation_decide(request, compensation_id: int, decision: str):
     try:
         decided = DECISIONS[decision](compensation=compensation, actor=Actor.staff(request.user), note=note, post=request.POST)
     except ApplicationError as exc:
-        if exc.code == "validation_error" and exc.fields and "note" in exc.fields:
+        blank = exc.code == "validation_error" and exc.fields and not (note or request.POST.get("reason", "").strip())
+        if blank and "note" in exc.fields:
             messages.error(request, _("Say why it is rejected in the note."))
-        elif exc.code == "validation_error" and exc.fields and "reason" in exc.fields:
+        elif blank and "reason" in exc.fields:
             messages.error(request, _("Say why it failed."))
         else:
             messages.error(request, error_text(exc))

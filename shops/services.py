@@ -48,6 +48,9 @@ def shop_sla_update(*, shop: Shop, data: dict, replace: bool) -> Shop:
     from shops.sla import DEFAULT_SLA, sla_validate
 
     errors = sla_validate(data)
+    if replace and not errors and not data:
+        # An empty PUT would put every setting back to the defaults: almost surely a client's bug.
+        errors = {"non_field_errors": gettext("Send the settings to store; to go back to the defaults, send them explicitly.")}
     if errors:
         raise ApplicationError("validation_error", gettext("The request has invalid fields."), fields=errors)
     with transaction.atomic():

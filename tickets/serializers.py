@@ -2,7 +2,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from aftersales.api import MoneyField, StrictSerializer
+from aftersales.api import AwareDateTimeField, MoneyField, StrictSerializer
 from tickets.models import Attachment, LogisticsEvent
 from tickets.selectors import sla_breached
 from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, SIGNED_BY_MAX_LENGTH
@@ -24,9 +24,9 @@ class OrderItemIn(StrictSerializer):
 class OrderIn(StrictSerializer):
     order_no = serializers.CharField(max_length=100)
     amount = MoneyField(required=False, allow_null=True)
-    paid_at = serializers.DateTimeField(required=False, allow_null=True)
-    shipped_at = serializers.DateTimeField(required=False, allow_null=True)
-    delivered_at = serializers.DateTimeField(required=False, allow_null=True)
+    paid_at = AwareDateTimeField(required=False, allow_null=True)
+    shipped_at = AwareDateTimeField(required=False, allow_null=True)
+    delivered_at = AwareDateTimeField(required=False, allow_null=True)
     courier = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
     tracking_no = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
     items = OrderItemIn(many=True, required=False)
@@ -52,7 +52,7 @@ class TicketCreateIn(StrictSerializer):
     customer = CustomerIn()
     order = OrderIn()
     affected_items = AffectedItemIn(many=True, required=False)
-    platform_deadline_at = serializers.DateTimeField(required=False, allow_null=True)
+    platform_deadline_at = AwareDateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
         ordered = {}
@@ -87,7 +87,7 @@ class AttachmentIn(StrictSerializer):
 
 class LogisticsIn(StrictSerializer):
     event = serializers.ChoiceField(choices=LogisticsEvent.Event.choices)
-    at = serializers.DateTimeField()
+    at = AwareDateTimeField()
     signed_by = serializers.CharField(max_length=SIGNED_BY_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG)
     authorized = serializers.BooleanField(required=False, allow_null=True, default=None)
     # Why the parcel came back, with event "returned" or "refused" (API.md; rule R6). The service
@@ -223,7 +223,7 @@ class AttachmentOut(serializers.Serializer):
 class LogisticsOut(serializers.Serializer):
     id = serializers.IntegerField()
     event = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = AwareDateTimeField()
     signed_by = serializers.CharField()
     authorized = serializers.BooleanField(allow_null=True)
     reason = serializers.CharField()
