@@ -86,7 +86,8 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
-MONEY_TEXT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+# The form of the text; how many digits it may have is DecimalField's check (with its own message).
+MONEY_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 class StrictMoneyField(serializers.DecimalField):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from aftersales.exceptions import ApplicationError
 from disputes import services
 from disputes.models import Compensation, DisputeType
-from shops.admin import ShopScopedAdmin
+from shops.admin import ReadOnlyAdminMixin, ShopScopedAdmin
 from tickets.services import Actor
 
 
@@ -18,7 +18,7 @@ class DisputeTypeAdmin(ShopScopedAdmin):
 
 
 @admin.register(Compensation)
-class CompensationAdmin(ShopScopedAdmin):
+class CompensationAdmin(ReadOnlyAdminMixin, ShopScopedAdmin):
     """Read-only history: a compensation changes only through the services (approve, reject,
     cancel, the shop's report), each recorded on the ticket's timeline. Cancelling is the one
     action here, and it goes through compensation_cancel too."""
@@ -33,15 +33,6 @@ class CompensationAdmin(ShopScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("disputes.change_compensation")

@@ -6,6 +6,20 @@ from shops.models import Membership, Shop, ShopAPIKey
 from shops.selectors import shop_ids_for_user
 
 
+class ReadOnlyAdminMixin:
+    """History, not data to edit in the admin: rows are listed and read, never added, changed
+    or deleted here (the services write them, on the timeline)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ShopScopedAdmin(admin.ModelAdmin):
     """Non-superusers see and edit only the rows of the shops they work for."""
 

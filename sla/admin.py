@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from shops.admin import ShopScopedAdmin
+from shops.admin import ReadOnlyAdminMixin, ShopScopedAdmin
 from sla.models import Timer
 
 
 @admin.register(Timer)
-class TimerAdmin(ShopScopedAdmin):
+class TimerAdmin(ReadOnlyAdminMixin, ShopScopedAdmin):
     """The SLA timers, read-only: filter by state "parked" for the ones that kept failing."""
 
     shop_field = "ticket__shop"
@@ -14,12 +14,3 @@ class TimerAdmin(ShopScopedAdmin):
     list_select_related = ["ticket"]
     search_fields = ["ticket__number"]
     ordering = ["-due_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from shops.admin import ShopScopedAdmin
+from shops.admin import ReadOnlyAdminMixin, ShopScopedAdmin
 from tickets.models import ReplyTemplate, Ticket, TicketEvent
 
 
@@ -16,7 +16,7 @@ class TicketEventInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(ShopScopedAdmin):
+class TicketAdmin(ReadOnlyAdminMixin, ShopScopedAdmin):
     """Read-only: tickets change through the workspace and the API, which record every change."""
 
     list_display = ["number", "shop", "status", "priority", "dispute_type", "assignee", "created_at"]
@@ -25,15 +25,6 @@ class TicketAdmin(ShopScopedAdmin):
     list_select_related = ["shop", "dispute_type", "assignee"]
     inlines = [TicketEventInline]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReplyTemplate)
