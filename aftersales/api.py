@@ -29,6 +29,8 @@ class DecimalJSONParser(JSONParser):
         return data
 
 
+# The longest list a body may carry (an order's lines, the affected items, a compensation's items).
+MAX_LIST = 200
 MAX_JSON_DEPTH = 20  # our deepest body (a ticket's order items) is 4 levels
 
 

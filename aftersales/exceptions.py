@@ -86,6 +86,22 @@ def api_exception_handler(exc, context):
     return response
 
 
+def json_bad_request(request, exception=None):
+    """Django's own 400s (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad
+    Host): the API's error body (413 for a body too large), or the workspace's 400 page."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+
+    too_large = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent))
+    if request.path.startswith("/api/"):
+        if too_large:
+            return JsonResponse(error_body("too_large", _("The request body is too large.")), status=413)
+        return JsonResponse(error_body("bad_request", _("The request could not be read.")), status=400)
+    from django.shortcuts import render
+
+    message = _("The request body is too large.") if too_large else _("The request could not be read.")
+    return render(request, "400.html", {"message": message}, status=413 if too_large else 400)
+
+
 def json_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", _("Not found.")), status=404)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+handler400 = "aftersales.exceptions.json_bad_request"
 handler404 = "aftersales.exceptions.json_not_found"
 handler500 = "aftersales.exceptions.json_server_error"
 

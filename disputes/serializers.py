@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from aftersales.api import AwareDateTimeField, MoneyField, StrictSerializer
+from aftersales.api import MAX_LIST, AwareDateTimeField, MoneyField, StrictSerializer
 from disputes.models import CompensationType, Party
 
 
@@ -68,11 +68,11 @@ class OfferedIn(StrictSerializer):
 class CompensationIn(StrictSerializer):
     type = serializers.ChoiceField(choices=CompensationType.choices)
     amount = MoneyField()
-    items = CompensationItemIn(many=True, required=False, default=list)
+    items = CompensationItemIn(many=True, required=False, default=list, max_length=MAX_LIST)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     condition = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     # The 2-选-1 pair offered to the customer; the proposal is the one they chose.
-    offered = OfferedIn(many=True, required=False, default=list)
+    offered = OfferedIn(many=True, required=False, default=list, max_length=2)
 
 
 class DecisionIn(StrictSerializer):

@@ -100,3 +100,26 @@ def test_moments_need_a_date_a_time_an_offset_and_a_sane_year(shop_client, value
 @pytest.mark.parametrize("value", ["2026-11-20T10:00:00+08:00", "2026-11-20T02:00:00Z", "2026-11-20 10:00+0800"])
 def test_well_formed_moments_are_accepted(shop_client, value):
     assert shop_client.post("/api/v1/tickets/", ticket_payload(platform_deadline_at=value), format="json").status_code == 201
+
+
+def test_an_oversized_body_is_a_json_413(shop_client):
+    body = json.dumps({**ticket_payload(), "description": "x" * (13 * 1024 * 1024)})
+    response = shop_client.generic("POST", "/api/v1/tickets/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize("field, size", [("items", 201), ("affected", 201)])
+def test_collections_are_bounded(shop_client, field, size):
+    payload = ticket_payload()
+    if field == "items":
+        payload["order"]["items"] = [dict(payload["order"]["items"][0], sku=f"S{n}") for n in range(size)]
+    else:
+        payload["affected_items"] = [{"sku": "GLASS-500", "quantity": 1}] * size
+    response = shop_client.post("/api/v1/tickets/", payload, format="json")
+    assert response.status_code == 400, response.content[:200]
+
+
+def test_webhook_event_lists_are_bounded(shop_client):
+    response = shop_client.post("/api/v1/webhooks/", {"url": "https://shop.example/h", "events": ["ticket.created"] * 21}, format="json")
+    assert response.status_code == 400 and "events" in response.json()["error"]["fields"]

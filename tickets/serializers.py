@@ -2,7 +2,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from aftersales.api import AwareDateTimeField, MoneyField, StrictSerializer
+from aftersales.api import MAX_LIST, AwareDateTimeField, MoneyField, StrictSerializer
 from tickets.models import Attachment, LogisticsEvent
 from tickets.selectors import sla_breached
 from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, SIGNED_BY_MAX_LENGTH
@@ -29,7 +29,7 @@ class OrderIn(StrictSerializer):
     delivered_at = AwareDateTimeField(required=False, allow_null=True)
     courier = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
     tracking_no = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
-    items = OrderItemIn(many=True, required=False)
+    items = OrderItemIn(many=True, required=False, max_length=MAX_LIST)
 
 
 class CustomerIn(StrictSerializer):
@@ -51,7 +51,7 @@ class TicketCreateIn(StrictSerializer):
     requested_resolution = serializers.CharField(max_length=50, required=False, allow_blank=True)
     customer = CustomerIn()
     order = OrderIn()
-    affected_items = AffectedItemIn(many=True, required=False)
+    affected_items = AffectedItemIn(many=True, required=False, max_length=MAX_LIST)
     platform_deadline_at = AwareDateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):

@@ -430,6 +430,13 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
             gettext("This type of file is not accepted: send an image, a PDF or an MP4 video."),
             status_code=415,
         )
+    if not content_type.startswith(KIND_CONTENT.get(kind, ("",))):
+        raise ApplicationError(
+            "validation_error",
+            gettext("The request has invalid fields."),
+            fields={"kind": gettext("This file does not match its kind: a photo must be an image, a video an MP4, "
+                                    "a document or chat log an image or a PDF.")},
+        )
     locked = _locked(ticket.pk)
     attachment = Attachment(
         ticket=locked,
@@ -448,6 +455,24 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
         data={"attachment_id": attachment.pk, "kind": kind, "name": attachment.original_name, "content_type": content_type},
     )
     return attachment
+
+
+# What each kind of evidence may be, by the content sniffed from its bytes.
+KIND_CONTENT = {
+    "photo": ("image/",),
+    "video": ("video/",),
+    "document": ("application/pdf", "image/"),
+    "chat_log": ("image/", "application/pdf"),
+}
+
+
+def download_name(name: str, content_type: str) -> str:
+    """The name an attachment is served under: the uploader's name with anything but letters,
+    digits, CJK, space, '.', '-' and '_' replaced, and the extension its content really has."""
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf", "video/mp4": "mp4"}.get(content_type, content_type.split("/")[-1])
+    stem = (name or "evidence").rsplit(".", 1)[0]
+    stem = "".join(char if char.isalnum() or char in " -_" else "_" for char in stem).strip(" ._")[:100] or "evidence"
+    return f"{stem}.{extension}"
 
 
 def _safe_name(name: str | None, content_type: str) -> str:

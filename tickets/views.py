@@ -348,6 +348,8 @@ def attachment_file(request, pk: int):
     except FileNotFoundError:
         raise Http404("The file is missing.") from None
     # Inline: the content type was sniffed from the bytes at upload (images, PDF, MP4 only).
-    response = FileResponse(handle, content_type=attachment.content_type, filename=attachment.original_name)
+    response = FileResponse(
+        handle, content_type=attachment.content_type, filename=services.download_name(attachment.original_name, attachment.content_type)
+    )
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -5,7 +5,7 @@ from aftersales.api import StrictSerializer
 
 class EndpointIn(StrictSerializer):
     url = serializers.CharField(max_length=500)
-    events = serializers.ListField(child=serializers.CharField(max_length=50), default=lambda: ["*"])
+    events = serializers.ListField(child=serializers.CharField(max_length=50), default=lambda: ["*"], max_length=20)
 
 
 class EndpointOut(serializers.Serializer):

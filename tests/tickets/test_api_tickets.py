@@ -464,3 +464,18 @@ def test_events_timeline_in_order_with_actors(shop_client, agent_client, ticket)
     times = [dt.datetime.fromisoformat(e["created_at"]) for e in events]
     assert times == sorted(times)
     assert all(ISO_WITH_OFFSET.match(e["created_at"]) for e in events)
+
+
+@pytest.mark.parametrize("name, content, kind", [("a.pdf", PDF_BYTES, "photo"), ("a.png", None, "video"), ("a.mp4", MP4_BYTES, "document")])
+def test_an_upload_whose_kind_contradicts_its_content_is_refused(shop_client, ticket, media_root, name, content, kind):
+    response = _attach(shop_client, ticket, name, content if content is not None else png_bytes(), kind=kind)
+    assert response.status_code == 400 and "kind" in response.json()["error"]["fields"]
+    assert not ticket.attachments.exists()
+
+
+def test_evidence_is_served_under_a_safe_name(agent_client, ticket, media_root, client, agent):
+    _attach(agent_client, ticket, 'x"; filename=evil.html\r\n.png', png_bytes())
+    attachment = ticket.attachments.get()
+    client.force_login(agent)
+    disposition = client.get(f"/attachments/{attachment.pk}/")["Content-Disposition"]
+    assert disposition.endswith('.png"') and "evil.html" not in disposition.replace("evil_html", "") and "\r" not in disposition
