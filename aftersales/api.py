@@ -12,6 +12,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 
+from aftersales.middleware import bad_text, text_clean
+
 
 class DecimalJSONParser(JSONParser):
     """Parses JSON numbers with a fraction as Decimal, so money never passes through float."""
@@ -38,8 +40,6 @@ def _check_text(value, depth: int = 0, path: tuple = ()) -> None:
     """No NUL bytes or lone surrogates in keys or strings (they cannot be stored or compared):
     a validation error naming the field, as a serializer would; and no nesting deeper than any
     of our bodies."""
-    from aftersales.middleware import bad_text
-
     if depth > MAX_JSON_DEPTH:
         raise exceptions.ParseError(_("Malformed JSON: nested too deeply."))
     if isinstance(value, str):
@@ -56,13 +56,11 @@ def _check_text(value, depth: int = 0, path: tuple = ()) -> None:
 
 def _nested(path: tuple, message: str) -> dict:
     """{"customer": {"external_id": [message]}} for path ("customer", "external_id")."""
-    from aftersales.middleware import _clean
-
     if not path:
         return {"non_field_errors": [message]}
     error: dict | list = [message]
     for key in reversed(path):
-        error = {_clean(key) or "?": error}
+        error = {text_clean(key) or "?": error}
     return error
 
 

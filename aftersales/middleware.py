@@ -18,7 +18,7 @@ def bad_text(value: str) -> bool:
     return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
 
 
-def _clean(value: str) -> str:
+def text_clean(value: str) -> str:
     return "".join(char for char in value if char != "\x00" and not "\ud800" <= char <= "\udfff")
 
 
@@ -39,13 +39,13 @@ def refuse_bad_text(get_response):
         if bad:
             message = _("The request contains a character that is not allowed (a NUL byte).")
             if api:
-                fields = {_clean(key) or "?": message for key in bad}
+                fields = {text_clean(key) or "?": message for key in bad}
                 return JsonResponse({"error": {"code": "validation_error", "message": message, "fields": fields}}, status=400)
             return render(request, "400.html", {"message": message}, status=400)
-        if not api and _bad_keys(request.GET):
+        if not api and request.GET and _bad_keys(request.GET):
             cleaned = QueryDict(mutable=True)
             for key, values in request.GET.lists():
-                cleaned.setlist(_clean(key), [_clean(v) for v in values])
+                cleaned.setlist(text_clean(key), [text_clean(v) for v in values])
             cleaned._mutable = False
             request.GET = cleaned
         return get_response(request)

@@ -5,6 +5,7 @@ webhooks), so a name that resolves elsewhere later (DNS rebinding) or a redirect
 loopback, link-local (169.254.169.254), private or reserved ranges. Development's explicit
 switch (WEBHOOK_ALLOW_LOOPBACK_HTTP) lets loopback through, nothing else."""
 
+import functools
 import socket
 from urllib.parse import urlsplit
 
@@ -47,17 +48,16 @@ def url_error(url: str) -> str | None:
     return None
 
 
+@functools.cache
+def _manager(allow_loopback: bool) -> Manager:
+    return Manager(
+        Config(ip_filter_enable=True, ip_filter_allow_loopback_ips=allow_loopback, never_redirect=True, default_timeout=REQUEST_TIMEOUT)
+    )
+
+
 def post(url: str, *, data: bytes, headers: dict) -> requests.Response:
     """POST with the address checked at connect time, no redirects followed."""
-    manager = Manager(
-        Config(
-            ip_filter_enable=True,
-            ip_filter_allow_loopback_ips=_allow_loopback(),
-            never_redirect=True,
-            default_timeout=REQUEST_TIMEOUT,
-        )
-    )
-    return manager.send_request("POST", url, data=data, headers=headers, timeout=REQUEST_TIMEOUT)
+    return _manager(_allow_loopback()).send_request("POST", url, data=data, headers=headers, timeout=REQUEST_TIMEOUT)
 
 
 def failure_category(exc: Exception) -> str:

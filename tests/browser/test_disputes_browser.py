@@ -6,26 +6,11 @@ import os
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.browser.test_workspace_browser import chromium, reseed_reference_data, wait_for_server_connections_to_close
+from tests.browser.test_workspace_browser import chromium, log_in, reseed_reference_data, wait_for_server_connections_to_close
 from tests.factories import ShopFactory, make_ticket, png_bytes, staff_member
 from tickets import services as ticket_services
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def log_in(browser, base_url: str, username: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-123456")
-    page.click("form button[type=submit].btn-primary")
-    page.wait_for_url(f"{base_url}/")
-    # English, so the test reads like the UI it checks.
-    page.click("form.lang-switch button[value=en]")
-    page.wait_for_selector("html[lang=en]")
-    return context, page
 
 
 @pytest.mark.browser
@@ -42,7 +27,7 @@ def test_supervisor_approves_what_the_agent_proposed_and_the_agent_sees_it(live_
     )
 
     with chromium() as browser:
-        agent_context, agent = log_in(browser, live_server.url, "agent")
+        agent_context, agent = log_in(browser, live_server.url, "agent", language="en")
         agent.goto(f"{live_server.url}/tickets/{ticket.number}/")
         agent.evaluate("window.__noReload = true")
 
@@ -58,7 +43,7 @@ def test_supervisor_approves_what_the_agent_proposed_and_the_agent_sees_it(live_
         agent.wait_for_selector(".message:has-text('waits for a supervisor')")
         agent.evaluate("window.__noReload = true")
 
-        boss_context, boss = log_in(browser, live_server.url, "boss")
+        boss_context, boss = log_in(browser, live_server.url, "boss", language="en")
         assert boss.inner_text("[data-testid=pending-count]") == "1"
         boss.click("[data-testid=nav-approvals]")
         boss.wait_for_selector(f"article.approval:has-text('{ticket.number}')")

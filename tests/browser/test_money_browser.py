@@ -8,24 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from disputes.models import Compensation
-from tests.browser.test_workspace_browser import chromium, reseed_reference_data, wait_for_server_connections_to_close
+from tests.browser.test_workspace_browser import chromium, log_in, reseed_reference_data, wait_for_server_connections_to_close
 from tests.factories import ShopFactory, make_ticket, png_bytes, staff_member
 from tickets import services as ticket_services
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def log_in(browser, base_url: str, username: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-123456")
-    page.click("form button[type=submit].btn-primary")
-    page.wait_for_url(f"{base_url}/")
-    page.wait_for_selector("html[lang=zh-hans]")
-    return context, page
 
 
 @pytest.mark.browser

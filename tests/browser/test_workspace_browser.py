@@ -35,6 +35,23 @@ def chromium():
         playwright.stop()
 
 
+def log_in(browser, base_url: str, username: str, *, language: str = "zh-hans"):
+    """A new browser context logged in as `username` (password pw-123456), showing the workspace
+    in `language` ("zh-hans", the default one, or "en" through the language switch)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US" if language == "en" else "zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw-123456")
+    page.click("form button[type=submit].btn-primary")
+    page.wait_for_url(f"{base_url}/")
+    if language == "en":
+        page.click("form.lang-switch button[value=en]")
+    page.wait_for_selector(f"html[lang={language}]")
+    return context, page
+
+
 def reseed_reference_data() -> None:
     """An earlier transactional test in this process may have flushed the rows the data migrations
     seeded (dispute types, reply templates); run those seeds again (they are idempotent)."""
