@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.test_workspace_browser import chromium, reseed_reference_data, wait_for_server_connections_to_close
 from tests.factories import ShopFactory, make_ticket, staff_member, ticket_payload
@@ -46,6 +47,18 @@ def login(page, base_url: str) -> None:
 
 def rows(page) -> list[str]:
     return page.eval_on_selector_all("#queue-results a.ticket-link", "links => links.map(a => a.textContent.trim())")
+
+
+def history(page, step: int) -> None:
+    """Back (-1) or Forward (1), as the browser's buttons do. htmx answers with a real reload of the
+    entry's URL, which Playwright may report as the history navigation aborted: wait for the load."""
+    move = page.go_back if step < 0 else page.go_forward
+    try:
+        move(wait_until="commit")
+    except PlaywrightError:  # replaced by htmx's reload of the same URL
+        pass
+    page.wait_for_load_state("load")
+    page.wait_for_selector("#queue-results")
 
 
 def assert_rows(page, expected: list[str]) -> None:
@@ -115,7 +128,7 @@ def test_filters_url_back_forward_and_export(live_server):
         assert exported(page) == [t["open_high"]]
 
         # Back: the first filter, in the controls and in the rows (and in the export).
-        page.go_back()
+        history(page, -1)
         page.wait_for_function("() => !location.search.includes('priority=high')")
         page.wait_for_function("() => document.querySelector('#queue-filters select[name=priority]').value === ''")
         assert page.input_value("#queue-filters select[name=status]") == "open"
@@ -123,7 +136,7 @@ def test_filters_url_back_forward_and_export(live_server):
         assert exported(page) == [t["open_normal"], t["open_high"]]
 
         # Forward: the second filter again.
-        page.go_forward()
+        history(page, 1)
         page.wait_for_function("() => location.search.includes('priority=high')")
         page.wait_for_function("() => document.querySelector('#queue-filters select[name=priority]').value === 'high'")
         assert page.input_value("#queue-filters select[name=status]") == "open"
@@ -136,12 +149,12 @@ def test_filters_url_back_forward_and_export(live_server):
         page.wait_for_url("**sort=newest**")
         page.wait_for_function("() => document.activeElement && document.activeElement.id === 'filter-sort'")
         assert_clean_url(page.url)
-        page.go_back()
+        history(page, -1)
         page.wait_for_function("() => document.querySelector('#queue-filters select[name=sort]').value === 'due'")
 
         # Back twice: the unfiltered queue.
-        page.go_back()
-        page.go_back()
+        history(page, -1)
+        history(page, -1)
         page.wait_for_function("() => document.querySelector('#queue-filters select[name=status]').value === ''")
         assert_rows(page, [t["new_high"], t["open_normal"], t["open_high"], t["pending_low"]])
 
