@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install messages bench clean
+.PHONY: run test lint format install messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -25,8 +25,17 @@ run: install
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export CACHE_URL ?= redis://127.0.0.1:6379/1
-test: install
+test: install lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+# Lint and format check (settings in pyproject.toml); `make format` rewrites the files.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var

@@ -22,11 +22,13 @@ class DecimalJSONParser(JSONParser):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant)
+            data = json.loads(
+                stream.read().decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant
+            )
         except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.ParseError(_("Malformed JSON: %(error)s") % {"error": exc})
+            raise exceptions.ParseError(_("Malformed JSON: %(error)s") % {"error": exc}) from None
         except RecursionError:
-            raise exceptions.ParseError(_("Malformed JSON: nested too deeply."))
+            raise exceptions.ParseError(_("Malformed JSON: nested too deeply.")) from None
         _check_text(data)
         return data
 
@@ -44,7 +46,12 @@ def _check_text(value, depth: int = 0, path: tuple = ()) -> None:
         raise exceptions.ParseError(_("Malformed JSON: nested too deeply."))
     if isinstance(value, str):
         if bad_text(value):
-            raise exceptions.ValidationError(_nested(path, _("Contains a character that is not allowed (a NUL byte or a lone surrogate).")))
+            raise exceptions.ValidationError(
+                _nested(
+                    path,
+                    _("Contains a character that is not allowed (a NUL byte or a lone surrogate)."),
+                )
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, depth + 1, path)
@@ -111,7 +118,9 @@ class StrictMoneyField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})")
+ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})"
+)
 EARLIEST_YEAR, YEARS_AHEAD = 2000, 5
 
 
@@ -124,18 +133,21 @@ class AwareDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value):
         if not isinstance(value, str) or not ISO_DATETIME.fullmatch(value.strip()):
             raise serializers.ValidationError(
-                _("Give a date and time with its offset, e.g. 2026-11-20T10:00:00+08:00."), code="invalid"
+                _("Give a date and time with its offset, e.g. 2026-11-20T10:00:00+08:00."),
+                code="invalid",
             )
         moment = super().to_internal_value(value.strip())
         latest_year = dt.date.today().year + YEARS_AHEAD
         if not EARLIEST_YEAR <= moment.year <= latest_year:
             raise serializers.ValidationError(
-                _("Give a time between %(first)s and %(last)s.") % {"first": EARLIEST_YEAR, "last": latest_year}, code="invalid"
+                _("Give a time between %(first)s and %(last)s.")
+                % {"first": EARLIEST_YEAR, "last": latest_year},
+                code="invalid",
             )
         return moment
 
 
-def MoneyField(**kwargs):  # noqa: N802 - reads like a field class at the call site
+def MoneyField(**kwargs):
     return StrictMoneyField(max_digits=12, decimal_places=2, min_value=Decimal("0"), **kwargs)
 
 
@@ -149,7 +161,7 @@ class CreatedCursorPagination(CursorPagination):
         try:
             cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": [_("Invalid cursor.")]})
+            raise exceptions.ValidationError({"cursor": [_("Invalid cursor.")]}) from None
         # DRF only checks the cursor's shape; a forged position would reach the query and fail there (500).
         if cursor is not None and cursor.position is not None:
             try:

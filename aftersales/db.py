@@ -10,7 +10,9 @@ from django.db import connection
 from django.db.models import JSONField
 
 
-def rows_insert(model, fields: Sequence[str], rows: Sequence[Sequence], *, returning: str | None = None) -> list:
+def rows_insert(
+    model, fields: Sequence[str], rows: Sequence[Sequence], *, returning: str | None = None
+) -> list:
     """INSERT `rows` (tuples of Python values in `fields` order; foreign keys as ids, JSON
     fields as Python objects, datetimes aware) into `model`'s table with one statement on
     PostgreSQL (one array per column, as bulk_create does). Nothing is filled in: every column
@@ -19,10 +21,13 @@ def rows_insert(model, fields: Sequence[str], rows: Sequence[Sequence], *, retur
     if not rows:
         return []
     model_fields = [model._meta.get_field(name) for name in fields]
-    columns = [list(column) for column in zip(*rows)]
+    columns = [list(column) for column in zip(*rows, strict=True)]
     for i, field in enumerate(model_fields):
         if isinstance(field, JSONField):
-            columns[i] = [None if value is None else json.dumps(value, cls=field.encoder) for value in columns[i]]
+            columns[i] = [
+                None if value is None else json.dumps(value, cls=field.encoder)
+                for value in columns[i]
+            ]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in model_fields)
     table = quote(model._meta.db_table)
@@ -30,13 +35,22 @@ def rows_insert(model, fields: Sequence[str], rows: Sequence[Sequence], *, retur
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # varchar[] rather than varchar(200)[]: a too-long value fails at the column, not silently truncated.
-            arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in model_fields)
-            cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){tail}", columns)
+            arrays = ", ".join(
+                f"%s::{field.db_type(connection).split('(')[0]}[]" for field in model_fields
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){tail}", columns
+            )
             return [row[0] for row in cursor.fetchall()] if returning else []
         # SQLite (`make run` without DATABASE_URL): a row at a time.
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(model_fields))}){tail}"
+        sql = (
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(model_fields))}){tail}"
+        )
         adapt = connection.ops.adapt_datetimefield_value
-        values = [[adapt(v) if isinstance(v, dt.datetime) else v for v in row] for row in zip(*columns)]
+        values = [
+            [adapt(v) if isinstance(v, dt.datetime) else v for v in row]
+            for row in zip(*columns, strict=True)
+        ]
         if not returning:
             cursor.executemany(sql, values)
             return []

@@ -13,7 +13,9 @@ class ApplicationError(Exception):
 
     status_code = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, code: str, message: str, *, status_code: int | None = None, fields: dict | None = None):
+    def __init__(
+        self, code: str, message: str, *, status_code: int | None = None, fields: dict | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -94,11 +96,17 @@ def json_bad_request(request, exception=None):
     too_large = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent))
     if request.path.startswith("/api/"):
         if too_large:
-            return JsonResponse(error_body("too_large", _("The request body is too large.")), status=413)
-        return JsonResponse(error_body("bad_request", _("The request could not be read.")), status=400)
+            return JsonResponse(
+                error_body("too_large", _("The request body is too large.")), status=413
+            )
+        return JsonResponse(
+            error_body("bad_request", _("The request could not be read.")), status=400
+        )
     from django.shortcuts import render
 
-    message = _("The request body is too large.") if too_large else _("The request could not be read.")
+    message = (
+        _("The request body is too large.") if too_large else _("The request could not be read.")
+    )
     return render(request, "400.html", {"message": message}, status=413 if too_large else 400)
 
 
@@ -114,7 +122,10 @@ def json_server_error(request):
     """API: the JSON error body. Workspace: the workspace's own page with its nav, in the
     reader's language; if even that cannot render (the database is what failed), a plain page."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", _("An unexpected error occurred; it has been logged.")), status=500)
+        return JsonResponse(
+            error_body("server_error", _("An unexpected error occurred; it has been logged.")),
+            status=500,
+        )
     from django.shortcuts import render
     from django.views.defaults import server_error
 
@@ -129,5 +140,7 @@ def csrf_failure(request, reason=""):
     the reader's language on the workspace's 403 page, not Django's English debug text."""
     from django.shortcuts import render
 
-    message = _("The form had expired (for example after logging in or out in another tab). Reload the page and try again.")
+    message = _(
+        "The form had expired (for example after logging in or out in another tab). Reload the page and try again."
+    )
     return render(request, "403.html", {"reason": message}, status=403)

@@ -23,7 +23,9 @@ def text_clean(value: str) -> str:
 
 
 def _bad_keys(query: QueryDict) -> list[str]:
-    return sorted({key for key, values in query.lists() if bad_text(key) or any(bad_text(v) for v in values)})
+    return sorted(
+        {key for key, values in query.lists() if bad_text(key) or any(bad_text(v) for v in values)}
+    )
 
 
 def refuse_bad_text(get_response):
@@ -40,7 +42,10 @@ def refuse_bad_text(get_response):
             message = _("The request contains a character that is not allowed (a NUL byte).")
             if api:
                 fields = {text_clean(key) or "?": message for key in bad}
-                return JsonResponse({"error": {"code": "validation_error", "message": message, "fields": fields}}, status=400)
+                return JsonResponse(
+                    {"error": {"code": "validation_error", "message": message, "fields": fields}},
+                    status=400,
+                )
             return render(request, "400.html", {"message": message}, status=400)
         if not api and request.GET and _bad_keys(request.GET):
             cleaned = QueryDict(mutable=True)

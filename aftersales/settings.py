@@ -118,7 +118,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username, or from
 # one address, logins from there are refused for the cool-off, on /login/, /admin/ and the
 # token API alike; a successful login resets the count.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -145,7 +148,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Production (after collectstatic) may use whitenoise.storage.CompressedManifestStaticFilesStorage.
-        "BACKEND": env("STATICFILES_BACKEND", default="whitenoise.storage.CompressedStaticFilesStorage")
+        "BACKEND": env(
+            "STATICFILES_BACKEND", default="whitenoise.storage.CompressedStaticFilesStorage"
+        )
     },
 }
 # Serve static files straight from the apps, so a fresh checkout works before collectstatic.
@@ -169,7 +174,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["shops.throttling.ShopKeyRateThrottle", "shops.throttling.StaffRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "shops.throttling.ShopKeyRateThrottle",
+        "shops.throttling.StaffRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "shop_key": env("SHOP_KEY_THROTTLE_RATE", default="1200/min"),
         "staff": env("STAFF_THROTTLE_RATE", default="600/min"),
@@ -223,16 +231,24 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # recomputes its period's changed days itself before it answers when they hold at most this many tickets.
 ANALYTICS_REFRESH_SECONDS = env.int("ANALYTICS_REFRESH_SECONDS", default=15)
 ANALYTICS_INLINE_REFRESH_TICKETS = env.int("ANALYTICS_INLINE_REFRESH_TICKETS", default=1000)
-ANALYTICS_REFRESH_BUDGET_SECONDS = env.float("ANALYTICS_REFRESH_BUDGET_SECONDS", default=10.0)  # per beat task
+ANALYTICS_REFRESH_BUDGET_SECONDS = env.float(
+    "ANALYTICS_REFRESH_BUDGET_SECONDS", default=10.0
+)  # per beat task
 # Installed into django-celery-beat's tables when beat starts; editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-records": {
         "task": "tickets.tasks.purge_expired_idempotency_records",
         "schedule": 3600.0,
     },
-    "sweep-webhook-deliveries": {"task": "webhooks.tasks.sweep_webhook_deliveries", "schedule": 15.0},
+    "sweep-webhook-deliveries": {
+        "task": "webhooks.tasks.sweep_webhook_deliveries",
+        "schedule": 15.0,
+    },
     "sweep-sla-timers": {"task": "sla.tasks.sweep_timers", "schedule": 10.0},
-    "refresh-analytics-stats": {"task": "analytics.tasks.refresh_stats", "schedule": float(ANALYTICS_REFRESH_SECONDS)},
+    "refresh-analytics-stats": {
+        "task": "analytics.tasks.refresh_stats",
+        "schedule": float(ANALYTICS_REFRESH_SECONDS),
+    },
 }
 
 # --- Domain ---------------------------------------------------------------

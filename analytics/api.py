@@ -59,7 +59,12 @@ class ShipmentStatsApi(APIView):
         serializer = ShipmentStatIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        row, created = services.shipment_stat_record(shop=request.user.shop, date=data["date"], courier=data["courier"], shipments=data["shipments"])
+        row, created = services.shipment_stat_record(
+            shop=request.user.shop,
+            date=data["date"],
+            courier=data["courier"],
+            shipments=data["shipments"],
+        )
         body = {"date": row.date.isoformat(), "courier": row.courier, "shipments": row.shipments}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -81,7 +86,9 @@ class AnalyticsSummaryApi(APIView):
             "to": period.date_to,
             "dispute_type": period.dispute_type.code if period.dispute_type else None,
             "tickets": data["funnel"][0]["tickets"],
-            "by_dispute_type": [{"code": r["code"], "tickets": r["tickets"]} for r in data["by_dispute_type"]],
+            "by_dispute_type": [
+                {"code": r["code"], "tickets": r["tickets"]} for r in data["by_dispute_type"]
+            ],
             "by_responsibility": data["by_party"],
             "by_courier": data["couriers"],
             "by_sku": data["by_sku"],
@@ -89,7 +96,11 @@ class AnalyticsSummaryApi(APIView):
             "funnel": data["funnel"],
             "response": data["response"],
             "satisfaction": data["satisfaction"],
-            "compensation": {**data["compensation_totals"], "by_type": data["compensation_by_type"], "by_party": data["compensation_by_party"]},
+            "compensation": {
+                **data["compensation_totals"],
+                "by_type": data["compensation_by_type"],
+                "by_party": data["compensation_by_party"],
+            },
             "volume_by_day": data["volume_by_day"],
             # Days of the period whose figures are still being recomputed (after a bulk change); 0 normally.
             "stale_days": stale_days,
@@ -107,7 +118,9 @@ class AlertListApi(APIView):
         wanted = (request.query_params.get("status") or "").strip()
         if wanted and wanted not in BatchAlert.Status.values:
             raise ApplicationError(
-                "validation_error", _("The filters are invalid."), fields={"status": _("Unknown status '%(status)s'.") % {"status": wanted[:30]}}
+                "validation_error",
+                _("The filters are invalid."),
+                fields={"status": _("Unknown status '%(status)s'.") % {"status": wanted[:30]}},
             )
         rows = selectors.alerts_for(visible_shop_ids(request.user), wanted or None)[:500]
         return Response({"results": [plain(alert_body(a)) for a in rows]})

@@ -16,19 +16,29 @@ class AnalyticsSettings(models.Model):
     DEFAULT_COURIER_THRESHOLD = Decimal("5.00")
     DEFAULT_SATISFACTION_TARGET = Decimal("4.00")
 
-    shop = models.OneToOneField("shops.Shop", on_delete=models.CASCADE, related_name="analytics_settings")
+    shop = models.OneToOneField(
+        "shops.Shop", on_delete=models.CASCADE, related_name="analytics_settings"
+    )
     # Complaints per 1,000 shipments above which a courier is flagged.
     courier_complaint_threshold = models.DecimalField(
-        _("courier complaints per 1,000 shipments threshold"), max_digits=8, decimal_places=2,
-        default=DEFAULT_COURIER_THRESHOLD, validators=[MinValueValidator(Decimal("0"))],
+        _("courier complaints per 1,000 shipments threshold"),
+        max_digits=8,
+        decimal_places=2,
+        default=DEFAULT_COURIER_THRESHOLD,
+        validators=[MinValueValidator(Decimal("0"))],
     )
     # Average survey score (1-5) below which an agent is flagged for follow-up.
     satisfaction_target = models.DecimalField(
-        _("satisfaction target"), max_digits=3, decimal_places=2, default=DEFAULT_SATISFACTION_TARGET,
+        _("satisfaction target"),
+        max_digits=3,
+        decimal_places=2,
+        default=DEFAULT_SATISFACTION_TARGET,
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
     )
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("analytics settings")
@@ -39,7 +49,9 @@ class ShipmentStat(models.Model):
     """How many parcels a shop handed to one courier on one day (shop time), as the shop reported.
     A later report for the same day and courier replaces the count."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     date = models.DateField(_("date"))
     courier = models.CharField(_("courier"), max_length=50)
     shipments = models.PositiveIntegerField(_("shipments"))
@@ -48,7 +60,11 @@ class ShipmentStat(models.Model):
     class Meta:
         verbose_name = _("shipment count")
         verbose_name_plural = _("shipment counts")
-        constraints = [models.UniqueConstraint(fields=["shop", "date", "courier"], name="shipmentstat_unique_shop_date_courier")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "date", "courier"], name="shipmentstat_unique_shop_date_courier"
+            )
+        ]
 
 
 class BatchAlert(models.Model):
@@ -61,18 +77,28 @@ class BatchAlert(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     sku = models.CharField(_("SKU"), max_length=100)
     batch_no = models.CharField(_("batch number"), max_length=100)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
     threshold = models.PositiveIntegerField(_("threshold"))
     window_days = models.PositiveIntegerField(_("window (days)"))
-    tickets = models.ManyToManyField("tickets.Ticket", through="BatchAlertTicket", related_name="batch_alerts")
+    tickets = models.ManyToManyField(
+        "tickets.Ticket", through="BatchAlertTicket", related_name="batch_alerts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
@@ -81,10 +107,14 @@ class BatchAlert(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["shop", "sku", "batch_no"], condition=~Q(status="resolved"), name="batchalert_one_unresolved"
+                fields=["shop", "sku", "batch_no"],
+                condition=~Q(status="resolved"),
+                name="batchalert_one_unresolved",
             )
         ]
-        indexes = [models.Index(fields=["shop", "status", "-created_at"], name="batchalert_shop_status")]
+        indexes = [
+            models.Index(fields=["shop", "status", "-created_at"], name="batchalert_shop_status")
+        ]
 
     def __str__(self):
         return f"{self.sku} / {self.batch_no}"
@@ -98,7 +128,9 @@ class BatchAlertTicket(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["alert", "ticket"], name="batchalertticket_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "ticket"], name="batchalertticket_unique")
+        ]
 
 
 # The party key of a ticket with no judgment yet (DailyStat.Dimension.PARTY).
@@ -121,7 +153,9 @@ class DailyStat(models.Model):
         SKU = "sku", "sku"  # key: OrderItem.sku
         SKU_MONTH = "sku_month", "sku_month"  # SKU per month (date = the 1st), all types only
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     date = models.DateField()
     dimension = models.CharField(max_length=10, choices=Dimension.choices)
     type_id = models.PositiveIntegerField()  # DisputeType id, 0 for all types
@@ -140,12 +174,16 @@ class DailyStat(models.Model):
     # Compensations counted as cost (approved, executing, executed) of these tickets.
     compensations = models.PositiveIntegerField(db_default=0)
     amount = models.DecimalField(max_digits=14, decimal_places=2, db_default=Decimal("0"))
-    recovered = models.DecimalField(max_digits=14, decimal_places=2, db_default=Decimal("0"))  # courier claims
+    recovered = models.DecimalField(
+        max_digits=14, decimal_places=2, db_default=Decimal("0")
+    )  # courier claims
 
     class Meta:
         constraints = [
             # Also the index every dashboard read uses (shop, dimension, type, date range).
-            models.UniqueConstraint(fields=["shop", "dimension", "type_id", "date", "key"], name="dailystat_unique"),
+            models.UniqueConstraint(
+                fields=["shop", "dimension", "type_id", "date", "key"], name="dailystat_unique"
+            ),
         ]
         # Recomputing a day deletes all its rows first.
         indexes = [models.Index(fields=["shop", "date"], name="dailystat_shop_date")]
@@ -159,7 +197,11 @@ class DailyStatStale(models.Model):
 
     shop_id = models.BigIntegerField()
     created_at = models.DateTimeField(null=True)
-    marked_at = models.DateTimeField(db_default=Now())  # when the change was made (its transaction's start)
+    marked_at = models.DateTimeField(
+        db_default=Now()
+    )  # when the change was made (its transaction's start)
 
     class Meta:
-        indexes = [models.Index(fields=["shop_id", "created_at"], name="dailystatstale_shop_created")]
+        indexes = [
+            models.Index(fields=["shop_id", "created_at"], name="dailystatstale_shop_created")
+        ]

@@ -28,7 +28,10 @@ def _date(value: str, field: str, errors: dict) -> dt.date | None:
         return None
     latest = dt.date(timezone.now().year + LATEST_YEARS_AHEAD, 12, 31)
     if not EARLIEST <= day <= latest:
-        errors[field] = _("Choose a date between %(first)s and %(last)s.") % {"first": EARLIEST, "last": latest}
+        errors[field] = _("Choose a date between %(first)s and %(last)s.") % {
+            "first": EARLIEST,
+            "last": latest,
+        }
         return None
     return day
 
@@ -36,7 +39,9 @@ def _date(value: str, field: str, errors: dict) -> dt.date | None:
 def period_from_params(params, *, user) -> Period:
     shops = supervised_shops(user)
     if not shops:
-        raise ApplicationError("permission_denied", _("Analytics are for supervisors and admins."), status_code=403)
+        raise ApplicationError(
+            "permission_denied", _("Analytics are for supervisors and admins."), status_code=403
+        )
     errors = {}
     code = (params.get("shop") or "").strip()
     if code:
@@ -56,13 +61,21 @@ def period_from_params(params, *, user) -> Period:
         if date_from > date_to:
             errors["from"] = _("The start date is after the end date.")
         elif (date_to - date_from).days + 1 > MAX_RANGE_DAYS:
-            errors["to"] = _("The range is longer than two years (%(days)s days).") % {"days": MAX_RANGE_DAYS}
+            errors["to"] = _("The range is longer than two years (%(days)s days).") % {
+                "days": MAX_RANGE_DAYS
+            }
     dispute_type = None
     type_code = (params.get("dispute_type") or "").strip()
     if type_code and shop:
-        dispute_type = DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop), code=type_code).order_by("shop_id").first()
+        dispute_type = (
+            DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop), code=type_code)
+            .order_by("shop_id")
+            .first()
+        )
         if dispute_type is None:
-            errors["dispute_type"] = _("Unknown dispute type '%(code)s'.") % {"code": type_code[:50]}
+            errors["dispute_type"] = _("Unknown dispute type '%(code)s'.") % {
+                "code": type_code[:50]
+            }
     if errors:
         raise ApplicationError("validation_error", _("The filters are invalid."), fields=errors)
     return Period(shop=shop, date_from=date_from, date_to=date_to, dispute_type=dispute_type)

@@ -22,8 +22,21 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import (CharField, Count, DateField, DurationField, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet,
-                              Subquery, Sum, Value)
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, ExtractHour, TruncDate
 
 from analytics.models import UNJUDGED, DailyStat, DailyStatStale
@@ -35,10 +48,18 @@ from tickets.models import OrderItem, Ticket
 logger = logging.getLogger(__name__)
 
 RUN_DAYS = 31  # days recomputed in one transaction
-COST_STATUSES = (CompensationStatus.APPROVED, CompensationStatus.EXECUTING, CompensationStatus.EXECUTED)
+COST_STATUSES = (
+    CompensationStatus.APPROVED,
+    CompensationStatus.EXECUTING,
+    CompensationStatus.EXECUTED,
+)
 SATISFIED_SCORE = 4
 D = DailyStat.Dimension
-MEASURES = [f.name for f in DailyStat._meta.get_fields() if f.concrete and f.name not in ("id", "shop", "date", "dimension", "type_id", "key")]
+MEASURES = [
+    f.name
+    for f in DailyStat._meta.get_fields()
+    if f.concrete and f.name not in ("id", "shop", "date", "dimension", "type_id", "key")
+]
 
 
 # --- triggers ------------------------------------------------------------------------------
@@ -46,15 +67,40 @@ MEASURES = [f.name for f in DailyStat._meta.get_fields() if f.concrete and f.nam
 # table -> (columns whose change matters, how to find the affected tickets' (shop_id, created_at) from row R)
 WATCHED = {
     "tickets_ticket": (
-        ["shop_id", "created_at", "dispute_type_id", "assignee_id", "order_id", "first_responded_at", "first_response_due_at",
-         "resolved_at", "resolution_due_at", "sla_breached_at"],
+        [
+            "shop_id",
+            "created_at",
+            "dispute_type_id",
+            "assignee_id",
+            "order_id",
+            "first_responded_at",
+            "first_response_due_at",
+            "resolved_at",
+            "resolution_due_at",
+            "sla_breached_at",
+        ],
         "SELECT R.shop_id, R.created_at",
     ),
-    "tickets_order": (["courier"], "SELECT shop_id, created_at FROM tickets_ticket WHERE order_id = R.id"),
-    "tickets_orderitem": (["order_id", "sku"], "SELECT shop_id, created_at FROM tickets_ticket WHERE order_id = R.order_id"),
-    "disputes_judgment": (["ticket_id", "version", "party"], "SELECT shop_id, created_at FROM tickets_ticket WHERE id = R.ticket_id"),
-    "disputes_compensation": (["ticket_id", "type", "status", "amount"], "SELECT shop_id, created_at FROM tickets_ticket WHERE id = R.ticket_id"),
-    "tickets_satisfactionsurvey": (["ticket_id", "score"], "SELECT shop_id, created_at FROM tickets_ticket WHERE id = R.ticket_id"),
+    "tickets_order": (
+        ["courier"],
+        "SELECT shop_id, created_at FROM tickets_ticket WHERE order_id = R.id",
+    ),
+    "tickets_orderitem": (
+        ["order_id", "sku"],
+        "SELECT shop_id, created_at FROM tickets_ticket WHERE order_id = R.order_id",
+    ),
+    "disputes_judgment": (
+        ["ticket_id", "version", "party"],
+        "SELECT shop_id, created_at FROM tickets_ticket WHERE id = R.ticket_id",
+    ),
+    "disputes_compensation": (
+        ["ticket_id", "type", "status", "amount"],
+        "SELECT shop_id, created_at FROM tickets_ticket WHERE id = R.ticket_id",
+    ),
+    "tickets_satisfactionsurvey": (
+        ["ticket_id", "score"],
+        "SELECT shop_id, created_at FROM tickets_ticket WHERE id = R.ticket_id",
+    ),
 }
 # A new time zone moves every ticket to other local days: the whole shop is recomputed.
 SHOP_WATCHED = ("shops_shop", ["timezone"], "SELECT R.id, NULL")
@@ -71,8 +117,8 @@ def _trigger_sql(vendor: str) -> list[str]:
             statements += [
                 f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF TG_OP IN ('UPDATE', 'DELETE') THEN {MARK}{select.replace('R.', 'OLD.')}; END IF;
-                    IF TG_OP IN ('UPDATE', 'INSERT') THEN {MARK}{select.replace('R.', 'NEW.')}; END IF;
+                    IF TG_OP IN ('UPDATE', 'DELETE') THEN {MARK}{select.replace("R.", "OLD.")}; END IF;
+                    IF TG_OP IN ('UPDATE', 'INSERT') THEN {MARK}{select.replace("R.", "NEW.")}; END IF;
                     RETURN NULL;
                 END $$""",
                 f"DROP TRIGGER IF EXISTS {name}_upd ON {table}",
@@ -86,7 +132,9 @@ def _trigger_sql(vendor: str) -> list[str]:
         else:  # SQLite (`make run` without DATABASE_URL)
             changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
             old, new = MARK + select.replace("R.", "OLD."), MARK + select.replace("R.", "NEW.")
-            statements.append(f"CREATE TRIGGER IF NOT EXISTS {name}_upd AFTER UPDATE ON {table} WHEN {changed} BEGIN {old}; {new}; END")
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {name}_upd AFTER UPDATE ON {table} WHEN {changed} BEGIN {old}; {new}; END"
+            )
             if on_insert_delete:
                 statements += [
                     f"CREATE TRIGGER IF NOT EXISTS {name}_ins AFTER INSERT ON {table} BEGIN {new}; END",
@@ -119,23 +167,34 @@ def _insert(queryset: QuerySet) -> int:
     named `out_<DailyStat field>`; the column list is read off the compiled SELECT, in its order."""
     compiler = queryset.query.get_compiler(connection=connection)
     sql, params = compiler.as_sql()
-    columns = [DailyStat._meta.get_field(alias.removeprefix("out_")).column for _expr, _sql, alias in compiler.select]
+    columns = [
+        DailyStat._meta.get_field(alias.removeprefix("out_")).column
+        for _expr, _sql, alias in compiler.select
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {DailyStat._meta.db_table} ({', '.join(columns)}) {sql}", params)
+        cursor.execute(
+            f"INSERT INTO {DailyStat._meta.db_table} ({', '.join(columns)}) {sql}", params
+        )
         return cursor.rowcount
 
 
 def _ticket_measures() -> dict:
     """What the `total` and `agent` rows count of tickets."""
-    first_response = ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField())
+    first_response = ExpressionWrapper(
+        F("first_responded_at") - F("created_at"), output_field=DurationField()
+    )
     resolution = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
     responded, resolved = Q(first_responded_at__isnull=False), Q(resolved_at__isnull=False)
     return {
         "out_tickets": Count("id"),
         "out_responded": Count("id", filter=responded),
-        "out_responded_in_time": Count("id", filter=responded & Q(first_responded_at__lte=F("first_response_due_at"))),
+        "out_responded_in_time": Count(
+            "id", filter=responded & Q(first_responded_at__lte=F("first_response_due_at"))
+        ),
         "out_resolved": Count("id", filter=resolved),
-        "out_resolved_in_time": Count("id", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))),
+        "out_resolved_in_time": Count(
+            "id", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))
+        ),
         "out_breached": Count("id", filter=Q(sla_breached_at__isnull=False)),
         "out_first_response_total": Sum(first_response),
         "out_resolution_total": Sum(resolution),
@@ -145,8 +204,16 @@ def _ticket_measures() -> dict:
     }
 
 
-def _rows(qs: QuerySet, *, shop: Shop, day, type_id, dimension: str, key, measures: dict) -> QuerySet:
-    keys = {"out_shop": Value(shop.pk), "out_date": day, "out_dimension": Value(dimension), "out_type_id": type_id, "out_key": key}
+def _rows(
+    qs: QuerySet, *, shop: Shop, day, type_id, dimension: str, key, measures: dict
+) -> QuerySet:
+    keys = {
+        "out_shop": Value(shop.pk),
+        "out_date": day,
+        "out_dimension": Value(dimension),
+        "out_type_id": type_id,
+        "out_key": key,
+    }
     return qs.annotate(**keys).values(*keys).annotate(**measures).order_by()
 
 
@@ -156,44 +223,133 @@ def _compute(shop: Shop, first: dt.date, last: dt.date) -> None:
     day = TruncDate("created_at", tzinfo=tz)
     common = {"shop": shop, "day": day, "type_id": F("dispute_type_id")}
     latest_party = Coalesce(
-        Subquery(Judgment.objects.filter(ticket=OuterRef("pk")).order_by("-version").values("party")[:1]), Value(UNJUDGED)
+        Subquery(
+            Judgment.objects.filter(ticket=OuterRef("pk")).order_by("-version").values("party")[:1]
+        ),
+        Value(UNJUDGED),
     )
     cost = Q(compensations__status__in=COST_STATUSES)
     claim = Q(compensations__type=CompensationType.COURIER_CLAIM)
     text = CharField()
 
     _insert(_rows(tickets, **common, dimension=D.TOTAL, key=Value(""), measures=_ticket_measures()))
-    _insert(_rows(tickets.filter(assignee__isnull=False), **common, dimension=D.AGENT, key=Cast("assignee_id", text), measures=_ticket_measures()))
-    _insert(_rows(tickets, **common, dimension=D.HOUR, key=Cast(ExtractHour("created_at", tzinfo=tz), text), measures={"out_tickets": Count("id")}))
-    _insert(_rows(tickets.exclude(order__courier=""), **common, dimension=D.COURIER, key=F("order__courier"), measures={
-        "out_tickets": Count("id", distinct=True),
-        "out_amount": Coalesce(Sum("compensations__amount", filter=cost & ~claim), Value(0), output_field=DailyStat._meta.get_field("amount")),
-        "out_recovered": Coalesce(Sum("compensations__amount", filter=cost & claim), Value(0), output_field=DailyStat._meta.get_field("amount")),
-    }))
-    _insert(_rows(tickets, **common, dimension=D.PARTY, key=latest_party, measures={
-        "out_tickets": Count("id", distinct=True),
-        "out_compensations": Count("compensations", filter=cost & ~claim),
-        "out_amount": Coalesce(Sum("compensations__amount", filter=cost & ~claim), Value(0), output_field=DailyStat._meta.get_field("amount")),
-    }))
+    _insert(
+        _rows(
+            tickets.filter(assignee__isnull=False),
+            **common,
+            dimension=D.AGENT,
+            key=Cast("assignee_id", text),
+            measures=_ticket_measures(),
+        )
+    )
+    _insert(
+        _rows(
+            tickets,
+            **common,
+            dimension=D.HOUR,
+            key=Cast(ExtractHour("created_at", tzinfo=tz), text),
+            measures={"out_tickets": Count("id")},
+        )
+    )
+    _insert(
+        _rows(
+            tickets.exclude(order__courier=""),
+            **common,
+            dimension=D.COURIER,
+            key=F("order__courier"),
+            measures={
+                "out_tickets": Count("id", distinct=True),
+                "out_amount": Coalesce(
+                    Sum("compensations__amount", filter=cost & ~claim),
+                    Value(0),
+                    output_field=DailyStat._meta.get_field("amount"),
+                ),
+                "out_recovered": Coalesce(
+                    Sum("compensations__amount", filter=cost & claim),
+                    Value(0),
+                    output_field=DailyStat._meta.get_field("amount"),
+                ),
+            },
+        )
+    )
+    _insert(
+        _rows(
+            tickets,
+            **common,
+            dimension=D.PARTY,
+            key=latest_party,
+            measures={
+                "out_tickets": Count("id", distinct=True),
+                "out_compensations": Count("compensations", filter=cost & ~claim),
+                "out_amount": Coalesce(
+                    Sum("compensations__amount", filter=cost & ~claim),
+                    Value(0),
+                    output_field=DailyStat._meta.get_field("amount"),
+                ),
+            },
+        )
+    )
     compensations = Compensation.objects.filter(ticket__in=tickets, status__in=COST_STATUSES)
-    _insert(_rows(compensations, shop=shop, day=TruncDate("ticket__created_at", tzinfo=tz), type_id=F("ticket__dispute_type_id"),
-                  dimension=D.COMP_TYPE, key=F("type"), measures={"out_compensations": Count("id"), "out_amount": Sum("amount")}))
+    _insert(
+        _rows(
+            compensations,
+            shop=shop,
+            day=TruncDate("ticket__created_at", tzinfo=tz),
+            type_id=F("ticket__dispute_type_id"),
+            dimension=D.COMP_TYPE,
+            key=F("type"),
+            measures={"out_compensations": Count("id"), "out_amount": Sum("amount")},
+        )
+    )
     items = OrderItem.objects.filter(order__ticket__in=tickets)
-    _insert(_rows(items, shop=shop, day=TruncDate("order__ticket__created_at", tzinfo=tz), type_id=F("order__ticket__dispute_type_id"),
-                  dimension=D.SKU, key=F("sku"), measures={"out_tickets": Count("order_id", distinct=True)}))
+    _insert(
+        _rows(
+            items,
+            shop=shop,
+            day=TruncDate("order__ticket__created_at", tzinfo=tz),
+            type_id=F("order__ticket__dispute_type_id"),
+            dimension=D.SKU,
+            key=F("sku"),
+            measures={"out_tickets": Count("order_id", distinct=True)},
+        )
+    )
 
     # All types together (type_id 0): the sums of the per-type rows (a ticket has one type).
-    typed = DailyStat.objects.filter(shop=shop, date__range=(first, last)).exclude(type_id=0).exclude(dimension=D.SKU_MONTH)
+    typed = (
+        DailyStat.objects.filter(shop=shop, date__range=(first, last))
+        .exclude(type_id=0)
+        .exclude(dimension=D.SKU_MONTH)
+    )
     sums = {f"out_{name}": Sum(name) for name in MEASURES}
-    _insert(typed.annotate(out_shop=F("shop_id"), out_date=F("date"), out_dimension=F("dimension"),
-                           out_type_id=Value(0), out_key=F("key")).values("out_shop", "out_date", "out_dimension", "out_type_id", "out_key")
-            .annotate(**sums).order_by())
+    _insert(
+        typed.annotate(
+            out_shop=F("shop_id"),
+            out_date=F("date"),
+            out_dimension=F("dimension"),
+            out_type_id=Value(0),
+            out_key=F("key"),
+        )
+        .values("out_shop", "out_date", "out_dimension", "out_type_id", "out_key")
+        .annotate(**sums)
+        .order_by()
+    )
     # SKUs per month, all types: a year of SKU figures reads 12 month rows per SKU, not 365 day rows.
     for month in _months(first, last):
         DailyStat.objects.filter(shop=shop, dimension=D.SKU_MONTH, date=month).delete()
-        in_month = DailyStat.objects.filter(shop=shop, dimension=D.SKU, type_id=0, date__gte=month, date__lt=_next_month(month))
-        _insert(_rows(in_month, shop=shop, day=Value(month, output_field=DateField()), type_id=Value(0, output_field=IntegerField()),
-                      dimension=D.SKU_MONTH, key=F("key"), measures={"out_tickets": Sum("tickets")}))
+        in_month = DailyStat.objects.filter(
+            shop=shop, dimension=D.SKU, type_id=0, date__gte=month, date__lt=_next_month(month)
+        )
+        _insert(
+            _rows(
+                in_month,
+                shop=shop,
+                day=Value(month, output_field=DateField()),
+                type_id=Value(0, output_field=IntegerField()),
+                dimension=D.SKU_MONTH,
+                key=F("key"),
+                measures={"out_tickets": Sum("tickets")},
+            )
+        )
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -217,7 +373,10 @@ def _lock_shop(shop_id: int, *, wait: bool = True) -> bool:
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {'pg_advisory_xact_lock' if wait else 'pg_try_advisory_xact_lock'}(%s, hashtext('analytics-daily-stats'))", [shop_id])
+        cursor.execute(
+            f"SELECT {'pg_advisory_xact_lock' if wait else 'pg_try_advisory_xact_lock'}(%s, hashtext('analytics-daily-stats'))",
+            [shop_id],
+        )
         return wait or cursor.fetchone()[0]
 
 
@@ -249,11 +408,20 @@ def _reset_if_marked(shop: Shop) -> bool:
         DailyStat.objects.filter(shop=shop).delete()
         tz = shop_tz(shop)
         days = (
-            Ticket.objects.filter(shop=shop).annotate(day=TruncDate("created_at", tzinfo=tz))
-            .values_list("day", flat=True).distinct().order_by()
+            Ticket.objects.filter(shop=shop)
+            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values_list("day", flat=True)
+            .distinct()
+            .order_by()
         )
         DailyStatStale.objects.bulk_create(  # noon of each day: a moment inside it
-            [DailyStatStale(shop_id=shop.pk, created_at=_span(shop, day, day)["created_at__gte"] + dt.timedelta(hours=12)) for day in days]
+            [
+                DailyStatStale(
+                    shop_id=shop.pk,
+                    created_at=_span(shop, day, day)["created_at__gte"] + dt.timedelta(hours=12),
+                )
+                for day in days
+            ]
         )
         return True
 
@@ -262,7 +430,10 @@ def stale_days(shop: Shop) -> set[dt.date]:
     """The shop-local days whose rows are out of date (a whole-shop marker is not a day)."""
     return set(
         DailyStatStale.objects.filter(shop_id=shop.pk, created_at__isnull=False)
-        .annotate(day=TruncDate("created_at", tzinfo=shop_tz(shop))).values_list("day", flat=True).distinct().order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=shop_tz(shop)))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
     )
 
 
@@ -272,9 +443,13 @@ def _refresh_run(shop: Shop, first: dt.date, last: dt.date, *, wait: bool = True
             return False
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")  # a month of tickets is just over the JIT threshold; compiling costs more
+                cursor.execute(
+                    "SET LOCAL jit = off"
+                )  # a month of tickets is just over the JIT threshold; compiling costs more
         DailyStatStale.objects.filter(shop_id=shop.pk, **_span(shop, first, last)).delete()
-        DailyStat.objects.filter(shop=shop, date__range=(first, last)).exclude(dimension=D.SKU_MONTH).delete()
+        DailyStat.objects.filter(shop=shop, date__range=(first, last)).exclude(
+            dimension=D.SKU_MONTH
+        ).delete()
         _compute(shop, first, last)
     return True
 
@@ -302,7 +477,9 @@ def _tickets_at_most(shop: Shop, days: Iterable[dt.date], limit: int) -> bool:
     return Ticket.objects.filter(where, shop=shop).values("pk")[: limit + 1].count() <= limit
 
 
-def _stale_days_between(shop: Shop, first: dt.date, last: dt.date, *, scan_limit: int = 2000) -> set[dt.date]:
+def _stale_days_between(
+    shop: Shop, first: dt.date, last: dt.date, *, scan_limit: int = 2000
+) -> set[dt.date]:
     """The stale days in [first, last], cheaply even after a bulk change left many markers: read
     up to `scan_limit` markers; past that, ask day by day whether one exists (an index probe each)."""
     markers = DailyStatStale.objects.filter(shop_id=shop.pk, **_span(shop, first, last))

@@ -25,7 +25,13 @@ D = DailyStat.Dimension
 
 MAX_RANGE_DAYS = 731  # two years
 # Complaints against the courier: the dispute types whose cause is the carriage itself.
-COURIER_COMPLAINT_CODES = ("damaged_in_transit", "damaged_on_arrival", "lost_parcel", "no_tracking_update", "signed_not_received")
+COURIER_COMPLAINT_CODES = (
+    "damaged_in_transit",
+    "damaged_on_arrival",
+    "lost_parcel",
+    "no_tracking_update",
+    "signed_not_received",
+)
 DAMAGE_CODES = ("damaged_in_transit", "damaged_on_arrival")
 LOSS_CODES = ("lost_parcel", "signed_not_received")
 TOP = 15
@@ -56,7 +62,10 @@ class Period:
         return dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=self.tz)
 
     def days(self) -> list[dt.date]:
-        return [self.date_from + dt.timedelta(days=i) for i in range((self.date_to - self.date_from).days + 1)]
+        return [
+            self.date_from + dt.timedelta(days=i)
+            for i in range((self.date_to - self.date_from).days + 1)
+        ]
 
 
 def supervised_shops(user) -> list[Shop]:
@@ -65,7 +74,9 @@ def supervised_shops(user) -> list[Shop]:
         return []
     if user.is_superuser:
         return list(Shop.objects.order_by("code"))
-    ids = Membership.objects.filter(user=user, role__in=[Role.SUPERVISOR, Role.ADMIN]).values("shop_id")
+    ids = Membership.objects.filter(user=user, role__in=[Role.SUPERVISOR, Role.ADMIN]).values(
+        "shop_id"
+    )
     return list(Shop.objects.filter(pk__in=ids).order_by("code"))
 
 
@@ -97,19 +108,35 @@ def _stats(period: Period, dimension: str, *, typed: bool = True):
     together (type_id 0) when there is no filter or `typed` is False."""
     type_id = period.dispute_type.pk if typed and period.dispute_type is not None else 0
     return DailyStat.objects.filter(
-        shop=period.shop, dimension=dimension, type_id=type_id, date__gte=period.date_from, date__lte=period.date_to
+        shop=period.shop,
+        dimension=dimension,
+        type_id=type_id,
+        date__gte=period.date_from,
+        date__lte=period.date_to,
     )
 
 
 def _per_type(period: Period, dimension: str):
     """Rows of each dispute type (for figures that tell the types apart)."""
-    qs = DailyStat.objects.filter(shop=period.shop, dimension=dimension, date__gte=period.date_from, date__lte=period.date_to)
-    return qs.filter(type_id=period.dispute_type.pk) if period.dispute_type is not None else qs.exclude(type_id=0)
+    qs = DailyStat.objects.filter(
+        shop=period.shop, dimension=dimension, date__gte=period.date_from, date__lte=period.date_to
+    )
+    return (
+        qs.filter(type_id=period.dispute_type.pk)
+        if period.dispute_type is not None
+        else qs.exclude(type_id=0)
+    )
 
 
-def _month_split(date_from: dt.date, date_to: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+def _month_split(
+    date_from: dt.date, date_to: dt.date
+) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
     """The whole months inside [date_from, date_to] (their 1st days) and the day ranges left over."""
-    month = date_from if date_from.day == 1 else (date_from.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    month = (
+        date_from
+        if date_from.day == 1
+        else (date_from.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    )
     months = []
     while True:
         following = (month + dt.timedelta(days=32)).replace(day=1)
@@ -145,9 +172,18 @@ def volume_by_week(days: list[dict]) -> list[dict]:
 
 
 def by_dispute_type(period: Period) -> list[dict]:
-    counts = dict(_per_type(period, D.TOTAL).values("type_id").annotate(n=Sum("tickets")).values_list("type_id", "n").order_by())
+    counts = dict(
+        _per_type(period, D.TOTAL)
+        .values("type_id")
+        .annotate(n=Sum("tickets"))
+        .values_list("type_id", "n")
+        .order_by()
+    )
     types = DisputeType.objects.filter(pk__in=list(counts)).only("code", "name_zh", "name_en")
-    rows = [{"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "tickets": counts[t.pk]} for t in types]
+    rows = [
+        {"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "tickets": counts[t.pk]}
+        for t in types
+    ]
     return sorted(rows, key=lambda r: (-r["tickets"], r["code"]))
 
 
@@ -168,11 +204,19 @@ def by_sku(period: Period, limit: int | None = TOP) -> list[dict]:
 
 def by_hour_and_weekday(period: Period) -> tuple[list[dict], list[dict]]:
     hours, weekdays = [0] * 24, [0] * 7
-    for hour, n in _stats(period, D.HOUR).values("key").annotate(n=Sum("tickets")).values_list("key", "n").order_by():
+    for hour, n in (
+        _stats(period, D.HOUR)
+        .values("key")
+        .annotate(n=Sum("tickets"))
+        .values_list("key", "n")
+        .order_by()
+    ):
         hours[int(hour)] += n
     for day, n in _stats(period, D.TOTAL).values_list("date", "tickets"):
         weekdays[day.isoweekday() - 1] += n
-    return [{"hour": h, "tickets": n} for h, n in enumerate(hours)], [{"weekday": d + 1, "tickets": n} for d, n in enumerate(weekdays)]
+    return [{"hour": h, "tickets": n} for h, n in enumerate(hours)], [
+        {"weekday": d + 1, "tickets": n} for d, n in enumerate(weekdays)
+    ]
 
 
 # --- funnel, times, satisfaction ------------------------------------------------------------
@@ -181,27 +225,65 @@ def by_hour_and_weekday(period: Period) -> tuple[list[dict], list[dict]]:
 def totals(period: Period) -> dict:
     """Funnel, response and resolution times against the tickets' own SLA due times, breaches
     and satisfaction."""
-    row = _stats(period, D.TOTAL).aggregate(**{name: Sum(name) for name in (
-        "tickets", "responded", "responded_in_time", "resolved", "resolved_in_time", "breached",
-        "first_response_total", "resolution_total", "surveys_answered", "score_total", "satisfied")})
+    row = _stats(period, D.TOTAL).aggregate(
+        **{
+            name: Sum(name)
+            for name in (
+                "tickets",
+                "responded",
+                "responded_in_time",
+                "resolved",
+                "resolved_in_time",
+                "breached",
+                "first_response_total",
+                "resolution_total",
+                "surveys_answered",
+                "score_total",
+                "satisfied",
+            )
+        }
+    )
     # Sums over no rows are NULL: counts become 0, the duration totals stay None (no average).
-    row = {k: v if k in ("first_response_total", "resolution_total") else v or 0 for k, v in row.items()}
-    steps = [("received", row["tickets"]), ("first_response", row["responded"]), ("resolved", row["resolved"]), ("satisfied", row["satisfied"])]
+    row = {
+        k: v if k in ("first_response_total", "resolution_total") else v or 0
+        for k, v in row.items()
+    }
+    steps = [
+        ("received", row["tickets"]),
+        ("first_response", row["responded"]),
+        ("resolved", row["resolved"]),
+        ("satisfied", row["satisfied"]),
+    ]
     funnel, previous = [], None
     for name, count in steps:
         drop = None if previous is None else previous - count
-        funnel.append({"step": name, "tickets": count, "drop": drop, "drop_rate": None if previous is None else ratio(drop, previous, Decimal("0.0001"))})
+        funnel.append(
+            {
+                "step": name,
+                "tickets": count,
+                "drop": drop,
+                "drop_rate": None if previous is None else ratio(drop, previous, Decimal("0.0001")),
+            }
+        )
         previous = count
     target = shop_sla(period.shop)["targets"]["normal"]
     return {
         "funnel": funnel,
         "response": {
-            "avg_first_response_minutes": minutes(_duration_avg(row["first_response_total"], row["responded"])),
-            "avg_resolution_minutes": minutes(_duration_avg(row["resolution_total"], row["resolved"])),
+            "avg_first_response_minutes": minutes(
+                _duration_avg(row["first_response_total"], row["responded"])
+            ),
+            "avg_resolution_minutes": minutes(
+                _duration_avg(row["resolution_total"], row["resolved"])
+            ),
             "first_response_target_minutes": target["first_response_minutes"],
             "resolution_target_minutes": target["resolution_minutes"],
-            "first_response_within_target": ratio(row["responded_in_time"], row["responded"], Decimal("0.0001")),
-            "resolution_within_target": ratio(row["resolved_in_time"], row["resolved"], Decimal("0.0001")),
+            "first_response_within_target": ratio(
+                row["responded_in_time"], row["responded"], Decimal("0.0001")
+            ),
+            "resolution_within_target": ratio(
+                row["resolved_in_time"], row["resolved"], Decimal("0.0001")
+            ),
             "sla_breached": row["breached"],
         },
         "satisfaction": {
@@ -217,22 +299,36 @@ def totals(period: Period) -> dict:
 
 
 def compensation_by_type(period: Period) -> list[dict]:
-    rows = _stats(period, D.COMP_TYPE).values("key").annotate(n=Sum("compensations"), total=Sum("amount")).order_by("key")
+    rows = (
+        _stats(period, D.COMP_TYPE)
+        .values("key")
+        .annotate(n=Sum("compensations"), total=Sum("amount"))
+        .order_by("key")
+    )
     return [{"type": r["key"], "count": r["n"], "amount": money(r["total"])} for r in rows]
 
 
 def compensation_by_party(period: Period) -> list[dict]:
     """Cost (courier claims excluded: they are money coming back) by the ticket's latest judgment."""
     rows = (
-        _stats(period, D.PARTY).filter(compensations__gt=0)
-        .values("key").annotate(n=Sum("compensations"), total=Sum("amount")).order_by("key")
+        _stats(period, D.PARTY)
+        .filter(compensations__gt=0)
+        .values("key")
+        .annotate(n=Sum("compensations"), total=Sum("amount"))
+        .order_by("key")
     )
     return [{"party": r["key"], "count": r["n"], "amount": money(r["total"])} for r in rows]
 
 
 def compensation_totals(by_type: list[dict]) -> dict:
-    cost = sum((r["amount"] for r in by_type if r["type"] != CompensationType.COURIER_CLAIM), Decimal("0.00"))
-    recovered = sum((r["amount"] for r in by_type if r["type"] == CompensationType.COURIER_CLAIM), Decimal("0.00"))
+    cost = sum(
+        (r["amount"] for r in by_type if r["type"] != CompensationType.COURIER_CLAIM),
+        Decimal("0.00"),
+    )
+    recovered = sum(
+        (r["amount"] for r in by_type if r["type"] == CompensationType.COURIER_CLAIM),
+        Decimal("0.00"),
+    )
     return {"cost": money(cost), "recovered": money(recovered), "net": money(cost - recovered)}
 
 
@@ -250,15 +346,28 @@ def courier_ranking(period: Period) -> list[dict]:
     and loss share of those complaints, compensation paid on its orders and what was claimed
     back from it. The dispute-type filter does not apply: the ranking is about the courier."""
     everything = Period(shop=period.shop, date_from=period.date_from, date_to=period.date_to)
-    totals = _stats(everything, D.COURIER).values("key").annotate(n=Sum("tickets"), cost=Sum("amount"), recovered=Sum("recovered")).order_by()
+    totals = (
+        _stats(everything, D.COURIER)
+        .values("key")
+        .annotate(n=Sum("tickets"), cost=Sum("amount"), recovered=Sum("recovered"))
+        .order_by()
+    )
     # Complaints, damage and loss: the per-type rows of those types only (a fraction of all types).
-    complaint_types = dict(DisputeType.objects.filter(code__in=COURIER_COMPLAINT_CODES).values_list("pk", "code"))
+    complaint_types = dict(
+        DisputeType.objects.filter(code__in=COURIER_COMPLAINT_CODES).values_list("pk", "code")
+    )
     complaints = (
-        _per_type(everything, D.COURIER).filter(type_id__in=list(complaint_types))
-        .values("key", "type_id").annotate(n=Sum("tickets")).values_list("key", "type_id", "n").order_by()
+        _per_type(everything, D.COURIER)
+        .filter(type_id__in=list(complaint_types))
+        .values("key", "type_id")
+        .annotate(n=Sum("tickets"))
+        .values_list("key", "type_id", "n")
+        .order_by()
     )
     shipments = dict(
-        ShipmentStat.objects.filter(shop=period.shop, date__gte=period.date_from, date__lte=period.date_to)
+        ShipmentStat.objects.filter(
+            shop=period.shop, date__gte=period.date_from, date__lte=period.date_to
+        )
         .values("courier")
         .annotate(n=Sum("shipments"))
         .values_list("courier", "n")
@@ -266,11 +375,23 @@ def courier_ranking(period: Period) -> list[dict]:
     by_courier: dict[str, dict] = {}
 
     def row_for(name):
-        return by_courier.setdefault(name, {"courier": name, "tickets": 0, "complaints": 0, "damage": 0, "loss": 0,
-                                            "cost": Decimal("0.00"), "recovered": Decimal("0.00")})
+        return by_courier.setdefault(
+            name,
+            {
+                "courier": name,
+                "tickets": 0,
+                "complaints": 0,
+                "damage": 0,
+                "loss": 0,
+                "cost": Decimal("0.00"),
+                "recovered": Decimal("0.00"),
+            },
+        )
 
     for r in totals:
-        row_for(r["key"]).update(tickets=r["n"], cost=money(r["cost"]), recovered=money(r["recovered"]))
+        row_for(r["key"]).update(
+            tickets=r["n"], cost=money(r["cost"]), recovered=money(r["recovered"])
+        )
     for courier, type_id, n in complaints:
         row, code = row_for(courier), complaint_types[type_id]
         row["complaints"] += n
@@ -282,7 +403,9 @@ def courier_ranking(period: Period) -> list[dict]:
     result = []
     for row in by_courier.values():
         row["shipments"] = shipments.get(row["courier"], 0)
-        row["per_1000"] = ratio(row["complaints"] * 1000, row["shipments"]) if row["shipments"] else None
+        row["per_1000"] = (
+            ratio(row["complaints"] * 1000, row["shipments"]) if row["shipments"] else None
+        )
         row["damage_share"] = ratio(row["damage"], row["complaints"], Decimal("0.0001"))
         row["loss_share"] = ratio(row["loss"], row["complaints"], Decimal("0.0001"))
         row["threshold"] = threshold
@@ -290,37 +413,65 @@ def courier_ranking(period: Period) -> list[dict]:
         row["suggestion"] = (
             f"{row['per_1000']} complaints per 1,000 shipments is above the shop's {threshold}: "
             "file claims, talk to the courier, consider switching (建议更换快递)."
-            if row["flagged"] else ""
+            if row["flagged"]
+            else ""
         )
         result.append(row)
-    result.sort(key=lambda r: (r["per_1000"] is None, -(r["per_1000"] or 0), -r["complaints"], r["courier"]))
+    result.sort(
+        key=lambda r: (r["per_1000"] is None, -(r["per_1000"] or 0), -r["complaints"], r["courier"])
+    )
     return result
 
 
 def agent_kpis(period: Period) -> list[dict]:
-    fields = ("tickets", "resolved", "responded", "first_response_total", "resolution_total", "surveys_answered", "score_total", "breached")
-    rows = {int(r["key"]): r for r in _stats(period, D.AGENT).values("key").annotate(**{f"s_{f}": Sum(f) for f in fields}).order_by()}
+    fields = (
+        "tickets",
+        "resolved",
+        "responded",
+        "first_response_total",
+        "resolution_total",
+        "surveys_answered",
+        "score_total",
+        "breached",
+    )
+    rows = {
+        int(r["key"]): r
+        for r in _stats(period, D.AGENT)
+        .values("key")
+        .annotate(**{f"s_{f}": Sum(f) for f in fields})
+        .order_by()
+    }
     names = dict(get_user_model().objects.filter(pk__in=list(rows)).values_list("pk", "username"))
     target = settings_for(period.shop).satisfaction_target
     result = []
     for user_id, r in sorted(rows.items(), key=lambda item: names.get(item[0], "")):
         score = ratio(r["s_score_total"], r["s_surveys_answered"])
-        result.append({
-            "agent": names.get(user_id, f"#{user_id}"),
-            "tickets": r["s_tickets"],
-            "resolved": r["s_resolved"],
-            "avg_first_response_minutes": minutes(_duration_avg(r["s_first_response_total"], r["s_responded"])),
-            "avg_resolution_minutes": minutes(_duration_avg(r["s_resolution_total"], r["s_resolved"])),
-            "surveys_answered": r["s_surveys_answered"],
-            "satisfaction": score,
-            "sla_breached": r["s_breached"],
-            "below_target": score is not None and score < target,
-        })
+        result.append(
+            {
+                "agent": names.get(user_id, f"#{user_id}"),
+                "tickets": r["s_tickets"],
+                "resolved": r["s_resolved"],
+                "avg_first_response_minutes": minutes(
+                    _duration_avg(r["s_first_response_total"], r["s_responded"])
+                ),
+                "avg_resolution_minutes": minutes(
+                    _duration_avg(r["s_resolution_total"], r["s_resolved"])
+                ),
+                "surveys_answered": r["s_surveys_answered"],
+                "satisfaction": score,
+                "sla_breached": r["s_breached"],
+                "below_target": score is not None and score < target,
+            }
+        )
     return result
 
 
 def alerts_for(shop_ids: list[int], status: str | None = None):
-    qs = BatchAlert.objects.filter(shop_id__in=shop_ids).select_related("shop").annotate(ticket_count=Count("links"))
+    qs = (
+        BatchAlert.objects.filter(shop_id__in=shop_ids)
+        .select_related("shop")
+        .annotate(ticket_count=Count("links"))
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
@@ -28,9 +28,15 @@ NOT_QUALITY_CODES = ("customer_misuse", "not_as_described")
 # status -> (statuses it may start from, the status it leads to)
 ALERT_TRANSITIONS = {
     "acknowledge": (frozenset({BatchAlert.Status.OPEN}), BatchAlert.Status.ACKNOWLEDGED),
-    "resolve": (frozenset({BatchAlert.Status.OPEN, BatchAlert.Status.ACKNOWLEDGED}), BatchAlert.Status.RESOLVED),
+    "resolve": (
+        frozenset({BatchAlert.Status.OPEN, BatchAlert.Status.ACKNOWLEDGED}),
+        BatchAlert.Status.RESOLVED,
+    ),
 }
-ALERT_ACTION_PAST = {"acknowledge": pgettext_lazy("alert action", "acknowledged"), "resolve": pgettext_lazy("alert action", "resolved")}
+ALERT_ACTION_PAST = {
+    "acknowledge": pgettext_lazy("alert action", "acknowledged"),
+    "resolve": pgettext_lazy("alert action", "resolved"),
+}
 
 
 def is_quality_type(dispute_type) -> bool:
@@ -80,7 +86,10 @@ def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [shop_id, f"batch-alert:{sku}\x1f{batch_no}"])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            [shop_id, f"batch-alert:{sku}\x1f{batch_no}"],
+        )
 
 
 def batch_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[BatchAlert]:
@@ -88,7 +97,9 @@ def batch_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[Batch
     Returns the alerts raised by this call (not those the ticket was merely added to)."""
     from disputes.services import policy_current, policy_of
 
-    ticket = Ticket.objects.select_related("shop", "order", "dispute_type").filter(pk=ticket_id).first()
+    ticket = (
+        Ticket.objects.select_related("shop", "order", "dispute_type").filter(pk=ticket_id).first()
+    )
     if ticket is None or not is_quality_type(ticket.dispute_type):
         return []
     now = now or timezone.now()
@@ -98,34 +109,55 @@ def batch_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[Batch
     for sku, batch_no in ticket_batches(ticket):
         with transaction.atomic():
             _lock_batch(ticket.shop_id, sku, batch_no)
-            alert = BatchAlert.objects.filter(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no).exclude(
-                status=BatchAlert.Status.RESOLVED
-            ).first()
+            alert = (
+                BatchAlert.objects.filter(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no)
+                .exclude(status=BatchAlert.Status.RESOLVED)
+                .first()
+            )
             if alert is not None:
-                BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True)
+                BatchAlertTicket.objects.bulk_create(
+                    [BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True
+                )
                 continue
             since = now - dt.timedelta(days=window_days)
             last_resolved = (
-                BatchAlert.objects.filter(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no, status=BatchAlert.Status.RESOLVED)
+                BatchAlert.objects.filter(
+                    shop_id=ticket.shop_id,
+                    sku=sku,
+                    batch_no=batch_no,
+                    status=BatchAlert.Status.RESOLVED,
+                )
                 .order_by("-resolved_at")
                 .values_list("resolved_at", flat=True)
                 .first()
             )
             if last_resolved and last_resolved > since:
                 since = last_resolved  # a resolved alert's tickets do not raise the next one
-            ids = _quality_ticket_ids(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no, since=since)
+            ids = _quality_ticket_ids(
+                shop_id=ticket.shop_id, sku=sku, batch_no=batch_no, since=since
+            )
             if len(ids) < threshold:
                 continue
             try:
                 with transaction.atomic():
                     alert = BatchAlert.objects.create(
-                        shop=ticket.shop, sku=sku, batch_no=batch_no, threshold=threshold, window_days=window_days
+                        shop=ticket.shop,
+                        sku=sku,
+                        batch_no=batch_no,
+                        threshold=threshold,
+                        window_days=window_days,
                     )
             except IntegrityError:  # another process raised it without taking the lock: join it
-                alert = BatchAlert.objects.exclude(status=BatchAlert.Status.RESOLVED).get(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no)
-                BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True)
+                alert = BatchAlert.objects.exclude(status=BatchAlert.Status.RESOLVED).get(
+                    shop_id=ticket.shop_id, sku=sku, batch_no=batch_no
+                )
+                BatchAlertTicket.objects.bulk_create(
+                    [BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True
+                )
                 continue
-            BatchAlertTicket.objects.bulk_create([BatchAlertTicket(alert=alert, ticket_id=i) for i in ids], ignore_conflicts=True)
+            BatchAlertTicket.objects.bulk_create(
+                [BatchAlertTicket(alert=alert, ticket_id=i) for i in ids], ignore_conflicts=True
+            )
             _notify_supervisors(alert=alert, count=len(ids), ticket=ticket)
             raised.append(alert)
     return raised
@@ -142,7 +174,12 @@ def _notify_supervisors(*, alert: BatchAlert, count: int, ticket: Ticket) -> Non
         body=gettext_noop(
             "%(count)s quality tickets on SKU %(sku)s, batch %(batch)s within %(days)s days. Consider a recall or taking it off sale."
         ),
-        params={"sku": alert.sku, "batch": alert.batch_no, "count": count, "days": alert.window_days},
+        params={
+            "sku": alert.sku,
+            "batch": alert.batch_no,
+            "count": count,
+            "days": alert.window_days,
+        },
         ticket=ticket,
         url=reverse("analytics:alert", args=[alert.pk]),
     )
@@ -151,10 +188,18 @@ def _notify_supervisors(*, alert: BatchAlert, count: int, ticket: Ticket) -> Non
 @transaction.atomic
 def batch_alert_transition(*, alert: BatchAlert, action: str, user, note: str = "") -> BatchAlert:
     if action not in ALERT_TRANSITIONS:
-        raise ApplicationError("validation_error", _("Unknown action."), fields={"action": _("Unknown action '%(action)s'.") % {"action": str(action)[:30]}})
+        raise ApplicationError(
+            "validation_error",
+            _("Unknown action."),
+            fields={"action": _("Unknown action '%(action)s'.") % {"action": str(action)[:30]}},
+        )
     note = (note or "").strip()
     if action == "resolve" and not note:
-        raise ApplicationError("validation_error", _("A note is required to resolve an alert."), fields={"note": _("Say how the alert was resolved.")})
+        raise ApplicationError(
+            "validation_error",
+            _("A note is required to resolve an alert."),
+            fields={"note": _("Say how the alert was resolved.")},
+        )
     alert = BatchAlert.objects.select_for_update().get(pk=alert.pk)
     sources, target = ALERT_TRANSITIONS[action]
     if alert.status not in sources:
@@ -174,7 +219,9 @@ def batch_alert_transition(*, alert: BatchAlert, action: str, user, note: str = 
     return alert
 
 
-def shipment_stat_record(*, shop: Shop, date: dt.date, courier: str, shipments: int) -> tuple[ShipmentStat, bool]:
+def shipment_stat_record(
+    *, shop: Shop, date: dt.date, courier: str, shipments: int
+) -> tuple[ShipmentStat, bool]:
     """Store (or replace) the shop's count of parcels handed to `courier` on `date`."""
     row, created = ShipmentStat.objects.update_or_create(
         shop=shop, date=date, courier=courier.strip(), defaults={"shipments": shipments}
@@ -189,7 +236,9 @@ SETTINGS_FIELDS = ("courier_complaint_threshold", "satisfaction_target")
 def analytics_settings_update(*, shop: Shop, data: dict, user) -> AnalyticsSettings:
     """A shop admin sets the early-warning thresholds. Every field is checked before anything is
     saved; errors name the field. Who changed them and when is kept on the row."""
-    row = AnalyticsSettings.objects.select_for_update().filter(shop=shop).first() or AnalyticsSettings(shop=shop)
+    row = AnalyticsSettings.objects.select_for_update().filter(
+        shop=shop
+    ).first() or AnalyticsSettings(shop=shop)
     errors = {}
     for name in SETTINGS_FIELDS:
         if name not in data:

@@ -9,9 +9,8 @@ from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.exceptions import ApplicationError
@@ -36,8 +35,13 @@ FUNNEL_LABELS = {
 
 PARTY_LABELS = {**dict(Party.choices), UNJUDGED: gettext_lazy("Not judged yet")}
 WEEKDAY_LABELS = {
-    1: gettext_lazy("Monday"), 2: gettext_lazy("Tuesday"), 3: gettext_lazy("Wednesday"), 4: gettext_lazy("Thursday"),
-    5: gettext_lazy("Friday"), 6: gettext_lazy("Saturday"), 7: gettext_lazy("Sunday"),
+    1: gettext_lazy("Monday"),
+    2: gettext_lazy("Tuesday"),
+    3: gettext_lazy("Wednesday"),
+    4: gettext_lazy("Thursday"),
+    5: gettext_lazy("Friday"),
+    6: gettext_lazy("Saturday"),
+    7: gettext_lazy("Sunday"),
 }
 
 
@@ -85,7 +89,7 @@ def _period_or_error(request):
         return period_from_params(request.GET, user=request.user), None
     except ApplicationError as exc:
         if exc.status_code == 403:
-            raise PermissionDenied(exc.message)
+            raise PermissionDenied(exc.message) from None
         return None, exc
 
 
@@ -99,7 +103,12 @@ def dashboard(request):
     shops = selectors.supervised_shops(request.user)
     context = {"shops": shops, "error": error, "period": period, "params": request.GET}
     if period is None:
-        return render(request, "analytics/dashboard.html", _refused_filters_context(context, error), status=400)
+        return render(
+            request,
+            "analytics/dashboard.html",
+            _refused_filters_context(context, error),
+            status=400,
+        )
     stale_days = rollup.stats_refresh_period(period)
     data = selectors.dashboard(period)
     funnel = _labelled(data["funnel"], "step", FUNNEL_LABELS)
@@ -107,14 +116,34 @@ def dashboard(request):
         data=data,
         funnel=funnel,
         stale_days=stale_days,
-        chart_data=plain({
-            **{k: data[k] for k in ("volume_by_day", "volume_by_week", "by_dispute_type", "by_sku", "by_hour", "by_weekday")},
-            "funnel": funnel,
-            "compensation_by_type": _labelled(data["compensation_by_type"], "type", dict(CompensationType.choices)),
-            "compensation_by_party": _labelled(data["compensation_by_party"], "party", PARTY_LABELS),
-        }),
-        dispute_types=DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=period.shop), active=True).order_by("category", "code"),
-        open_alerts=selectors.alerts_for([period.shop.pk]).exclude(status=BatchAlert.Status.RESOLVED)[:20],
+        chart_data=plain(
+            {
+                **{
+                    k: data[k]
+                    for k in (
+                        "volume_by_day",
+                        "volume_by_week",
+                        "by_dispute_type",
+                        "by_sku",
+                        "by_hour",
+                        "by_weekday",
+                    )
+                },
+                "funnel": funnel,
+                "compensation_by_type": _labelled(
+                    data["compensation_by_type"], "type", dict(CompensationType.choices)
+                ),
+                "compensation_by_party": _labelled(
+                    data["compensation_by_party"], "party", PARTY_LABELS
+                ),
+            }
+        ),
+        dispute_types=DisputeType.objects.filter(
+            Q(shop__isnull=True) | Q(shop=period.shop), active=True
+        ).order_by("category", "code"),
+        open_alerts=selectors.alerts_for([period.shop.pk]).exclude(
+            status=BatchAlert.Status.RESOLVED
+        )[:20],
         query=request.GET.urlencode(),
     )
     return render(request, "analytics/dashboard.html", context)
@@ -127,7 +156,9 @@ def _refused_filters_context(context: dict, error: ApplicationError) -> dict:
     return {
         **context,
         "error_fields": _named_errors(error.fields, FILTER_LABELS),
-        "dispute_types": DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True).order_by("category", "code"),
+        "dispute_types": DisputeType.objects.filter(
+            Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True
+        ).order_by("category", "code"),
     }
 
 
@@ -135,8 +166,12 @@ def _refused_filters_context(context: dict, error: ApplicationError) -> dict:
 
 
 SETTINGS_LABELS = {
-    "courier_complaint_threshold": gettext_lazy("Flag a courier above this many complaints per 1,000 shipments"),
-    "satisfaction_target": gettext_lazy("Flag an agent whose average satisfaction (1–5 stars) is below"),
+    "courier_complaint_threshold": gettext_lazy(
+        "Flag a courier above this many complaints per 1,000 shipments"
+    ),
+    "satisfaction_target": gettext_lazy(
+        "Flag an agent whose average satisfaction (1–5 stars) is below"
+    ),
 }
 FILTER_LABELS = {
     "shop": gettext_lazy("Shop"),
@@ -168,9 +203,18 @@ def analytics_settings(request, code):
             errors = exc.fields or {"non_field_errors": exc.message}
     row = selectors.settings_for(shop)
     values = values or {name: getattr(row, name) for name in services.SETTINGS_FIELDS}
-    return render(request, "analytics/settings.html", {
-        "shop": shop, "row": row, "values": values, "labels": SETTINGS_LABELS, "errors": _named_errors(errors, SETTINGS_LABELS),
-    }, status=400 if errors else 200)
+    return render(
+        request,
+        "analytics/settings.html",
+        {
+            "shop": shop,
+            "row": row,
+            "values": values,
+            "labels": SETTINGS_LABELS,
+            "errors": _named_errors(errors, SETTINGS_LABELS),
+        },
+        status=400 if errors else 200,
+    )
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -195,8 +239,15 @@ def alert_list(request):
     status = request.GET.get("status") or None
     if status not in (None, *BatchAlert.Status.values):
         status = None
-    return render(request, "analytics/alerts.html", {"alerts": selectors.alerts_for(shop_ids, status)[:200], "status": status,
-                                                     "statuses": BatchAlert.Status.choices})
+    return render(
+        request,
+        "analytics/alerts.html",
+        {
+            "alerts": selectors.alerts_for(shop_ids, status)[:200],
+            "status": status,
+            "statuses": BatchAlert.Status.choices,
+        },
+    )
 
 
 @login_required
@@ -205,7 +256,11 @@ def alert_detail(request, pk):
     alert = _alert_for(request, pk)
     tickets = list(selectors.alert_tickets(alert))
     customers = {t.customer_id for t in tickets}
-    return render(request, "analytics/alert.html", {"alert": alert, "tickets": tickets, "customers_affected": len(customers)})
+    return render(
+        request,
+        "analytics/alert.html",
+        {"alert": alert, "tickets": tickets, "customers_affected": len(customers)},
+    )
 
 
 @login_required
@@ -213,7 +268,9 @@ def alert_detail(request, pk):
 def alert_action(request, pk, action):
     alert = _alert_for(request, pk)
     try:
-        services.batch_alert_transition(alert=alert, action=action, user=request.user, note=request.POST.get("note", ""))
+        services.batch_alert_transition(
+            alert=alert, action=action, user=request.user, note=request.POST.get("note", "")
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("analytics:alert", pk=alert.pk)
@@ -223,14 +280,28 @@ def alert_action(request, pk, action):
 
 
 TICKET_EXPORT_FIELDS = [
-    ("number", "number"), ("shop__code", "shop"), ("shop__timezone", None), ("status", "status"), ("priority", "priority"),
-    ("dispute_type__code", "dispute_type"), ("created_at", "created_at"), ("first_responded_at", "first_responded_at"),
-    ("resolved_at", "resolved_at"), ("closed_at", "closed_at"), ("sla_breached_at", "sla_breached_at"),
-    ("assignee__username", "assignee"), ("customer__external_id", "customer"), ("order__order_no", "order_no"),
+    ("number", "number"),
+    ("shop__code", "shop"),
+    ("shop__timezone", None),
+    ("status", "status"),
+    ("priority", "priority"),
+    ("dispute_type__code", "dispute_type"),
+    ("created_at", "created_at"),
+    ("first_responded_at", "first_responded_at"),
+    ("resolved_at", "resolved_at"),
+    ("closed_at", "closed_at"),
+    ("sla_breached_at", "sla_breached_at"),
+    ("assignee__username", "assignee"),
+    ("customer__external_id", "customer"),
+    ("order__order_no", "order_no"),
     ("order__courier", "courier"),
     # After the codes: the words for them (in the reader's language) and the deadlines the queue sorts by.
-    ("dispute_type__name_zh", None), ("dispute_type__name_en", None), ("channel", "channel"),
-    ("platform_deadline_at", "platform_deadline_at"), ("next_due_at", "sla_due_at"), ("earliest_due_at", "earliest_due_at"),
+    ("dispute_type__name_zh", None),
+    ("dispute_type__name_en", None),
+    ("channel", "channel"),
+    ("platform_deadline_at", "platform_deadline_at"),
+    ("next_due_at", "sla_due_at"),
+    ("earliest_due_at", "earliest_due_at"),
 ]
 TICKET_EXPORT_WORDS = ["status_name", "priority_name", "dispute_type_name", "channel_name"]
 
@@ -245,8 +316,19 @@ def export_tickets(request):
     columns = [f for f, _label in TICKET_EXPORT_FIELDS]
     header = [label for _f, label in TICKET_EXPORT_FIELDS if label] + TICKET_EXPORT_WORDS
     index = {c: i for i, c in enumerate(columns)}
-    time_indexes = [index[c] for c in ("created_at", "first_responded_at", "resolved_at", "closed_at", "sla_breached_at",
-                                       "platform_deadline_at", "next_due_at", "earliest_due_at")]
+    time_indexes = [
+        index[c]
+        for c in (
+            "created_at",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+            "sla_breached_at",
+            "platform_deadline_at",
+            "next_due_at",
+            "earliest_due_at",
+        )
+    ]
     dropped = sorted((index[c] for c, label in TICKET_EXPORT_FIELDS if label is None), reverse=True)
     chinese = (get_language() or "").startswith("zh")
     zones = {}
@@ -262,7 +344,9 @@ def export_tickets(request):
             words = [
                 label_of(Status, values[index["status"]]),
                 label_of(Priority, values[index["priority"]]),
-                values[index["dispute_type__name_zh"] if chinese else index["dispute_type__name_en"]],
+                values[
+                    index["dispute_type__name_zh"] if chinese else index["dispute_type__name_en"]
+                ],
                 label_of(Channel, values[index["channel"]]),
             ]
             for i in dropped:
@@ -283,17 +367,52 @@ def label_of(choices, code: str) -> str:
 TABLES = {
     # name: (columns, function of (period, data) -> rows)
     "volume_by_day": (["date", "tickets"], lambda p: selectors.volume_by_day(p)),
-    "by_dispute_type": (["code", "name_zh", "name_en", "tickets"], lambda p: selectors.by_dispute_type(p)),
+    "by_dispute_type": (
+        ["code", "name_zh", "name_en", "tickets"],
+        lambda p: selectors.by_dispute_type(p),
+    ),
     "by_sku": (["sku", "tickets"], lambda p: selectors.by_sku(p, limit=None)),
     "by_hour": (["hour", "tickets"], lambda p: selectors.by_hour_and_weekday(p)[0]),
     "by_weekday": (["weekday", "tickets"], lambda p: selectors.by_hour_and_weekday(p)[1]),
     "funnel": (["step", "tickets", "drop", "drop_rate"], lambda p: selectors.totals(p)["funnel"]),
-    "compensation_by_type": (["type", "count", "amount"], lambda p: selectors.compensation_by_type(p)),
-    "compensation_by_party": (["party", "count", "amount"], lambda p: selectors.compensation_by_party(p)),
-    "couriers": (["courier", "shipments", "tickets", "complaints", "per_1000", "damage_share", "loss_share", "cost", "recovered", "flagged", "suggestion"],
-                 lambda p: selectors.courier_ranking(p)),
-    "agents": (["agent", "tickets", "resolved", "avg_first_response_minutes", "avg_resolution_minutes", "surveys_answered",
-                "satisfaction", "sla_breached", "below_target"], lambda p: selectors.agent_kpis(p)),
+    "compensation_by_type": (
+        ["type", "count", "amount"],
+        lambda p: selectors.compensation_by_type(p),
+    ),
+    "compensation_by_party": (
+        ["party", "count", "amount"],
+        lambda p: selectors.compensation_by_party(p),
+    ),
+    "couriers": (
+        [
+            "courier",
+            "shipments",
+            "tickets",
+            "complaints",
+            "per_1000",
+            "damage_share",
+            "loss_share",
+            "cost",
+            "recovered",
+            "flagged",
+            "suggestion",
+        ],
+        lambda p: selectors.courier_ranking(p),
+    ),
+    "agents": (
+        [
+            "agent",
+            "tickets",
+            "resolved",
+            "avg_first_response_minutes",
+            "avg_resolution_minutes",
+            "surveys_answered",
+            "satisfaction",
+            "sla_breached",
+            "below_target",
+        ],
+        lambda p: selectors.agent_kpis(p),
+    ),
 }
 
 
@@ -314,8 +433,17 @@ def export_table(request, table):
         raise Http404
     period, error = _period_or_error(request)
     if error is not None:
-        context = {"error": error, "shops": selectors.supervised_shops(request.user), "params": request.GET}
-        return render(request, "analytics/dashboard.html", _refused_filters_context(context, error), status=400)
+        context = {
+            "error": error,
+            "shops": selectors.supervised_shops(request.user),
+            "params": request.GET,
+        }
+        return render(
+            request,
+            "analytics/dashboard.html",
+            _refused_filters_context(context, error),
+            status=400,
+        )
     columns, fetch = TABLES[table]
     header = list(columns)
     code_column, labels = TABLE_CODE_LABELS.get(table, (None, {}))
@@ -331,4 +459,6 @@ def export_table(request, table):
                 values.insert(columns.index(code_column) + 1, str(labels.get(code, code)))
             yield values
 
-    return csv_response(f"{table}-{period.shop.code}-{period.date_from}-{period.date_to}.csv", header, rows())
+    return csv_response(
+        f"{table}-{period.shop.code}-{period.date_from}-{period.date_to}.csv", header, rows()
+    )

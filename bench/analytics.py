@@ -26,7 +26,6 @@
 import argparse
 import datetime as dt
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -35,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_DB, ROOT, VENV_PY, bench_env, setup_django  # noqa: E402
+from bench.common import DEFAULT_DB, ROOT, VENV_PY, bench_env, setup_django
 
 MARK = "bench-analytics"
 BENCH_USER = "bench-analytics-supervisor"
@@ -50,7 +49,12 @@ def pct(values, p):
 
 
 def migrate(db):
-    subprocess.run([str(VENV_PY), "manage.py", "migrate", "analytics", "--noinput", "-v", "0"], cwd=ROOT, env={**bench_env(db), "PATH": "/usr/bin:/bin"}, check=True)
+    subprocess.run(
+        [str(VENV_PY), "manage.py", "migrate", "analytics", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={**bench_env(db), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
 
 
 def add_extras(shop):
@@ -93,10 +97,17 @@ def add_extras(shop):
             WHERE s.code IN ('demo', 'other') ON CONFLICT DO NOTHING"""
         )
         shipments = cur.rowcount
-        for table in ("tickets_satisfactionsurvey", "disputes_judgment", "disputes_compensation", "analytics_shipmentstat"):
+        for table in (
+            "tickets_satisfactionsurvey",
+            "disputes_judgment",
+            "disputes_compensation",
+            "analytics_shipmentstat",
+        ):
             cur.execute(f"ANALYZE {table}")
-    print(f"  extras: {surveys} surveys, {judgments} judgments, {compensations} compensations, {shipments} shipment rows "
-          f"({time.perf_counter() - start:.1f} s)")
+    print(
+        f"  extras: {surveys} surveys, {judgments} judgments, {compensations} compensations, {shipments} shipment rows "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
 
 
 def drop_extras():
@@ -164,7 +175,9 @@ print(json.dumps({"rows": rows - 1, "mb": round(size / 2**20, 1), "seconds": rou
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--requests", type=int, default=40, help="requests per figure")
     parser.add_argument("--warmup", type=int, default=3)
@@ -201,20 +214,33 @@ def main():
         for shop in (demo, other):
             start = time.perf_counter()
             days = rollup.stats_rebuild(shop=shop)
-            print(f"  rollup of {shop.code} rebuilt: {days} days in {time.perf_counter() - start:.1f} s", flush=True)
+            print(
+                f"  rollup of {shop.code} rebuilt: {days} days in {time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
         from django.db import connection
 
         with connection.cursor() as cur:
-            cur.execute("VACUUM ANALYZE analytics_dailystat")  # autovacuum does this in production; it may be off here
+            cur.execute(
+                "VACUUM ANALYZE analytics_dailystat"
+            )  # autovacuum does this in production; it may be off here
         print(f"  rollup rows: {DailyStat.objects.count():,}")
         # Yesterday is a whole day of tickets (today may have only started): the heavier case.
         yesterday = today - dt.timedelta(days=1)
-        recent = list(Ticket.objects.filter(shop=demo, created_at__date=yesterday).values_list("pk", flat=True)[:50])
-        print(f"  {yesterday}: {Ticket.objects.filter(shop=demo, created_at__date=yesterday).count()} tickets of demo")
+        recent = list(
+            Ticket.objects.filter(shop=demo, created_at__date=yesterday).values_list(
+                "pk", flat=True
+            )[:50]
+        )
+        print(
+            f"  {yesterday}: {Ticket.objects.filter(shop=demo, created_at__date=yesterday).count()} tickets of demo"
+        )
         touch = iter(range(10**9))
 
         def change_one():  # a ticket of yesterday breaches its SLA: that day's rows are stale
-            Ticket.objects.filter(pk=recent[next(touch) % len(recent)]).update(sla_breached_at=timezone.now())
+            Ticket.objects.filter(pk=recent[next(touch) % len(recent)]).update(
+                sla_breached_at=timezone.now()
+            )
 
         refresh_ms = []
         for _ in range(10):  # what beat's task costs after a change to one busy day
@@ -222,26 +248,39 @@ def main():
             t0 = time.perf_counter()
             assert rollup.stats_refresh_all() == 1
             refresh_ms.append((time.perf_counter() - t0) * 1000)
-        print(f"  beat task after a change to {yesterday}: recomputes that day in p50 {pct(refresh_ms, 50):.0f} ms, "
-              f"p95 {pct(refresh_ms, 95):.0f} ms", flush=True)
+        print(
+            f"  beat task after a change to {yesterday}: recomputes that day in p50 {pct(refresh_ms, 50):.0f} ms, "
+            f"p95 {pct(refresh_ms, 95):.0f} ms",
+            flush=True,
+        )
 
         token, _ = Token.objects.get_or_create(user=user)
         api_headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
         for days in [int(d) for d in args.days.split(",")]:
             start = today.fromordinal(today.toordinal() - days + 1)
             query = f"shop=demo&from={start}&to={today}"
-            for label, path, headers in (("dashboard page", f"/analytics/?{query}", None),
-                                         ("summary API", f"/api/v1/analytics/summary/?{query}", api_headers)):
+            for label, path, headers in (
+                ("dashboard page", f"/analytics/?{query}", None),
+                ("summary API", f"/api/v1/analytics/summary/?{query}", api_headers),
+            ):
                 for mode, before in (("fresh", None), ("after a change", change_one)):
                     n = args.requests
                     p50, p95 = measure(client, path, n, args.warmup, headers, before)
                     rows.append((label, days, mode, n, p50, p95))
-                    print(f"  {label:15} {days:4} days {mode:14} n={n:3} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-                          f"{'ok' if p95 < TARGET_P95_MS else 'OVER'}", flush=True)
+                    print(
+                        f"  {label:15} {days:4} days {mode:14} n={n:3} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+                        f"{'ok' if p95 < TARGET_P95_MS else 'OVER'}",
+                        flush=True,
+                    )
         export = None
         if not args.skip_export:
-            out = subprocess.run([str(VENV_PY), "-c", EXPORT_CHILD, str(ROOT), args.db, BENCH_USER], capture_output=True, text=True,
-                                 env={**bench_env(args.db), "PATH": "/usr/bin:/bin"}, check=True)
+            out = subprocess.run(
+                [str(VENV_PY), "-c", EXPORT_CHILD, str(ROOT), args.db, BENCH_USER],
+                capture_output=True,
+                text=True,
+                env={**bench_env(args.db), "PATH": "/usr/bin:/bin"},
+                check=True,
+            )
             export = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"  CSV export: {export}")
     finally:
@@ -251,12 +290,18 @@ def main():
 
         get_user_model().objects.filter(username=BENCH_USER).delete()
 
-    print("\n| figure | range | mode | requests | p50 ms | p95 ms | target p95 < 500 ms |\n|---|---|---|---|---|---|---|")
+    print(
+        "\n| figure | range | mode | requests | p50 ms | p95 ms | target p95 < 500 ms |\n|---|---|---|---|---|---|---|"
+    )
     for label, days, mode, n, p50, p95 in rows:
-        print(f"| {label} | {days} days | {mode} | {n} | {p50:.0f} | {p95:.0f} | {'met' if p95 < TARGET_P95_MS else 'missed'} |")
+        print(
+            f"| {label} | {days} days | {mode} | {n} | {p50:.0f} | {p95:.0f} | {'met' if p95 < TARGET_P95_MS else 'missed'} |"
+        )
     if export:
-        print(f"\nCSV export of {export['rows']:,} rows: {export['mb']} MB in {export['seconds']} s; RSS at start "
-              f"{export['rss_start_mb']} MB, every 100k rows {export['rss_every_100k_mb']} MB, peak (ru_maxrss) {export['peak_rss_mb']} MB")
+        print(
+            f"\nCSV export of {export['rows']:,} rows: {export['mb']} MB in {export['seconds']} s; RSS at start "
+            f"{export['rss_start_mb']} MB, every 100k rows {export['rss_every_100k_mb']} MB, peak (ru_maxrss) {export['peak_rss_mb']} MB"
+        )
 
 
 if __name__ == "__main__":

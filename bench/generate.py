@@ -37,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg2  # noqa: E402
+import psycopg2
 
-from bench.common import DEFAULT_DB, PG, ROOT, VENV_PY, bench_env, setup_django, timed  # noqa: E402
+from bench.common import DEFAULT_DB, PG, ROOT, VENV_PY, bench_env, setup_django, timed
 
 BULK_TABLES = [
     "tickets_customer",
@@ -69,7 +69,10 @@ def ensure_database(db: str, reset: bool) -> None:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
         exists = cur.fetchone() is not None
         if exists and reset:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [db])
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db],
+            )
             cur.execute(f'DROP DATABASE "{db}"')
             exists = False
             print(f"  dropped database {db}")
@@ -83,13 +86,17 @@ def migrate(db: str) -> None:
     import os
 
     env = {**os.environ, **bench_env(db)}
-    subprocess.run([str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
 
 
 def schema_snapshot(conn) -> list:
     """Every index and constraint of the public schema, by name and definition."""
     with conn.cursor() as cur:
-        cur.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        cur.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
         indexes = cur.fetchall()
         cur.execute(
             "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -118,7 +125,12 @@ def secondary_indexes(conn) -> list[dict]:
     return [
         # The SQL Django itself ran for Meta.indexes: pg_get_indexdef() does not round-trip a partial
         # index's predicate textually (ARRAY[...]::text[] comes back as ARRAY[(...)::text, ...]).
-        {"table": r[0], "index": r[1], "indexdef": declared.get(r[1], r[2]), "constraint": r[3] if r[4] == "u" else None}
+        {
+            "table": r[0],
+            "index": r[1],
+            "indexdef": declared.get(r[1], r[2]),
+            "constraint": r[3] if r[4] == "u" else None,
+        }
         for r in rows
     ]
 
@@ -134,8 +146,12 @@ def declared_index_sql() -> dict[str, str]:
             for index in model._meta.indexes:
                 sql[index.name] = str(index.create_sql(model, editor))
             for constraint in model._meta.constraints:
-                if getattr(constraint, "condition", None) is not None and hasattr(constraint, "fields"):
-                    sql[constraint.name] = str(constraint.create_sql(model, editor))  # a partial unique index
+                if getattr(constraint, "condition", None) is not None and hasattr(
+                    constraint, "fields"
+                ):
+                    sql[constraint.name] = str(
+                        constraint.create_sql(model, editor)
+                    )  # a partial unique index
     return sql
 
 
@@ -173,7 +189,11 @@ def bootstrap_reference_rows() -> dict:
             Membership.objects.update_or_create(user=user, shop=shop, defaults={"role": Role.AGENT})
             agents.append(user)
         refs[code] = {"shop_id": shop.id, "agent_ids": [u.id for u in agents]}
-    types = list(DisputeType.objects.filter(shop__isnull=True, active=True).order_by("id").values_list("id", "default_priority"))
+    types = list(
+        DisputeType.objects.filter(shop__isnull=True, active=True)
+        .order_by("id")
+        .values_list("id", "default_priority")
+    )
     refs["dispute_type_ids"] = [t[0] for t in types]
     refs["dispute_type_priorities"] = [t[1] for t in types]
     return refs
@@ -415,7 +435,9 @@ def messages_sql(p: dict) -> str:
 # --- running ------------------------------------------------------------------------------------
 
 
-def run_parallel(db: str, p: dict, jobs: list[tuple[str, str]], workers: int, timings: list) -> None:
+def run_parallel(
+    db: str, p: dict, jobs: list[tuple[str, str]], workers: int, timings: list
+) -> None:
     """Run (label, sql) jobs on `workers` connections, biggest first as listed."""
 
     def one(job):
@@ -429,7 +451,11 @@ def run_parallel(db: str, p: dict, jobs: list[tuple[str, str]], workers: int, ti
                 cur.execute(sql)
                 rows = cur.rowcount
             elapsed = time.perf_counter() - start
-            print(f"    {label}: {elapsed:.1f} s" + (f" ({rows:,} rows)" if rows and rows > 0 else ""), flush=True)
+            print(
+                f"    {label}: {elapsed:.1f} s"
+                + (f" ({rows:,} rows)" if rows and rows > 0 else ""),
+                flush=True,
+            )
             timings.append((label, elapsed))
         finally:
             conn.close()
@@ -459,20 +485,33 @@ def check_foreign_keys(conn) -> None:
             )
             missing = cur.fetchone()[0]
             if missing:
-                raise SystemExit(f"foreign key broken: {missing} rows of {table}.{column} not in {ref_table}")
+                raise SystemExit(
+                    f"foreign key broken: {missing} rows of {table}.{column} not in {ref_table}"
+                )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--reset", action="store_true", help="drop and recreate the database first")
-    parser.add_argument("--other-share", type=float, default=0.05, help="share of tickets in shop 'other'")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel connections for loading and index builds")
-    parser.add_argument("--all-active", action="store_true",
-                        help="every ticket active (new/open/pending_*), none resolved: the SLA sweep's worst case")
     parser.add_argument(
-        "--keep-indexes", action="store_true", help="load with all indexes in place (slower; for comparison)"
+        "--other-share", type=float, default=0.05, help="share of tickets in shop 'other'"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="parallel connections for loading and index builds"
+    )
+    parser.add_argument(
+        "--all-active",
+        action="store_true",
+        help="every ticket active (new/open/pending_*), none resolved: the SLA sweep's worst case",
+    )
+    parser.add_argument(
+        "--keep-indexes",
+        action="store_true",
+        help="load with all indexes in place (slower; for comparison)",
     )
     args = parser.parse_args()
     timings: list = []
@@ -488,7 +527,9 @@ def main():
         cur.execute("SELECT count(*) FROM tickets_ticket")
         existing = cur.fetchone()[0]
     if existing:
-        print(f"  {args.db} already has {existing:,} tickets: migrated only (use --reset to rebuild it).")
+        print(
+            f"  {args.db} already has {existing:,} tickets: migrated only (use --reset to rebuild it)."
+        )
         return
 
     setup_django(args.db)
@@ -496,7 +537,7 @@ def main():
         refs = bootstrap_reference_rows()
 
     # Round to midnight-ish so the data set is the same for the same day; whole minutes.
-    t0 = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    t0 = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     customers = max(20, (int(args.tickets * 0.3) // 20) * 20)
     p = {
         "n": args.tickets,
@@ -532,11 +573,19 @@ def main():
             timings,
         )
     with timed("load events, messages", timings):
-        run_parallel(args.db, p, [("events", events_sql(p)), ("messages", messages_sql(p))], args.jobs, timings)
+        run_parallel(
+            args.db,
+            p,
+            [("events", events_sql(p)), ("messages", messages_sql(p))],
+            args.jobs,
+            timings,
+        )
 
     with conn.cursor() as cur:
         for table in BULK_TABLES:
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
 
     if not args.keep_indexes:
         with timed(f"rebuild {len(indexes)} indexes", timings):
@@ -547,7 +596,13 @@ def main():
                     cur.execute("SELECT pg_relation_size(%s)", [table])
                     sizes[table] = cur.fetchone()[0]
             ordered = sorted(indexes, key=lambda ix: -sizes[ix["table"]])
-            run_parallel(args.db, p, [(f'{ix["table"]}.{ix["index"]}', ix["indexdef"]) for ix in ordered], args.jobs, [])
+            run_parallel(
+                args.db,
+                p,
+                [(f"{ix['table']}.{ix['index']}", ix["indexdef"]) for ix in ordered],
+                args.jobs,
+                [],
+            )
             with conn.cursor() as cur:
                 for ix in indexes:
                     if ix["constraint"]:
@@ -557,15 +612,16 @@ def main():
         after = schema_snapshot(conn)
         if after != before:
             diff = set(before) ^ set(after)
-            raise SystemExit(f"schema differs from the migrations' after the rebuild: {sorted(diff)}")
+            raise SystemExit(
+                f"schema differs from the migrations' after the rebuild: {sorted(diff)}"
+            )
         print("  schema check: indexes and constraints identical to the migrations'")
 
     with timed("check foreign keys", timings):
         check_foreign_keys(conn)
-    with timed("VACUUM ANALYZE", timings):
-        with conn.cursor() as cur:
-            cur.execute("SET maintenance_work_mem = '1GB'")
-            cur.execute("VACUUM ANALYZE")
+    with timed("VACUUM ANALYZE", timings), conn.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        cur.execute("VACUUM ANALYZE")
 
     with conn.cursor() as cur:
         print("\nRows:")
@@ -577,7 +633,9 @@ def main():
             "FROM tickets_ticket t JOIN shops_shop s ON s.id = t.shop_id GROUP BY s.code ORDER BY s.code"
         )
         for code, total, active in cur.fetchall():
-            print(f"  shop {code:<6} {total:>12,} tickets, {active:,} active ({100 * active / total:.1f} %)")
+            print(
+                f"  shop {code:<6} {total:>12,} tickets, {active:,} active ({100 * active / total:.1f} %)"
+            )
         cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         print(f"  database size {cur.fetchone()[0]}")
     conn.close()

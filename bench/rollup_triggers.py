@@ -20,13 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django  # noqa: E402
+from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django
 
 DB = "aftersales_bench_triggers"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--blocks", type=int, default=10, help="blocks per mode")
     parser.add_argument("--per-block", type=int, default=40, help="ticket lives per block")
     args = parser.parse_args()
@@ -40,7 +42,12 @@ def main():
         if cur.fetchone() is None:
             cur.execute(f'CREATE DATABASE "{DB}"')
     admin.close()
-    subprocess.run([str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env={**os.environ, **bench_env(DB)}, check=True)
+    subprocess.run(
+        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **bench_env(DB)},
+        check=True,
+    )
     setup_django(DB)
     from django.db import connection
 
@@ -57,11 +64,19 @@ def main():
     def ticket_life():
         n = next(counter)
         ticket = services.ticket_create(
-            shop=shop, actor=actor, dispute_type_code="damaged_on_arrival",
+            shop=shop,
+            actor=actor,
+            dispute_type_code="damaged_on_arrival",
             customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
-            order={"order_no": f"B{time.time_ns()}-{n}", "courier": "SF", "amount": "21.00",
-                   "items": [{"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
-                             {"sku": "CAP-1", "unit_price": "1.00", "quantity": 1}]},
+            order={
+                "order_no": f"B{time.time_ns()}-{n}",
+                "courier": "SF",
+                "amount": "21.00",
+                "items": [
+                    {"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
+                    {"sku": "CAP-1", "unit_price": "1.00", "quantity": 1},
+                ],
+            },
         )
         services.ticket_transition(ticket=ticket, action=Action.OPEN, actor=actor)
         services.message_add(ticket=ticket, body="您好，我们已收到。", actor=actor)
@@ -71,7 +86,10 @@ def main():
         verb = "ENABLE" if enabled else "DISABLE"
         with connection.cursor() as cur:
             for table in [*WATCHED, "shops_shop"]:
-                cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'analytics_stale_%%'", [table])
+                cur.execute(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'analytics_stale_%%'",
+                    [table],
+                )
                 for (name,) in cur.fetchall():
                     cur.execute(f"ALTER TABLE {table} {verb} TRIGGER {name}")
 
@@ -91,9 +109,13 @@ def main():
         set_triggers(True)
     markers = (DailyStatStale.objects.count() - markers_before) / (args.blocks * args.per_block)
     on, off = statistics.median(times[True]), statistics.median(times[False])
-    print(f"ticket life (create with 2 items + open + reply + resolve), median of {args.blocks} blocks of {args.per_block}:")
+    print(
+        f"ticket life (create with 2 items + open + reply + resolve), median of {args.blocks} blocks of {args.per_block}:"
+    )
     print(f"  triggers on:  {on:.2f} ms   (blocks {min(times[True]):.2f}–{max(times[True]):.2f})")
-    print(f"  triggers off: {off:.2f} ms   (blocks {min(times[False]):.2f}–{max(times[False]):.2f})")
+    print(
+        f"  triggers off: {off:.2f} ms   (blocks {min(times[False]):.2f}–{max(times[False]):.2f})"
+    )
     print(f"  on / off = {on / off:.3f}; {markers:.1f} markers written per ticket life")
 
 

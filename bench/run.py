@@ -22,11 +22,9 @@ import atexit
 import gc
 import json
 import os
-import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,14 +35,16 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_DB, OUT_DIR, ROOT, bench_env, setup_django  # noqa: E402
+from bench.common import DEFAULT_DB, OUT_DIR, ROOT, bench_env, setup_django
 
 TARGET_P95_MS = 100.0
 TARGET_TICKET_P50_MS = 25.0
 MAX_LIST_QUERIES = 10
 MAX_TICKET_QUERIES = 15
 LOAD_MARK = "LOAD-"
-GC_PER_REQUEST = False  # gc.collect() after each request, outside the timing (off with --no-gc-hooks)
+GC_PER_REQUEST = (
+    False  # gc.collect() after each request, outside the timing (off with --no-gc-hooks)
+)
 
 
 GC_PAUSES: list = []  # ms of each generation-2 collection during the timed requests
@@ -76,8 +76,20 @@ def pct(values, p):
 class Case:
     """One figure: a GET measured in-process."""
 
-    def __init__(self, group, label, path, client, *, page_size=None, headers=None, target_p95=TARGET_P95_MS,
-                 max_queries=MAX_LIST_QUERIES, target_p50=None, paths=None):
+    def __init__(
+        self,
+        group,
+        label,
+        path,
+        client,
+        *,
+        page_size=None,
+        headers=None,
+        target_p95=TARGET_P95_MS,
+        max_queries=MAX_LIST_QUERIES,
+        target_p50=None,
+        paths=None,
+    ):
         self.group, self.label, self.path, self.client = group, label, path, client
         self.page_size = page_size
         self.headers = headers or {}
@@ -88,8 +100,10 @@ class Case:
     def get(self, i):
         response = self.client.get(self.paths[i % len(self.paths)], **self.headers)
         if response.status_code != 200:
-            raise SystemExit(f"{self.label}: GET {self.paths[i % len(self.paths)]} -> {response.status_code}\n"
-                             f"{response.content[:500]!r}")
+            raise SystemExit(
+                f"{self.label}: GET {self.paths[i % len(self.paths)]} -> {response.status_code}\n"
+                f"{response.content[:500]!r}"
+            )
         return response
 
     def measure(self, requests, warmup):
@@ -155,7 +169,11 @@ def explain(sql: str) -> str:
 
 def plan_summary(plan: str) -> str:
     """The first node lines and the execution time: enough to see the access path."""
-    lines = [ln for ln in plan.splitlines() if "->" in ln or ln.startswith(("Limit", "Sort", "Nested", "Hash", "Seq", "Index"))]
+    lines = [
+        ln
+        for ln in plan.splitlines()
+        if "->" in ln or ln.startswith(("Limit", "Sort", "Nested", "Hash", "Seq", "Index"))
+    ]
     keep = [ln.strip() for ln in lines[:6]]
     total = next((ln for ln in plan.splitlines() if ln.startswith("Execution Time")), "")
     return " | ".join(keep + [total])
@@ -174,7 +192,12 @@ def queue_routes() -> dict:
     except Exception:
         pass
     resolver = get_resolver()
-    for name in ("workspace:ticket", "workspace:ticket_detail", "workspace:ticket-detail", "workspace:detail"):
+    for name in (
+        "workspace:ticket",
+        "workspace:ticket_detail",
+        "workspace:ticket-detail",
+        "workspace:detail",
+    ):
         try:
             reverse(name, kwargs={"number": "X"})
             found["ticket"] = name
@@ -216,7 +239,10 @@ def build_cases(args, shop, agent, api_key):
             [shop.id],
         )
         order_no = cur.fetchone()[0]
-        cur.execute("SELECT max(updated_at) - interval '1 day' FROM tickets_ticket WHERE shop_id = %s", [shop.id])
+        cur.execute(
+            "SELECT max(updated_at) - interval '1 day' FROM tickets_ticket WHERE shop_id = %s",
+            [shop.id],
+        )
         updated_after = cur.fetchone()[0].isoformat()
         # Tickets with 6 events (the page's usual worst case) and, to show the query count does not
         # depend on the timeline's length, with 2; active ones first, spread over time.
@@ -249,17 +275,24 @@ def build_cases(args, shop, agent, api_key):
             ("mine", {"tab": "mine"}),
             ("unassigned", {"tab": "unassigned"}),
             ("all statuses, newest", {"status": "all", "sort": "newest"}),
-            (f"search q=<order no>", {"q": order_no}),
+            ("search q=<order no>", {"q": order_no}),
             ("page 40 (offset 975)", {"page": 40}),
         ]
         for label, params in variants:
-            for size in ([25, 100] if size_param else [None]):
+            for size in [25, 100] if size_param else [None]:
                 query = dict(params)
                 if size:
                     query[size_param] = size
                 path = "/" + ("?" + urlencode(query) if query else "")
-                cases.append(Case("a) queue page", label + (f", {size}/page" if size else ""), path, staff,
-                                  page_size=size))
+                cases.append(
+                    Case(
+                        "a) queue page",
+                        label + (f", {size}/page" if size else ""),
+                        path,
+                        staff,
+                        page_size=size,
+                    )
+                )
     else:
         cases.append(Case("a) queue page", "not implemented yet (/ redirects)", None, None))
 
@@ -273,27 +306,66 @@ def build_cases(args, shop, agent, api_key):
     for label, params in filters:
         for size in (25, 100):
             path = "/api/v1/tickets/?" + urlencode({**params, "page_size": size})
-            cases.append(Case("b) list API", f"{label}, {size}/page", path, api, page_size=size, headers=api_headers))
+            cases.append(
+                Case(
+                    "b) list API",
+                    f"{label}, {size}/page",
+                    path,
+                    api,
+                    page_size=size,
+                    headers=api_headers,
+                )
+            )
     # the second page through the cursor
     for size in (25, 100):
         first = api.get(f"/api/v1/tickets/?page_size={size}", **api_headers).json()
         parts = urlsplit(first["next"])
-        cases.append(Case("b) list API", f"next page (cursor), {size}/page", f"{parts.path}?{parts.query}", api,
-                          page_size=size, headers=api_headers))
+        cases.append(
+            Case(
+                "b) list API",
+                f"next page (cursor), {size}/page",
+                f"{parts.path}?{parts.query}",
+                api,
+                page_size=size,
+                headers=api_headers,
+            )
+        )
 
     if routes["ticket"]:
         for n_events, numbers in by_events.items():
             paths = [reverse(routes["ticket"], kwargs={"number": n}) for n in numbers]
-            cases.append(Case("c) ticket page", f"tickets, {n_events} events ({len(paths)} rotated)", paths[0], staff,
-                              paths=paths, page_size=n_events, target_p95=None, target_p50=TARGET_TICKET_P50_MS,
-                              max_queries=MAX_TICKET_QUERIES))
+            cases.append(
+                Case(
+                    "c) ticket page",
+                    f"tickets, {n_events} events ({len(paths)} rotated)",
+                    paths[0],
+                    staff,
+                    paths=paths,
+                    page_size=n_events,
+                    target_p95=None,
+                    target_p50=TARGET_TICKET_P50_MS,
+                    max_queries=MAX_TICKET_QUERIES,
+                )
+            )
     else:
-        cases.append(Case("c) ticket page", "not implemented yet (no workspace ticket route)", None, None))
+        cases.append(
+            Case("c) ticket page", "not implemented yet (no workspace ticket route)", None, None)
+        )
     # The API's ticket detail, for reference next to the page.
     api_paths = [f"/api/v1/tickets/{n}/" for n in six_event_tickets]
-    cases.append(Case("c) ticket page", "(API GET /api/v1/tickets/<number>/, for reference)", api_paths[0], api,
-                      paths=api_paths, headers=api_headers, target_p95=None, target_p50=TARGET_TICKET_P50_MS,
-                      max_queries=MAX_TICKET_QUERIES))
+    cases.append(
+        Case(
+            "c) ticket page",
+            "(API GET /api/v1/tickets/<number>/, for reference)",
+            api_paths[0],
+            api,
+            paths=api_paths,
+            headers=api_headers,
+            target_p95=None,
+            target_p50=TARGET_TICKET_P50_MS,
+            max_queries=MAX_TICKET_QUERIES,
+        )
+    )
     return cases
 
 
@@ -346,9 +418,24 @@ class Gunicorn:
         env = {**os.environ, **bench_env(db)}
         self.log = open(OUT_DIR / "gunicorn.log", "w")
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "aftersales.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-             "--access-logfile", "/dev/null", "--error-logfile", "-"] + (["-c", conf] if conf else []),
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "aftersales.wsgi",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--access-logfile",
+                "/dev/null",
+                "--error-logfile",
+                "-",
+            ]
+            + (["-c", conf] if conf else []),
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout=30):
@@ -379,8 +466,21 @@ def run_wrk(url, seconds, connections, script_text, key=""):
         script = f.name
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script, url],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
         ).stdout
     finally:
         os.unlink(script)
@@ -436,8 +536,14 @@ def run_threads(url, seconds, connections, method, key="", max_requests=1_000_00
     for t in threads:
         t.join()
     duration = time.perf_counter() - start
-    return {"rps": len(latencies) / duration, "requests": len(latencies), "errors": errors[0],
-            "p50": pct(latencies, 50), "p99": pct(latencies, 99), "tool": f"python threads x{connections}"}
+    return {
+        "rps": len(latencies) / duration,
+        "requests": len(latencies),
+        "errors": errors[0],
+        "p50": pct(latencies, 50),
+        "p99": pct(latencies, 99),
+        "tool": f"python threads x{connections}",
+    }
 
 
 def load_test(args, api_key):
@@ -457,8 +563,11 @@ def load_test(args, api_key):
             else:
                 results[name] = run_threads(url, seconds, args.connections, method, key=api_key)
             r = results[name]
-            print(f"    {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-                  f"{r['requests']} requests, {r['errors']} errors ({r['tool']})", flush=True)
+            print(
+                f"    {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                f"{r['requests']} requests, {r['errors']} errors ({r['tool']})",
+                flush=True,
+            )
         return results
     finally:
         server.stop()
@@ -476,18 +585,30 @@ def delete_load_rows(shop):
         )
         rows = cur.fetchall()
         ticket_ids = [r[0] for r in rows]
-        order_ids = [r[1] for r in rows]
         if ticket_ids:
-            for table in ("tickets_ticketevent", "tickets_message", "tickets_attachment", "tickets_logisticsevent"):
+            for table in (
+                "tickets_ticketevent",
+                "tickets_message",
+                "tickets_attachment",
+                "tickets_logisticsevent",
+            ):
                 cur.execute(f"DELETE FROM {table} WHERE ticket_id = ANY(%s)", [ticket_ids])
             cur.execute("DELETE FROM tickets_ticket WHERE id = ANY(%s)", [ticket_ids])
         cur.execute(
             "DELETE FROM tickets_orderitem WHERE order_id IN (SELECT id FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s)",
             [shop.id, LOAD_MARK + "%"],
         )
-        cur.execute("DELETE FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s", [shop.id, LOAD_MARK + "%"])
-        cur.execute("DELETE FROM tickets_customer WHERE shop_id = %s AND external_id LIKE 'bench-c-%%'", [shop.id])
-        cur.execute("VACUUM ANALYZE tickets_ticket, tickets_ticketevent, tickets_order, tickets_orderitem, tickets_customer")
+        cur.execute(
+            "DELETE FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s",
+            [shop.id, LOAD_MARK + "%"],
+        )
+        cur.execute(
+            "DELETE FROM tickets_customer WHERE shop_id = %s AND external_id LIKE 'bench-c-%%'",
+            [shop.id],
+        )
+        cur.execute(
+            "VACUUM ANALYZE tickets_ticket, tickets_ticketevent, tickets_order, tickets_orderitem, tickets_customer"
+        )
     return len(ticket_ids)
 
 
@@ -499,36 +620,52 @@ def verdict(ok):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per figure")
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--compare-db", help="also count queries per request against this database (e.g. 100k rows)")
+    parser.add_argument(
+        "--compare-db", help="also count queries per request against this database (e.g. 100k rows)"
+    )
     parser.add_argument("--skip-load", action="store_true", help="no gunicorn load test")
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--ping-seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--gunicorn-conf", help="a gunicorn config file for the load test (e.g. to try hooks)")
-    parser.add_argument("--python-load", action="store_true", help="use the Python thread pool even if wrk is installed")
-    parser.add_argument("--no-gc-hooks", action="store_true",
-                        help="measure without gunicorn.conf.py's gc.freeze() and per-response gc.collect()")
+    parser.add_argument(
+        "--gunicorn-conf", help="a gunicorn config file for the load test (e.g. to try hooks)"
+    )
+    parser.add_argument(
+        "--python-load",
+        action="store_true",
+        help="use the Python thread pool even if wrk is installed",
+    )
+    parser.add_argument(
+        "--no-gc-hooks",
+        action="store_true",
+        help="measure without gunicorn.conf.py's gc.freeze() and per-response gc.collect()",
+    )
     parser.add_argument("--only", help="only figures whose group/label contains this text")
-    parser.add_argument("--counts-only", help=argparse.SUPPRESS)  # internal: write query counts as JSON to this file
+    parser.add_argument(
+        "--counts-only", help=argparse.SUPPRESS
+    )  # internal: write query counts as JSON to this file
     args = parser.parse_args()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     setup_django(args.db)
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
     from shops.models import Shop, ShopAPIKey
 
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        raise SystemExit(f"{args.db} has unapplied migrations: run bench/generate.py --db {args.db} "
-                         "(on a loaded database it only migrates)")
+        raise SystemExit(
+            f"{args.db} has unapplied migrations: run bench/generate.py --db {args.db} "
+            "(on a loaded database it only migrates)"
+        )
     shop = Shop.objects.get(code="demo")
     agent = get_user_model().objects.get(username="agent")
     key_row, api_key = ShopAPIKey.objects.create_key(name="bench run", shop=shop)
@@ -536,17 +673,25 @@ def main():
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM tickets_ticket")
         total = cur.fetchone()[0]
-    cases = [c for c in build_cases(args, shop, agent, api_key)
-             if not args.only or args.only in c.group + c.label]
+    cases = [
+        c
+        for c in build_cases(args, shop, agent, api_key)
+        if not args.only or args.only in c.group + c.label
+    ]
 
     if args.counts_only:
-        counts = {f"{c.group}|{c.label.split(' (')[0]}": c.count_queries() for c in cases if c.client}
+        counts = {
+            f"{c.group}|{c.label.split(' (')[0]}": c.count_queries() for c in cases if c.client
+        }
         Path(args.counts_only).write_text(json.dumps({"tickets": total, "counts": counts}))
         return
 
     load_before = os.getloadavg()[0]
-    print(f"Bench database {args.db}: {total:,} tickets; {args.requests} timed requests per figure "
-          f"after {args.warmup} warm-up; load average {load_before:.2f} on {os.cpu_count()} CPUs\n", flush=True)
+    print(
+        f"Bench database {args.db}: {total:,} tickets; {args.requests} timed requests per figure "
+        f"after {args.warmup} warm-up; load average {load_before:.2f} on {os.cpu_count()} CPUs\n",
+        flush=True,
+    )
     if not args.no_gc_hooks:
         # As gunicorn.conf.py does in each worker: freeze the loaded app out of every
         # collection, and collect after each response (outside the timing).
@@ -557,21 +702,30 @@ def main():
         gc.freeze()
         global GC_PER_REQUEST
         GC_PER_REQUEST = True
-        print("(gc.freeze() after warm-up and gc.collect() after each response, as gunicorn.conf.py does)\n")
+        print(
+            "(gc.freeze() after warm-up and gc.collect() after each response, as gunicorn.conf.py does)\n"
+        )
     for c in cases:
         if c.client is None:
             continue
         r = c.measure(args.requests, args.warmup)
-        print(f"  {c.group} {c.label}: p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
-              f"{r['queries_max']} queries; {r['gc2_count']} gen-2 GC pauses"
-              + (f" of {r['gc2_ms']:.0f} ms avg" if r["gc2_count"] else ""), flush=True)
+        print(
+            f"  {c.group} {c.label}: p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
+            f"{r['queries_max']} queries; {r['gc2_count']} gen-2 GC pauses"
+            + (f" of {r['gc2_ms']:.0f} ms avg" if r["gc2_count"] else ""),
+            flush=True,
+        )
 
     compare = None
     if args.compare_db:
         with tempfile.NamedTemporaryFile(suffix=".json", dir=OUT_DIR, delete=False) as f:
             out = f.name
-        subprocess.run([sys.executable, __file__, "--db", args.compare_db, "--counts-only", out]
-                       + (["--only", args.only] if args.only else []), check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, __file__, "--db", args.compare_db, "--counts-only", out]
+            + (["--only", args.only] if args.only else []),
+            check=True,
+            cwd=ROOT,
+        )
         compare = json.loads(Path(out).read_text())
         os.unlink(out)
 
@@ -585,11 +739,15 @@ def main():
     # --- the table --------------------------------------------------------------------------------
     lines = []
     size_note = f" @{compare['tickets'] // 1000}k" if compare else ""
-    lines.append(f"Figures at {total:,} tickets ({args.db}), server-side, in-process; "
-                 f"{args.requests} requests per row after {args.warmup} warm-up; "
-                 f"1-min load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
-                 f"({os.cpu_count()} CPUs).\n")
-    lines.append(f"| figure | p50 ms | p95 ms | queries/request | queries{size_note or ' (other size)'} | target | result |")
+    lines.append(
+        f"Figures at {total:,} tickets ({args.db}), server-side, in-process; "
+        f"{args.requests} requests per row after {args.warmup} warm-up; "
+        f"1-min load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
+        f"({os.cpu_count()} CPUs).\n"
+    )
+    lines.append(
+        f"| figure | p50 ms | p95 ms | queries/request | queries{size_note or ' (other size)'} | target | result |"
+    )
     lines.append("|---|---:|---:|---:|---:|---|---|")
     by_variant = {}
     for c in cases:
@@ -602,8 +760,14 @@ def main():
             lines.append(f"| {name} | – | – | – | – | | n/a |")
             continue
         r = c.result
-        queries = r["queries_max"] if r["queries_min"] == r["queries_max"] else f"{r['queries_min']}–{r['queries_max']}"
-        other = compare["counts"].get(f"{c.group}|{c.label.split(' (')[0]}", "–") if compare else "–"
+        queries = (
+            r["queries_max"]
+            if r["queries_min"] == r["queries_max"]
+            else f"{r['queries_min']}–{r['queries_max']}"
+        )
+        other = (
+            compare["counts"].get(f"{c.group}|{c.label.split(' (')[0]}", "–") if compare else "–"
+        )
         checks, targets = [], []
         if c.target_p95:
             checks.append(r["p95"] < c.target_p95)
@@ -617,12 +781,18 @@ def main():
         if len(siblings) > 1:
             same = len({s.result["queries_max"] for s in siblings}) == 1
             checks.append(same)
-            targets.append("same queries at every page size" if c.group != "c) ticket page" else "same queries at 2 and 6 events")
+            targets.append(
+                "same queries at every page size"
+                if c.group != "c) ticket page"
+                else "same queries at 2 and 6 events"
+            )
         if compare and other != "–":
             checks.append(other == r["queries_max"])
             targets.append("same queries at both sizes")
         ok = all(checks)
-        lines.append(f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {queries} | {other} | {'; '.join(targets)} | {verdict(ok)} |")
+        lines.append(
+            f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {queries} | {other} | {'; '.join(targets)} | {verdict(ok)} |"
+        )
         plan = explain(r["slowest_sql"]) if r["slowest_sql"] else ""
         explains.append((name, ok, r, plan))
 
@@ -630,15 +800,21 @@ def main():
         ping, create = load["ping"], load["create"]
         ratio = create["rps"] / ping["rps"] if ping["rps"] else 0
         lines.append("")
-        lines.append(f"Under gunicorn ({args.workers} sync workers) on 127.0.0.1, {ping['tool']}; "
-                     f"ping {args.ping_seconds} s, create {args.load_seconds} s.\n")
+        lines.append(
+            f"Under gunicorn ({args.workers} sync workers) on 127.0.0.1, {ping['tool']}; "
+            f"ping {args.ping_seconds} s, create {args.load_seconds} s.\n"
+        )
         lines.append("| figure | req/s | p50 ms | p99 ms | requests | errors | target | result |")
         lines.append("|---|---:|---:|---:|---:|---:|---|---|")
-        lines.append(f"| d) GET /api/v1/ping/ | {ping['rps']:.0f} | {ping['p50']:.1f} | {ping['p99']:.1f} | "
-                     f"{ping['requests']} | {ping['errors']} | | |")
-        lines.append(f"| d) POST /api/v1/tickets/ (create) | {create['rps']:.0f} | {create['p50']:.1f} | "
-                     f"{create['p99']:.1f} | {create['requests']} | {create['errors']} | ≥ 1/3 of ping | "
-                     f"{verdict(ratio >= 1 / 3 and create['errors'] == 0)} (ratio {ratio:.2f}) |")
+        lines.append(
+            f"| d) GET /api/v1/ping/ | {ping['rps']:.0f} | {ping['p50']:.1f} | {ping['p99']:.1f} | "
+            f"{ping['requests']} | {ping['errors']} | | |"
+        )
+        lines.append(
+            f"| d) POST /api/v1/tickets/ (create) | {create['rps']:.0f} | {create['p50']:.1f} | "
+            f"{create['p99']:.1f} | {create['requests']} | {create['errors']} | ≥ 1/3 of ping | "
+            f"{verdict(ratio >= 1 / 3 and create['errors'] == 0)} (ratio {ratio:.2f}) |"
+        )
 
     table = "\n".join(lines)
     print("\n" + table)
@@ -648,13 +824,21 @@ def main():
         for name, _, r, plan in failing:
             print(f"  {name}: slowest query {r['slowest_ms']:.1f} ms: {plan_summary(plan)}")
             if r["gc2_count"]:
-                print(f"    and {r['gc2_count']} generation-2 garbage collections inside the {args.requests} timed "
-                      f"requests, {r['gc2_ms']:.0f} ms each on average (compare without --no-gc-hooks)")
+                print(
+                    f"    and {r['gc2_count']} generation-2 garbage collections inside the {args.requests} timed "
+                    f"requests, {r['gc2_ms']:.0f} ms each on average (compare without --no-gc-hooks)"
+                )
 
-    report = [f"# Bench results ({time.strftime('%Y-%m-%d %H:%M')})\n", table, "\n## Slowest query per figure\n"]
+    report = [
+        f"# Bench results ({time.strftime('%Y-%m-%d %H:%M')})\n",
+        table,
+        "\n## Slowest query per figure\n",
+    ]
     for name, ok, r, plan in explains:
-        report.append(f"### {name} ({verdict(ok)})\n\nslowest query {r['slowest_ms']:.1f} ms; "
-                      f"{r['gc2_count']} gen-2 GC pauses of {r['gc2_ms']:.0f} ms avg in the timed requests\n\n```sql\n{r['slowest_sql']}\n```\n\n```\n{plan}\n```\n")
+        report.append(
+            f"### {name} ({verdict(ok)})\n\nslowest query {r['slowest_ms']:.1f} ms; "
+            f"{r['gc2_count']} gen-2 GC pauses of {r['gc2_ms']:.0f} ms avg in the timed requests\n\n```sql\n{r['slowest_sql']}\n```\n\n```\n{plan}\n```\n"
+        )
     (OUT_DIR / "results.md").write_text("\n".join(report))
     print(f"\n(table, slowest queries and their plans: {OUT_DIR / 'results.md'})")
 

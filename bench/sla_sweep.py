@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_DB, ROOT, VENV_PY, bench_env, setup_django  # noqa: E402
+from bench.common import DEFAULT_DB, ROOT, VENV_PY, bench_env, setup_django
 
 DUE = 10_000
 
@@ -65,8 +65,14 @@ def load_timers(connection) -> None:
     # Autovacuum is off on the bench server: clear what earlier runs left (their breaches updated
     # 10,000 tickets and wrote rows that were deleted again), or each run is slower than the last.
     with connection.cursor() as cursor:
-        for table in ("sla_timer", "tickets_ticket", "tickets_ticketevent", "notifications_notification",
-                      "webhooks_webhookevent", "webhooks_webhookdelivery"):
+        for table in (
+            "sla_timer",
+            "tickets_ticket",
+            "tickets_ticketevent",
+            "notifications_notification",
+            "webhooks_webhookevent",
+            "webhooks_webhookdelivery",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -87,17 +93,43 @@ def add_endpoints() -> list[int]:
     from shops.models import Shop
     from webhooks.models import WebhookEndpoint
 
-    return [WebhookEndpoint.objects.create(shop=shop, url="https://127.0.0.1:9/bench-hook", events=["ticket.sla_breached"],
-                                           secret="whsec_bench").pk for shop in Shop.objects.all()]
+    return [
+        WebhookEndpoint.objects.create(
+            shop=shop,
+            url="https://127.0.0.1:9/bench-hook",
+            events=["ticket.sla_breached"],
+            secret="whsec_bench",
+        ).pk
+        for shop in Shop.objects.all()
+    ]
 
 
 def start_workers(app, queue: str, env: dict) -> list[subprocess.Popen]:
     """Two workers on the bench queue, returned once both answer a ping."""
     names = [f"bench{i}-{queue}@{socket.gethostname()}" for i in range(2)]
     workers = [
-        subprocess.Popen([str(VENV_PY), "-m", "celery", "-A", "aftersales", "worker", "-Q", queue, "-n", name,
-                          "--concurrency=1", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [
+                str(VENV_PY),
+                "-m",
+                "celery",
+                "-A",
+                "aftersales",
+                "worker",
+                "-Q",
+                queue,
+                "-n",
+                name,
+                "--concurrency=1",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for name in names
     ]
     t0 = time.perf_counter()
@@ -147,8 +179,11 @@ def backend_pids(connection) -> list[int]:
 def other_backends(connection, own) -> list[int]:
     """The other client backends of this database (the workers' connections)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' "
-                       "AND pid <> ALL(%s)", [own])
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' "
+            "AND pid <> ALL(%s)",
+            [own],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -176,47 +211,69 @@ def one_chunk_in_process(services, connection) -> str:
     with CaptureQueriesContext(connection) as queries:
         t0, python0, pg0 = time.perf_counter(), time.process_time(), cpu_seconds(backend)
         results = services.timers_fire(timer_ids=ids)
-        elapsed, python, pg = time.perf_counter() - t0, time.process_time() - python0, cpu_seconds(backend) - pg0
+        elapsed, python, pg = (
+            time.perf_counter() - t0,
+            time.process_time() - python0,
+            cpu_seconds(backend) - pg0,
+        )
     fired = sum(1 for r in results.values() if r == "fired")
-    return (f"{len(ids)} timers ({fired} fired) in {elapsed * 1000:.0f} ms, {len(queries)} statements "
-            f"= {len(queries) / max(len(ids), 1):.2f} per timer; CPU {(python + pg) / len(ids) * 1000:.2f} ms per timer "
-            f"(Python {python / len(ids) * 1000:.2f}, PostgreSQL {pg / len(ids) * 1000:.2f})")
+    return (
+        f"{len(ids)} timers ({fired} fired) in {elapsed * 1000:.0f} ms, {len(queries)} statements "
+        f"= {len(queries) / max(len(ids), 1):.2f} per timer; CPU {(python + pg) / len(ids) * 1000:.2f} ms per timer "
+        f"(Python {python / len(ids) * 1000:.2f}, PostgreSQL {pg / len(ids) * 1000:.2f})"
+    )
 
 
 def cleanup(connection, endpoints) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM webhooks_webhookdelivery WHERE endpoint_id = ANY(%s)", [endpoints])
+        cursor.execute(
+            "DELETE FROM webhooks_webhookdelivery WHERE endpoint_id = ANY(%s)", [endpoints]
+        )
         cursor.execute("DELETE FROM webhooks_webhookendpoint WHERE id = ANY(%s)", [endpoints])
         cursor.execute("DELETE FROM notifications_notification")
         cursor.execute("DELETE FROM tickets_ticketevent WHERE kind = 'sla'")
-        cursor.execute("UPDATE tickets_ticket SET sla_breached_at = NULL WHERE sla_breached_at IS NOT NULL")
+        cursor.execute(
+            "UPDATE tickets_ticket SET sla_breached_at = NULL WHERE sla_breached_at IS NOT NULL"
+        )
         cursor.execute("DELETE FROM webhooks_webhookevent WHERE type = 'ticket.sla_breached'")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--drain", action="store_true", help="also fire the 10,000 with two real Celery workers")
-    parser.add_argument("--chunk", type=int, help="SLA_TASK_CHUNK for the tick, the workers and the in-process chunk")
+    parser.add_argument(
+        "--drain", action="store_true", help="also fire the 10,000 with two real Celery workers"
+    )
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        help="SLA_TASK_CHUNK for the tick, the workers and the in-process chunk",
+    )
     args = parser.parse_args()
     if args.chunk:
         os.environ["SLA_TASK_CHUNK"] = str(args.chunk)
 
-    subprocess.run([str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env={**os.environ, **bench_env(args.db)}, check=True)
+    subprocess.run(
+        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **bench_env(args.db)},
+        check=True,
+    )
     setup_django(args.db)
     from django.conf import settings
     from django.db import connection
     from django.db.models import Count
     from django.utils import timezone
 
-    from notifications.models import Notification
-    from tickets.models import Ticket, TicketEvent
-    from webhooks.models import WebhookEvent
-
     from aftersales.celery import app
+    from notifications.models import Notification
     from sla import services
     from sla.models import Timer
+    from tickets.models import Ticket, TicketEvent
+    from webhooks.models import WebhookEvent
 
     connection.ensure_connection()
     connection.connection.autocommit = True
@@ -225,7 +282,9 @@ def main():
     tickets = Timer.objects.none().model._meta.apps.get_model("tickets", "Ticket").objects.count()
     pending = Timer.objects.filter(state="pending").count()
     total = Timer.objects.count()
-    print(f"{args.db}: {tickets:,} tickets, {total:,} timers ({pending:,} pending), loaded in {time.perf_counter() - start:.1f} s")
+    print(
+        f"{args.db}: {tickets:,} tickets, {total:,} timers ({pending:,} pending), loaded in {time.perf_counter() - start:.1f} s"
+    )
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -245,7 +304,9 @@ def main():
         samples.append((time.perf_counter() - t0) * 1000)
         assert claimed == 0
     samples.sort()
-    print(f"  empty tick: p50 {statistics.median(samples):.2f} ms, p95 {samples[int(len(samples) * 0.95) - 1]:.2f} ms, max {samples[-1]:.2f} ms ({args.runs} runs)")
+    print(
+        f"  empty tick: p50 {statistics.median(samples):.2f} ms, p95 {samples[int(len(samples) * 0.95) - 1]:.2f} ms, max {samples[-1]:.2f} ms ({args.runs} runs)"
+    )
 
     # 10,000 due: one real tick, enqueueing on Redis.
     with connection.cursor() as cursor:
@@ -264,8 +325,10 @@ def main():
     if not args.drain:
         with app.connection_for_write() as conn:
             messages = conn.default_channel.queue_declare(queue, passive=True).message_count
-        print(f"  tick with {DUE:,} due: {claimed:,} claimed and {messages} tasks enqueued in {tick * 1000:.0f} ms "
-              f"(chunk {settings.SLA_TASK_CHUNK})")
+        print(
+            f"  tick with {DUE:,} due: {claimed:,} claimed and {messages} tasks enqueued in {tick * 1000:.0f} ms "
+            f"(chunk {settings.SLA_TASK_CHUNK})"
+        )
 
     if args.drain:
         try:
@@ -281,21 +344,31 @@ def main():
             workers_pg_cpu = cpu_seconds(other_backends(connection, own_backend))
         finally:
             stop_workers(workers)
-        results = dict(Timer.objects.filter(due_at__lt=timezone.now(), kind="resolution_breach")
-                       .values_list("result").annotate(n=Count("id")).values_list("result", "n"))
+        results = dict(
+            Timer.objects.filter(due_at__lt=timezone.now(), kind="resolution_breach")
+            .values_list("result")
+            .annotate(n=Count("id"))
+            .values_list("result", "n")
+        )
         written = {
             "events": TicketEvent.objects.filter(kind="sla", data__what="breached").count(),
             "notifications": Notification.objects.filter(kind="sla_breached").count(),
             "webhook events": WebhookEvent.objects.filter(type="ticket.sla_breached").count(),
             "breached tickets": Ticket.objects.filter(sla_breached_at__isnull=False).count(),
         }
-        print(f"  tick with {DUE:,} due: {claimed:,} claimed and enqueued in {tick * 1000:.0f} ms (chunk {settings.SLA_TASK_CHUNK})")
-        print(f"  2 workers (ready before the tick) fired them: all done {drained:.2f} s after the tick started "
-              f"({claimed / drained:.0f} timers/s)")
+        print(
+            f"  tick with {DUE:,} due: {claimed:,} claimed and enqueued in {tick * 1000:.0f} ms (chunk {settings.SLA_TASK_CHUNK})"
+        )
+        print(
+            f"  2 workers (ready before the tick) fired them: all done {drained:.2f} s after the tick started "
+            f"({claimed / drained:.0f} timers/s)"
+        )
         print(f"    timers: {results}; written: {written}")
-        print(f"    CPU: worker pools {worker_cpu:.2f} s = {worker_cpu / claimed * 1000:.2f} ms per timer, "
-              f"their PostgreSQL backends {workers_pg_cpu:.2f} s = {workers_pg_cpu / claimed * 1000:.2f} ms per timer; "
-              f"the tick and the polling here (with its backend) {here_cpu:.2f} s")
+        print(
+            f"    CPU: worker pools {worker_cpu:.2f} s = {worker_cpu / claimed * 1000:.2f} ms per timer, "
+            f"their PostgreSQL backends {workers_pg_cpu:.2f} s = {workers_pg_cpu / claimed * 1000:.2f} ms per timer; "
+            f"the tick and the polling here (with its backend) {here_cpu:.2f} s"
+        )
         per_timer = one_chunk_in_process(services, connection)
         print(f"  one chunk in-process: {per_timer}")
         cleanup(connection, endpoints)
@@ -305,8 +378,10 @@ def main():
             # A private Redis DB: drop the webhook delivery tasks nobody consumed (their rows are gone).
             conn.default_channel.queue_purge("celery")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE sla_timer SET state = 'pending', claimed_at = NULL, due_at = now() + interval '1 day' "
-                       "WHERE due_at < now() AND kind = 'resolution_breach'")
+        cursor.execute(
+            "UPDATE sla_timer SET state = 'pending', claimed_at = NULL, due_at = now() + interval '1 day' "
+            "WHERE due_at < now() AND kind = 'resolution_breach'"
+        )
 
 
 if __name__ == "__main__":

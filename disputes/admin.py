@@ -11,7 +11,16 @@ from tickets.services import Actor
 
 @admin.register(DisputeType)
 class DisputeTypeAdmin(ShopScopedAdmin):
-    list_display = ["code", "name_zh", "name_en", "category", "default_priority", "photo_required", "shop", "active"]
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "category",
+        "default_priority",
+        "photo_required",
+        "shop",
+        "active",
+    ]
     list_filter = ["category", "default_priority", "active"]
     search_fields = ["code", "name_zh", "name_en"]
     include_global = True
@@ -24,7 +33,17 @@ class CompensationAdmin(ReadOnlyAdminMixin, ShopScopedAdmin):
     action here, and it goes through compensation_cancel too."""
 
     shop_field = "ticket__shop"
-    list_display = ["id", "ticket", "type", "amount", "status", "within_standard", "proposed_by", "decided_by", "created_at"]
+    list_display = [
+        "id",
+        "ticket",
+        "type",
+        "amount",
+        "status",
+        "within_standard",
+        "proposed_by",
+        "decided_by",
+        "created_at",
+    ]
     list_filter = ["status", "type", "within_standard"]
     search_fields = ["ticket__number", "external_ref"]
     list_select_related = ["ticket", "proposed_by", "decided_by"]
@@ -37,20 +56,33 @@ class CompensationAdmin(ReadOnlyAdminMixin, ShopScopedAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm("disputes.change_compensation")
 
-    @admin.action(description=_("Cancel the selected compensations (not executed)"), permissions=["cancel"])
+    @admin.action(
+        description=_("Cancel the selected compensations (not executed)"), permissions=["cancel"]
+    )
     def cancel_selected(self, request, queryset):
         actor = Actor.staff(request.user)
         cancelled, refused = 0, []
         for compensation in queryset.select_related("ticket").order_by("pk"):
             try:
                 services.compensation_cancel(
-                    compensation=compensation, actor=actor, note=gettext("Cancelled in the admin by %(user)s.") % {"user": request.user.get_username()}
+                    compensation=compensation,
+                    actor=actor,
+                    note=gettext("Cancelled in the admin by %(user)s.")
+                    % {"user": request.user.get_username()},
                 )
             except ApplicationError as exc:
                 refused.append(f"#{compensation.pk}: {exc.message}")
             else:
                 cancelled += 1
         if cancelled:
-            self.message_user(request, gettext("Cancelled %(count)d compensation(s).") % {"count": cancelled}, messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("Cancelled %(count)d compensation(s).") % {"count": cancelled},
+                messages.SUCCESS,
+            )
         if refused:
-            self.message_user(request, gettext("Not cancelled: %(rows)s") % {"rows": "; ".join(refused)}, messages.WARNING)
+            self.message_user(
+                request,
+                gettext("Not cancelled: %(rows)s") % {"rows": "; ".join(refused)},
+                messages.WARNING,
+            )

@@ -20,7 +20,6 @@ from tickets.selectors import visible_shop_ids
 
 
 class JudgmentSuggestionApi(APIView):
-
     @extend_schema(responses={200: s.SuggestionOut})
     def get(self, request, number):
         suggestion = services.judgment_suggest(ticket=staff_ticket_get(request, number))
@@ -40,11 +39,16 @@ class JudgmentCreateApi(APIView):
     @extend_schema(responses={200: s.JudgmentOut(many=True)})
     def get(self, request, number):
         ticket = staff_ticket_get(request, number)
-        return Response({"results": s.JudgmentOut(ticket.judgments.select_related("created_by"), many=True).data})
+        return Response(
+            {
+                "results": s.JudgmentOut(
+                    ticket.judgments.select_related("created_by"), many=True
+                ).data
+            }
+        )
 
 
 class CompensationOptionsApi(APIView):
-
     @extend_schema(
         parameters=[
             OpenApiParameter("usable", bool),
@@ -80,7 +84,9 @@ class TicketCompensationsApi(APIView):
     def post(self, request, number):
         ticket = staff_ticket_get(request, number)
         data = validated(s.CompensationIn, request.data)
-        compensation = services.compensation_propose(ticket=ticket, actor=actor_for(request), **data)
+        compensation = services.compensation_propose(
+            ticket=ticket, actor=actor_for(request), **data
+        )
         return Response(s.CompensationOut(compensation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.CompensationOut(many=True)})
@@ -115,16 +121,19 @@ class CompensationListApi(APIView):
         responses={200: s.CompensationOut(many=True)},
     )
     def get(self, request):
-        rows = Compensation.objects.select_related("ticket", "policy", "proposed_by", "decided_by").filter(
-            ticket__shop_id__in=visible_shop_ids(request.user)
-        )
+        rows = Compensation.objects.select_related(
+            "ticket", "policy", "proposed_by", "decided_by"
+        ).filter(ticket__shop_id__in=visible_shop_ids(request.user))
         wanted = request.query_params.get("status")
         if wanted:
             if wanted not in CompensationStatus.values:
                 raise ApplicationError(
                     "validation_error",
                     gettext("Invalid filter."),
-                    fields={"status": gettext("Unknown status; use one of %(statuses)s.") % {"statuses": ", ".join(CompensationStatus.values)}},
+                    fields={
+                        "status": gettext("Unknown status; use one of %(statuses)s.")
+                        % {"statuses": ", ".join(CompensationStatus.values)}
+                    },
                 )
             rows = rows.filter(status=wanted)
         paginator = CreatedCursorPagination()
@@ -147,7 +156,9 @@ class CompensationDecisionApi(APIView):
     def post(self, request, compensation_id):
         compensation = compensation_get(request, compensation_id, only="staff")
         data = validated(s.DecisionIn, request.data)
-        done = self.DECISIONS[self.decision](compensation=compensation, actor=actor_for(request), note=data["note"])
+        done = self.DECISIONS[self.decision](
+            compensation=compensation, actor=actor_for(request), note=data["note"]
+        )
         return Response(s.CompensationOut(done).data)
 
 
@@ -158,7 +169,9 @@ class CompensationExecutedApi(APIView):
     def post(self, request, compensation_id):
         compensation = compensation_get(request, compensation_id, only="shop")
         data = validated(s.ExecutedIn, request.data)
-        done = services.compensation_report_executed(compensation=compensation, actor=actor_for(request), **data)
+        done = services.compensation_report_executed(
+            compensation=compensation, actor=actor_for(request), **data
+        )
         return Response(s.CompensationOut(done).data)
 
 
@@ -169,7 +182,9 @@ class CompensationFailedApi(APIView):
     def post(self, request, compensation_id):
         compensation = compensation_get(request, compensation_id, only="shop")
         data = validated(s.FailedIn, request.data)
-        done = services.compensation_report_failed(compensation=compensation, actor=actor_for(request), reason=data["reason"])
+        done = services.compensation_report_failed(
+            compensation=compensation, actor=actor_for(request), reason=data["reason"]
+        )
         return Response(s.CompensationOut(done).data)
 
 
@@ -178,7 +193,11 @@ def shop_for_admin(request, code) -> Shop:
     if shop is None or is_shop_key(request):
         raise Http404("No such shop.")
     if user_role_in_shop(user=request.user, shop_id=shop.id) != Role.ADMIN:
-        raise ApplicationError("not_allowed", gettext("Only the shop's admins can read or change its policy."), status_code=403)
+        raise ApplicationError(
+            "not_allowed",
+            gettext("Only the shop's admins can read or change its policy."),
+            status_code=403,
+        )
     return shop
 
 
@@ -187,7 +206,12 @@ class ShopPolicyApi(APIView):
     parser_classes = [DecimalJSONParser]
 
     def _body(self, row):
-        return {"shop": row.shop.code, "version": row.version, "created_at": row.created_at, **row.values}
+        return {
+            "shop": row.shop.code,
+            "version": row.version,
+            "created_at": row.created_at,
+            **row.values,
+        }
 
     @extend_schema(responses={200: dict})
     def get(self, request, code):
@@ -198,8 +222,10 @@ class ShopPolicyApi(APIView):
     def patch(self, request, code):
         shop = shop_for_admin(request, code)
         if not isinstance(request.data, dict):
-            raise ApplicationError("validation_error", gettext("Send a JSON object of settings to change."))
-        row = services.policy_update(shop=shop, changes=dict(request.data), actor=actor_for(request))
+            raise ApplicationError(
+                "validation_error", gettext("Send a JSON object of settings to change.")
+            )
+        row = services.policy_update(
+            shop=shop, changes=dict(request.data), actor=actor_for(request)
+        )
         return Response(self._body(row))
-
-

@@ -9,10 +9,10 @@ Money is always `Decimal` with 2 places; a float anywhere is a bug (`money()` re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Mapping
 
 CENT = Decimal("0.01")
 
@@ -23,7 +23,7 @@ RETURN_REASONS = ("wrong_address", "unreachable", "refused_without_reason", "oth
 
 def money(value: Decimal | int | str) -> Decimal:
     """`value` as CNY with 2 places, rounded half up. Floats are refused: they cannot hold 0.10."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, (float, bool)):
         raise TypeError(f"money must be Decimal, int or str, not {type(value).__name__}")
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -86,7 +86,9 @@ class TicketFacts:
 
     def __post_init__(self):
         if self.order_amount is not None and not isinstance(self.order_amount, Decimal):
-            raise TypeError(f"order_amount must be a Decimal, not {type(self.order_amount).__name__}")
+            raise TypeError(
+                f"order_amount must be a Decimal, not {type(self.order_amount).__name__}"
+            )
 
 
 # --- The compensation standard ------------------------------------------------------------------
@@ -115,10 +117,16 @@ class Policy:
     the responsibility rules (§4). Every value is a per-shop setting; these are the defaults."""
 
     goodwill_step: Decimal = Decimal("2.00")  # one goodwill offer (赔偿2元)
-    goodwill_total_cap: Decimal = Decimal("5.00")  # goodwill per ticket without approval (总计不超过5元)
+    goodwill_total_cap: Decimal = Decimal(
+        "5.00"
+    )  # goodwill per ticket without approval (总计不超过5元)
     minor_defect_goodwill_min: Decimal = Decimal("1.00")  # scratch/bubble: ¥1–2 (赔偿1~2元)
-    return_shipping_cap: Decimal = Decimal("13.00")  # return shipping the shop subsidises (13元以内补差价)
-    goodwill_price_ratio_cap: Decimal = Decimal("0.50")  # goodwill instead of a return ≤ half the price
+    return_shipping_cap: Decimal = Decimal(
+        "13.00"
+    )  # return shipping the shop subsidises (13元以内补差价)
+    goodwill_price_ratio_cap: Decimal = Decimal(
+        "0.50"
+    )  # goodwill instead of a return ≤ half the price
     agent_authority: Decimal = Decimal("50.00")  # cash-equivalent an agent may grant per ticket
     perishable_window_days: int = 7  # after-sales window for perishables, from delivery
     batch_alert_threshold: int = 3  # quality tickets on one SKU+batch ...
@@ -142,7 +150,10 @@ class Policy:
 
     def as_dict(self) -> dict[str, str | int]:
         """JSON-ready: money and ratios as decimal strings ("5.00", "0.50"), counts as ints."""
-        return {name: (str(value) if isinstance(value, Decimal) else value) for name, value in self._items()}
+        return {
+            name: (str(value) if isinstance(value, Decimal) else value)
+            for name, value in self._items()
+        }
 
     def to_json(self) -> dict[str, str | int]:
         """Same as `as_dict()`: what a policy version stores."""
@@ -220,7 +231,9 @@ def _parse(name: str, raw: object) -> object:
     return raw
 
 
-def policy_from_changes(base: Policy, changes: Mapping[str, object]) -> tuple[Policy, dict[str, str]]:
+def policy_from_changes(
+    base: Policy, changes: Mapping[str, object]
+) -> tuple[Policy, dict[str, str]]:
     """Apply a PATCH body to `base`: returns (new policy, {}) or (base, field errors).
 
     Unknown fields, wrong types ("abc", true, null, lists), negative values, ratios above 1 and

@@ -19,7 +19,9 @@ class DisputeType(models.Model):
     """A kind of dispute (DOMAIN.md §2). Global types have no shop; shops may add their own."""
 
     code = models.SlugField(_("code"), max_length=50)
-    shop = models.ForeignKey("shops.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="dispute_types")
+    shop = models.ForeignKey(
+        "shops.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="dispute_types"
+    )
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100)
     category = models.CharField(_("category"), max_length=20, choices=DisputeCategory.choices)
@@ -34,7 +36,11 @@ class DisputeType(models.Model):
         verbose_name_plural = _("dispute types")
         ordering = ["category", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["code"], condition=Q(shop__isnull=True), name="dispute_type_unique_global_code"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(shop__isnull=True),
+                name="dispute_type_unique_global_code",
+            ),
             models.UniqueConstraint(fields=["shop", "code"], name="dispute_type_unique_shop_code"),
         ]
 
@@ -67,14 +73,18 @@ class ShopPolicy(models.Model):
     version = models.PositiveIntegerField()
     # disputes.facts.Policy's fields, decimals as strings.
     values = models.JSONField()
-    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("shop policy")
         verbose_name_plural = _("shop policies")
         ordering = ["shop", "-version"]
-        constraints = [models.UniqueConstraint(fields=["shop", "version"], name="policy_unique_shop_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "version"], name="policy_unique_shop_version")
+        ]
 
     def __str__(self):
         return f"{self.shop.code} policy v{self.version}"
@@ -91,12 +101,18 @@ class Judgment(models.Model):
     suggested_party = models.CharField(max_length=20, blank=True)
     rules = models.JSONField(default=list, blank=True)  # [{"id": "R5", "text": ...}] as suggested
     penalty_exposure = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    created_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["ticket", "-version"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "version"], name="judgment_unique_ticket_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "version"], name="judgment_unique_ticket_version"
+            )
+        ]
 
     @property
     def overrides_suggestion(self) -> bool:
@@ -140,19 +156,27 @@ CLOSED_STATUSES = (
 
 
 class Compensation(models.Model):
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="compensations")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="compensations"
+    )
     type = models.CharField(_("type"), max_length=30, choices=CompensationType.choices)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     items = models.JSONField(default=list, blank=True)  # [{"sku", "quantity"}]
     note = models.TextField(blank=True)
     # The 2-选-1 pair put to the customer ([{"type", "amount"}]); this row is the one they chose.
     offered = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.PROPOSED)
+    status = models.CharField(
+        max_length=20, choices=CompensationStatus.choices, default=CompensationStatus.PROPOSED
+    )
     within_standard = models.BooleanField(default=True)
     rule = models.CharField(max_length=100, blank=True)  # the standard's row it follows
     policy = models.ForeignKey(ShopPolicy, on_delete=models.PROTECT, related_name="compensations")
-    proposed_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
-    decided_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    proposed_by = models.ForeignKey(
+        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
     external_ref = models.CharField(max_length=100, blank=True)
@@ -169,14 +193,16 @@ class Compensation(models.Model):
         constraints = [
             # What the books hold: 12 digits with 2 places, so below 10^10, and never negative.
             models.CheckConstraint(
-                condition=Q(amount__gte=0) & Q(amount__lt=AMOUNT_LIMIT), name="compensation_amount_fits"
+                condition=Q(amount__gte=0) & Q(amount__lt=AMOUNT_LIMIT),
+                name="compensation_amount_fits",
             ),
             # Money still to be decided or paid is more than ¥0; goods (re-ship, exchange, repair)
             # may have no value given, and rows already closed stay as they were written.
             models.CheckConstraint(
-                condition=Q(amount__gt=0)
-                | Q(type__in=GOODS_TYPES)
-                | Q(status__in=CLOSED_STATUSES),
+                condition=Q(amount__gt=0) | Q(type__in=GOODS_TYPES) | Q(status__in=CLOSED_STATUSES),
                 name="compensation_money_above_zero",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} ¥{self.amount} ({self.get_status_display()})"

@@ -248,14 +248,21 @@ def r6_customer_delivery_fault(facts: TicketFacts, policy: Policy) -> RuleHit | 
     or refused it without reason (`returned` or `refused` event with that reason) → customer, who bears the
     shipping (deducted from the refund). Any dispute type. Seed 002 (十、因客户自己留错地址、
     电话打不通、无理由拒收等产生的运费由客户承担,在申请退款的时候扣除)."""
-    returned = [e for e in facts.logistics if e.event in ("returned", "refused") and e.reason in CUSTOMER_RETURN_REASONS]
+    returned = [
+        e
+        for e in facts.logistics
+        if e.event in ("returned", "refused") and e.reason in CUSTOMER_RETURN_REASONS
+    ]
     if not returned:
         return None
     reason = max(returned, key=lambda e: e.at).reason
     words = {
         "wrong_address": ("the customer gave a wrong address", "顾客留错地址"),
         "unreachable": ("the customer's phone could not be reached", "顾客电话打不通"),
-        "refused_without_reason": ("the customer refused delivery without a reason", "顾客无理由拒收"),
+        "refused_without_reason": (
+            "the customer refused delivery without a reason",
+            "顾客无理由拒收",
+        ),
     }[reason]
     return RuleHit(
         id="R6",
@@ -287,7 +294,11 @@ def r7_spoiled_food(facts: TicketFacts, policy: Policy) -> RuleHit | None:
                 "可能是批次问题,责任在厂家——批次预警",
             )
         )
-    if shipped and delivered and delivered - shipped > timedelta(hours=policy.courier_usual_transit_hours):
+    if (
+        shipped
+        and delivered
+        and delivered - shipped > timedelta(hours=policy.courier_usual_transit_hours)
+    ):
         hours = _whole_hours(delivered - shipped)
         findings.append(
             (

@@ -65,7 +65,11 @@ RULE_LABELS = {
 }
 DECIDER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 POLL_SECONDS = 5
-IN_FLIGHT = (CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED, CompensationStatus.EXECUTING)
+IN_FLIGHT = (
+    CompensationStatus.PENDING_APPROVAL,
+    CompensationStatus.APPROVED,
+    CompensationStatus.EXECUTING,
+)
 
 
 def rule_label(rule: str) -> str:
@@ -88,13 +92,19 @@ def is_decider(*, user, shop_id: int) -> bool:
 
 
 def decider_shop_ids(*, user) -> list[int]:
-    return list(Membership.objects.filter(user=user, role__in=DECIDER_ROLES).values_list("shop_id", flat=True))
+    return list(
+        Membership.objects.filter(user=user, role__in=DECIDER_ROLES).values_list(
+            "shop_id", flat=True
+        )
+    )
 
 
 def pending_approval_count_in(*, shop_ids: list[int]) -> int:
     if not shop_ids:
         return 0
-    return Compensation.objects.filter(status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids).count()
+    return Compensation.objects.filter(
+        status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids
+    ).count()
 
 
 # --- judgment panel -----------------------------------------------------------------------------
@@ -103,11 +113,20 @@ def pending_approval_count_in(*, shop_ids: list[int]) -> int:
 def judgment_panel_context(*, ticket: Ticket) -> dict:
     suggestion = services.judgment_suggest(ticket=ticket)
     zh = _zh()
-    judgments = list(Judgment.objects.filter(ticket=ticket).select_related("created_by").order_by("-version"))
+    judgments = list(
+        Judgment.objects.filter(ticket=ticket).select_related("created_by").order_by("-version")
+    )
     return {
         "suggestion": suggestion,
         "suggested_label": Party(suggestion.party).label if suggestion.party else None,
-        "rule_lines": [{"id": hit.id, "text": hit.text_zh if zh else hit.text, "party": Party(hit.party).label if hit.party in Party.values else hit.party} for hit in suggestion.rules],
+        "rule_lines": [
+            {
+                "id": hit.id,
+                "text": hit.text_zh if zh else hit.text,
+                "party": Party(hit.party).label if hit.party in Party.values else hit.party,
+            }
+            for hit in suggestion.rules
+        ],
         "judgments": judgments,
         "latest_judgment": judgments[0] if judgments else None,
         "parties": Party.choices,
@@ -134,11 +153,18 @@ def walk_params(params) -> tuple[dict, list[str]]:
                 raise InvalidOperation
             quote = quote.quantize(Decimal("0.01"))
         except InvalidOperation:
-            errors.append(str(_("The shipping quote must be a non-negative amount in yuan, e.g. 12.00.")))
+            errors.append(
+                str(_("The shipping quote must be a non-negative amount in yuan, e.g. 12.00."))
+            )
             quote = None
     ladder = params.get("ladder_step", "0")
     ladder_step = int(ladder) if ladder in ("0", "1", "2") else 0
-    return {"usable": usable, "customer_refused": refused or None, "return_shipping_quote": quote, "ladder_step": ladder_step}, errors
+    return {
+        "usable": usable,
+        "customer_refused": refused or None,
+        "return_shipping_quote": quote,
+        "ladder_step": ladder_step,
+    }, errors
 
 
 def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
@@ -172,7 +198,9 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
         "authority_left": max(policy.agent_authority - used, Decimal("0.00")),
         "refundable": standard.refundable_total(facts),
         "needs_photo": ticket.dispute_type.photo_required and not facts.has_photo,
-        "food_safety_exposure": standard.food_safety_exposure(facts, policy) if facts.dispute_type == "spoiled_food" else None,
+        "food_safety_exposure": standard.food_safety_exposure(facts, policy)
+        if facts.dispute_type == "spoiled_food"
+        else None,
         "types": CompensationType.choices,
         **compensation_list_context(ticket=ticket, user=user),
     }
@@ -180,11 +208,17 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
 
 def compensation_list_context(*, ticket: Ticket, user) -> dict:
     rows = list(
-        Compensation.objects.filter(ticket=ticket).select_related("policy", "proposed_by", "decided_by").order_by("-created_at", "-id")
+        Compensation.objects.filter(ticket=ticket)
+        .select_related("policy", "proposed_by", "decided_by")
+        .order_by("-created_at", "-id")
     )
     for row in rows:
         row.rule_label = rule_label(row.rule)
-        row.offered_labels = [f"{type_label(o.get('type', ''))} ¥{o.get('amount', '')}" for o in row.offered if isinstance(o, dict)]
+        row.offered_labels = [
+            f"{type_label(o.get('type', ''))} ¥{o.get('amount', '')}"
+            for o in row.offered
+            if isinstance(o, dict)
+        ]
         # Approved with no live endpoint: nobody told the shop, so staff record what happened.
         row.awaits_shop = row.status == CompensationStatus.APPROVED
     return {
@@ -195,7 +229,11 @@ def compensation_list_context(*, ticket: Ticket, user) -> dict:
         "can_decide": is_decider(user=user, shop_id=ticket.shop_id),
         "poll_seconds": POLL_SECONDS,
         "decisions": [("approve", _("Approve")), ("reject", _("Reject"))],
-        "cancellable": (CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED),
+        "cancellable": (
+            CompensationStatus.PROPOSED,
+            CompensationStatus.PENDING_APPROVAL,
+            CompensationStatus.APPROVED,
+        ),
     }
 
 
@@ -206,9 +244,9 @@ def ticket_money(*, ticket_ids) -> dict[int, dict[str, Decimal]]:
     """For many tickets in one query: services.compensation_totals (granted, pending, rejected,
     recovered) plus `authority_used`, the cash-equivalent counted against the agent's limit."""
     rows: dict[int, list] = {}
-    for ticket_id, kind, status, amount in Compensation.objects.filter(ticket_id__in=list(ticket_ids)).values_list(
-        "ticket_id", "type", "status", "amount"
-    ):
+    for ticket_id, kind, status, amount in Compensation.objects.filter(
+        ticket_id__in=list(ticket_ids)
+    ).values_list("ticket_id", "type", "status", "amount"):
         rows.setdefault(ticket_id, []).append((kind, status, amount))
     money = {}
     for ticket_id in ticket_ids:
@@ -216,7 +254,12 @@ def ticket_money(*, ticket_ids) -> dict[int, dict[str, Decimal]]:
         money[ticket_id] = {
             **services.compensation_totals(ticket_rows),
             "authority_used": sum(
-                (standard.cash_equivalent(k, a) for k, st, a in ticket_rows if st in services.AUTHORITY_STATUSES), Decimal("0.00")
+                (
+                    standard.cash_equivalent(k, a)
+                    for k, st, a in ticket_rows
+                    if st in services.AUTHORITY_STATUSES
+                ),
+                Decimal("0.00"),
             ),
         }
     return money
@@ -225,8 +268,17 @@ def ticket_money(*, ticket_ids) -> dict[int, dict[str, Decimal]]:
 def approval_inbox_context(*, user) -> dict:
     shop_ids = decider_shop_ids(user=user)
     pending = list(
-        Compensation.objects.filter(status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids)
-        .select_related("ticket__shop", "ticket__dispute_type", "ticket__customer", "ticket__order", "policy", "proposed_by")
+        Compensation.objects.filter(
+            status=CompensationStatus.PENDING_APPROVAL, ticket__shop_id__in=shop_ids
+        )
+        .select_related(
+            "ticket__shop",
+            "ticket__dispute_type",
+            "ticket__customer",
+            "ticket__order",
+            "policy",
+            "proposed_by",
+        )
         .prefetch_related(
             Prefetch("ticket__attachments", queryset=Attachment.objects.order_by("id")),
             Prefetch("ticket__judgments", queryset=Judgment.objects.order_by("-version")),
@@ -243,7 +295,9 @@ def approval_inbox_context(*, user) -> dict:
         judgments = list(ticket.judgments.all())
         exposure = None
         if ticket.dispute_type.rule_code == services.FOOD_SAFETY_CODE:
-            exposure = standard.food_safety_exposure(services.ticket_facts(ticket=ticket, policy=policy), policy)
+            exposure = standard.food_safety_exposure(
+                services.ticket_facts(ticket=ticket, policy=policy), policy
+            )
         judgment = judgments[0] if judgments else None
         entries.append(
             {
@@ -252,7 +306,10 @@ def approval_inbox_context(*, user) -> dict:
                 "type_label": CompensationType(compensation.type).label,
                 "rule_label": rule_label(compensation.rule),
                 "judgment": judgment,
-                "judgment_rules": [r.get("text", "") if not zh else r.get("text_zh", r.get("text", "")) for r in (judgment.rules if judgment else [])],
+                "judgment_rules": [
+                    r.get("text", "") if not zh else r.get("text_zh", r.get("text", ""))
+                    for r in (judgment.rules if judgment else [])
+                ],
                 "attachments": list(ticket.attachments.all()),
                 "authority": policy.agent_authority,
                 "order_amount": ticket.order.amount,
@@ -264,4 +321,8 @@ def approval_inbox_context(*, user) -> dict:
                 "food_safety_exposure": exposure,
             }
         )
-    return {"entries": entries, "decider_shop_ids": shop_ids, "decisions": [("approve", _("Approve")), ("reject", _("Reject"))]}
+    return {
+        "entries": entries,
+        "decider_shop_ids": shop_ids,
+        "decisions": [("approve", _("Approve")), ("reject", _("Reject"))],
+    }

@@ -39,7 +39,9 @@ class JudgmentOut(serializers.Serializer):
 
 class OptionsQueryIn(StrictSerializer):
     usable = serializers.BooleanField(required=False, default=True)
-    customer_refused = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    customer_refused = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default=""
+    )
     return_shipping_quote = MoneyField(required=False, allow_null=True, default=None)
     ladder_step = serializers.IntegerField(min_value=0, max_value=2, required=False, default=0)
 
@@ -80,7 +82,9 @@ class DecisionIn(StrictSerializer):
 
 
 class ExecutedIn(StrictSerializer):
-    external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    external_ref = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
     executed_at = AwareDateTimeField(required=False, allow_null=True, default=None)
 
 
@@ -100,7 +104,9 @@ class CompensationOut(serializers.Serializer):
     offered = serializers.JSONField()
     rule = serializers.CharField()
     policy_version = serializers.IntegerField(source="policy.version")
-    proposed_by = serializers.CharField(source="proposed_by.username", allow_null=True, default=None)
+    proposed_by = serializers.CharField(
+        source="proposed_by.username", allow_null=True, default=None
+    )
     decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
     decided_at = serializers.DateTimeField(allow_null=True)
     decision_note = serializers.CharField()

@@ -44,7 +44,11 @@ AUTHORITY_STATUSES = [
     CompensationStatus.EXECUTED,
 ]
 # What the ticket was granted (已给; API.md: granted = approved + executing + executed).
-GRANTED_STATUSES = [CompensationStatus.APPROVED, CompensationStatus.EXECUTING, CompensationStatus.EXECUTED]
+GRANTED_STATUSES = [
+    CompensationStatus.APPROVED,
+    CompensationStatus.EXECUTING,
+    CompensationStatus.EXECUTED,
+]
 # Asked for and not decided yet.
 PENDING_STATUSES = [CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL]
 DECIDERS = {Role.SUPERVISOR, Role.ADMIN}
@@ -82,7 +86,9 @@ def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
         )
     if updated.to_json() == current.values:
         return current
-    return ShopPolicy.objects.create(shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user)
+    return ShopPolicy.objects.create(
+        shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user
+    )
 
 
 # disputes.facts' field messages (facts.py stays free of Django), for makemessages.
@@ -134,7 +140,9 @@ def dispute_type_create(
     if default_priority and default_priority not in PRIORITIES:
         errors["default_priority"] = gettext("Choose one of the priorities.")
     if errors:
-        raise ApplicationError("validation_error", gettext("The dispute type has invalid fields."), fields=errors)
+        raise ApplicationError(
+            "validation_error", gettext("The dispute type has invalid fields."), fields=errors
+        )
     food = base.rule_code == FOOD_SAFETY_CODE
     return DisputeType.objects.create(
         shop=shop,
@@ -143,7 +151,9 @@ def dispute_type_create(
         name_en=(name_en or name_zh).strip()[:100],
         category=base.category,
         default_priority="urgent" if food else (default_priority or base.default_priority),
-        photo_required=True if food else (base.photo_required if photo_required is None else photo_required),
+        photo_required=True
+        if food
+        else (base.photo_required if photo_required is None else photo_required),
         rules_as=base.code,
     )
 
@@ -181,7 +191,9 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         )
     items = tuple(items)
     logistics = tuple(
-        LogisticsFact(event=e.event, at=e.at, signed_by=e.signed_by, authorized=e.authorized, reason=e.reason)
+        LogisticsFact(
+            event=e.event, at=e.at, signed_by=e.signed_by, authorized=e.authorized, reason=e.reason
+        )
         for e in ticket.logistics_events.order_by("at", "id")
     )
     has_photo = Attachment.objects.filter(ticket=ticket, content_type__startswith="image/").exists()
@@ -196,7 +208,9 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         items=items,
         logistics=logistics,
         has_photo=has_photo,
-        same_batch_ticket_count=same_batch_ticket_count(ticket=ticket, window_days=policy.batch_alert_window_days),
+        same_batch_ticket_count=same_batch_ticket_count(
+            ticket=ticket, window_days=policy.batch_alert_window_days
+        ),
         now=now,
     )
 
@@ -245,13 +259,18 @@ def judgment_latest(*, ticket: Ticket) -> Judgment | None:
 
 
 @transaction.atomic
-def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "", note: str = "") -> Judgment:
+def judgment_create(
+    *, ticket: Ticket, party: str, actor: Actor, reason: str = "", note: str = ""
+) -> Judgment:
     notes_bounded(reason=reason, note=note)
     if party not in Party.values:
         raise ApplicationError(
             "validation_error",
             gettext("The request has invalid fields."),
-            fields={"party": gettext("Unknown party; use one of %(parties)s.") % {"parties": ", ".join(Party.values)}},
+            fields={
+                "party": gettext("Unknown party; use one of %(parties)s.")
+                % {"parties": ", ".join(Party.values)}
+            },
         )
     locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
     suggestion = judgment_suggest(ticket=locked)
@@ -269,7 +288,9 @@ def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "
         reason=reason,
         note=note,
         suggested_party=suggestion.party or "",
-        rules=[{"id": hit.id, "text": hit.text, "text_zh": hit.text_zh} for hit in suggestion.rules],
+        rules=[
+            {"id": hit.id, "text": hit.text, "text_zh": hit.text_zh} for hit in suggestion.rules
+        ],
         penalty_exposure=suggestion.penalty_exposure,
         created_by=actor.user,
     )
@@ -277,7 +298,13 @@ def judgment_create(*, ticket: Ticket, party: str, actor: Actor, reason: str = "
         ticket=locked,
         kind="judgment",
         actor=actor,
-        data={"version": version, "party": party, "suggested": suggestion.party, "reason": reason, "note": note},
+        data={
+            "version": version,
+            "party": party,
+            "suggested": suggestion.party,
+            "reason": reason,
+            "note": note,
+        },
     )
     return judgment
 
@@ -289,7 +316,9 @@ def authority_used(*, ticket: Ticket) -> Decimal:
     """Cash-equivalent counted against the agent's authority and the goodwill cap: what was
     granted plus what is still asked for (AUTHORITY_STATUSES; standard.cash_equivalent: a courier
     claim is money coming back, a return is the customer's own money)."""
-    rows = Compensation.objects.filter(ticket=ticket, status__in=AUTHORITY_STATUSES).values_list("type", "amount")
+    rows = Compensation.objects.filter(ticket=ticket, status__in=AUTHORITY_STATUSES).values_list(
+        "type", "amount"
+    )
     return sum((standard.cash_equivalent(type_, amount) for type_, amount in rows), Decimal("0.00"))
 
 
@@ -304,7 +333,9 @@ def compensation_totals(rows) -> dict[str, Decimal]:
     back, never counted as given). `rows` are Compensations or (type, status, amount) tuples."""
     totals = {key: Decimal("0.00") for key in ("granted", "pending", "rejected", "recovered")}
     for row in rows:
-        kind, status, amount = (row.type, row.status, row.amount) if isinstance(row, Compensation) else row
+        kind, status, amount = (
+            (row.type, row.status, row.amount) if isinstance(row, Compensation) else row
+        )
         if kind == CompensationType.COURIER_CLAIM:
             if is_granted(status):
                 totals["recovered"] += amount
@@ -319,7 +350,9 @@ def compensation_totals(rows) -> dict[str, Decimal]:
 
 
 def compensation_granted(*, ticket: Ticket) -> dict[str, Decimal]:
-    return compensation_totals(Compensation.objects.filter(ticket=ticket).values_list("type", "status", "amount"))
+    return compensation_totals(
+        Compensation.objects.filter(ticket=ticket).values_list("type", "status", "amount")
+    )
 
 
 def compensation_ceiling(*, type: str, facts: TicketFacts, policy: Policy) -> Decimal | None:
@@ -396,47 +429,65 @@ def compensation_propose(
     if standard.is_review_conditioned(condition):
         raise ApplicationError(
             "review_conditioned_not_allowed",
-            gettext("Compensation conditioned on a good review is not allowed (《网络反不正当竞争暂行规定》 Art. 9)."),
+            gettext(
+                "Compensation conditioned on a good review is not allowed (《网络反不正当竞争暂行规定》 Art. 9)."
+            ),
         )
     if type not in CompensationType.values:
-        raise _field_error("type", gettext("Unknown compensation type; choose one of the kinds offered."))
+        raise _field_error(
+            "type", gettext("Unknown compensation type; choose one of the kinds offered.")
+        )
     error = amount_error(type=type, amount=amount)
     if error:
         raise _field_error("amount", error)
     amount = amount.quantize(Decimal("0.01"))
     offered = _offered_pair(offered, type=type, amount=amount)
-    locked = Ticket.objects.select_for_update(of=("self",)).select_related("shop", "dispute_type", "order").get(pk=ticket.pk)
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("shop", "dispute_type", "order")
+        .get(pk=ticket.pk)
+    )
     policy_row = policy_current(shop=locked.shop)
     policy = policy_of(policy_row)
     facts = ticket_facts(ticket=locked, policy=policy)
     # The choice and the option it was offered beside are each at most what the ticket allows.
-    asked = [("amount", type, amount)] + [("offered", o["type"], Decimal(o["amount"])) for o in offered]
+    asked = [("amount", type, amount)] + [
+        ("offered", o["type"], Decimal(o["amount"])) for o in offered
+    ]
     for field, entry_type, entry_amount in asked:
         ceiling = compensation_ceiling(type=entry_type, facts=facts, policy=policy)
         if ceiling is not None and entry_amount > ceiling:
             raise _field_error(
                 field,
-                gettext("¥%(amount)s is more than this ticket allows: at most ¥%(ceiling)s (the order's amount).")
+                gettext(
+                    "¥%(amount)s is more than this ticket allows: at most ¥%(ceiling)s (the order's amount)."
+                )
                 % {"amount": entry_amount, "ceiling": ceiling},
             )
 
     if type in (CompensationType.REFUND, CompensationType.RETURN_REFUND):
         refundable = standard.refundable_total(facts)
-        refunded = (
-            Compensation.objects.filter(
-                ticket=locked, status__in=AUTHORITY_STATUSES, type__in=[CompensationType.REFUND, CompensationType.RETURN_REFUND]
-            ).aggregate(total=Sum("amount"))["total"]
-            or Decimal("0.00")
-        )
+        refunded = Compensation.objects.filter(
+            ticket=locked,
+            status__in=AUTHORITY_STATUSES,
+            type__in=[CompensationType.REFUND, CompensationType.RETURN_REFUND],
+        ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
         if amount + refunded > refundable:
             raise ApplicationError(
                 "amount_exceeds_refundable",
-                gettext("¥%(amount)s plus ¥%(refunded)s already refunded exceeds the affected items' total of ¥%(refundable)s.")
+                gettext(
+                    "¥%(amount)s plus ¥%(refunded)s already refunded exceeds the affected items' total of ¥%(refundable)s."
+                )
                 % {"amount": amount, "refunded": refunded, "refundable": refundable},
             )
-    if locked.dispute_type.photo_required and not facts.has_photo and type != CompensationType.COURIER_CLAIM:
+    if (
+        locked.dispute_type.photo_required
+        and not facts.has_photo
+        and type != CompensationType.COURIER_CLAIM
+    ):
         raise ApplicationError(
-            "evidence_required", gettext("A clear photo of the problem is required before compensating this dispute.")
+            "evidence_required",
+            gettext("A clear photo of the problem is required before compensating this dispute."),
         )
 
     already_granted = authority_used(ticket=locked)
@@ -445,7 +496,11 @@ def compensation_propose(
     within = standard.within_standard(options, type, amount)
     is_decider = _role(actor, locked.shop_id) in DECIDERS
     needs_approval = standard.authority_check(
-        standard.cash_equivalent(type, amount), already_granted, policy, within_standard=within, is_supervisor=is_decider
+        standard.cash_equivalent(type, amount),
+        already_granted,
+        policy,
+        within_standard=within,
+        is_supervisor=is_decider,
     )
     matched = next((o for o in options if o.type == type and amount <= o.amount), None)
     now = timezone.now()
@@ -460,7 +515,9 @@ def compensation_propose(
         rule=matched.rule if matched else "",
         policy=policy_row,
         proposed_by=actor.user,
-        status=CompensationStatus.PENDING_APPROVAL if needs_approval else CompensationStatus.APPROVED,
+        status=CompensationStatus.PENDING_APPROVAL
+        if needs_approval
+        else CompensationStatus.APPROVED,
         decided_by=None if needs_approval else actor.user,
         decided_at=None if needs_approval else now,
     )
@@ -468,7 +525,13 @@ def compensation_propose(
         ticket=locked,
         kind="compensation_proposed",
         actor=actor,
-        data={"id": compensation.pk, "type": type, "amount": str(amount), "status": compensation.status, "within_standard": within},
+        data={
+            "id": compensation.pk,
+            "type": type,
+            "amount": str(amount),
+            "status": compensation.status,
+            "within_standard": within,
+        },
     )
     if compensation.status == CompensationStatus.APPROVED:
         _announce_approval(compensation, actor)
@@ -482,14 +545,20 @@ def _offered_pair(offered: list | None, *, type: str, amount: Decimal) -> list[d
     if not offered:
         return []
     if not isinstance(offered, list) or len(offered) > 2:
-        raise _field_error("offered", gettext("Give the one or two options offered to the customer."))
+        raise _field_error(
+            "offered", gettext("Give the one or two options offered to the customer.")
+        )
     pair = []
     for entry in offered:
         try:
             entry_type, entry_amount = entry["type"], money(entry["amount"])
         except (KeyError, TypeError, ValueError, ArithmeticError):
-            raise _field_error("offered", gettext("Each offered option needs a type and a decimal amount.")) from None
-        if entry_type not in CompensationType.values or amount_error(type=entry_type, amount=entry_amount):
+            raise _field_error(
+                "offered", gettext("Each offered option needs a type and a decimal amount.")
+            ) from None
+        if entry_type not in CompensationType.values or amount_error(
+            type=entry_type, amount=entry_amount
+        ):
             raise _field_error(
                 "offered",
                 gettext("%(type)s ¥%(amount)s is not a valid option.")
@@ -497,7 +566,9 @@ def _offered_pair(offered: list | None, *, type: str, amount: Decimal) -> list[d
             )
         pair.append({"type": entry_type, "amount": str(entry_amount)})
     if {"type": type, "amount": str(money(amount))} not in pair:
-        raise _field_error("offered", gettext("The customer's choice must be one of the offered options."))
+        raise _field_error(
+            "offered", gettext("The customer's choice must be one of the offered options.")
+        )
     return pair
 
 
@@ -509,7 +580,11 @@ def _ask_supervisors(compensation: Compensation) -> None:
         kind="approval_requested",
         title=gettext_noop("Compensation ¥%(amount)s on %(number)s waits for your approval"),
         body="%(note)s",
-        params={"amount": str(compensation.amount), "number": ticket.number, "note": compensation.note},
+        params={
+            "amount": str(compensation.amount),
+            "number": ticket.number,
+            "note": compensation.note,
+        },
         ticket=ticket,
         url=reverse("disputes:approvals"),
     )
@@ -521,13 +596,17 @@ def food_safety_escalate(*, ticket: Ticket) -> None:
     if ticket.dispute_type.rule_code != "spoiled_food":
         return
     policy = policy_of(policy_current(shop=ticket.shop))
-    stored = Ticket.objects.select_related("order", "dispute_type").get(pk=ticket.pk)  # amounts as stored, not as given
+    stored = Ticket.objects.select_related("order", "dispute_type").get(
+        pk=ticket.pk
+    )  # amounts as stored, not as given
     exposure = standard.food_safety_exposure(ticket_facts(ticket=stored, policy=policy), policy)
     notification_send(
         recipients=shop_supervisors(shop=ticket.shop),
         shop=ticket.shop,
         kind="food_safety",
-        title=gettext_noop("Food safety: %(number)s could be claimed at ¥%(exposure)s (Food Safety Law Art. 148)"),
+        title=gettext_noop(
+            "Food safety: %(number)s could be claimed at ¥%(exposure)s (Food Safety Law Art. 148)"
+        ),
         body=gettext_noop("An urgent ticket: answer it yourself or assign it now."),
         params={"number": ticket.number, "exposure": str(exposure)},
         ticket=ticket,
@@ -537,7 +616,10 @@ def food_safety_escalate(*, ticket: Ticket) -> None:
 
 def _tell_proposer(compensation: Compensation) -> None:
     ticket = compensation.ticket
-    if compensation.proposed_by is None or compensation.proposed_by_id == compensation.decided_by_id:
+    if (
+        compensation.proposed_by is None
+        or compensation.proposed_by_id == compensation.decided_by_id
+    ):
         return
     title = (
         gettext_noop("Compensation ¥%(amount)s on %(number)s was approved")
@@ -550,14 +632,20 @@ def _tell_proposer(compensation: Compensation) -> None:
         kind="compensation_decided",
         title=title,
         body="%(note)s",
-        params={"amount": str(compensation.amount), "number": ticket.number, "note": compensation.decision_note},
+        params={
+            "amount": str(compensation.amount),
+            "number": ticket.number,
+            "note": compensation.decision_note,
+        },
         ticket=ticket,
         url=reverse("workspace:ticket", args=[ticket.number]),
     )
 
 
 def _field_error(field: str, message: str) -> ApplicationError:
-    return ApplicationError("validation_error", gettext("The request has invalid fields."), fields={field: message})
+    return ApplicationError(
+        "validation_error", gettext("The request has invalid fields."), fields={field: message}
+    )
 
 
 NOTE_MAX_LENGTH = 2000
@@ -568,8 +656,11 @@ def notes_bounded(**texts: str) -> None:
     the field, never cut short without a word."""
     for field, text in texts.items():
         if len(text or "") > NOTE_MAX_LENGTH:
-            raise _field_error(field, gettext("At most %(limit)s characters (this has %(length)s).") % {
-                "limit": NOTE_MAX_LENGTH, "length": len(text)})
+            raise _field_error(
+                field,
+                gettext("At most %(limit)s characters (this has %(length)s).")
+                % {"limit": NOTE_MAX_LENGTH, "length": len(text)},
+            )
 
 
 def _party_label(code: str | None) -> str:
@@ -598,7 +689,9 @@ def _standard_walk(facts, policy, *, already_granted, party) -> list[standard.Op
     ]
     options = []
     for step in steps:
-        options += standard.compensation_options(facts, policy, already_granted=already_granted, party=party, **step)
+        options += standard.compensation_options(
+            facts, policy, already_granted=already_granted, party=party, **step
+        )
     return options
 
 
@@ -628,12 +721,20 @@ def compensation_payload(compensation: Compensation) -> dict:
 
 
 def _lock_compensation(compensation_id: int) -> Compensation:
-    return Compensation.objects.select_for_update(of=("self",)).select_related("ticket__shop", "policy").get(pk=compensation_id)
+    return (
+        Compensation.objects.select_for_update(of=("self",))
+        .select_related("ticket__shop", "policy")
+        .get(pk=compensation_id)
+    )
 
 
 def _require_decider(actor: Actor, shop_id: int) -> None:
     if _role(actor, shop_id) not in DECIDERS:
-        raise ApplicationError("not_allowed", gettext("Only a supervisor or an admin can decide on compensation."), status_code=403)
+        raise ApplicationError(
+            "not_allowed",
+            gettext("Only a supervisor or an admin can decide on compensation."),
+            status_code=403,
+        )
 
 
 def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str) -> Compensation:
@@ -645,7 +746,8 @@ def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str)
     if locked.status != CompensationStatus.PENDING_APPROVAL:
         raise ApplicationError(
             "illegal_state",
-            gettext("The compensation is %(status)s, not pending approval.") % {"status": locked.get_status_display()},
+            gettext("The compensation is %(status)s, not pending approval.")
+            % {"status": locked.get_status_display()},
             status_code=409,
         )
     locked.status = status
@@ -653,12 +755,19 @@ def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str)
     locked.decided_at = timezone.now()
     locked.decision_note = note
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    event_record(ticket=locked.ticket, kind=f"compensation_{status}", actor=actor, data={"id": locked.pk, "note": note})
+    event_record(
+        ticket=locked.ticket,
+        kind=f"compensation_{status}",
+        actor=actor,
+        data={"id": locked.pk, "note": note},
+    )
     return locked
 
 
 @transaction.atomic
-def compensation_approve(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+def compensation_approve(
+    *, compensation: Compensation, actor: Actor, note: str = ""
+) -> Compensation:
     approved = _decide(compensation, actor=actor, status=CompensationStatus.APPROVED, note=note)
     _announce_approval(approved, actor)
     _tell_proposer(approved)
@@ -670,30 +779,48 @@ def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) 
     if not (note or "").strip():
         raise _field_error("note", gettext("Say why it is rejected."))
     rejected = _decide(compensation, actor=actor, status=CompensationStatus.REJECTED, note=note)
-    event_emit(shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected))
+    event_emit(
+        shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected)
+    )
     _tell_proposer(rejected)
     return rejected
 
 
 @transaction.atomic
-def compensation_cancel(*, compensation: Compensation, actor: Actor, note: str = "") -> Compensation:
+def compensation_cancel(
+    *, compensation: Compensation, actor: Actor, note: str = ""
+) -> Compensation:
     notes_bounded(note=note)
     locked = _lock_compensation(compensation.pk)
-    if locked.status not in (CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL, CompensationStatus.APPROVED):
+    if locked.status not in (
+        CompensationStatus.PROPOSED,
+        CompensationStatus.PENDING_APPROVAL,
+        CompensationStatus.APPROVED,
+    ):
         raise ApplicationError(
             "illegal_state",
-            gettext("A compensation that is %(status)s cannot be cancelled.") % {"status": locked.get_status_display()},
+            gettext("A compensation that is %(status)s cannot be cancelled.")
+            % {"status": locked.get_status_display()},
             status_code=409,
         )
     locked.status = CompensationStatus.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
-    event_record(ticket=locked.ticket, kind="compensation_cancelled", actor=actor, data={"id": locked.pk, "note": note})
+    event_record(
+        ticket=locked.ticket,
+        kind="compensation_cancelled",
+        actor=actor,
+        data={"id": locked.pk, "note": note},
+    )
     return locked
 
 
 @transaction.atomic
 def compensation_report_executed(
-    *, compensation: Compensation, actor: Actor, external_ref: str = "", executed_at: dt.datetime | None = None
+    *,
+    compensation: Compensation,
+    actor: Actor,
+    external_ref: str = "",
+    executed_at: dt.datetime | None = None,
 ) -> Compensation:
     """The shop backend did it. Reporting the same execution again changes nothing."""
     locked = _lock_compensation(compensation.pk)
@@ -702,7 +829,8 @@ def compensation_report_executed(
     if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
         raise ApplicationError(
             "illegal_state",
-            gettext("The compensation is %(status)s; only an approved one can be executed.") % {"status": locked.get_status_display()},
+            gettext("The compensation is %(status)s; only an approved one can be executed.")
+            % {"status": locked.get_status_display()},
             status_code=409,
         )
     locked.status = CompensationStatus.EXECUTED
@@ -713,17 +841,25 @@ def compensation_report_executed(
         ticket=locked.ticket,
         kind="compensation_executed",
         actor=actor,
-        data={"id": locked.pk, "external_ref": locked.external_ref, "executed_at": locked.executed_at.isoformat()},
+        data={
+            "id": locked.pk,
+            "external_ref": locked.external_ref,
+            "executed_at": locked.executed_at.isoformat(),
+        },
     )
     if locked.type == CompensationType.RESHIP and locked.external_ref:
-        from sla.services import reship_tracking_schedule  # the tracking number goes to the customer (DOMAIN.md §6)
+        from sla.services import (
+            reship_tracking_schedule,  # the tracking number goes to the customer (DOMAIN.md §6)
+        )
 
         reship_tracking_schedule(ticket=locked.ticket, tracking_no=locked.external_ref)
     return locked
 
 
 @transaction.atomic
-def compensation_report_failed(*, compensation: Compensation, actor: Actor, reason: str) -> Compensation:
+def compensation_report_failed(
+    *, compensation: Compensation, actor: Actor, reason: str
+) -> Compensation:
     if not (reason or "").strip():
         raise _field_error("reason", gettext("Say what went wrong."))
     notes_bounded(reason=reason)
@@ -733,13 +869,19 @@ def compensation_report_failed(*, compensation: Compensation, actor: Actor, reas
     if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
         raise ApplicationError(
             "illegal_state",
-            gettext("The compensation is %(status)s; only an approved one can fail.") % {"status": locked.get_status_display()},
+            gettext("The compensation is %(status)s; only an approved one can fail.")
+            % {"status": locked.get_status_display()},
             status_code=409,
         )
     locked.status = CompensationStatus.FAILED
     locked.failure_reason = reason
     locked.save(update_fields=["status", "failure_reason", "updated_at"])
-    event_record(ticket=locked.ticket, kind="compensation_failed", actor=actor, data={"id": locked.pk, "reason": reason})
+    event_record(
+        ticket=locked.ticket,
+        kind="compensation_failed",
+        actor=actor,
+        data={"id": locked.pk, "reason": reason},
+    )
     ticket = locked.ticket
     notification_send(
         recipients=[locked.proposed_by, *shop_supervisors(shop=ticket.shop)],

@@ -88,10 +88,16 @@ SUPERVISOR_RULES = frozenset(
         "counterfeit_return_refund",
     }
 )
-DAMAGE_TYPES = frozenset({"damaged_on_arrival", "damaged_in_transit", "quality_defect", "not_as_described"})
-UNDELIVERED_TYPES = frozenset({"late_shipment", "no_tracking_update", "lost_parcel", "signed_not_received"})
+DAMAGE_TYPES = frozenset(
+    {"damaged_on_arrival", "damaged_in_transit", "quality_defect", "not_as_described"}
+)
+UNDELIVERED_TYPES = frozenset(
+    {"late_shipment", "no_tracking_update", "lost_parcel", "signed_not_received"}
+)
 PHOTO_REQUIRED_TYPES = frozenset(code for code, *_rest, photo in DISPUTE_TYPES if photo)
-REVIEW_CONDITIONS = frozenset({"good_review", "positive_review", "five_star_review", "review", "好评", "好评返现"})
+REVIEW_CONDITIONS = frozenset(
+    {"good_review", "positive_review", "five_star_review", "review", "好评", "好评返现"}
+)
 ZERO = Decimal("0.00")
 
 
@@ -143,7 +149,11 @@ def goodwill_remaining(policy: Policy, already_granted: Decimal) -> Decimal:
 
 
 def authority_check(
-    amount: Decimal, already_granted: Decimal, policy: Policy, within_standard: bool, is_supervisor: bool
+    amount: Decimal,
+    already_granted: Decimal,
+    policy: Policy,
+    within_standard: bool,
+    is_supervisor: bool,
 ) -> bool:
     """True when the proposal must wait for a supervisor. An agent may grant up to
     `agent_authority` (¥50) cash-equivalent per ticket in total, counting `already_granted`;
@@ -156,7 +166,9 @@ def authority_check(
     return money(already_granted) + money(amount) > policy.agent_authority
 
 
-def food_safety_exposure(facts: TicketFacts, policy: Policy, loss: Decimal | None = None) -> Decimal:
+def food_safety_exposure(
+    facts: TicketFacts, policy: Policy, loss: Decimal | None = None
+) -> Decimal:
     """食品安全法 Art. 148: 10 × the price of the affected food or 3 × the loss, at least ¥1,000.
     The loss defaults to the affected items' price. Seed 003 (风险小贴士)."""
     price = refundable_total(facts)
@@ -195,7 +207,8 @@ def within_standard(options: list[Option], option_type: str, amount: Decimal) ->
     same type with at least that amount that is not supervisor-only?"""
     amount = money(amount)
     return any(
-        o.type == option_type and amount <= o.amount and o.rule not in SUPERVISOR_RULES for o in options
+        o.type == option_type and amount <= o.amount and o.rule not in SUPERVISOR_RULES
+        for o in options
     )
 
 
@@ -237,14 +250,32 @@ def _offer(
     )
 
 
-def _goodwill_pair(amount: Decimal, rule: str, why: str, why_zh: str, policy, granted) -> list[Option]:
+def _goodwill_pair(
+    amount: Decimal, rule: str, why: str, why_zh: str, policy, granted
+) -> list[Option]:
     """The same goodwill as a coupon (virtual, offered first) and as cash; none if amount ≤ 0."""
     amount = money(amount)
     if amount <= 0:
         return []
     return [
-        _offer("coupon", amount, rule, f"Coupon ¥{amount}: {why}", f"优惠券 ¥{amount}:{why_zh}", policy, granted),
-        _offer("cash", amount, rule, f"Cash ¥{amount}: {why}", f"现金/红包 ¥{amount}:{why_zh}", policy, granted),
+        _offer(
+            "coupon",
+            amount,
+            rule,
+            f"Coupon ¥{amount}: {why}",
+            f"优惠券 ¥{amount}:{why_zh}",
+            policy,
+            granted,
+        ),
+        _offer(
+            "cash",
+            amount,
+            rule,
+            f"Cash ¥{amount}: {why}",
+            f"现金/红包 ¥{amount}:{why_zh}",
+            policy,
+            granted,
+        ),
     ]
 
 
@@ -256,7 +287,10 @@ def _goodwill_step(policy, granted, rule="goodwill", why=None, why_zh=None) -> l
         f"goodwill while the customer keeps the goods (total ≤ ¥{policy.goodwill_total_cap}, "
         f"¥{remaining} left on this ticket)."
     )
-    why_zh = why_zh or f"顾客保留商品的补偿(合计不超过 ¥{policy.goodwill_total_cap},本工单剩余 ¥{remaining})。"
+    why_zh = (
+        why_zh
+        or f"顾客保留商品的补偿(合计不超过 ¥{policy.goodwill_total_cap},本工单剩余 ¥{remaining})。"
+    )
     return _goodwill_pair(amount, rule, why, why_zh, policy, granted)
 
 
@@ -266,16 +300,22 @@ def _unusable(facts, policy, granted) -> list[Option]:
     total = refundable_total(facts)
     return [
         _offer(
-            "refund", total, "unusable_full_refund",
+            "refund",
+            total,
+            "unusable_full_refund",
             f"The goods can no longer be used: refund the affected items in full (¥{total}); no return needed.",
             f"商品已无法使用:全额退款受影响商品(¥{total}),无需退货。",
-            policy, granted,
+            policy,
+            granted,
         ),
         _offer(
-            "reship", total, "reship_replacement",
+            "reship",
+            total,
+            "reship_replacement",
             f"Or send a replacement for the affected items (worth ¥{total}); no return needed.",
             f"或补发受影响商品(价值 ¥{total}),无需退货。",
-            policy, granted,
+            policy,
+            granted,
         ),
     ]
 
@@ -290,7 +330,16 @@ def _return_route(facts, policy, quote: Decimal | None, granted) -> list[Option]
     options = []
 
     def refund_back(why: str, why_zh: str) -> Option:
-        return _offer("return_refund", total, "return_refund", why, why_zh, policy, granted, requires_return=True)
+        return _offer(
+            "return_refund",
+            total,
+            "return_refund",
+            why,
+            why_zh,
+            policy,
+            granted,
+            requires_return=True,
+        )
 
     if quote is None:
         options.append(
@@ -309,21 +358,27 @@ def _return_route(facts, policy, quote: Decimal | None, granted) -> list[Option]
         )
         options.append(
             _offer(
-                "return_shipping_subsidy", quote, "return_shipping_subsidy",
+                "return_shipping_subsidy",
+                quote,
+                "return_shipping_subsidy",
                 f"Return shipping ¥{quote} paid by the shop (within the ¥{cap} cap).",
                 f"商家补贴退货运费 ¥{quote}(不超过 ¥{cap})。",
-                policy, granted, requires_return=True,
+                policy,
+                granted,
+                requires_return=True,
             )
         )
     else:
         ratio_cap = money(total * policy.goodwill_price_ratio_cap)
         more = max(money(ratio_cap - granted), ZERO)
         options += _goodwill_pair(
-            more, "goodwill_instead_of_return",
+            more,
+            "goodwill_instead_of_return",
             f"return shipping (¥{quote}) is over ¥{cap}, so more goodwill instead of a return — at most "
             f"{_percent(policy.goodwill_price_ratio_cap)} % of the item price (¥{ratio_cap}) in total.",
             f"退货运费 ¥{quote} 超过 ¥{cap},改为加赔不退货——合计不超过商品价格的 {_percent(policy.goodwill_price_ratio_cap)}%(¥{ratio_cap})。",
-            policy, granted,
+            policy,
+            granted,
         )
         options.append(
             refund_back(
@@ -334,10 +389,14 @@ def _return_route(facts, policy, quote: Decimal | None, granted) -> list[Option]
         )
         options.append(
             _offer(
-                "return_shipping_subsidy", cap, "return_shipping_subsidy",
+                "return_shipping_subsidy",
+                cap,
+                "return_shipping_subsidy",
                 f"Return shipping subsidy capped at ¥{cap} (quote ¥{quote}).",
                 f"退货运费补贴上限 ¥{cap}(报价 ¥{quote})。",
-                policy, granted, requires_return=True,
+                policy,
+                granted,
+                requires_return=True,
             )
         )
     options += _return_all_items(facts, policy, quote, granted)
@@ -360,12 +419,16 @@ def _return_all_items(facts, policy, quote, granted) -> list[Option]:
         pays, pays_zh = f"¥{share} of the ¥{quote} shipping", f"¥{quote} 运费中的 ¥{share}"
     return [
         _offer(
-            "return_refund", everything, "return_all_items",
+            "return_refund",
+            everything,
+            "return_all_items",
             f"If the customer returns all {all_units} units: refund ¥{everything}; the shop pays only {pays} "
             f"(the {bad_units} defective unit(s)), the customer pays for the good ones.",
             f"如顾客退回全部 {all_units} 件:退款 ¥{everything};商家只承担{pays_zh}({bad_units} 件问题商品),"
             "无问题商品的运费由顾客承担。",
-            policy, granted, requires_return=True,
+            policy,
+            granted,
+            requires_return=True,
         )
     ]
 
@@ -382,10 +445,13 @@ def _damage(facts, policy, granted, *, usable, refused_goodwill, quote) -> list[
     if facts.dispute_type == "leaking_stained":
         options.append(
             _offer(
-                "reship", ZERO, "reship_seal_part",
+                "reship",
+                ZERO,
+                "reship_seal_part",
                 "With the goodwill, re-ship the seal part (密封圈) so the customer can keep using the item.",
                 "同时补寄密封圈。",
-                policy, granted,
+                policy,
+                granted,
             )
         )
     return options
@@ -399,11 +465,13 @@ def _minor_defect_goodwill(facts, policy, granted) -> list[Option]:
     options = []
     for amount in sorted({low, high}):
         options += _goodwill_pair(
-            amount, "minor_defect_goodwill",
+            amount,
+            "minor_defect_goodwill",
             f"goodwill for a minor defect (¥{policy.minor_defect_goodwill_min}–¥{policy.goodwill_step}, "
             f"total ≤ ¥{policy.goodwill_total_cap}).",
             f"小瑕疵补偿(¥{policy.minor_defect_goodwill_min}–¥{policy.goodwill_step},合计不超过 ¥{policy.goodwill_total_cap})。",
-            policy, granted,
+            policy,
+            granted,
         )
     return options
 
@@ -412,10 +480,24 @@ def _missing_item(facts, policy, granted) -> list[Option]:
     """Seed 002 四 (缺货的补货或退款), seed 001 (少发货…退还或者重新补发)."""
     total = refundable_total(facts)
     return [
-        _offer("reship", total, "reship_missing",
-               f"Re-ship the missing items (worth ¥{total}).", f"补发缺少的商品(价值 ¥{total})。", policy, granted),
-        _offer("refund", total, "refund_missing",
-               f"Or refund the missing items: ¥{total}.", f"或退还缺少商品的货款 ¥{total}。", policy, granted),
+        _offer(
+            "reship",
+            total,
+            "reship_missing",
+            f"Re-ship the missing items (worth ¥{total}).",
+            f"补发缺少的商品(价值 ¥{total})。",
+            policy,
+            granted,
+        ),
+        _offer(
+            "refund",
+            total,
+            "refund_missing",
+            f"Or refund the missing items: ¥{total}.",
+            f"或退还缺少商品的货款 ¥{total}。",
+            policy,
+            granted,
+        ),
     ]
 
 
@@ -424,22 +506,40 @@ def _wrong_item(facts, policy, quote, granted) -> list[Option]:
     pays the return shipping (within the standard's cap)."""
     total = refundable_total(facts)
     options = [
-        _offer("exchange", total, "exchange_wrong_item",
-               f"Send the right items at once (worth ¥{total}) and take back the wrong ones; the shop pays the return shipping.",
-               f"立即补发正确商品(价值 ¥{total})并收回错发商品,退货运费由商家承担。",
-               policy, granted, requires_return=True),
-        _offer("return_refund", total, "return_refund_wrong_item",
-               f"Or return the wrong items for a refund of ¥{total}; the shop pays the return shipping.",
-               f"或退回错发商品,退款 ¥{total},退货运费由商家承担。",
-               policy, granted, requires_return=True),
+        _offer(
+            "exchange",
+            total,
+            "exchange_wrong_item",
+            f"Send the right items at once (worth ¥{total}) and take back the wrong ones; the shop pays the return shipping.",
+            f"立即补发正确商品(价值 ¥{total})并收回错发商品,退货运费由商家承担。",
+            policy,
+            granted,
+            requires_return=True,
+        ),
+        _offer(
+            "return_refund",
+            total,
+            "return_refund_wrong_item",
+            f"Or return the wrong items for a refund of ¥{total}; the shop pays the return shipping.",
+            f"或退回错发商品,退款 ¥{total},退货运费由商家承担。",
+            policy,
+            granted,
+            requires_return=True,
+        ),
     ]
     if quote is not None:
         subsidy = min(quote, policy.return_shipping_cap)
         options.append(
-            _offer("return_shipping_subsidy", subsidy, "return_shipping_subsidy",
-                   f"Return shipping ¥{subsidy} paid by the shop (quote ¥{quote}, cap ¥{policy.return_shipping_cap}).",
-                   f"商家承担退货运费 ¥{subsidy}(报价 ¥{quote},上限 ¥{policy.return_shipping_cap})。",
-                   policy, granted, requires_return=True)
+            _offer(
+                "return_shipping_subsidy",
+                subsidy,
+                "return_shipping_subsidy",
+                f"Return shipping ¥{subsidy} paid by the shop (quote ¥{quote}, cap ¥{policy.return_shipping_cap}).",
+                f"商家承担退货运费 ¥{subsidy}(报价 ¥{quote},上限 ¥{policy.return_shipping_cap})。",
+                policy,
+                granted,
+                requires_return=True,
+            )
         )
     return options
 
@@ -453,30 +553,49 @@ def _undelivered(facts, policy, granted) -> list[Option]:
     options = []
     if kind in ("late_shipment", "no_tracking_update"):
         options += _goodwill_pair(
-            min(policy.goodwill_step, goodwill_remaining(policy, granted)), "pacify_accept_delivery",
+            min(policy.goodwill_step, goodwill_remaining(policy, granted)),
+            "pacify_accept_delivery",
             "apologise and ask the customer to accept the delivery; a small goodwill for the wait.",
             "道歉安抚,请顾客同意快递派送;为等待给予小额补偿。",
-            policy, granted,
+            policy,
+            granted,
         )[:1]  # the coupon only: pacifying is virtual, not cash
     if kind != "late_shipment":
         options.append(
-            _offer("reship", total, "reship_order",
-                   f"Re-ship the order (worth ¥{total}).", f"重新补发(价值 ¥{total})。", policy, granted)
+            _offer(
+                "reship",
+                total,
+                "reship_order",
+                f"Re-ship the order (worth ¥{total}).",
+                f"重新补发(价值 ¥{total})。",
+                policy,
+                granted,
+            )
         )
     options.append(
-        _offer("refund", total, "intercept_and_refund",
-               f"If the customer won't wait: intercept the parcel (or cancel the shipment) and refund ¥{total}.",
-               f"顾客不愿等待:拦截退回(或取消发货)并退款 ¥{total}。",
-               policy, granted)
+        _offer(
+            "refund",
+            total,
+            "intercept_and_refund",
+            f"If the customer won't wait: intercept the parcel (or cancel the shipment) and refund ¥{total}.",
+            f"顾客不愿等待:拦截退回(或取消发货)并退款 ¥{total}。",
+            policy,
+            granted,
+        )
     )
     late = r3_late_shipment(facts, policy)
     if late is not None and late.penalty_exposure is not None:
         pct, penalty = _percent(policy.late_ship_penalty_rate), late.penalty_exposure
         options.append(
-            _offer("cash", penalty, "late_ship_penalty",
-                   f"Shipped late: the shop owes the customer {pct} % of the order amount, ¥{penalty} (seed 004: 违约金).",
-                   f"延迟发货:按订单金额的 {pct}% 向顾客支付违约金 ¥{penalty}。",
-                   policy, granted)
+            _offer(
+                "cash",
+                penalty,
+                "late_ship_penalty",
+                f"Shipped late: the shop owes the customer {pct} % of the order amount, ¥{penalty} (seed 004: 违约金).",
+                f"延迟发货:按订单金额的 {pct}% 向顾客支付违约金 ¥{penalty}。",
+                policy,
+                granted,
+            )
         )
     return options
 
@@ -490,14 +609,24 @@ def _customer_fault(facts, policy, quote, granted) -> list[Option]:
     known = f"the ¥{shipping} shipping" if quote is not None else "the shipping (enter its cost)"
     known_zh = f"运费 ¥{shipping}" if quote is not None else "运费(请填写金额)"
     return [
-        _offer("refund", refund, "customer_fault_shipping_deducted",
-               f"Refund ¥{total} minus {known}: ¥{refund}. The customer caused the return, so the customer bears the shipping.",
-               f"退款 ¥{total} 扣除{known_zh}:¥{refund}。因顾客原因退回,运费由顾客承担。",
-               policy, granted),
-        _offer("reship", total, "reship_corrected_address",
-               f"Or re-send the goods (worth ¥{total}) to a corrected address; the customer pays the shipping.",
-               f"或按更正后的地址重新发货(价值 ¥{total}),运费由顾客承担。",
-               policy, granted),
+        _offer(
+            "refund",
+            refund,
+            "customer_fault_shipping_deducted",
+            f"Refund ¥{total} minus {known}: ¥{refund}. The customer caused the return, so the customer bears the shipping.",
+            f"退款 ¥{total} 扣除{known_zh}:¥{refund}。因顾客原因退回,运费由顾客承担。",
+            policy,
+            granted,
+        ),
+        _offer(
+            "reship",
+            total,
+            "reship_corrected_address",
+            f"Or re-send the goods (worth ¥{total}) to a corrected address; the customer pays the shipping.",
+            f"或按更正后的地址重新发货(价值 ¥{total}),运费由顾客承担。",
+            policy,
+            granted,
+        ),
     ]
 
 
@@ -505,11 +634,17 @@ def _no_reason_return(facts, policy, granted) -> list[Option]:
     """Seed 002 九 (七天无理由退货的客户自己承担运费差价), seed 001 (不能影响二次销售)."""
     total = refundable_total(facts)
     return [
-        _offer("return_refund", total, "no_reason_return",
-               f"7-day no-reason return: refund ¥{total} once the goods are back. The customer pays the return "
-               "shipping; the goods must be resaleable (unused, tags on).",
-               f"七天无理由退货:收到退货后退款 ¥{total}。退货运费由顾客承担;商品须不影响二次销售(未使用、吊牌完好)。",
-               policy, granted, requires_return=True)
+        _offer(
+            "return_refund",
+            total,
+            "no_reason_return",
+            f"7-day no-reason return: refund ¥{total} once the goods are back. The customer pays the return "
+            "shipping; the goods must be resaleable (unused, tags on).",
+            f"七天无理由退货:收到退货后退款 ¥{total}。退货运费由顾客承担;商品须不影响二次销售(未使用、吊牌完好)。",
+            policy,
+            granted,
+            requires_return=True,
+        )
     ]
 
 
@@ -517,10 +652,16 @@ def _counterfeit(facts, policy, granted) -> list[Option]:
     """Not in the standard: a supervisor handles a counterfeit claim."""
     total = refundable_total(facts)
     return [
-        _offer("return_refund", total, "counterfeit_return_refund",
-               f"Counterfeit claim: outside the standard — a supervisor decides. Default: return & refund ¥{total}.",
-               f"假货投诉:超出标准,由主管处理。默认退货退款 ¥{total}。",
-               policy, granted, requires_return=True)
+        _offer(
+            "return_refund",
+            total,
+            "counterfeit_return_refund",
+            f"Counterfeit claim: outside the standard — a supervisor decides. Default: return & refund ¥{total}.",
+            f"假货投诉:超出标准,由主管处理。默认退货退款 ¥{total}。",
+            policy,
+            granted,
+            requires_return=True,
+        )
     ]
 
 
@@ -530,23 +671,42 @@ def _spoiled_food(facts, policy, granted) -> list[Option]:
     total = refundable_total(facts)
     exposure = food_safety_exposure(facts, policy)
     options = _goodwill_pair(
-        min(policy.goodwill_step, goodwill_remaining(policy, granted)), "food_goodwill",
+        min(policy.goodwill_step, goodwill_remaining(policy, granted)),
+        "food_goodwill",
         "goodwill for the spoiled item (food safety: supervisor approves).",
         "变质商品补偿(食品安全:需主管审批)。",
-        policy, granted,
+        policy,
+        granted,
     )
     options += [
-        _offer("reship", total, "food_reship",
-               f"Re-ship the affected food (worth ¥{total}); ask the customer to throw the spoiled one away.",
-               f"补发受影响食品(价值 ¥{total}),请顾客丢弃变质商品。", policy, granted),
-        _offer("refund", total, "food_refund",
-               f"Refund the affected food: ¥{total}; no return.", f"退还受影响食品货款 ¥{total},无需退货。",
-               policy, granted),
-        _offer("cash", exposure, "food_safety_claim",
-               f"Food-safety claim exposure (食品安全法 Art. 148): up to 10× the price or 3× the loss, at least "
-               f"¥{policy.food_safety_min_claim}: ¥{exposure}. Supervisor only.",
-               f"食品安全法第148条赔偿风险:价款十倍或损失三倍,最低 ¥{policy.food_safety_min_claim}:¥{exposure}。仅主管可批。",
-               policy, granted),
+        _offer(
+            "reship",
+            total,
+            "food_reship",
+            f"Re-ship the affected food (worth ¥{total}); ask the customer to throw the spoiled one away.",
+            f"补发受影响食品(价值 ¥{total}),请顾客丢弃变质商品。",
+            policy,
+            granted,
+        ),
+        _offer(
+            "refund",
+            total,
+            "food_refund",
+            f"Refund the affected food: ¥{total}; no return.",
+            f"退还受影响食品货款 ¥{total},无需退货。",
+            policy,
+            granted,
+        ),
+        _offer(
+            "cash",
+            exposure,
+            "food_safety_claim",
+            f"Food-safety claim exposure (食品安全法 Art. 148): up to 10× the price or 3× the loss, at least "
+            f"¥{policy.food_safety_min_claim}: ¥{exposure}. Supervisor only.",
+            f"食品安全法第148条赔偿风险:价款十倍或损失三倍,最低 ¥{policy.food_safety_min_claim}:¥{exposure}。仅主管可批。",
+            policy,
+            granted,
+        ),
     ]
     return options
 
@@ -557,22 +717,34 @@ def _ladder(facts, policy, granted, step: int, rule: str) -> Option:
     total = refundable_total(facts)
     amount = money(total * (step + 1) / 3)
     share, share_zh = [("one third", "1/3"), ("two thirds", "2/3"), ("all", "全额")][step]
-    nxt = " Next step: two thirds." if step == 0 else " Next step: the full price." if step == 1 else ""
+    nxt = (
+        " Next step: two thirds."
+        if step == 0
+        else " Next step: the full price."
+        if step == 1
+        else ""
+    )
     return _offer(
-        "refund", amount, rule,
+        "refund",
+        amount,
+        rule,
         f"Difficult customer: refund {share} of the affected items' price (¥{amount} of ¥{total}); the customer keeps the goods.{nxt}",
         f"难缠客户:退还受影响商品价格的{share_zh}(¥{amount} / ¥{total}),商品不退回。",
-        policy, granted,
+        policy,
+        granted,
     )
 
 
 def _courier_claim(facts, policy, granted) -> Option:
     total = refundable_total(facts)
     return _offer(
-        "courier_claim", total, "courier_claim",
+        "courier_claim",
+        total,
+        "courier_claim",
         f"The courier is at fault: file a claim for ¥{total} with the courier the same day (money recovered, not paid to the customer).",
         f"快递责任:当天向快递投诉索赔 ¥{total}(向快递追回,不是付给顾客)。",
-        policy, granted,
+        policy,
+        granted,
     )
 
 
@@ -611,7 +783,9 @@ def compensation_options(
     elif party == "customer" and r6_customer_delivery_fault(facts, policy) is not None:
         options = _customer_fault(facts, policy, quote, granted)
     elif kind in DAMAGE_TYPES or kind in ("leaking_stained", "minor_defect"):
-        options = _damage(facts, policy, granted, usable=usable, refused_goodwill=refused_goodwill, quote=quote)
+        options = _damage(
+            facts, policy, granted, usable=usable, refused_goodwill=refused_goodwill, quote=quote
+        )
     elif kind == "counterfeit":
         options = _counterfeit(facts, policy, granted)
     elif kind == "missing_item":
@@ -625,13 +799,17 @@ def compensation_options(
         options = _no_reason_return(facts, policy, granted)
     elif kind == "customer_misuse":
         options = _goodwill_step(
-            policy, granted, "misuse_goodwill",
+            policy,
+            granted,
+            "misuse_goodwill",
             "goodwill after explaining the correct use (the customer is at fault; goodwill is allowed).",
             "引导正确使用后的酌情补偿(顾客责任,可给补偿)。",
         )
     else:
         options = _goodwill_step(
-            policy, granted, "apology_goodwill",
+            policy,
+            granted,
+            "apology_goodwill",
             f"an apology for the shop's service (goodwill total ≤ ¥{policy.goodwill_total_cap}).",
             f"为服务问题致歉的补偿(合计不超过 ¥{policy.goodwill_total_cap})。",
         )
@@ -639,11 +817,19 @@ def compensation_options(
     damage_row = kind in DAMAGE_TYPES or kind in ("leaking_stained", "minor_defect")
     if refused_goodwill and not damage_row:
         options = [o for o in options if o.rule not in GOODWILL_RULES]
-    if customer_refused == "return" or ladder_step > 0 or (kind == "spoiled_food" and customer_refused):
+    if (
+        customer_refused == "return"
+        or ladder_step > 0
+        or (kind == "spoiled_food" and customer_refused)
+    ):
         rule = "food_partial_refund_ladder" if kind == "spoiled_food" else "partial_refund_ladder"
         options.append(_ladder(facts, policy, granted, ladder_step, rule))
     if customer_refused not in (None, "goodwill", "return"):
-        options = [o for o in options if o.rule in COMPANION_RULES or customer_refused not in (o.type, o.rule)]
+        options = [
+            o
+            for o in options
+            if o.rule in COMPANION_RULES or customer_refused not in (o.type, o.rule)
+        ]
     if party == "courier" and options:
         options.append(_courier_claim(facts, policy, granted))
     return _sorted(options)

@@ -19,7 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aftersales.exceptions import ApplicationError
 from disputes import selectors, services
 from disputes.facts import Policy, field_names
-from disputes.models import Compensation, CompensationStatus, CompensationType, DisputeType, Party, ShopPolicy
+from disputes.models import (
+    Compensation,
+    CompensationStatus,
+    CompensationType,
+    DisputeType,
+    Party,
+    ShopPolicy,
+)
 from shops.models import Role, Shop
 from shops.selectors import shop_and_role, shop_ids_for_user
 from tickets.selectors import ticket_get
@@ -28,12 +35,22 @@ from tickets.views import _after_post, login_required
 from webhooks.models import WebhookAttempt, WebhookEndpoint
 
 ERROR_MESSAGES = {
-    "override_needs_note": lambda: _("Your judgment differs from the suggestion: say why in the note."),
-    "evidence_required": lambda: _("A clear photo of the problem is required before compensating this dispute."),
-    "amount_exceeds_refundable": lambda: _("The refunds would exceed the refundable total of the affected items."),
-    "review_conditioned_not_allowed": lambda: _("Compensation conditioned on a good review is not allowed."),
+    "override_needs_note": lambda: _(
+        "Your judgment differs from the suggestion: say why in the note."
+    ),
+    "evidence_required": lambda: _(
+        "A clear photo of the problem is required before compensating this dispute."
+    ),
+    "amount_exceeds_refundable": lambda: _(
+        "The refunds would exceed the refundable total of the affected items."
+    ),
+    "review_conditioned_not_allowed": lambda: _(
+        "Compensation conditioned on a good review is not allowed."
+    ),
     "not_allowed": lambda: _("Only a supervisor or an admin can decide on compensation."),
-    "illegal_state": lambda: _("This compensation has already been decided or can no longer change."),
+    "illegal_state": lambda: _(
+        "This compensation has already been decided or can no longer change."
+    ),
 }
 
 
@@ -76,7 +93,9 @@ def dispute_panels(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     context = {
         **selectors.judgment_panel_context(ticket=ticket),
-        **selectors.compensation_panel_context(ticket=ticket, user=request.user, params=request.GET),
+        **selectors.compensation_panel_context(
+            ticket=ticket, user=request.user, params=request.GET
+        ),
     }
     return render(request, "disputes/_panels.html", context)
 
@@ -103,7 +122,9 @@ def judgment_record(request, number: str):
         else:
             messages.error(request, error_text(exc))
         return _after_post(request, number)
-    messages.success(request, _("Responsibility recorded: %(party)s.") % {"party": Party(party).label})
+    messages.success(
+        request, _("Responsibility recorded: %(party)s.") % {"party": Party(party).label}
+    )
     return _after_post(request, number)
 
 
@@ -115,7 +136,11 @@ def judgment_record(request, number: str):
 def compensation_panel(request, number: str):
     """The compensation panel alone, for the walk's inputs (usable, refused goodwill, quote)."""
     ticket = ticket_get(user=request.user, number=number)
-    return render(request, "disputes/_compensation_panel.html", selectors.compensation_panel_context(ticket=ticket, user=request.user, params=request.GET))
+    return render(
+        request,
+        "disputes/_compensation_panel.html",
+        selectors.compensation_panel_context(ticket=ticket, user=request.user, params=request.GET),
+    )
 
 
 @login_required
@@ -123,7 +148,11 @@ def compensation_panel(request, number: str):
 def compensation_list(request, number: str):
     """The ticket's compensations with their status; the ticket page polls it."""
     ticket = ticket_get(user=request.user, number=number)
-    return render(request, "disputes/_compensation_list.html", selectors.compensation_list_context(ticket=ticket, user=request.user))
+    return render(
+        request,
+        "disputes/_compensation_list.html",
+        selectors.compensation_list_context(ticket=ticket, user=request.user),
+    )
 
 
 def _proposal_refused(request, ticket, text: str):
@@ -139,7 +168,9 @@ def _proposal_refused(request, ticket, text: str):
         messages.error(request, text)
         return _after_post(request, ticket.number)
     context = selectors.compensation_panel_context(ticket=ticket, user=request.user, params={})
-    response = render(request, "disputes/_compensation_panel.html", {**context, "proposal": proposal})
+    response = render(
+        request, "disputes/_compensation_panel.html", {**context, "proposal": proposal}
+    )
     response["HX-Retarget"] = "#compensation-panel"
     response["HX-Reswap"] = "outerHTML"
     return response
@@ -190,17 +221,26 @@ def proposed_text(compensation: Compensation) -> str:
         return _("Proposed ¥%(amount)s; it waits for a supervisor's approval.") % amount
     if compensation.status == CompensationStatus.EXECUTING:
         return _("¥%(amount)s approved and sent to the shop.") % amount
-    return _("¥%(amount)s approved; it waits for the shop to execute it. Mark it executed here when it is done.") % amount
+    return (
+        _(
+            "¥%(amount)s approved; it waits for the shop to execute it. Mark it executed here when it is done."
+        )
+        % amount
+    )
 
 
 def _report_executed(*, compensation, actor, note, post):
     return services.compensation_report_executed(
-        compensation=compensation, actor=actor, external_ref=post.get("external_ref", "").strip()[:100]
+        compensation=compensation,
+        actor=actor,
+        external_ref=post.get("external_ref", "").strip()[:100],
     )
 
 
 def _report_failed(*, compensation, actor, note, post):
-    return services.compensation_report_failed(compensation=compensation, actor=actor, reason=post.get("reason", "").strip())
+    return services.compensation_report_failed(
+        compensation=compensation, actor=actor, reason=post.get("reason", "").strip()
+    )
 
 
 DECISIONS = {
@@ -226,12 +266,20 @@ def compensation_decide(request, compensation_id: int, decision: str):
     note = request.POST.get("note", "").strip()
     if decision in ("executed", "failed") and compensation.status != CompensationStatus.APPROVED:
         # Sent to the shop (executing): its backend reports back, not the workspace.
-        messages.error(request, _("Only an approved compensation that waits for the shop can be marked here."))
+        messages.error(
+            request, _("Only an approved compensation that waits for the shop can be marked here.")
+        )
         return _after_post(request, compensation.ticket.number)
     try:
-        decided = DECISIONS[decision](compensation=compensation, actor=Actor.staff(request.user), note=note, post=request.POST)
+        decided = DECISIONS[decision](
+            compensation=compensation, actor=Actor.staff(request.user), note=note, post=request.POST
+        )
     except ApplicationError as exc:
-        blank = exc.code == "validation_error" and exc.fields and not (note or request.POST.get("reason", "").strip())
+        blank = (
+            exc.code == "validation_error"
+            and exc.fields
+            and not (note or request.POST.get("reason", "").strip())
+        )
         if blank and "note" in exc.fields:
             messages.error(request, _("Say why it is rejected in the note."))
         elif blank and "reason" in exc.fields:
@@ -251,7 +299,11 @@ def compensation_decide(request, compensation_id: int, decision: str):
         messages.success(request, f"{compensation.ticket.number}: {done}")
     if request.POST.get("next") == "inbox":
         if request.htmx:
-            return render(request, "disputes/_approval_list.html", selectors.approval_inbox_context(user=request.user))
+            return render(
+                request,
+                "disputes/_approval_list.html",
+                selectors.approval_inbox_context(user=request.user),
+            )
         return redirect("disputes:approvals")
     return _after_post(request, compensation.ticket.number)
 
@@ -287,23 +339,37 @@ def shop_policy(request, code: str):
     current = services.policy_current(shop=shop)
     values, errors = dict(current.values), {}
     if request.method == "POST":
-        changes = {name: request.POST[name].strip() for name in field_names() if name in request.POST}
+        changes = {
+            name: request.POST[name].strip() for name in field_names() if name in request.POST
+        }
         try:
-            updated = services.policy_update(shop=shop, changes=changes, actor=Actor.staff(request.user))
+            updated = services.policy_update(
+                shop=shop, changes=changes, actor=Actor.staff(request.user)
+            )
         except ApplicationError as exc:
             errors = exc.fields or {}
             values.update(changes)
             labels = ", ".join(f"“{selectors.POLICY_LABELS.get(name, name)}”" for name in errors)
-            messages.error(request, _("The policy was not saved: correct %(fields)s.") % {"fields": labels})
+            messages.error(
+                request, _("The policy was not saved: correct %(fields)s.") % {"fields": labels}
+            )
         else:
             if updated.version == current.version:
                 messages.info(request, _("Nothing changed."))
             else:
-                messages.success(request, _("Saved as version %(version)s.") % {"version": updated.version})
+                messages.success(
+                    request, _("Saved as version %(version)s.") % {"version": updated.version}
+                )
             return redirect("disputes:shop-policy", code=shop.code)
     defaults = Policy().as_dict()
     fields = [
-        (name, selectors.POLICY_LABELS.get(name, name), values.get(name, defaults[name]), defaults[name], errors.get(name, ""))
+        (
+            name,
+            selectors.POLICY_LABELS.get(name, name),
+            values.get(name, defaults[name]),
+            defaults[name],
+            errors.get(name, ""),
+        )
         for name in field_names()
     ]
     versions = (
@@ -329,7 +395,10 @@ def shop_dispute_types(request, code: str):
     shop = _admin_shop(request, code)
     form, errors, form_photo = {}, {}, ""
     if request.method == "POST":
-        form = {key: request.POST.get(key, "").strip() for key in ("code", "name_zh", "name_en", "rules_as", "default_priority")}
+        form = {
+            key: request.POST.get(key, "").strip()
+            for key in ("code", "name_zh", "name_en", "rules_as", "default_priority")
+        }
         photo = request.POST.get("photo_required")
         form_photo = photo if photo in ("0", "1") else ""
         try:
@@ -339,12 +408,19 @@ def shop_dispute_types(request, code: str):
         except ApplicationError as exc:
             errors = exc.fields or {}
             labels = ", ".join(f"“{DISPUTE_TYPE_LABELS.get(name, name)}”" for name in errors)
-            messages.error(request, _("The dispute type was not added: correct %(fields)s.") % {"fields": labels})
+            messages.error(
+                request,
+                _("The dispute type was not added: correct %(fields)s.") % {"fields": labels},
+            )
         else:
-            messages.success(request, _("Added the dispute type %(code)s.") % {"code": created.code})
+            messages.success(
+                request, _("Added the dispute type %(code)s.") % {"code": created.code}
+            )
             return redirect("disputes:shop-dispute-types", code=shop.code)
     types = list(
-        DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop)).order_by(F("shop_id").asc(nulls_first=True), "category", "code")
+        DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop)).order_by(
+            F("shop_id").asc(nulls_first=True), "category", "code"
+        )
     )
     names = {t.code: t.name for t in types if t.shop_id is None}
     for t in types:
@@ -382,14 +458,19 @@ DISPUTE_TYPE_LABELS = {
 @require_GET
 def webhook_log(request):
     user = request.user
-    shop_ids = shop_ids_for_user(user=user) if user.is_superuser else selectors.decider_shop_ids(user=user)
+    shop_ids = (
+        shop_ids_for_user(user=user) if user.is_superuser else selectors.decider_shop_ids(user=user)
+    )
     if not shop_ids:
         raise PermissionDenied(_("Only supervisors and admins see the webhook log."))
-    endpoints = WebhookEndpoint.objects.filter(shop_id__in=shop_ids).select_related("shop").order_by("shop__code", "id")
+    endpoints = (
+        WebhookEndpoint.objects.filter(shop_id__in=shop_ids)
+        .select_related("shop")
+        .order_by("shop__code", "id")
+    )
     attempts = (
         WebhookAttempt.objects.filter(delivery__endpoint__shop_id__in=shop_ids)
         .select_related("delivery__event", "delivery__endpoint")
         .order_by("-attempted_at", "-id")[:200]
     )
     return render(request, "webhooks/log.html", {"endpoints": endpoints, "attempts": attempts})
-

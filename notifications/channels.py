@@ -30,7 +30,9 @@ class DjangoEmailChannel:
 
 
 def channel_for(channel: str):
-    path = getattr(settings, "OUTBOUND_CHANNELS", {}).get(channel, "notifications.channels.LogChannel")
+    path = getattr(settings, "OUTBOUND_CHANNELS", {}).get(
+        channel, "notifications.channels.LogChannel"
+    )
     return import_string(path)(channel)
 
 

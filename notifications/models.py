@@ -21,9 +21,16 @@ def text_render(template: str, params: dict | None) -> str:
 class Notification(models.Model):
     """A message to one staff user in the workspace (the bell). Read once, never deleted."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+    )
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     # What it is about, e.g. "sla_warning", "sla_breached", "approval_requested", "batch_alert".
     kind = models.CharField(_("kind"), max_length=40)
     # title and body are English msgids (gettext_noop) with %(name)s parameters from `params`,
@@ -41,8 +48,12 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_created"),
-            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+            models.Index(
+                fields=["recipient", "-created_at"], name="notification_recipient_created"
+            ),
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
         ]
 
     def __str__(self):

@@ -7,10 +7,8 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from aftersales.db import rows_insert
-
 from notifications.models import Notification
 from shops.models import Membership, Role, Shop
-
 
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -23,7 +21,11 @@ def shop_staff(*, shop: Shop, roles: Iterable[str]) -> list:
 def shops_staff(*, shop_ids: Iterable[int], roles: Iterable[str]) -> dict[int, list]:
     """shop_staff for several shops in one query: shop id -> users, in membership order."""
     staff: dict[int, list] = {}
-    memberships = Membership.objects.filter(shop_id__in=list(shop_ids), role__in=list(roles)).select_related("user").order_by("pk")
+    memberships = (
+        Membership.objects.filter(shop_id__in=list(shop_ids), role__in=list(roles))
+        .select_related("user")
+        .order_by("pk")
+    )
     for membership in memberships:
         staff.setdefault(membership.shop_id, []).append(membership.user)
     return staff
@@ -48,7 +50,15 @@ class NewNotification(NamedTuple):
 
 
 def notifications_build(
-    *, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", params: dict | None = None, ticket=None, url: str = ""
+    *,
+    recipients: Iterable,
+    shop: Shop,
+    kind: str,
+    title: str,
+    body: str = "",
+    params: dict | None = None,
+    ticket=None,
+    url: str = "",
 ) -> list[NewNotification]:
     """The rows of notification_send, one per distinct recipient, for callers that write many
     at once (notifications_insert). `title` and `body` are English templates marked with
@@ -60,7 +70,19 @@ def notifications_build(
         if user is None or user.pk in seen:
             continue
         seen.add(user.pk)
-        rows.append(NewNotification(user.pk, shop.pk, ticket.pk if ticket else None, kind, title[:200], body, params, url, now))
+        rows.append(
+            NewNotification(
+                user.pk,
+                shop.pk,
+                ticket.pk if ticket else None,
+                kind,
+                title[:200],
+                body,
+                params,
+                url,
+                now,
+            )
+        )
     return rows
 
 
@@ -69,11 +91,28 @@ def notifications_insert(rows: list[NewNotification]) -> None:
 
 
 def notification_send(
-    *, recipients: Iterable, shop: Shop, kind: str, title: str, body: str = "", params: dict | None = None, ticket=None, url: str = ""
+    *,
+    recipients: Iterable,
+    shop: Shop,
+    kind: str,
+    title: str,
+    body: str = "",
+    params: dict | None = None,
+    ticket=None,
+    url: str = "",
 ) -> list[Notification]:
     """One notification per distinct recipient, in the caller's transaction (texts as in
     notifications_build)."""
-    rows = notifications_build(recipients=recipients, shop=shop, kind=kind, title=title, body=body, params=params, ticket=ticket, url=url)
+    rows = notifications_build(
+        recipients=recipients,
+        shop=shop,
+        kind=kind,
+        title=title,
+        body=body,
+        params=params,
+        ticket=ticket,
+        url=url,
+    )
     return Notification.objects.bulk_create([Notification(**row._asdict()) for row in rows])
 
 

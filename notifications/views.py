@@ -14,14 +14,20 @@ from tickets.views import login_required
 @require_GET
 def notification_list(request):
     page = Paginator(notifications_for(user=request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page, "unread": unread_count(user=request.user)})
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "unread": unread_count(user=request.user)},
+    )
 
 
 @login_required
 @require_POST
 def notification_read(request):
     ids = request.POST.getlist("id")
-    notification_mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    notification_mark_read(
+        user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None
+    )
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)

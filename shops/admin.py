@@ -37,12 +37,22 @@ class ShopScopedAdmin(admin.ModelAdmin):
         return queryset.filter(scope)
 
     def has_change_permission(self, request, obj=None):
-        if self.include_global and obj is not None and obj.shop_id is None and not request.user.is_superuser:
+        if (
+            self.include_global
+            and obj is not None
+            and obj.shop_id is None
+            and not request.user.is_superuser
+        ):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if self.include_global and obj is not None and obj.shop_id is None and not request.user.is_superuser:
+        if (
+            self.include_global
+            and obj is not None
+            and obj.shop_id is None
+            and not request.user.is_superuser
+        ):
             return False
         return super().has_delete_permission(request, obj)
 

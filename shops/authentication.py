@@ -37,7 +37,9 @@ class ShopAPIKeyAuthentication(authentication.BaseAuthentication):
         if not key:
             raise exceptions.AuthenticationFailed(gettext("Empty API key."))
         prefix, _, _ = key.partition(".")
-        api_key = ShopAPIKey.objects.filter(prefix=prefix, revoked=False).select_related("shop").first()
+        api_key = (
+            ShopAPIKey.objects.filter(prefix=prefix, revoked=False).select_related("shop").first()
+        )
         if api_key is None or not ShopAPIKey.objects.key_generator.verify(key, api_key.hashed_key):
             raise exceptions.AuthenticationFailed(gettext("Invalid API key."))
         if api_key.has_expired:

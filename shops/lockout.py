@@ -18,11 +18,18 @@ def lockout_message() -> str:
 def lockout_response(request, original_response=None, credentials=None):
     retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"error": {"code": "too_many_attempts", "message": lockout_message()}}, status=429)
+        response = JsonResponse(
+            {"error": {"code": "too_many_attempts", "message": lockout_message()}}, status=429
+        )
     else:
         form = AuthenticationForm(request, data=request.POST or None)
         form.errors.clear()
         form.add_error(None, lockout_message())
-        response = render(request, "registration/login.html", {"form": form, "next": request.POST.get("next", "")}, status=429)
+        response = render(
+            request,
+            "registration/login.html",
+            {"form": form, "next": request.POST.get("next", "")},
+            status=429,
+        )
     response["Retry-After"] = retry_after
     return response

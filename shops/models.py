@@ -30,7 +30,9 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A staff user's role in one shop. A user may work for several shops."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -38,7 +40,9 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique_user_shop")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="membership_unique_user_shop")
+        ]
 
     def __str__(self):
         return f"{self.user} @ {self.shop.code}: {self.role}"

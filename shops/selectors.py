@@ -15,7 +15,9 @@ def shop_ids_for_user(*, user: AbstractBaseUser) -> list[int]:
 def user_role_in_shop(*, user: AbstractBaseUser, shop_id: int) -> str | None:
     if user.is_superuser:
         return Role.ADMIN
-    return Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+    return (
+        Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
+    )
 
 
 def memberships_for_request(request) -> list[tuple[int, str, str]]:
@@ -26,7 +28,11 @@ def memberships_for_request(request) -> list[tuple[int, str, str]]:
         user = getattr(request, "user", None)
         cached = []
         if user is not None and user.is_authenticated:
-            cached = list(Membership.objects.filter(user=user).order_by("shop__code").values_list("shop_id", "shop__code", "role"))
+            cached = list(
+                Membership.objects.filter(user=user)
+                .order_by("shop__code")
+                .values_list("shop_id", "shop__code", "role")
+            )
         request._shop_memberships = cached
     return cached
 
@@ -36,7 +42,9 @@ def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, st
     of every shop); (None, None) otherwise. One query."""
     if user.is_superuser:
         return Shop.objects.filter(code=code).first(), Role.ADMIN
-    membership = Membership.objects.filter(user=user, shop__code=code).select_related("shop").first()
+    membership = (
+        Membership.objects.filter(user=user, shop__code=code).select_related("shop").first()
+    )
     return (membership.shop, membership.role) if membership else (None, None)
 
 

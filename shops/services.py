@@ -50,9 +50,15 @@ def shop_sla_update(*, shop: Shop, data: dict, replace: bool) -> Shop:
     errors = sla_validate(data)
     if replace and not errors and not data:
         # An empty PUT would put every setting back to the defaults: almost surely a client's bug.
-        errors = {"non_field_errors": gettext("Send the settings to store; to go back to the defaults, send them explicitly.")}
+        errors = {
+            "non_field_errors": gettext(
+                "Send the settings to store; to go back to the defaults, send them explicitly."
+            )
+        }
     if errors:
-        raise ApplicationError("validation_error", gettext("The request has invalid fields."), fields=errors)
+        raise ApplicationError(
+            "validation_error", gettext("The request has invalid fields."), fields=errors
+        )
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
         settings = {} if replace else dict(locked.sla_settings or {})

@@ -13,17 +13,35 @@ from tickets.business_time import WEEKDAYS, BusinessCalendar, add_minutes
 THREE_BUSINESS_DAYS = 3 * 9 * 60
 
 DEFAULT_SLA = {
-    "business_hours": {d: (["09:00", "18:00"] if d not in ("sat", "sun") else None) for d in WEEKDAYS},
+    "business_hours": {
+        d: (["09:00", "18:00"] if d not in ("sat", "sun") else None) for d in WEEKDAYS
+    },
     "holiday_calendar": "cn",
     "extra_holidays": [],
     "extra_workdays": [],
     "contact_window": ["10:00", "18:00"],
     "max_contacts_per_day": 3,
     "targets": {
-        "low": {"first_response_minutes": 60, "resolution_minutes": THREE_BUSINESS_DAYS, "business_time": True},
-        "normal": {"first_response_minutes": 60, "resolution_minutes": THREE_BUSINESS_DAYS, "business_time": True},
-        "high": {"first_response_minutes": 60, "resolution_minutes": THREE_BUSINESS_DAYS, "business_time": True},
-        "urgent": {"first_response_minutes": 15, "resolution_minutes": THREE_BUSINESS_DAYS, "business_time": True},
+        "low": {
+            "first_response_minutes": 60,
+            "resolution_minutes": THREE_BUSINESS_DAYS,
+            "business_time": True,
+        },
+        "normal": {
+            "first_response_minutes": 60,
+            "resolution_minutes": THREE_BUSINESS_DAYS,
+            "business_time": True,
+        },
+        "high": {
+            "first_response_minutes": 60,
+            "resolution_minutes": THREE_BUSINESS_DAYS,
+            "business_time": True,
+        },
+        "urgent": {
+            "first_response_minutes": 15,
+            "resolution_minutes": THREE_BUSINESS_DAYS,
+            "business_time": True,
+        },
     },
     # Per dispute type, merged over the priority's target, e.g. {"spoiled_food": {"first_response_minutes": 15}}.
     "dispute_type_targets": {},
@@ -81,7 +99,9 @@ def target_for(sla: dict, *, priority: str, dispute_type: str | None = None) -> 
     return target
 
 
-def due_times(shop, *, priority: str, start: dt.datetime, dispute_type: str | None = None) -> tuple[dt.datetime, dt.datetime]:
+def due_times(
+    shop, *, priority: str, start: dt.datetime, dispute_type: str | None = None
+) -> tuple[dt.datetime, dt.datetime]:
     """(first response due, resolution due) for a ticket of `priority` created at `start`."""
     sla, calendar = cached_sla(shop)
     target = target_for(sla, priority=priority, dispute_type=dispute_type)
@@ -107,8 +127,16 @@ POSITIVE_INT_KEYS = {
     "follow_up_delay_minutes": (0, 30 * 24 * 60),
 }
 EDITABLE_KEYS = {
-    "timezone", "business_hours", "holiday_calendar", "extra_holidays", "extra_workdays", "contact_window",
-    "targets", "dispute_type_targets", "warning_ratio", *POSITIVE_INT_KEYS,
+    "timezone",
+    "business_hours",
+    "holiday_calendar",
+    "extra_holidays",
+    "extra_workdays",
+    "contact_window",
+    "targets",
+    "dispute_type_targets",
+    "warning_ratio",
+    *POSITIVE_INT_KEYS,
 }
 
 
@@ -118,7 +146,11 @@ def _is_int(value) -> bool:
 
 def _hours_error(value) -> str | None:
     """None when value is ["HH:MM", "HH:MM"] with open < close."""
-    if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+    if not (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, str) for v in value)
+    ):
         return _("Give an opening and a closing time (HH:MM).")
     try:
         opens, closes = (dt.time.fromisoformat(v) for v in value)
@@ -175,7 +207,9 @@ def sla_validate(data) -> dict[str, str]:
     if "business_hours" in data:
         hours = data["business_hours"]
         if not isinstance(hours, dict) or set(hours) - set(WEEKDAYS):
-            errors["business_hours"] = _("Give an object with keys %(keys)s.") % {"keys": ", ".join(WEEKDAYS)}
+            errors["business_hours"] = _("Give an object with keys %(keys)s.") % {
+                "keys": ", ".join(WEEKDAYS)
+            }
         else:
             for day, value in hours.items():
                 if value is not None and (error := _hours_error(value)):
@@ -184,7 +218,9 @@ def sla_validate(data) -> dict[str, str]:
             if not any(merged.values()):
                 errors["business_hours"] = _("The shop must be open on at least one weekday.")
     if "holiday_calendar" in data and data["holiday_calendar"] not in ("cn", None):
-        errors["holiday_calendar"] = _('Use "cn" (Chinese statutory holidays and make-up days) or null.')
+        errors["holiday_calendar"] = _(
+            'Use "cn" (Chinese statutory holidays and make-up days) or null.'
+        )
     for key in ("extra_holidays", "extra_workdays"):
         if key in data and (error := _date_list_error(data[key])):
             errors[key] = error
@@ -193,7 +229,9 @@ def sla_validate(data) -> dict[str, str]:
     if "targets" in data:
         targets = data["targets"]
         if not isinstance(targets, dict) or set(targets) - set(PRIORITIES):
-            errors["targets"] = _("Give an object with keys %(keys)s.") % {"keys": ", ".join(PRIORITIES)}
+            errors["targets"] = _("Give an object with keys %(keys)s.") % {
+                "keys": ", ".join(PRIORITIES)
+            }
         else:
             for priority, target in targets.items():
                 if error := _target_errors(target, partial=False):
@@ -212,7 +250,10 @@ def sla_validate(data) -> dict[str, str]:
             errors["warning_ratio"] = _("A number between 0 and 1 (exclusive).")
     for key, (low, high) in POSITIVE_INT_KEYS.items():
         if key in data and not (_is_int(data[key]) and low <= data[key] <= high):
-            errors[key] = _("A whole number between %(low)s and %(high)s.") % {"low": low, "high": high}
+            errors[key] = _("A whole number between %(low)s and %(high)s.") % {
+                "low": low,
+                "high": high,
+            }
     return errors
 
 

@@ -23,12 +23,16 @@ class ShopSlaApi(APIView):
 
     @extend_schema(request=dict, responses={200: dict})
     def put(self, request, code):
-        shop = shop_sla_update(shop=shop_for_admin(request, code), data=_plain(request.data), replace=True)
+        shop = shop_sla_update(
+            shop=shop_for_admin(request, code), data=_plain(request.data), replace=True
+        )
         return Response(sla_public(shop))
 
     @extend_schema(request=dict, responses={200: dict})
     def patch(self, request, code):
-        shop = shop_sla_update(shop=shop_for_admin(request, code), data=_plain(request.data), replace=False)
+        shop = shop_sla_update(
+            shop=shop_for_admin(request, code), data=_plain(request.data), replace=False
+        )
         return Response(sla_public(shop))
 
 

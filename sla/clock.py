@@ -11,21 +11,36 @@ from tickets.business_time import add_minutes, minutes_between, subtract_minutes
 from tickets.states import ACTIVE_STATUSES, Status
 
 # Kinds that act once per ticket: once done, never scheduled again (a reopen does not re-warn).
-ONE_SHOT = frozenset({
-    TimerKind.FIRST_RESPONSE_WARNING, TimerKind.FIRST_RESPONSE_BREACH, TimerKind.RESOLUTION_WARNING,
-    TimerKind.RESOLUTION_BREACH, TimerKind.PLATFORM_DEADLINE, TimerKind.SHIPPING_DEADLINE, TimerKind.FOLLOW_UP,
-})
+ONE_SHOT = frozenset(
+    {
+        TimerKind.FIRST_RESPONSE_WARNING,
+        TimerKind.FIRST_RESPONSE_BREACH,
+        TimerKind.RESOLUTION_WARNING,
+        TimerKind.RESOLUTION_BREACH,
+        TimerKind.PLATFORM_DEADLINE,
+        TimerKind.SHIPPING_DEADLINE,
+        TimerKind.FOLLOW_UP,
+    }
+)
 # Kinds whose due time is set when they are created (or by their handler), not derived from the ticket.
 SELF_TIMED = frozenset({TimerKind.PROGRESS_REMINDER, TimerKind.RESHIP_TRACKING})
 
 
 def _target(ticket) -> tuple[dict, dict, object]:
     sla, calendar = cached_sla(ticket.shop)
-    return sla, target_for(sla, priority=ticket.priority, dispute_type=ticket.dispute_type.code), calendar
+    return (
+        sla,
+        target_for(sla, priority=ticket.priority, dispute_type=ticket.dispute_type.code),
+        calendar,
+    )
 
 
 def clock_running(ticket) -> bool:
-    return ticket.status in ACTIVE_STATUSES and ticket.status != Status.PENDING_CUSTOMER and ticket.sla_paused_at is None
+    return (
+        ticket.status in ACTIVE_STATUSES
+        and ticket.status != Status.PENDING_CUSTOMER
+        and ticket.sla_paused_at is None
+    )
 
 
 def clock_on_status_change(ticket, *, previous: str, now: dt.datetime) -> list[str]:
@@ -38,8 +53,12 @@ def clock_on_status_change(ticket, *, previous: str, now: dt.datetime) -> list[s
     if ticket.status != Status.PENDING_CUSTOMER and ticket.sla_paused_at is not None:
         paused_at = ticket.sla_paused_at
         ticket.sla_paused_at = None
-        if ticket.status in ACTIVE_STATUSES:  # resolving or closing from pending_customer just stops the clock
-            ticket.first_response_due_at, ticket.resolution_due_at = resumed_due_times(ticket, paused_at=paused_at, now=now)
+        if (
+            ticket.status in ACTIVE_STATUSES
+        ):  # resolving or closing from pending_customer just stops the clock
+            ticket.first_response_due_at, ticket.resolution_due_at = resumed_due_times(
+                ticket, paused_at=paused_at, now=now
+            )
         return ["sla_paused_at", "first_response_due_at", "resolution_due_at"]
     return []
 
@@ -55,7 +74,11 @@ def resumed_due_times(ticket, *, paused_at: dt.datetime, now: dt.datetime):
         left = minutes_between(paused_at, due, calendar, business_time=business)
         return add_minutes(now, left, calendar, business_time=business)
 
-    first = ticket.first_response_due_at if ticket.first_responded_at else shift(ticket.first_response_due_at)
+    first = (
+        ticket.first_response_due_at
+        if ticket.first_responded_at
+        else shift(ticket.first_response_due_at)
+    )
     return first, shift(ticket.resolution_due_at)
 
 
@@ -74,21 +97,38 @@ def timers_wanted(ticket, *, now: dt.datetime | None = None) -> dict[str, dt.dat
     active = ticket.status in ACTIVE_STATUSES
     if clock_running(ticket):
         if ticket.first_responded_at is None and ticket.first_response_due_at:
-            wanted[TimerKind.FIRST_RESPONSE_WARNING] = warning_at(ticket, ticket.first_response_due_at, target["first_response_minutes"])
+            wanted[TimerKind.FIRST_RESPONSE_WARNING] = warning_at(
+                ticket, ticket.first_response_due_at, target["first_response_minutes"]
+            )
             wanted[TimerKind.FIRST_RESPONSE_BREACH] = ticket.first_response_due_at
         if ticket.resolution_due_at:
-            wanted[TimerKind.RESOLUTION_WARNING] = warning_at(ticket, ticket.resolution_due_at, target["resolution_minutes"])
+            wanted[TimerKind.RESOLUTION_WARNING] = warning_at(
+                ticket, ticket.resolution_due_at, target["resolution_minutes"]
+            )
             wanted[TimerKind.RESOLUTION_BREACH] = ticket.resolution_due_at
     if active and ticket.platform_deadline_at:
-        wanted[TimerKind.PLATFORM_DEADLINE] = ticket.platform_deadline_at - dt.timedelta(minutes=sla["platform_deadline_lead_minutes"])
-    if active and ticket.dispute_type.code == "late_shipment" and ticket.order.paid_at and not ticket.order.shipped_at:
-        wanted[TimerKind.SHIPPING_DEADLINE] = shipping_deadline(ticket) - dt.timedelta(minutes=sla["shipping_warning_minutes"])
+        wanted[TimerKind.PLATFORM_DEADLINE] = ticket.platform_deadline_at - dt.timedelta(
+            minutes=sla["platform_deadline_lead_minutes"]
+        )
+    if (
+        active
+        and ticket.dispute_type.code == "late_shipment"
+        and ticket.order.paid_at
+        and not ticket.order.shipped_at
+    ):
+        wanted[TimerKind.SHIPPING_DEADLINE] = shipping_deadline(ticket) - dt.timedelta(
+            minutes=sla["shipping_warning_minutes"]
+        )
     if ticket.status == Status.PENDING_INTERNAL:
         wanted[TimerKind.PROGRESS_REMINDER] = None
     if ticket.status == Status.PENDING_CUSTOMER and ticket.sla_paused_at:
-        wanted[TimerKind.AUTO_CLOSE] = ticket.sla_paused_at + dt.timedelta(days=sla["auto_close_days"])
+        wanted[TimerKind.AUTO_CLOSE] = ticket.sla_paused_at + dt.timedelta(
+            days=sla["auto_close_days"]
+        )
     if ticket.status == Status.RESOLVED and ticket.resolved_at:
-        wanted[TimerKind.FOLLOW_UP] = ticket.resolved_at + dt.timedelta(minutes=sla["follow_up_delay_minutes"])
+        wanted[TimerKind.FOLLOW_UP] = ticket.resolved_at + dt.timedelta(
+            minutes=sla["follow_up_delay_minutes"]
+        )
     return wanted
 
 
@@ -110,8 +150,14 @@ def timers_sync(ticket, *, now: dt.datetime | None = None, new: bool = False) ->
     alone: its task re-checks the ticket before acting."""
     now = now or timezone.now()
     wanted = timers_wanted(ticket, now=now)
-    existing = [] if new else list(
-        Timer.objects.filter(ticket_id=ticket.pk, state__in=(*LIVE_STATES, TimerState.DONE)).only("id", "kind", "state", "due_at")
+    existing = (
+        []
+        if new
+        else list(
+            Timer.objects.filter(
+                ticket_id=ticket.pk, state__in=(*LIVE_STATES, TimerState.DONE)
+            ).only("id", "kind", "state", "due_at")
+        )
     )
     live = {t.kind: t for t in existing if t.state in LIVE_STATES}
     done = {t.kind for t in existing if t.state == TimerState.DONE}
@@ -121,20 +167,29 @@ def timers_sync(ticket, *, now: dt.datetime | None = None, new: bool = False) ->
         if timer is None:
             if kind in ONE_SHOT and kind in done:
                 continue
-            to_create.append(Timer(ticket_id=ticket.pk, kind=kind, due_at=due or _default_due(ticket, kind, now)))
+            to_create.append(
+                Timer(ticket_id=ticket.pk, kind=kind, due_at=due or _default_due(ticket, kind, now))
+            )
         elif due is not None and timer.state == TimerState.PENDING and timer.due_at != due:
             Timer.objects.filter(pk=timer.pk, state=TimerState.PENDING).update(due_at=due)
-    stale = [t.pk for kind, t in live.items() if kind not in wanted and kind not in SELF_TIMED and t.state == TimerState.PENDING]
+    stale = [
+        t.pk
+        for kind, t in live.items()
+        if kind not in wanted and kind not in SELF_TIMED and t.state == TimerState.PENDING
+    ]
     if TimerKind.PROGRESS_REMINDER in live and TimerKind.PROGRESS_REMINDER not in wanted:
         stale.append(live[TimerKind.PROGRESS_REMINDER].pk)
     if stale:
-        Timer.objects.filter(pk__in=stale, state=TimerState.PENDING).update(state=TimerState.CANCELLED, done_at=now)
+        Timer.objects.filter(pk__in=stale, state=TimerState.PENDING).update(
+            state=TimerState.CANCELLED, done_at=now
+        )
     if to_create:
         Timer.objects.bulk_create(to_create)
 
 
 def timer_start(ticket, *, kind: str, due_at: dt.datetime, data: dict | None = None) -> Timer:
     """A self-timed timer (e.g. the re-shipment tracking number); replaces a pending one of that kind."""
-    Timer.objects.filter(ticket_id=ticket.pk, kind=kind, state=TimerState.PENDING).update(state=TimerState.CANCELLED, done_at=timezone.now())
+    Timer.objects.filter(ticket_id=ticket.pk, kind=kind, state=TimerState.PENDING).update(
+        state=TimerState.CANCELLED, done_at=timezone.now()
+    )
     return Timer.objects.create(ticket_id=ticket.pk, kind=kind, due_at=due_at, data=data or {})
-

@@ -37,7 +37,9 @@ class Timer(models.Model):
     raising is parked with its error after SLA_TIMER_MAX_ATTEMPTS claims. At most one live
     (pending or claimed) timer per ticket and kind."""
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="timers", db_index=False)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="timers", db_index=False
+    )
     kind = models.CharField(max_length=30, choices=TimerKind.choices)
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=TimerState.choices, default=TimerState.PENDING)
@@ -54,11 +56,17 @@ class Timer(models.Model):
             # The sweep: only pending rows, by due time. Its size is the number of pending
             # timers, not of tickets, so an empty tick costs the same at 100k and at 1M.
             models.Index(fields=["due_at"], condition=Q(state="pending"), name="timer_pending_due"),
-            models.Index(fields=["claimed_at"], condition=Q(state="claimed"), name="timer_claimed_at"),
+            models.Index(
+                fields=["claimed_at"], condition=Q(state="claimed"), name="timer_claimed_at"
+            ),
             models.Index(fields=["ticket", "kind"], name="timer_ticket_kind"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["ticket", "kind"], condition=Q(state__in=LIVE_STATES), name="timer_one_live_per_kind"),
+            models.UniqueConstraint(
+                fields=["ticket", "kind"],
+                condition=Q(state__in=LIVE_STATES),
+                name="timer_one_live_per_kind",
+            ),
         ]
 
     def __str__(self):
@@ -74,8 +82,12 @@ class OutboundContact(models.Model):
         CALL = "call", _("Call")
 
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey("tickets.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        "tickets.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     purpose = models.CharField(max_length=40)
     to = models.CharField(max_length=200)

@@ -24,7 +24,13 @@ from django.utils.translation import gettext_noop
 
 from aftersales.exceptions import ApplicationError
 from notifications.channels import channel_send
-from notifications.services import SUPERVISOR_ROLES, NewNotification, notifications_build, notifications_insert, shops_staff
+from notifications.services import (
+    SUPERVISOR_ROLES,
+    NewNotification,
+    notifications_build,
+    notifications_insert,
+    shops_staff,
+)
 from shops.sla import cached_sla
 from sla.clock import SELF_TIMED, shipping_deadline, timer_start, timers_sync, timers_wanted
 from sla.models import OutboundContact, Timer, TimerKind, TimerState
@@ -51,7 +57,9 @@ def timers_claim_due(*, now: dt.datetime, limit: int, enqueue=None) -> list[int]
             .values_list("id", flat=True)[:limit]
         )
         if ids:
-            Timer.objects.filter(pk__in=ids).update(state=TimerState.CLAIMED, claimed_at=now, attempts=F("attempts") + 1)
+            Timer.objects.filter(pk__in=ids).update(
+                state=TimerState.CLAIMED, claimed_at=now, attempts=F("attempts") + 1
+            )
             if enqueue is not None:
                 # robust: with the broker down the claims stay for the reaper; the sweep itself succeeds.
                 transaction.on_commit(lambda: enqueue(ids), robust=True)
@@ -60,15 +68,21 @@ def timers_claim_due(*, now: dt.datetime, limit: int, enqueue=None) -> list[int]
 
 def timers_release(*, ids: list[int]) -> int:
     """Put claims back (their tasks could not be enqueued)."""
-    return Timer.objects.filter(pk__in=ids, state=TimerState.CLAIMED).update(state=TimerState.PENDING, claimed_at=None)
+    return Timer.objects.filter(pk__in=ids, state=TimerState.CLAIMED).update(
+        state=TimerState.PENDING, claimed_at=None
+    )
 
 
 def timers_reap(*, now: dt.datetime, timeout_seconds: int | None = None) -> int:
     """Claims older than the timeout go back to pending: their task was lost (broker restart,
     worker killed). If the task is merely slow, its row lock makes this wait, and a task that
     finished meanwhile has marked the row done, which this no longer matches."""
-    timeout = dt.timedelta(seconds=settings.SLA_CLAIM_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds)
-    return Timer.objects.filter(state=TimerState.CLAIMED, claimed_at__lt=now - timeout).update(state=TimerState.PENDING, claimed_at=None)
+    timeout = dt.timedelta(
+        seconds=settings.SLA_CLAIM_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
+    )
+    return Timer.objects.filter(state=TimerState.CLAIMED, claimed_at__lt=now - timeout).update(
+        state=TimerState.PENDING, claimed_at=None
+    )
 
 
 def _enqueue(ids: list[int], queue: str | None) -> None:
@@ -80,11 +94,19 @@ def _enqueue(ids: list[int], queue: str | None) -> None:
             fire_timers.apply_async(args=[ids[start : start + chunk]], queue=queue, retry=False)
         except Exception:  # broker down: give the rest back now instead of waiting for the reaper
             released = timers_release(ids=ids[start:])
-            logger.warning("broker unavailable: %d claimed timers released", released, exc_info=True)
+            logger.warning(
+                "broker unavailable: %d claimed timers released", released, exc_info=True
+            )
             return
 
 
-def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, batch: int | None = None, enqueue=None) -> int:
+def timers_sweep(
+    *,
+    now: dt.datetime | None = None,
+    queue: str | None = None,
+    batch: int | None = None,
+    enqueue=None,
+) -> int:
     """One beat tick: reap stale claims, then claim due timers in batches; each batch's tasks
     are enqueued after its claim committed. Returns how many timers were claimed."""
     now = now or timezone.now()
@@ -92,7 +114,7 @@ def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, ba
     enqueue = enqueue or (lambda ids: _enqueue(ids, queue))
     timers_reap(now=now)
     total = 0
-    for _ in range(MAX_BATCHES_PER_TICK):
+    for _batch in range(MAX_BATCHES_PER_TICK):
         ids = timers_claim_due(now=now, limit=batch, enqueue=enqueue)
         total += len(ids)
         if len(ids) < batch:
@@ -105,10 +127,16 @@ def timers_sweep(*, now: dt.datetime | None = None, queue: str | None = None, ba
 TICKET_RELATED = ("shop", "dispute_type", "customer", "order", "assignee")  # what _fire_one joins
 # Kinds whose handlers only produce rows (Effects), fired as a batch; the others (customer
 # contact, auto-close, the progress reminder's next timer) go one by one even inside a chunk.
-BATCHED = frozenset({
-    TimerKind.FIRST_RESPONSE_WARNING, TimerKind.RESOLUTION_WARNING, TimerKind.FIRST_RESPONSE_BREACH,
-    TimerKind.RESOLUTION_BREACH, TimerKind.PLATFORM_DEADLINE, TimerKind.SHIPPING_DEADLINE,
-})
+BATCHED = frozenset(
+    {
+        TimerKind.FIRST_RESPONSE_WARNING,
+        TimerKind.RESOLUTION_WARNING,
+        TimerKind.FIRST_RESPONSE_BREACH,
+        TimerKind.RESOLUTION_BREACH,
+        TimerKind.PLATFORM_DEADLINE,
+        TimerKind.SHIPPING_DEADLINE,
+    }
+)
 FINISH_FIELDS = ["state", "result", "done_at"]
 RESCHEDULE_FIELDS = ["state", "due_at", "claimed_at", "result"]
 
@@ -134,7 +162,16 @@ class Effects:
         return self._supervisors.get(shop.pk, [])
 
     def event(self, *, ticket: Ticket, kind: str, actor: Actor, data: dict) -> None:
-        self.events.append(NewEvent(ticket.pk, kind, actor.user.pk if actor.user else None, actor.label, data, timezone.now()))
+        self.events.append(
+            NewEvent(
+                ticket.pk,
+                kind,
+                actor.user.pk if actor.user else None,
+                actor.label,
+                data,
+                timezone.now(),
+            )
+        )
 
     def breach(self, *, ticket: Ticket, now: dt.datetime) -> None:
         if ticket.sla_breached_at is None:
@@ -155,8 +192,13 @@ class Effects:
         events_emit(events=self.webhooks)
         if emails := self.emails:
             # robust: a failure after the commit is logged, it must not look like a failed batch to timers_fire.
-            transaction.on_commit(lambda: [channel_send(channel="email", to=to, subject=subject, body=body) for to, subject, body in emails],
-                                  robust=True)
+            transaction.on_commit(
+                lambda: [
+                    channel_send(channel="email", to=to, subject=subject, body=body)
+                    for to, subject, body in emails
+                ],
+                robust=True,
+            )
 
 
 def timer_fire(*, timer_id: int, now: dt.datetime | None = None) -> str:
@@ -173,7 +215,9 @@ def timers_fire(*, timer_ids: list[int], now: dt.datetime | None = None) -> dict
         with transaction.atomic():
             return timers_fire_batch(timer_ids=timer_ids, now=now)
     except Exception:
-        logger.warning("batch of %d timers failed; firing them one by one", len(timer_ids), exc_info=True)
+        logger.warning(
+            "batch of %d timers failed; firing them one by one", len(timer_ids), exc_info=True
+        )
     return timers_fire_each(timer_ids=timer_ids, now=now)
 
 
@@ -185,10 +229,14 @@ def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -
         ticket.pk: ticket
         for ticket in Ticket.objects.select_for_update(of=("self",))
         # The order is one per ticket (joined); shops, types and assignees are few (one query each).
-        .select_related("order").prefetch_related("shop", "dispute_type", "assignee")
-        .filter(pk__in=Timer.objects.filter(pk__in=timer_ids).values("ticket_id")).order_by("pk")
+        .select_related("order")
+        .prefetch_related("shop", "dispute_type", "assignee")
+        .filter(pk__in=Timer.objects.filter(pk__in=timer_ids).values("ticket_id"))
+        .order_by("pk")
     }
-    timers = list(Timer.objects.select_for_update().filter(pk__in=timer_ids).order_by("ticket_id", "pk"))
+    timers = list(
+        Timer.objects.select_for_update().filter(pk__in=timer_ids).order_by("ticket_id", "pk")
+    )
     at = now or timezone.now()
     effects = Effects(shop_ids={ticket.shop_id for ticket in tickets.values()})
     results, finished, rescheduled, alone = {}, [], [], []
@@ -198,7 +246,9 @@ def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -
         elif timer.kind not in BATCHED:
             alone.append(timer)
         else:
-            results[timer.pk] = result = _act(ticket=tickets[timer.ticket_id], timer=timer, now=at, effects=effects)
+            results[timer.pk] = result = _act(
+                ticket=tickets[timer.ticket_id], timer=timer, now=at, effects=effects
+            )
             (rescheduled if result in ("moved", "deferred") else finished).append(timer)
     effects.write()
     by_outcome: dict[tuple[str, str], list[int]] = {}
@@ -211,7 +261,9 @@ def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -
     if alone:
         _lock_customers({tickets[timer.ticket_id].customer_id for timer in alone})
     for timer in alone:
-        results[timer.pk] = _fire_in_savepoint(timer_id=timer.pk, ticket_id=timer.ticket_id, now=now)
+        results[timer.pk] = _fire_in_savepoint(
+            timer_id=timer.pk, ticket_id=timer.ticket_id, now=now
+        )
     return results
 
 
@@ -220,7 +272,12 @@ def timers_fire_each(*, timer_ids: list[int], now: dt.datetime | None = None) ->
     owners = dict(Timer.objects.filter(pk__in=timer_ids).values_list("id", "ticket_id"))
     with transaction.atomic():
         # Tickets, then customers, each in id order, as timers_fire_batch takes them.
-        customers = Ticket.objects.select_for_update().filter(pk__in=set(owners.values())).order_by("pk").values_list("customer_id", flat=True)
+        customers = (
+            Ticket.objects.select_for_update()
+            .filter(pk__in=set(owners.values()))
+            .order_by("pk")
+            .values_list("customer_id", flat=True)
+        )
         _lock_customers(set(customers))
         return {
             timer_id: _fire_in_savepoint(timer_id=timer_id, ticket_id=owners[timer_id], now=now)
@@ -232,7 +289,12 @@ def _lock_customers(customer_ids) -> None:
     """Lock the customers a chunk may contact, in id order, before any timer runs: each contact
     locks its customer (the daily cap), and two chunks taking them in ticket order could each
     hold one the other wants."""
-    list(Customer.objects.select_for_update().filter(pk__in=sorted(customer_ids)).order_by("pk").values_list("pk", flat=True))
+    list(
+        Customer.objects.select_for_update()
+        .filter(pk__in=sorted(customer_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _fire_in_savepoint(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
@@ -250,7 +312,9 @@ def _timer_failed(*, timer_id: int, error: Exception) -> str:
     admin), instead of failing on every pass for ever."""
     text = f"error: {type(error).__name__}: {error}"[:200]
     timer = Timer.objects.filter(pk=timer_id, state=TimerState.CLAIMED)
-    if timer.filter(attempts__gte=settings.SLA_TIMER_MAX_ATTEMPTS).update(state=TimerState.PARKED, result=text, done_at=timezone.now()):
+    if timer.filter(attempts__gte=settings.SLA_TIMER_MAX_ATTEMPTS).update(
+        state=TimerState.PARKED, result=text, done_at=timezone.now()
+    ):
         return "parked"
     timer.update(result=text)
     return "error"
@@ -258,7 +322,11 @@ def _timer_failed(*, timer_id: int, error: Exception) -> str:
 
 def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
     # Ticket first, then timer: the order ticket services use (they lock the ticket, then touch timers).
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related(*TICKET_RELATED).get(pk=ticket_id)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related(*TICKET_RELATED)
+        .get(pk=ticket_id)
+    )
     timer = Timer.objects.select_for_update().get(pk=timer_id)
     if timer.state != TimerState.CLAIMED:
         return f"already {timer.state}"
@@ -266,7 +334,9 @@ def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
     effects = Effects(shop_ids=[ticket.shop_id])
     result = _act(ticket=ticket, timer=timer, now=now, effects=effects)
     effects.write()
-    timer.save(update_fields=RESCHEDULE_FIELDS if result in ("moved", "deferred") else FINISH_FIELDS)
+    timer.save(
+        update_fields=RESCHEDULE_FIELDS if result in ("moved", "deferred") else FINISH_FIELDS
+    )
     if timer.kind == TimerKind.PROGRESS_REMINDER and result == "fired":
         timers_sync(ticket, now=now)  # the next day's reminder
     return result
@@ -297,7 +367,12 @@ def _finish(timer: Timer, *, state: str, result: str, now: dt.datetime) -> None:
 
 
 def _reschedule(timer: Timer, *, due_at: dt.datetime, result: str) -> None:
-    timer.state, timer.due_at, timer.claimed_at, timer.result = TimerState.PENDING, due_at, None, result[:200]
+    timer.state, timer.due_at, timer.claimed_at, timer.result = (
+        TimerState.PENDING,
+        due_at,
+        None,
+        result[:200],
+    )
 
 
 def _ticket_url(ticket: Ticket) -> str:
@@ -319,18 +394,34 @@ TARGET_LABELS = {"first_response": "first response", "resolution": "resolution"}
 
 def _warn(target: str):
     def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
-        due = ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
+        due = (
+            ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
+        )
         if due is None or due <= now:
             # A late sweep (worker down, clock resumed past the mark): "due soon" would be untrue;
             # the breach timer reports the missed deadline.
             return "skipped: already due"
         recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
-        effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
-                      data={"what": "warning", "target": target, "due_at": due.isoformat()})
-        title = (gettext_noop("SLA warning: first response due %(due)s — %(number)s") if target == "first_response"
-                 else gettext_noop("SLA warning: resolution due %(due)s — %(number)s"))
-        effects.notify(recipients=recipients, shop=ticket.shop, kind="sla_warning", title=title,
-                       params={"due": _local(ticket, due), "number": ticket.number}, ticket=ticket, url=_ticket_url(ticket))
+        effects.event(
+            ticket=ticket,
+            kind=TicketEvent.Kind.SLA,
+            actor=Actor.system(),
+            data={"what": "warning", "target": target, "due_at": due.isoformat()},
+        )
+        title = (
+            gettext_noop("SLA warning: first response due %(due)s — %(number)s")
+            if target == "first_response"
+            else gettext_noop("SLA warning: resolution due %(due)s — %(number)s")
+        )
+        effects.notify(
+            recipients=recipients,
+            shop=ticket.shop,
+            kind="sla_warning",
+            title=title,
+            params={"due": _local(ticket, due), "number": ticket.number},
+            ticket=ticket,
+            url=_ticket_url(ticket),
+        )
         return "warned"
 
     return handler
@@ -338,23 +429,51 @@ def _warn(target: str):
 
 def _breach(target: str):
     def handler(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
-        due = ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
+        due = (
+            ticket.first_response_due_at if target == "first_response" else ticket.resolution_due_at
+        )
         effects.breach(ticket=ticket, now=now)
         supervisors = effects.supervisors(ticket.shop)
-        effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={
-            "what": "breached", "target": target, "due_at": due.isoformat(),
-            "escalated_to": [u.get_username() for u in supervisors],
-        })
-        title = (gettext_noop("SLA breached: first response overdue — %(number)s") if target == "first_response"
-                 else gettext_noop("SLA breached: resolution overdue — %(number)s"))
+        effects.event(
+            ticket=ticket,
+            kind=TicketEvent.Kind.SLA,
+            actor=Actor.system(),
+            data={
+                "what": "breached",
+                "target": target,
+                "due_at": due.isoformat(),
+                "escalated_to": [u.get_username() for u in supervisors],
+            },
+        )
+        title = (
+            gettext_noop("SLA breached: first response overdue — %(number)s")
+            if target == "first_response"
+            else gettext_noop("SLA breached: resolution overdue — %(number)s")
+        )
         body = gettext_noop("Due %(due)s. Escalated to the shop's supervisors.")
         params = {"number": ticket.number, "due": _local(ticket, due)}
-        effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="sla_breached",
-                       title=title, body=body, params=params, ticket=ticket, url=_ticket_url(ticket))
-        effects.emit(shop=ticket.shop, type="ticket.sla_breached", data={
-            "number": ticket.number, "target": target, "due_at": due, "breached_at": ticket.sla_breached_at,
-            "status": ticket.status, "priority": ticket.priority,
-        })
+        effects.notify(
+            recipients=[*supervisors, ticket.assignee],
+            shop=ticket.shop,
+            kind="sla_breached",
+            title=title,
+            body=body,
+            params=params,
+            ticket=ticket,
+            url=_ticket_url(ticket),
+        )
+        effects.emit(
+            shop=ticket.shop,
+            type="ticket.sla_breached",
+            data={
+                "number": ticket.number,
+                "target": target,
+                "due_at": due,
+                "breached_at": ticket.sla_breached_at,
+                "status": ticket.status,
+                "priority": ticket.priority,
+            },
+        )
         for user in supervisors:
             if user.email:
                 effects.email(to=user.email, subject=_(title) % params, body=_(body) % params)
@@ -365,34 +484,70 @@ def _breach(target: str):
 
 def _platform_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
     supervisors = effects.supervisors(ticket.shop)
-    effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={
-        "what": "platform_deadline", "deadline": ticket.platform_deadline_at.isoformat(),
-        "escalated_to": [u.get_username() for u in supervisors],
-    })
-    title = gettext_noop("Platform deadline %(deadline)s: answer before the marketplace refunds on its own — %(number)s")
-    effects.notify(recipients=[*supervisors, ticket.assignee], shop=ticket.shop, kind="platform_deadline", title=title,
-                   params={"deadline": _local(ticket, ticket.platform_deadline_at), "number": ticket.number},
-                   ticket=ticket, url=_ticket_url(ticket))
+    effects.event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.SLA,
+        actor=Actor.system(),
+        data={
+            "what": "platform_deadline",
+            "deadline": ticket.platform_deadline_at.isoformat(),
+            "escalated_to": [u.get_username() for u in supervisors],
+        },
+    )
+    title = gettext_noop(
+        "Platform deadline %(deadline)s: answer before the marketplace refunds on its own — %(number)s"
+    )
+    effects.notify(
+        recipients=[*supervisors, ticket.assignee],
+        shop=ticket.shop,
+        kind="platform_deadline",
+        title=title,
+        params={"deadline": _local(ticket, ticket.platform_deadline_at), "number": ticket.number},
+        ticket=ticket,
+        url=_ticket_url(ticket),
+    )
     return "escalated"
 
 
 def _shipping_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
     deadline = shipping_deadline(ticket)
-    effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(),
-                  data={"what": "shipping_deadline", "deadline": deadline.isoformat()})
+    effects.event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.SLA,
+        actor=Actor.system(),
+        data={"what": "shipping_deadline", "deadline": deadline.isoformat()},
+    )
     title = gettext_noop("Ship by %(deadline)s or face the late-shipment penalty — %(number)s")
-    effects.notify(recipients=[*effects.supervisors(ticket.shop), ticket.assignee], shop=ticket.shop,
-                   kind="shipping_deadline", title=title, params={"deadline": _local(ticket, deadline), "number": ticket.number},
-                   ticket=ticket, url=_ticket_url(ticket))
+    effects.notify(
+        recipients=[*effects.supervisors(ticket.shop), ticket.assignee],
+        shop=ticket.shop,
+        kind="shipping_deadline",
+        title=title,
+        params={"deadline": _local(ticket, deadline), "number": ticket.number},
+        ticket=ticket,
+        url=_ticket_url(ticket),
+    )
     return "warned"
 
 
 def _progress_reminder(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
-    effects.event(ticket=ticket, kind=TicketEvent.Kind.SLA, actor=Actor.system(), data={"what": "progress_reminder"})
+    effects.event(
+        ticket=ticket,
+        kind=TicketEvent.Kind.SLA,
+        actor=Actor.system(),
+        data={"what": "progress_reminder"},
+    )
     title = gettext_noop("Send the customer today's progress update — %(number)s")
     recipients = [ticket.assignee] if ticket.assignee else effects.supervisors(ticket.shop)
-    effects.notify(recipients=recipients, shop=ticket.shop, kind="progress_reminder", title=title,
-                   params={"number": ticket.number}, ticket=ticket, url=_ticket_url(ticket))
+    effects.notify(
+        recipients=recipients,
+        shop=ticket.shop,
+        kind="progress_reminder",
+        title=title,
+        params={"number": ticket.number},
+        ticket=ticket,
+        url=_ticket_url(ticket),
+    )
     return "reminded"
 
 
@@ -402,12 +557,18 @@ def _progress_reminder(*, ticket: Ticket, timer: Timer, now: dt.datetime, effect
 
 def _auto_close(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects):
     sla, _cal = cached_sla(ticket.shop)
-    notice = _("We have not heard from you for %(days)s days, so ticket %(number)s is now closed. Reply any time to reopen it.") % {
-        "days": sla["auto_close_days"], "number": ticket.number}
+    notice = _(
+        "We have not heard from you for %(days)s days, so ticket %(number)s is now closed. Reply any time to reopen it."
+    ) % {"days": sla["auto_close_days"], "number": ticket.number}
     deferred = contact_customer(ticket=ticket, purpose="auto_close", body=notice, now=now)
     if deferred:
         return deferred
-    ticket_transition(ticket=ticket, action=Action.CLOSE, actor=Actor.system(), note="auto-closed: no reply from the customer")
+    ticket_transition(
+        ticket=ticket,
+        action=Action.CLOSE,
+        actor=Actor.system(),
+        note="auto-closed: no reply from the customer",
+    )
     return "closed"
 
 
@@ -416,18 +577,24 @@ def _follow_up(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effec
     if survey.answered_at:
         return "already answered"
     url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("survey", args=[survey.token])
-    body = _("Your after-sales request %(number)s is resolved. How did we do? Rate us (1-5): %(url)s") % {
-        "number": ticket.number, "url": url}
+    body = _(
+        "Your after-sales request %(number)s is resolved. How did we do? Rate us (1-5): %(url)s"
+    ) % {"number": ticket.number, "url": url}
     deferred = contact_customer(ticket=ticket, purpose="follow_up", body=body, now=now)
     if deferred:
         return deferred
-    event_record(ticket=ticket, kind=TicketEvent.Kind.SURVEY, actor=Actor.system(), data={"what": "sent"})
+    event_record(
+        ticket=ticket, kind=TicketEvent.Kind.SURVEY, actor=Actor.system(), data={"what": "sent"}
+    )
     return "sent"
 
 
 def _reship_tracking(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects):
     body = _("Your replacement for %(number)s has shipped: %(courier)s %(tracking)s.") % {
-        "number": ticket.number, "courier": timer.data.get("courier", ""), "tracking": timer.data.get("tracking_no", "")}
+        "number": ticket.number,
+        "courier": timer.data.get("courier", ""),
+        "tracking": timer.data.get("tracking_no", ""),
+    }
     return contact_customer(ticket=ticket, purpose="reship_tracking", body=body, now=now) or "sent"
 
 
@@ -445,16 +612,24 @@ HANDLERS = {
 }
 
 
-def reship_tracking_schedule(*, ticket: Ticket, tracking_no: str, courier: str = "", at: dt.datetime | None = None) -> Timer:
+def reship_tracking_schedule(
+    *, ticket: Ticket, tracking_no: str, courier: str = "", at: dt.datetime | None = None
+) -> Timer:
     """Send the re-shipment's tracking number to the customer (within 24 h, in the contact window)."""
-    return timer_start(ticket, kind=TimerKind.RESHIP_TRACKING, due_at=at or timezone.now(),
-                       data={"tracking_no": tracking_no, "courier": courier})
+    return timer_start(
+        ticket,
+        kind=TimerKind.RESHIP_TRACKING,
+        due_at=at or timezone.now(),
+        data={"tracking_no": tracking_no, "courier": courier},
+    )
 
 
 # --- contacting customers (DOMAIN.md §6) --------------------------------------------------
 
 
-def contact_next_allowed(*, ticket: Ticket, now: dt.datetime, sent_today: int) -> dt.datetime | None:
+def contact_next_allowed(
+    *, ticket: Ticket, now: dt.datetime, sent_today: int
+) -> dt.datetime | None:
     """None when contact is allowed now; else the start of the next contact window."""
     sla, _cal = cached_sla(ticket.shop)
     tz = ZoneInfo(ticket.shop.timezone)
@@ -469,24 +644,46 @@ def contact_next_allowed(*, ticket: Ticket, now: dt.datetime, sent_today: int) -
     return None
 
 
-def contact_customer(*, ticket: Ticket, purpose: str, body: str, now: dt.datetime) -> dt.datetime | None:
+def contact_customer(
+    *, ticket: Ticket, purpose: str, body: str, now: dt.datetime
+) -> dt.datetime | None:
     """Text the customer now if the shop's contact rules allow it (logged on the timeline),
     else return when to try again: never dropped, only deferred."""
-    customer = Customer.objects.select_for_update().get(pk=ticket.customer_id)  # one counter per customer
+    customer = Customer.objects.select_for_update().get(
+        pk=ticket.customer_id
+    )  # one counter per customer
     tz = ZoneInfo(ticket.shop.timezone)
     midnight = dt.datetime.combine(now.astimezone(tz).date(), dt.time.min, tzinfo=tz)
-    sent_today = OutboundContact.objects.filter(customer=customer, created_at__gte=midnight, created_at__lte=now).count()
+    sent_today = OutboundContact.objects.filter(
+        customer=customer, created_at__gte=midnight, created_at__lte=now
+    ).count()
     later = contact_next_allowed(ticket=ticket, now=now, sent_today=sent_today)
     if later is not None:
-        return later.astimezone(dt.timezone.utc)
+        return later.astimezone(dt.UTC)
     if not customer.phone:
-        event_record(ticket=ticket, kind=TicketEvent.Kind.CONTACT, actor=Actor.system(),
-                     data={"purpose": purpose, "channel": "sms", "skipped": "no phone number", "body": body})
+        event_record(
+            ticket=ticket,
+            kind=TicketEvent.Kind.CONTACT,
+            actor=Actor.system(),
+            data={"purpose": purpose, "channel": "sms", "skipped": "no phone number", "body": body},
+        )
         return None
-    OutboundContact.objects.create(shop=ticket.shop, customer=customer, ticket=ticket, channel=OutboundContact.Channel.SMS,
-                                   purpose=purpose, to=customer.phone, body=body, created_at=now)
-    event_record(ticket=ticket, kind=TicketEvent.Kind.CONTACT, actor=Actor.system(),
-                 data={"purpose": purpose, "channel": "sms", "to": mask_phone(customer.phone), "body": body})
+    OutboundContact.objects.create(
+        shop=ticket.shop,
+        customer=customer,
+        ticket=ticket,
+        channel=OutboundContact.Channel.SMS,
+        purpose=purpose,
+        to=customer.phone,
+        body=body,
+        created_at=now,
+    )
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.CONTACT,
+        actor=Actor.system(),
+        data={"purpose": purpose, "channel": "sms", "to": mask_phone(customer.phone), "body": body},
+    )
     phone = customer.phone
     # robust: the contact is recorded (and counted against the day's limit) whatever the SMS gateway answers.
     transaction.on_commit(lambda: channel_send(channel="sms", to=phone, body=body), robust=True)
@@ -504,7 +701,11 @@ def survey_for(*, ticket: Ticket, now: dt.datetime) -> SatisfactionSurvey:
 
 
 def survey_get(*, token: str) -> SatisfactionSurvey | None:
-    return SatisfactionSurvey.objects.select_related("ticket__shop").filter(token=token).first() if token else None
+    return (
+        SatisfactionSurvey.objects.select_related("ticket__shop").filter(token=token).first()
+        if token
+        else None
+    )
 
 
 @transaction.atomic
@@ -515,18 +716,30 @@ def survey_answer(*, token: str, score, comment: str = "") -> SatisfactionSurvey
     except (TypeError, ValueError):
         score = None
     if score is None or not 1 <= score <= 5:
-        raise ApplicationError("validation_error", _("The request has invalid fields."), fields={"score": _("Choose 1 to 5 stars.")})
+        raise ApplicationError(
+            "validation_error",
+            _("The request has invalid fields."),
+            fields={"score": _("Choose 1 to 5 stars.")},
+        )
     comment = (comment or "").strip()[:2000]
-    survey = SatisfactionSurvey.objects.select_for_update().filter(token=token).first() if token else None
+    survey = (
+        SatisfactionSurvey.objects.select_for_update().filter(token=token).first()
+        if token
+        else None
+    )
     if survey is None:
         raise ApplicationError("not_found", _("No such survey."), status_code=404)
     if survey.answered_at is not None:
-        raise ApplicationError("already_answered", _("This survey has already been answered."), status_code=409)
+        raise ApplicationError(
+            "already_answered", _("This survey has already been answered."), status_code=409
+        )
     survey.score, survey.comment, survey.answered_at = score, comment, timezone.now()
     survey.save(update_fields=["score", "comment", "answered_at"])
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=survey.ticket_id)
-    event_record(ticket=ticket, kind=TicketEvent.Kind.SURVEY, actor=Actor(label="customer", kind="customer"),
-                 data={"what": "answered", "score": score, "comment": comment})
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.SURVEY,
+        actor=Actor(label="customer", kind="customer"),
+        data={"what": "answered", "score": score, "comment": comment},
+    )
     return survey
-
-

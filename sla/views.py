@@ -15,9 +15,9 @@ from shops.models import Shop
 from shops.selectors import admin_shop
 from shops.services import shop_sla_update
 from shops.sla import PRIORITIES, WEEKDAYS, sla_public
-from tickets.states import Priority
 from sla.models import Timer, TimerState
 from sla.services import survey_answer, survey_get
+from tickets.states import Priority
 from tickets.views import login_required
 
 
@@ -29,7 +29,11 @@ def survey(request, token):
     context = {"survey": row, "ticket": row.ticket, "error": None, "stars": range(1, 6)}
     if request.method == "POST" and row.answered_at is None:
         try:
-            row = survey_answer(token=token, score=request.POST.get("score"), comment=request.POST.get("comment", ""))
+            row = survey_answer(
+                token=token,
+                score=request.POST.get("score"),
+                comment=request.POST.get("comment", ""),
+            )
             context.update(survey=row, thanks=True)
         except ApplicationError as exc:
             context["error"] = exc.fields.get("score") if exc.fields else exc.message
@@ -37,7 +41,13 @@ def survey(request, token):
                 row.refresh_from_db()
     elif request.method == "POST":
         context["error"] = _("This survey has already been answered.")
-    status = 409 if request.method == "POST" and context["error"] and row.answered_at else 400 if context["error"] else 200
+    status = (
+        409
+        if request.method == "POST" and context["error"] and row.answered_at
+        else 400
+        if context["error"]
+        else 200
+    )
     return render(request, "sla/survey.html", context, status=status)
 
 
@@ -50,6 +60,7 @@ def _admin_shop(request, code) -> Shop:
 
 def _form_to_settings(post) -> dict:
     """The settings page's fields -> an SLA body for shop_sla_update."""
+
     def whole(name):
         value = post.get(name, "").strip()
         try:
@@ -65,13 +76,23 @@ def _form_to_settings(post) -> dict:
         "timezone": post.get("timezone", "").strip(),
         "business_hours": hours,
         "holiday_calendar": "cn" if post.get("holiday_calendar") == "cn" else None,
-        "contact_window": [post.get("contact_open", "").strip(), post.get("contact_close", "").strip()],
+        "contact_window": [
+            post.get("contact_open", "").strip(),
+            post.get("contact_close", "").strip(),
+        ],
         "max_contacts_per_day": whole("max_contacts_per_day"),
-        "extra_holidays": [d.strip() for d in post.get("extra_holidays", "").split(",") if d.strip()],
-        "extra_workdays": [d.strip() for d in post.get("extra_workdays", "").split(",") if d.strip()],
+        "extra_holidays": [
+            d.strip() for d in post.get("extra_holidays", "").split(",") if d.strip()
+        ],
+        "extra_workdays": [
+            d.strip() for d in post.get("extra_workdays", "").split(",") if d.strip()
+        ],
         "targets": {
-            p: {"first_response_minutes": whole(f"{p}_first"), "resolution_minutes": whole(f"{p}_resolution"),
-                "business_time": post.get(f"{p}_business") == "on"}
+            p: {
+                "first_response_minutes": whole(f"{p}_first"),
+                "resolution_minutes": whole(f"{p}_resolution"),
+                "business_time": post.get(f"{p}_business") == "on",
+            }
             for p in PRIORITIES
         },
     }
@@ -85,8 +106,13 @@ def _form_to_settings(post) -> dict:
 
 
 WEEKDAY_LABELS = {
-    "mon": gettext_lazy("Monday"), "tue": gettext_lazy("Tuesday"), "wed": gettext_lazy("Wednesday"),
-    "thu": gettext_lazy("Thursday"), "fri": gettext_lazy("Friday"), "sat": gettext_lazy("Saturday"), "sun": gettext_lazy("Sunday"),
+    "mon": gettext_lazy("Monday"),
+    "tue": gettext_lazy("Tuesday"),
+    "wed": gettext_lazy("Wednesday"),
+    "thu": gettext_lazy("Thursday"),
+    "fri": gettext_lazy("Friday"),
+    "sat": gettext_lazy("Saturday"),
+    "sun": gettext_lazy("Sunday"),
 }
 # The page's own labels, by the setting's key, for naming a field in an error.
 FIELD_LABELS = {
@@ -107,7 +133,9 @@ def _field_label(key: str) -> str:
     head, _dot, tail = key.partition(".")
     label = str(FIELD_LABELS.get(head, "")) if head != "non_field_errors" else ""
     if tail:
-        part = WEEKDAY_LABELS.get(tail) or (Priority(tail).label if tail in Priority.values else tail)
+        part = WEEKDAY_LABELS.get(tail) or (
+            Priority(tail).label if tail in Priority.values else tail
+        )
         label = f"{label} · {part}" if label else str(part)
     return label
 
@@ -117,12 +145,17 @@ def _typed(post, sla: dict) -> dict:
     typed = dict(sla)
     typed["timezone"] = post.get("timezone", "")
     typed["holiday_calendar"] = "cn" if post.get("holiday_calendar") == "cn" else None
-    typed["business_hours"] = {d: [post.get(f"{d}_open", ""), post.get(f"{d}_close", "")] for d in WEEKDAYS}
+    typed["business_hours"] = {
+        d: [post.get(f"{d}_open", ""), post.get(f"{d}_close", "")] for d in WEEKDAYS
+    }
     typed["extra_holidays"] = [post.get("extra_holidays", "")]
     typed["extra_workdays"] = [post.get("extra_workdays", "")]
     typed["targets"] = {
-        p: {"first_response_minutes": post.get(f"{p}_first", ""), "resolution_minutes": post.get(f"{p}_resolution", ""),
-            "business_time": post.get(f"{p}_business") == "on"}
+        p: {
+            "first_response_minutes": post.get(f"{p}_first", ""),
+            "resolution_minutes": post.get(f"{p}_resolution", ""),
+            "business_time": post.get(f"{p}_business") == "on",
+        }
         for p in PRIORITIES
     }
     typed["contact_window"] = [post.get("contact_open", ""), post.get("contact_close", "")]
@@ -140,16 +173,33 @@ def sla_settings(request, code):
     if request.method == "POST":
         try:
             shop_sla_update(shop=shop, data=_form_to_settings(request.POST), replace=False)
-            messages.success(request, _("SLA settings saved. New targets apply to tickets created from now on."))
+            messages.success(
+                request, _("SLA settings saved. New targets apply to tickets created from now on.")
+            )
             return redirect("sla-settings", code=shop.code)
         except ApplicationError as exc:
             errors = exc.fields or {"non_field_errors": exc.message}
             sla = _typed(request.POST, sla)
             overrides_json = request.POST.get("dispute_type_targets", "")
-    parked = Timer.objects.filter(ticket__shop=shop, state=TimerState.PARKED).select_related("ticket").order_by("-done_at")[:20]
-    return render(request, "sla/settings.html", {
-        "shop": shop, "sla": sla, "overrides_json": overrides_json, "parked": list(parked),
-        "errors": [(key, _field_label(key), message) for key, message in errors.items()],
-        "hours_rows": [(day, WEEKDAY_LABELS[day], (sla["business_hours"].get(day) or [None, None])) for day in WEEKDAYS],
-        "target_rows": [(p, Priority(p).label, sla["targets"][p]) for p in PRIORITIES],
-    }, status=400 if errors else 200)
+    parked = (
+        Timer.objects.filter(ticket__shop=shop, state=TimerState.PARKED)
+        .select_related("ticket")
+        .order_by("-done_at")[:20]
+    )
+    return render(
+        request,
+        "sla/settings.html",
+        {
+            "shop": shop,
+            "sla": sla,
+            "overrides_json": overrides_json,
+            "parked": list(parked),
+            "errors": [(key, _field_label(key), message) for key, message in errors.items()],
+            "hours_rows": [
+                (day, WEEKDAY_LABELS[day], (sla["business_hours"].get(day) or [None, None]))
+                for day in WEEKDAYS
+            ],
+            "target_rows": [(p, Priority(p).label, sla["targets"][p]) for p in PRIORITIES],
+        },
+        status=400 if errors else 200,
+    )

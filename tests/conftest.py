@@ -100,4 +100,3 @@ def dispute_types_seeded(django_db_blocker):
     with django_db_blocker.unblock():
         import_module("disputes.migrations.0002_seed_dispute_types").seed(apps, None)
         import_module("tickets.migrations.0002_seed_reply_templates").seed(apps, None)
-

@@ -102,7 +102,9 @@ def make_ticket_for(
     data = ticket_payload(dispute_type=dispute_type, external_ref=external_ref)
     data["order"]["order_no"] = order_no
     data["customer"]["external_id"] = customer_id
-    ticket = make_ticket(shop, **{k: data[k] for k in ("dispute_type", "order", "customer", "external_ref")})
+    ticket = make_ticket(
+        shop, **{k: data[k] for k in ("dispute_type", "order", "customer", "external_ref")}
+    )
     if status is not None:
         type(ticket).objects.filter(pk=ticket.pk).update(status=status)
         ticket.refresh_from_db()
@@ -118,7 +120,11 @@ def png_bytes() -> bytes:
     return png(1, 1, [b"\xff\x00\x00"])  # 1×1 red
 
 
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+JPEG_BYTES = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    + b"\x00" * 64
+    + b"\xff\xd9"
+)
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08free"
 EXE_BYTES = b"MZ\x90\x00" + b"\x00" * 200

@@ -30,7 +30,18 @@ def celery_worker_process(transactional_db):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "-Q", queue, "--pool=solo", "--loglevel=INFO"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aftersales",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "--loglevel=INFO",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -47,9 +58,21 @@ def celery_worker_process(transactional_db):
 def test_worker_runs_purge_task_on_redis(celery_worker_process):
     shop = ShopFactory(code="celery")
     old = timezone.now() - timedelta(hours=25)
-    IdempotencyRecord.objects.create(shop=shop, key="old", request_hash="x", response_status=201, response_body={}, created_at=old)
     IdempotencyRecord.objects.create(
-        shop=shop, key="fresh", request_hash="x", response_status=201, response_body={}, created_at=timezone.now()
+        shop=shop,
+        key="old",
+        request_hash="x",
+        response_status=201,
+        response_body={},
+        created_at=old,
+    )
+    IdempotencyRecord.objects.create(
+        shop=shop,
+        key="fresh",
+        request_hash="x",
+        response_status=201,
+        response_body={},
+        created_at=timezone.now(),
     )
 
     purge_expired_idempotency_records.apply_async(queue=celery_worker_process)
@@ -62,8 +85,14 @@ def test_worker_runs_purge_task_on_redis(celery_worker_process):
 
 
 def _purge_once(queue: str, key: str) -> None:
-    IdempotencyRecord.objects.create(shop=ShopFactory(code=key), key=key, request_hash="x", response_status=201, response_body={},
-                                     created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyRecord.objects.create(
+        shop=ShopFactory(code=key),
+        key=key,
+        request_hash="x",
+        response_status=201,
+        response_body={},
+        created_at=timezone.now() - timedelta(hours=25),
+    )
     purge_expired_idempotency_records.apply_async(queue=queue)
     deadline = time.monotonic() + 30
     while IdempotencyRecord.objects.filter(key=key).exists():
@@ -73,8 +102,10 @@ def _purge_once(queue: str, key: str) -> None:
 
 def _worker_backends() -> set[int]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                       "AND backend_type = 'client backend'")
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -17,31 +17,52 @@ FIELDS = ("ticket_id", "kind", "actor_id", "actor_label", "data", "created_at")
 def test_rows_come_back_as_written_with_their_ids_in_order():
     ticket = make_ticket(ShopFactory())
     at = dt.datetime(2026, 3, 10, 2, 0, 1, 250_000, tzinfo=dt.UTC)
-    rows = [(ticket.pk, "sla", None, "system", {"what": "breached", "n": [1, "二"]}, at),
-            (ticket.pk, "sla", None, "system", {}, at + dt.timedelta(seconds=1))]
+    rows = [
+        (ticket.pk, "sla", None, "system", {"what": "breached", "n": [1, "二"]}, at),
+        (ticket.pk, "sla", None, "system", {}, at + dt.timedelta(seconds=1)),
+    ]
     before = TicketEvent.objects.filter(ticket=ticket).count()
     ids = rows_insert(TicketEvent, FIELDS, rows, returning="id")
     assert len(ids) == 2 and ids[0] < ids[1]
     saved = [TicketEvent.objects.get(pk=pk) for pk in ids]
-    assert [(e.ticket_id, e.kind, e.actor_id, e.actor_label, e.data, e.created_at) for e in saved] == rows
+    assert [
+        (e.ticket_id, e.kind, e.actor_id, e.actor_label, e.data, e.created_at) for e in saved
+    ] == rows
     assert TicketEvent.objects.filter(ticket=ticket).count() == before + 2
 
 
 def test_string_keys_and_returning_a_foreign_key_table():
     shop = ShopFactory()
-    endpoint = WebhookEndpoint.objects.create(shop=shop, url="https://shop.example/hook", events=["*"], secret="s")
+    endpoint = WebhookEndpoint.objects.create(
+        shop=shop, url="https://shop.example/hook", events=["*"], secret="s"
+    )
     now = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
-    rows_insert(WebhookEvent, ("id", "shop_id", "type", "data", "created_at"), [("evt_1", shop.pk, "ticket.created", {"a": 1}, now)])
-    [pk] = rows_insert(WebhookDelivery, ("event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at"),
-                       [("evt_1", endpoint.pk, "pending", 0, now, now)], returning="id")
+    rows_insert(
+        WebhookEvent,
+        ("id", "shop_id", "type", "data", "created_at"),
+        [("evt_1", shop.pk, "ticket.created", {"a": 1}, now)],
+    )
+    [pk] = rows_insert(
+        WebhookDelivery,
+        ("event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at"),
+        [("evt_1", endpoint.pk, "pending", 0, now, now)],
+        returning="id",
+    )
     delivery = WebhookDelivery.objects.select_related("event").get(pk=pk)
-    assert (delivery.event.data, delivery.status, delivery.claimed_until) == ({"a": 1}, "pending", None)
+    assert (delivery.event.data, delivery.status, delivery.claimed_until) == (
+        {"a": 1},
+        "pending",
+        None,
+    )
 
 
 def test_a_too_long_value_fails_instead_of_being_cut_and_nothing_is_written():
     ticket = make_ticket(ShopFactory())
     before = TicketEvent.objects.count()
-    rows = [(ticket.pk, "sla", None, "system", {}, dt.datetime.now(dt.UTC)), (ticket.pk, "x" * 41, None, "system", {}, dt.datetime.now(dt.UTC))]
+    rows = [
+        (ticket.pk, "sla", None, "system", {}, dt.datetime.now(dt.UTC)),
+        (ticket.pk, "x" * 41, None, "system", {}, dt.datetime.now(dt.UTC)),
+    ]
     with pytest.raises(DataError), transaction.atomic():
         rows_insert(TicketEvent, FIELDS, rows)
     assert TicketEvent.objects.count() == before

@@ -44,15 +44,41 @@ print(json.dumps({
 
 
 def test_demo_data_timers_and_dashboard_on_sqlite(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
-    env.update(AFTERSALES_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="aftersales.settings", LOG_LEVEL="ERROR")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")
+    }
+    env.update(
+        AFTERSALES_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="aftersales.settings",
+        LOG_LEVEL="ERROR",
+    )
     for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["demo_data"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=180)
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["claimed"] > 0 and result["claimed_left"] == 0, result  # none failed and left for the reaper
+    assert result["claimed"] > 0 and result["claimed_left"] == 0, (
+        result
+    )  # none failed and left for the reaper
     assert "escalated" in result["results"], result
     assert result["breached"] > 0 and result["tickets"] == 30 and result["stale"] == 0, result
-    assert result["breach_events"] > 0 and result["breach_notifications"] >= result["breach_events"], result
+    assert (
+        result["breach_events"] > 0 and result["breach_notifications"] >= result["breach_events"]
+    ), result
     assert result["breach_deliveries"] == result["breach_events"], result

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from aftersales.urls import handler404, handler500, urlpatterns as project_urlpatterns  # noqa: F401 - the handlers are read from here
+from aftersales.urls import handler404, handler500  # noqa: F401 - the handlers are read from here
+from aftersales.urls import urlpatterns as project_urlpatterns
 
 
 def boom(request):

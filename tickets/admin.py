@@ -19,7 +19,15 @@ class TicketEventInline(admin.TabularInline):
 class TicketAdmin(ReadOnlyAdminMixin, ShopScopedAdmin):
     """Read-only: tickets change through the workspace and the API, which record every change."""
 
-    list_display = ["number", "shop", "status", "priority", "dispute_type", "assignee", "created_at"]
+    list_display = [
+        "number",
+        "shop",
+        "status",
+        "priority",
+        "dispute_type",
+        "assignee",
+        "created_at",
+    ]
     list_filter = ["status", "priority", "shop"]
     search_fields = ["number", "order__order_no", "external_ref"]
     list_select_related = ["shop", "dispute_type", "assignee"]

@@ -16,7 +16,11 @@ MAX_DAYS_SEARCHED = 3 * 366
 class BusinessCalendar:
     timezone: str = "Asia/Shanghai"
     # weekday -> ("09:00", "18:00") or None when closed
-    hours: dict = field(default_factory=lambda: {d: ("09:00", "18:00") if d not in ("sat", "sun") else None for d in WEEKDAYS})
+    hours: dict = field(
+        default_factory=lambda: {
+            d: ("09:00", "18:00") if d not in ("sat", "sun") else None for d in WEEKDAYS
+        }
+    )
     holiday_calendar: str | None = "cn"
     extra_holidays: frozenset = frozenset()
     extra_workdays: frozenset = frozenset()
@@ -63,7 +67,9 @@ def _parse(hours) -> tuple[dt.time, dt.time]:
     return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
 
 
-def add_business_minutes(start: dt.datetime, minutes: int, calendar: BusinessCalendar) -> dt.datetime:
+def add_business_minutes(
+    start: dt.datetime, minutes: int, calendar: BusinessCalendar
+) -> dt.datetime:
     """The moment `minutes` of business time after `start` (aware datetime)."""
     tz = calendar.tz
     local = start.astimezone(tz)
@@ -78,20 +84,24 @@ def add_business_minutes(start: dt.datetime, minutes: int, calendar: BusinessCal
             if cursor < closes:
                 available = closes - cursor
                 if remaining <= available:
-                    return (cursor + remaining).astimezone(dt.timezone.utc)
+                    return (cursor + remaining).astimezone(dt.UTC)
                 remaining -= available
         day += dt.timedelta(days=1)
         local = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
     raise ValueError("No business hours found in the next three years; check the shop's calendar.")
 
 
-def add_minutes(start: dt.datetime, minutes: int, calendar: BusinessCalendar, *, business_time: bool) -> dt.datetime:
+def add_minutes(
+    start: dt.datetime, minutes: int, calendar: BusinessCalendar, *, business_time: bool
+) -> dt.datetime:
     if business_time:
         return add_business_minutes(start, minutes, calendar)
     return start + dt.timedelta(minutes=minutes)
 
 
-def business_minutes_between(start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar) -> float:
+def business_minutes_between(
+    start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar
+) -> float:
     """Business minutes from `start` to `end` (0 when end is not after start)."""
     if end <= start:
         return 0.0
@@ -110,13 +120,17 @@ def business_minutes_between(start: dt.datetime, end: dt.datetime, calendar: Bus
     return total.total_seconds() / 60
 
 
-def minutes_between(start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar, *, business_time: bool) -> float:
+def minutes_between(
+    start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar, *, business_time: bool
+) -> float:
     if business_time:
         return business_minutes_between(start, end, calendar)
     return max((end - start).total_seconds() / 60, 0.0)
 
 
-def subtract_business_minutes(end: dt.datetime, minutes: float, calendar: BusinessCalendar) -> dt.datetime:
+def subtract_business_minutes(
+    end: dt.datetime, minutes: float, calendar: BusinessCalendar
+) -> dt.datetime:
     """The moment `minutes` of business time before `end` (the inverse of add_business_minutes)."""
     tz = calendar.tz
     local = end.astimezone(tz)
@@ -131,14 +145,16 @@ def subtract_business_minutes(end: dt.datetime, minutes: float, calendar: Busine
             if cursor > opens:
                 available = cursor - opens
                 if remaining <= available:
-                    return (cursor - remaining).astimezone(dt.timezone.utc)
+                    return (cursor - remaining).astimezone(dt.UTC)
                 remaining -= available
         local = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
         day -= dt.timedelta(days=1)
     raise ValueError("No business hours found in the past three years; check the shop's calendar.")
 
 
-def subtract_minutes(end: dt.datetime, minutes: float, calendar: BusinessCalendar, *, business_time: bool) -> dt.datetime:
+def subtract_minutes(
+    end: dt.datetime, minutes: float, calendar: BusinessCalendar, *, business_time: bool
+) -> dt.datetime:
     if business_time:
         return subtract_business_minutes(end, minutes, calendar)
     return end - dt.timedelta(minutes=minutes)

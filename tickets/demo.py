@@ -20,8 +20,14 @@ PRODUCTS = [
     ("SERUM-30", "精华液 30ml", Decimal("128.00"), False),
     ("NUTS-500", "每日坚果 500g", Decimal("45.80"), True),
 ]
-CUSTOMERS = [("c-1001", "张三", "13800000000"), ("c-1002", "李四", "13911112222"), ("c-1003", "王芳", "13722223333"),
-             ("c-1004", "赵敏", "13633334444"), ("c-1005", "陈晨", "13544445555"), ("c-1006", "刘洋", "13355556666")]
+CUSTOMERS = [
+    ("c-1001", "张三", "13800000000"),
+    ("c-1002", "李四", "13911112222"),
+    ("c-1003", "王芳", "13722223333"),
+    ("c-1004", "赵敏", "13633334444"),
+    ("c-1005", "陈晨", "13544445555"),
+    ("c-1006", "刘洋", "13355556666"),
+]
 COURIERS = ["SF", "ZTO", "YTO", "JD", "EMS"]
 STORIES = {
     "damaged_on_arrival": "收到的时候瓶子碎了,外箱也压扁了,有照片。",
@@ -37,7 +43,9 @@ STORIES = {
 }
 
 
-def demo_tickets_create(*, shop: Shop, agent, count: int = 30, seed: int = 7, days: int = 28) -> int:
+def demo_tickets_create(
+    *, shop: Shop, agent, count: int = 30, seed: int = 7, days: int = 28
+) -> int:
     """Create `count` sample tickets unless the shop already has some. Returns how many were made.
 
     They are spread over the last `days` days, each created, answered and (the older ones)
@@ -61,16 +69,28 @@ def demo_tickets_create(*, shop: Shop, agent, count: int = 30, seed: int = 7, da
     )
     for index, age in enumerate(ages):
         with time_machine.travel(now - age, tick=False) as clock:
-            _demo_ticket(shop=shop, agent=agent, rng=rng, code=codes[index % len(codes)], index=index,
-                         recent=age < dt.timedelta(days=2), clock=clock, now=now)
+            _demo_ticket(
+                shop=shop,
+                agent=agent,
+                rng=rng,
+                code=codes[index % len(codes)],
+                index=index,
+                recent=age < dt.timedelta(days=2),
+                clock=clock,
+                now=now,
+            )
     return count
 
 
 def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
     from sla.services import survey_answer, survey_for
 
-    def later(minutes: float) -> None:  # forward, but never past the real now (a third of what is left at most)
-        clock.move_to(timezone.now() + min(dt.timedelta(minutes=minutes), (now - timezone.now()) / 3))
+    def later(
+        minutes: float,
+    ) -> None:  # forward, but never past the real now (a third of what is left at most)
+        clock.move_to(
+            timezone.now() + min(dt.timedelta(minutes=minutes), (now - timezone.now()) / 3)
+        )
 
     sku, name, price, perishable = rng.choice(PRODUCTS)
     external_id, customer_name, phone = rng.choice(CUSTOMERS)
@@ -91,37 +111,72 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
             "shipped_at": paid + dt.timedelta(hours=rng.randint(6, 80)),
             "courier": rng.choice(COURIERS),
             "tracking_no": f"{rng.randint(10**11, 10**12 - 1)}",
-            "items": [{"sku": sku, "name": name, "batch_no": f"B{rng.randint(2300, 2312)}",
-                       "unit_price": price, "quantity": quantity, "perishable": perishable}],
+            "items": [
+                {
+                    "sku": sku,
+                    "name": name,
+                    "batch_no": f"B{rng.randint(2300, 2312)}",
+                    "unit_price": price,
+                    "quantity": quantity,
+                    "perishable": perishable,
+                }
+            ],
         },
         affected_items=[{"sku": sku, "quantity": 1}],
         # A few recent ones carry the marketplace's own deadline: the queue puts them by the earliest.
-        platform_deadline_at=now + dt.timedelta(minutes=40 + 100 * (index % 3)) if recent and index % 4 == 1 else None,
+        platform_deadline_at=now + dt.timedelta(minutes=40 + 100 * (index % 3))
+        if recent and index % 4 == 1
+        else None,
     )
-    services.message_add(ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop))
-    if ticket.dispute_type.photo_required:  # the customer's photo, as the standard asks before compensating
+    services.message_add(
+        ticket=ticket, body=ticket.description or "?", actor=services.Actor.shop(shop)
+    )
+    if (
+        ticket.dispute_type.photo_required
+    ):  # the customer's photo, as the standard asks before compensating
         photo = SimpleUploadedFile(f"photo-{index + 1}.png", demo_photo(), content_type="image/png")
-        services.attachment_add(ticket=ticket, uploaded_file=photo, kind="photo", actor=services.Actor.shop(shop))
+        services.attachment_add(
+            ticket=ticket, uploaded_file=photo, kind="photo", actor=services.Actor.shop(shop)
+        )
     stage = index % 5 if recent else 4
     if stage == 0:
         return  # new: nobody has looked at it yet
     later(rng.uniform(5, 150))
     services.ticket_assign(ticket=ticket, assignee=agent, actor=services.Actor.staff(agent))
-    services.message_add(ticket=ticket, body="亲,非常抱歉给您带来这个困扰,这边马上为您核实处理,请您放心。",
-                         actor=services.Actor.staff(agent))
-    if stage in (1, 3):  # open or waiting internally: where one is larger than the agent may grant, the supervisor's inbox has it
+    services.message_add(
+        ticket=ticket,
+        body="亲,非常抱歉给您带来这个困扰,这边马上为您核实处理,请您放心。",
+        actor=services.Actor.staff(agent),
+    )
+    if (
+        stage in (1, 3)
+    ):  # open or waiting internally: where one is larger than the agent may grant, the supervisor's inbox has it
         _demo_compensation(ticket=ticket, agent=agent, above_authority=True)
     if stage == 2:
-        services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(agent), note="已请客户补充照片")
+        services.ticket_transition(
+            ticket=ticket,
+            action="wait_customer",
+            actor=services.Actor.staff(agent),
+            note="已请客户补充照片",
+        )
     elif stage == 3:
-        services.ticket_transition(ticket=ticket, action="wait_internal", actor=services.Actor.staff(agent), note="已联系仓库核实")
+        services.ticket_transition(
+            ticket=ticket,
+            action="wait_internal",
+            actor=services.Actor.staff(agent),
+            note="已联系仓库核实",
+        )
     elif stage == 4 and (not recent or index % 2):
         later(rng.uniform(60, 60 * 30))
         if not recent:
             # One in six stays approved with the shop backend not having reported it yet: staff mark it by hand.
-            _demo_compensation(ticket=ticket, agent=agent, above_authority=False, shop_reports=index % 6 != 0)
+            _demo_compensation(
+                ticket=ticket, agent=agent, above_authority=False, shop_reports=index % 6 != 0
+            )
             later(rng.uniform(10, 120))
-        services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
+        services.ticket_transition(
+            ticket=ticket, action="resolve", actor=services.Actor.staff(agent)
+        )
         if not recent and rng.random() < 0.6:
             later(rng.uniform(60, 60 * 24))
             survey = survey_for(ticket=ticket, now=timezone.now())
@@ -137,22 +192,37 @@ def _demo_compensation(*, ticket, agent, above_authority: bool, shop_reports: bo
 
     actor = services.Actor.staff(agent)
     suggestion = disputes.judgment_suggest(ticket=ticket)
-    disputes.judgment_create(ticket=ticket, party=suggestion.party or "merchant", actor=actor, reason="按规则建议确认")
+    disputes.judgment_create(
+        ticket=ticket, party=suggestion.party or "merchant", actor=actor, reason="按规则建议确认"
+    )
     authority = disputes.policy_of(disputes.policy_current(shop=ticket.shop)).agent_authority
-    options = [o for o in disputes.compensation_options(ticket=ticket)
-               if o.amount > 0 and (o.requires_approval or o.amount > authority) == above_authority]
-    for option in sorted(options, key=lambda o: o.amount, reverse=True) if above_authority else options:
+    options = [
+        o
+        for o in disputes.compensation_options(ticket=ticket)
+        if o.amount > 0 and (o.requires_approval or o.amount > authority) == above_authority
+    ]
+    for option in (
+        sorted(options, key=lambda o: o.amount, reverse=True) if above_authority else options
+    ):
         try:
-            compensation = disputes.compensation_propose(ticket=ticket, type=option.type, amount=option.amount, actor=actor,
-                                                         note=option.rationale_zh)
+            compensation = disputes.compensation_propose(
+                ticket=ticket,
+                type=option.type,
+                amount=option.amount,
+                actor=actor,
+                note=option.rationale_zh,
+            )
             break
         except ApplicationError:
             continue
     else:
         return
     if compensation.status == "approved" and shop_reports:
-        disputes.compensation_report_executed(compensation=compensation, actor=services.Actor.shop(ticket.shop),
-                                              external_ref=f"PAY-{ticket.number}")
+        disputes.compensation_report_executed(
+            compensation=compensation,
+            actor=services.Actor.shop(ticket.shop),
+            external_ref=f"PAY-{ticket.number}",
+        )
 
 
 def demo_photo(width: int = 480, height: int = 320) -> bytes:
@@ -161,8 +231,12 @@ def demo_photo(width: int = 480, height: int = 320) -> bytes:
     for y in range(height):
         row = bytearray(b"\xe6\xe6\xe6" * width)
         if height // 5 <= y < height * 4 // 5:  # the parcel
-            row[width // 5 * 3 : width * 4 // 5 * 3] = b"\xc8\xa0\x6e" * (width * 4 // 5 - width // 5)
-            x = width // 5 + (y - height // 5) * 3 * width // 5 // (height * 3 // 5)  # the crack, corner to corner
+            row[width // 5 * 3 : width * 4 // 5 * 3] = b"\xc8\xa0\x6e" * (
+                width * 4 // 5 - width // 5
+            )
+            x = width // 5 + (y - height // 5) * 3 * width // 5 // (
+                height * 3 // 5
+            )  # the crack, corner to corner
             row[x * 3 : (x + 4) * 3] = b"\x50\x32\x1e" * 4
         rows.append(bytes(row))
     return png(width, height, rows)
@@ -174,8 +248,15 @@ def png(width: int, height: int, rows: list[bytes]) -> bytes:
     import zlib
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"".join(b"\x00" + row for row in rows), 9)  # filter type 0 per row
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )

@@ -17,22 +17,36 @@ class QueueFilterForm(forms.Form):
 
     tab = forms.ChoiceField(choices=QUEUE_TABS, required=False)
     status = forms.ChoiceField(
-        choices=[(STATUS_ACTIVE, _("Active")), (STATUS_ALL, _("All statuses")), *Status.choices], required=False
+        choices=[(STATUS_ACTIVE, _("Active")), (STATUS_ALL, _("All statuses")), *Status.choices],
+        required=False,
     )
     dispute_type = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    priority = forms.ChoiceField(choices=[("", _("Any priority")), *Priority.choices], required=False)
+    priority = forms.ChoiceField(
+        choices=[("", _("Any priority")), *Priority.choices], required=False
+    )
     due_soon = forms.BooleanField(required=False)
     overdue = forms.BooleanField(required=False)
     q = forms.CharField(max_length=100, required=False, strip=True)
     sort = forms.ChoiceField(choices=QUEUE_SORTS, required=False)
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 
-    DEFAULTS = {"tab": "all", "status": STATUS_ACTIVE, "dispute_type": None, "priority": "", "due_soon": False,
-                "overdue": False, "q": "", "sort": "due", "page": 1}
+    DEFAULTS = {
+        "tab": "all",
+        "status": STATUS_ACTIVE,
+        "dispute_type": None,
+        "priority": "",
+        "due_soon": False,
+        "overdue": False,
+        "q": "",
+        "sort": "due",
+        "page": 1,
+    }
 
     def __init__(self, *args, dispute_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["dispute_type"].choices = [("", _("Any dispute type"))] + [(t.pk, t.name) for t in dispute_types]
+        self.fields["dispute_type"].choices = [("", _("Any dispute type"))] + [
+            (t.pk, t.name) for t in dispute_types
+        ]
 
     def values(self) -> dict:
         self.is_valid()
@@ -50,7 +64,9 @@ class ReplyForm(forms.Form):
         max_length=MESSAGE_MAX_LENGTH,
         error_messages={"required": _("The message may not be blank."), "max_length": TOO_LONG},
     )
-    visibility = forms.ChoiceField(choices=[("public", _("Public reply")), ("internal", _("Internal note"))], required=False)
+    visibility = forms.ChoiceField(
+        choices=[("public", _("Public reply")), ("internal", _("Internal note"))], required=False
+    )
 
     @property
     def internal(self) -> bool:
@@ -59,7 +75,12 @@ class ReplyForm(forms.Form):
 
 class TransitionForm(forms.Form):
     action = forms.CharField(max_length=40)
-    note = forms.CharField(max_length=NOTE_MAX_LENGTH, required=False, strip=True, error_messages={"max_length": TOO_LONG})
+    note = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        strip=True,
+        error_messages={"max_length": TOO_LONG},
+    )
 
 
 class AttachmentForm(forms.Form):
@@ -71,11 +92,24 @@ class LogisticsReturnForm(forms.Form):
     """The parcel came back (returned / refused) and why (rule R6)."""
 
     event = forms.ChoiceField(
-        choices=[(v, label) for v, label in LogisticsEvent.Event.choices if v in LogisticsEvent.RETURN_EVENTS],
-        error_messages={"required": _("Choose what happened to the parcel."), "invalid_choice": _("Choose what happened to the parcel.")},
+        choices=[
+            (v, label)
+            for v, label in LogisticsEvent.Event.choices
+            if v in LogisticsEvent.RETURN_EVENTS
+        ],
+        error_messages={
+            "required": _("Choose what happened to the parcel."),
+            "invalid_choice": _("Choose what happened to the parcel."),
+        },
     )
     reason = forms.ChoiceField(
         choices=LogisticsEvent.ReturnReason.choices,
-        error_messages={"required": _("Choose why the parcel came back."), "invalid_choice": _("Choose why the parcel came back.")},
+        error_messages={
+            "required": _("Choose why the parcel came back."),
+            "invalid_choice": _("Choose why the parcel came back."),
+        },
     )
-    at = forms.DateTimeField(required=False, error_messages={"invalid": _("Enter the date and time as 2026-03-10 14:30.")})
+    at = forms.DateTimeField(
+        required=False,
+        error_messages={"invalid": _("Enter the date and time as 2026-03-10 14:30.")},
+    )

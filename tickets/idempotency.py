@@ -21,16 +21,21 @@ MAX_KEY_LENGTH = 255
 
 
 def request_fingerprint(payload) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
+    canonical = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotent_run(*, shop: Shop, key: str, payload, action: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
+def idempotent_run(
+    *, shop: Shop, key: str, payload, action: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict, bool]:
     """Run `action` once per (shop, key); returns (status, body, replayed)."""
     if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
         raise ApplicationError(
             "invalid_idempotency_key",
-            gettext("Idempotency-Key must be 1 to %(limit)s characters (no NUL).") % {"limit": MAX_KEY_LENGTH},
+            gettext("Idempotency-Key must be 1 to %(limit)s characters (no NUL).")
+            % {"limit": MAX_KEY_LENGTH},
         )
     fingerprint = request_fingerprint(payload)
     now = timezone.now()
@@ -41,7 +46,12 @@ def idempotent_run(*, shop: Shop, key: str, payload, action: Callable[[], tuple[
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    shop=shop, key=key, request_hash=fingerprint, response_status=0, response_body={}, created_at=now
+                    shop=shop,
+                    key=key,
+                    request_hash=fingerprint,
+                    response_status=0,
+                    response_body={},
+                    created_at=now,
                 )
         except IntegrityError:
             # Another request with this key committed first (we waited on its row lock).
@@ -51,7 +61,7 @@ def idempotent_run(*, shop: Shop, key: str, payload, action: Callable[[], tuple[
                     "idempotency_key_reused",
                     gettext("This Idempotency-Key was already used with a different request body."),
                     status_code=422,
-                )
+                ) from None
             return first.response_status, first.response_body, True
         status, body = action()
         record.response_status = status

@@ -25,7 +25,10 @@ def earliest_due():
         When(status=Status.PENDING_CUSTOMER.value, then=F("platform_deadline_at")),
         When(
             status__in=_CLOCK_RUNNING,
-            then=Least(Coalesce("next_due_at", "platform_deadline_at"), Coalesce("platform_deadline_at", "next_due_at")),
+            then=Least(
+                Coalesce("next_due_at", "platform_deadline_at"),
+                Coalesce("platform_deadline_at", "next_due_at"),
+            ),
         ),
         default=None,
         output_field=models.DateTimeField(),
@@ -46,7 +49,9 @@ def mask_phone(phone: str) -> str:
 
 
 class Customer(models.Model):
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="customers", db_index=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="customers", db_index=False
+    )
     external_id = models.CharField(_("external id"), max_length=100)
     name = models.CharField(_("name"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -56,7 +61,11 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        constraints = [models.UniqueConstraint(fields=["shop", "external_id"], name="customer_unique_shop_external_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "external_id"], name="customer_unique_shop_external_id"
+            )
+        ]
         indexes = [models.Index(fields=["shop", "phone"], name="customer_shop_phone")]
 
     def __str__(self):
@@ -70,7 +79,9 @@ class Customer(models.Model):
 class Order(models.Model):
     """The order's facts as the shop reported them when the ticket was created."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="orders", db_index=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="orders", db_index=False
+    )
     order_no = models.CharField(_("order number"), max_length=100)
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
@@ -113,15 +124,27 @@ class OrderItem(models.Model):
 
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
-    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="tickets", db_index=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="ticket")
-    dispute_type = models.ForeignKey("disputes.DisputeType", on_delete=models.PROTECT, related_name="tickets")
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    dispute_type = models.ForeignKey(
+        "disputes.DisputeType", on_delete=models.PROTECT, related_name="tickets"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
     channel = models.CharField(_("channel"), max_length=20, default="api")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
     )
     external_ref = models.CharField(_("external reference"), max_length=100, null=True, blank=True)
     requested_resolution = models.CharField(_("requested resolution"), max_length=50, blank=True)
@@ -144,7 +167,12 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # A closed ticket is final; what comes after it is a new ticket linked to it.
     follow_up_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("follow-up of")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -162,16 +190,38 @@ class Ticket(models.Model):
         ]
         indexes = [
             # Agent queue: active tickets by their earliest deadline (all / unassigned / mine).
-            models.Index(F("shop"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_shop_earliest"),
             models.Index(
-                F("shop"), earliest_due(), F("id"), condition=ACTIVE & Q(assignee__isnull=True), name="ticket_queue_unasg_earliest"
+                F("shop"),
+                earliest_due(),
+                F("id"),
+                condition=ACTIVE,
+                name="ticket_queue_shop_earliest",
             ),
-            models.Index(F("assignee"), earliest_due(), F("id"), condition=ACTIVE, name="ticket_queue_mine_earliest"),
+            models.Index(
+                F("shop"),
+                earliest_due(),
+                F("id"),
+                condition=ACTIVE & Q(assignee__isnull=True),
+                name="ticket_queue_unasg_earliest",
+            ),
+            models.Index(
+                F("assignee"),
+                earliest_due(),
+                F("id"),
+                condition=ACTIVE,
+                name="ticket_queue_mine_earliest",
+            ),
             # List API (cursor on -created_at) and its filters; queue sorts by created/updated.
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_created"),
-            models.Index(fields=["shop", "status", "-created_at"], name="ticket_shop_status_created"),
-            models.Index(fields=["shop", "dispute_type", "-created_at"], name="ticket_shop_type_created"),
-            models.Index(fields=["shop", "priority", "-created_at"], name="ticket_shop_priority_created"),
+            models.Index(
+                fields=["shop", "status", "-created_at"], name="ticket_shop_status_created"
+            ),
+            models.Index(
+                fields=["shop", "dispute_type", "-created_at"], name="ticket_shop_type_created"
+            ),
+            models.Index(
+                fields=["shop", "priority", "-created_at"], name="ticket_shop_priority_created"
+            ),
             models.Index(fields=["shop", "-updated_at"], name="ticket_shop_updated"),
         ]
 
@@ -203,9 +253,13 @@ class TicketEvent(models.Model):
         # Both tickets of a follow-up link (a closed ticket and the new one that continues it).
         FOLLOW_UP = "follow_up", _("Follow-up ticket")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=40, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Who acted, in words, kept even if the user is later removed: "agent", "shop:demo", "system".
     actor_label = models.CharField(max_length=150)
     data = models.JSONField(default=dict, blank=True)
@@ -225,9 +279,13 @@ class Message(models.Model):
         STAFF = "staff", _("Staff")
         SYSTEM = "system", _("System")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author_kind = models.CharField(max_length=20, choices=Author.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField()
     internal = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -310,7 +368,9 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["shop", "key"], name="idempotency_unique_shop_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "key"], name="idempotency_unique_shop_key")
+        ]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
 
 
@@ -329,14 +389,23 @@ class SatisfactionSurvey(models.Model):
         verbose_name = _("satisfaction survey")
         verbose_name_plural = _("satisfaction surveys")
         constraints = [
-            models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5), name="survey_score_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="survey_score_1_to_5",
+            ),
         ]
 
 
 class ReplyTemplate(models.Model):
     """Canned replies (话术); global when shop is empty."""
 
-    shop = models.ForeignKey("shops.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="reply_templates")
+    shop = models.ForeignKey(
+        "shops.Shop",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reply_templates",
+    )
     category = models.CharField(_("category"), max_length=40)
     title = models.CharField(_("title"), max_length=100)
     body = models.TextField(_("body"))

@@ -21,9 +21,9 @@ def visible_shop_ids(user) -> list[int]:
 
 
 def ticket_base_queryset() -> QuerySet:
-    return Ticket.objects.select_related("shop", "customer", "order", "dispute_type", "assignee").prefetch_related(
-        Prefetch("order__items", queryset=OrderItem.objects.order_by("id"))
-    )
+    return Ticket.objects.select_related(
+        "shop", "customer", "order", "dispute_type", "assignee"
+    ).prefetch_related(Prefetch("order__items", queryset=OrderItem.objects.order_by("id")))
 
 
 def with_disputes(queryset: QuerySet) -> QuerySet:
@@ -31,7 +31,9 @@ def with_disputes(queryset: QuerySet) -> QuerySet:
     from disputes.models import Compensation, Judgment
 
     return queryset.prefetch_related(
-        Prefetch("judgments", queryset=Judgment.objects.select_related("created_by").order_by("-version")),
+        Prefetch(
+            "judgments", queryset=Judgment.objects.select_related("created_by").order_by("-version")
+        ),
         Prefetch("compensations", queryset=Compensation.objects.order_by("created_at", "id")),
     )
 
@@ -74,11 +76,14 @@ def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
         clock = min(clock, ticket.closed_at)
     first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
     responded, resolved = ticket.first_responded_at, ticket.resolved_at
-    if first_due and ((responded and responded > first_due) or (not responded and clock > first_due)):
+    if first_due and (
+        (responded and responded > first_due) or (not responded and clock > first_due)
+    ):
         return True
-    if resolution_due and ((resolved and resolved > resolution_due) or (not resolved and clock > resolution_due)):
-        return True
-    return False
+    return bool(
+        resolution_due
+        and ((resolved and resolved > resolution_due) or (not resolved and clock > resolution_due))
+    )
 
 
 # --- The agent queue ---------------------------------------------------------------------------
@@ -102,10 +107,14 @@ def _search_filter(*, q: str, shop_ids: list[int]) -> Q:
     """
     phone = re.sub(r"[\s-]", "", q)
     order_ids = list(
-        Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list("id", flat=True)[:QUEUE_SEARCH_MATCH_LIMIT]
+        Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list("id", flat=True)[
+            :QUEUE_SEARCH_MATCH_LIMIT
+        ]
     )
     customer_ids = list(
-        Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list("id", flat=True)[:QUEUE_SEARCH_MATCH_LIMIT]
+        Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list("id", flat=True)[
+            :QUEUE_SEARCH_MATCH_LIMIT
+        ]
     )
     match = Q(number__in={q, q.upper()})
     if order_ids:
@@ -118,7 +127,9 @@ def _search_filter(*, q: str, shop_ids: list[int]) -> Q:
 def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime) -> QuerySet:
     """The queue's rows, filtered and sorted, each with `earliest_due_at`; no COUNT: the caller
     slices one row past the page. The CSV export reads the same queryset."""
-    qs = tickets_visible_to(user).prefetch_related(None).annotate(earliest_due_at=earliest_due())  # no order items
+    qs = (
+        tickets_visible_to(user).prefetch_related(None).annotate(earliest_due_at=earliest_due())
+    )  # no order items
     if filters["tab"] == "mine":
         qs = qs.filter(assignee=user)
     elif filters["tab"] == "unassigned":

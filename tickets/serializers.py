@@ -18,7 +18,9 @@ class OrderItemIn(StrictSerializer):
     unit_price = MoneyField()
     quantity = serializers.IntegerField(min_value=1, max_value=100000, default=1)
     perishable = serializers.BooleanField(default=False)
-    shelf_life_days = serializers.IntegerField(min_value=0, max_value=36500, required=False, allow_null=True)
+    shelf_life_days = serializers.IntegerField(
+        min_value=0, max_value=36500, required=False, allow_null=True
+    )
 
 
 class OrderIn(StrictSerializer):
@@ -27,15 +29,21 @@ class OrderIn(StrictSerializer):
     paid_at = AwareDateTimeField(required=False, allow_null=True)
     shipped_at = AwareDateTimeField(required=False, allow_null=True)
     delivered_at = AwareDateTimeField(required=False, allow_null=True)
-    courier = serializers.CharField(max_length=50, required=False, allow_blank=True, allow_null=True)
-    tracking_no = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    courier = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, allow_null=True
+    )
+    tracking_no = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True
+    )
     items = OrderItemIn(many=True, required=False, max_length=MAX_LIST)
 
 
 class CustomerIn(StrictSerializer):
     external_id = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    phone = serializers.RegexField(r"^\+?[0-9 \-]{3,30}$", max_length=40, required=False, allow_blank=True)
+    phone = serializers.RegexField(
+        r"^\+?[0-9 \-]{3,30}$", max_length=40, required=False, allow_blank=True
+    )
 
 
 class AffectedItemIn(StrictSerializer):
@@ -46,7 +54,9 @@ class AffectedItemIn(StrictSerializer):
 class TicketCreateIn(StrictSerializer):
     dispute_type = serializers.SlugField(max_length=50)
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
-    channel = serializers.ChoiceField(choices=["api", "web", "phone", "chat", "email", "im"], default="api")
+    channel = serializers.ChoiceField(
+        choices=["api", "web", "phone", "chat", "email", "im"], default="api"
+    )
     external_ref = serializers.CharField(max_length=100, required=False, allow_null=True)
     requested_resolution = serializers.CharField(max_length=50, required=False, allow_blank=True)
     customer = CustomerIn()
@@ -61,9 +71,13 @@ class TicketCreateIn(StrictSerializer):
         errors = {}
         for index, affected in enumerate(attrs.get("affected_items", [])):
             if affected["sku"] not in ordered:
-                errors[str(index)] = gettext("SKU '%(sku)s' is not among the order's items.") % {"sku": affected["sku"]}
+                errors[str(index)] = gettext("SKU '%(sku)s' is not among the order's items.") % {
+                    "sku": affected["sku"]
+                }
             elif affected["quantity"] > ordered[affected["sku"]]:
-                errors[str(index)] = gettext("Quantity %(quantity)s exceeds the %(ordered)s ordered.") % {
+                errors[str(index)] = gettext(
+                    "Quantity %(quantity)s exceeds the %(ordered)s ordered."
+                ) % {
                     "quantity": affected["quantity"],
                     "ordered": ordered[affected["sku"]],
                 }
@@ -88,16 +102,22 @@ class AttachmentIn(StrictSerializer):
 class LogisticsIn(StrictSerializer):
     event = serializers.ChoiceField(choices=LogisticsEvent.Event.choices)
     at = AwareDateTimeField()
-    signed_by = serializers.CharField(max_length=SIGNED_BY_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG)
+    signed_by = serializers.CharField(
+        max_length=SIGNED_BY_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG
+    )
     authorized = serializers.BooleanField(required=False, allow_null=True, default=None)
     # Why the parcel came back, with event "returned" or "refused" (API.md; rule R6). The service
     # refuses it on other events.
-    reason = serializers.ChoiceField(choices=LogisticsEvent.ReturnReason.choices, required=False, allow_blank=True)
+    reason = serializers.ChoiceField(
+        choices=LogisticsEvent.ReturnReason.choices, required=False, allow_blank=True
+    )
 
 
 class TransitionIn(StrictSerializer):
     action = serializers.ChoiceField(choices=Action.choices)
-    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG)
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG
+    )
 
 
 class AssignIn(StrictSerializer):
@@ -182,7 +202,9 @@ class TicketOut(serializers.Serializer):
             "note": latest.note,
             "version": latest.version,
             "suggested_party": latest.suggested_party or None,
-            "penalty_exposure": f"{latest.penalty_exposure:.2f}" if latest.penalty_exposure is not None else None,
+            "penalty_exposure": f"{latest.penalty_exposure:.2f}"
+            if latest.penalty_exposure is not None
+            else None,
             "judged_by": latest.created_by.username if latest.created_by else None,
             "judged_at": serializers.DateTimeField().to_representation(latest.created_at),
         }

@@ -22,7 +22,16 @@ from disputes.models import DisputeType
 from shops.models import Membership, Shop
 from shops.sla import due_times
 from sla.clock import clock_on_status_change, timers_sync
-from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, OrderItem, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Customer,
+    LogisticsEvent,
+    Message,
+    Order,
+    OrderItem,
+    Ticket,
+    TicketEvent,
+)
 from tickets.reply_templates import unfilled_placeholders
 from tickets.states import ACTIVE_STATUSES, Action, Status, target_status
 from webhooks.services import event_emit
@@ -47,12 +56,16 @@ SIGNED_BY_MAX_LENGTH = 100  # LogisticsEvent.signed_by
 
 
 def _invalid(field: str, message: str) -> ApplicationError:
-    return ApplicationError("validation_error", gettext("The request has invalid fields."), fields={field: message})
+    return ApplicationError(
+        "validation_error", gettext("The request has invalid fields."), fields={field: message}
+    )
 
 
 def _too_long(field: str, text: str, limit: int) -> ApplicationError:
     return _invalid(
-        field, gettext("At most %(limit)s characters; this one has %(count)s.") % {"limit": limit, "count": len(text)}
+        field,
+        gettext("At most %(limit)s characters; this one has %(count)s.")
+        % {"limit": limit, "count": len(text)},
     )
 
 
@@ -77,9 +90,13 @@ class Actor:
         return cls(label="system", kind="system")
 
 
-def event_record(*, ticket: Ticket, kind: str, actor: Actor, data: dict | None = None) -> TicketEvent:
+def event_record(
+    *, ticket: Ticket, kind: str, actor: Actor, data: dict | None = None
+) -> TicketEvent:
     """Append to the timeline and bump the ticket's updated_at (what list sync filters on)."""
-    event = TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor.user, actor_label=actor.label, data=data or {})
+    event = TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=actor.user, actor_label=actor.label, data=data or {}
+    )
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=event.created_at)
     return event
 
@@ -95,7 +112,9 @@ class NewEvent(NamedTuple):
     created_at: dt.datetime
 
 
-def events_record(*, events: list[NewEvent], sla_breached_at: dict[int, dt.datetime] | None = None) -> None:
+def events_record(
+    *, events: list[NewEvent], sla_breached_at: dict[int, dt.datetime] | None = None
+) -> None:
     """event_record for many events at once (e.g. a chunk of SLA timers): one INSERT,
     and one UPDATE giving each ticket its last event's time as updated_at and, to the tickets
     in `sla_breached_at` (id -> time), their sla_breached_at: one new row version per ticket.
@@ -103,7 +122,9 @@ def events_record(*, events: list[NewEvent], sla_breached_at: dict[int, dt.datet
     rows_insert(TicketEvent, NewEvent._fields, events)
     latest: dict[int, dt.datetime] = {}
     for event in events:
-        latest[event.ticket_id] = max(event.created_at, latest.get(event.ticket_id, event.created_at))
+        latest[event.ticket_id] = max(
+            event.created_at, latest.get(event.ticket_id, event.created_at)
+        )
     breached = sla_breached_at or {}
     ids = list(latest.keys() | breached.keys())
     if ids and connection.vendor == "postgresql":
@@ -118,7 +139,9 @@ def events_record(*, events: list[NewEvent], sla_breached_at: dict[int, dt.datet
     else:  # SQLite (`make run` without DATABASE_URL): no arrays, one UPDATE per ticket
         for pk in ids:
             changes = {"updated_at": latest.get(pk), "sla_breached_at": breached.get(pk)}
-            Ticket.objects.filter(pk=pk).update(**{k: v for k, v in changes.items() if v is not None})
+            Ticket.objects.filter(pk=pk).update(
+                **{k: v for k, v in changes.items() if v is not None}
+            )
 
 
 def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:
@@ -162,7 +185,10 @@ def ticket_create(
 ) -> Ticket:
     dispute_type = dispute_type_for_shop(shop=shop, code=dispute_type_code)
     if dispute_type is None:
-        raise _invalid("dispute_type", gettext("Unknown dispute type '%(code)s'.") % {"code": dispute_type_code})
+        raise _invalid(
+            "dispute_type",
+            gettext("Unknown dispute type '%(code)s'.") % {"code": dispute_type_code},
+        )
     if external_ref and Ticket.objects.filter(shop=shop, external_ref=external_ref).exists():
         raise _duplicate_external_ref(external_ref)
 
@@ -172,7 +198,11 @@ def ticket_create(
         defaults={"name": customer.get("name", ""), "phone": customer.get("phone", "")},
     )
     if not created:
-        changed = {k: customer[k] for k in ("name", "phone") if customer.get(k) and customer[k] != getattr(customer_row, k)}
+        changed = {
+            k: customer[k]
+            for k in ("name", "phone")
+            if customer.get(k) and customer[k] != getattr(customer_row, k)
+        }
         if changed:
             Customer.objects.filter(pk=customer_row.pk).update(**changed)
             for field, value in changed.items():  # the response is rendered from this object
@@ -207,7 +237,9 @@ def ticket_create(
 
     now = timezone.now()
     priority = dispute_type.default_priority
-    first_due, resolution_due = due_times(shop, priority=priority, start=now, dispute_type=dispute_type.code)
+    first_due, resolution_due = due_times(
+        shop, priority=priority, start=now, dispute_type=dispute_type.code
+    )
     ticket = Ticket(
         shop=shop,
         customer=customer_row,
@@ -218,7 +250,9 @@ def ticket_create(
         external_ref=external_ref or None,
         requested_resolution=requested_resolution or "",
         description=description or "",
-        affected_items=[{"sku": a["sku"], "quantity": a["quantity"]} for a in (affected_items or [])],
+        affected_items=[
+            {"sku": a["sku"], "quantity": a["quantity"]} for a in (affected_items or [])
+        ],
         platform_deadline_at=platform_deadline_at,
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
@@ -254,7 +288,9 @@ def ticket_create(
         },
     )
     batch_check_on_commit(ticket=ticket)  # analytics: batch-quality alert, after commit
-    from disputes.services import food_safety_escalate  # here: disputes.services imports this module
+    from disputes.services import (
+        food_safety_escalate,  # here: disputes.services imports this module
+    )
 
     food_safety_escalate(ticket=ticket)
     return ticket
@@ -277,16 +313,27 @@ def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int 
             return
         except IntegrityError:
             # Either a concurrent request took the same external_ref, or (rarely) the number.
-            if ticket.external_ref and Ticket.objects.filter(shop=ticket.shop, external_ref=ticket.external_ref).exists():
-                raise _duplicate_external_ref(ticket.external_ref)
-    raise ApplicationError("number_exhausted", gettext("Could not allocate a ticket number; please retry."), status_code=503)
+            if (
+                ticket.external_ref
+                and Ticket.objects.filter(
+                    shop=ticket.shop, external_ref=ticket.external_ref
+                ).exists()
+            ):
+                raise _duplicate_external_ref(ticket.external_ref) from None
+    raise ApplicationError(
+        "number_exhausted",
+        gettext("Could not allocate a ticket number; please retry."),
+        status_code=503,
+    )
 
 
 def _locked(ticket_id: int) -> Ticket:
     return Ticket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
 
 
-def _apply_status(ticket: Ticket, *, target: str, action: str, actor: Actor, note: str = "") -> None:
+def _apply_status(
+    ticket: Ticket, *, target: str, action: str, actor: Actor, note: str = ""
+) -> None:
     now = timezone.now()
     previous = ticket.status
     ticket.status = target
@@ -298,12 +345,23 @@ def _apply_status(ticket: Ticket, *, target: str, action: str, actor: Actor, not
         ticket.resolved_at = None
     clock_fields = clock_on_status_change(ticket, previous=previous, now=now)
     ticket.next_due_at = next_due_at(ticket)
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "next_due_at", "updated_at", *clock_fields])
+    ticket.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "closed_at",
+            "next_due_at",
+            "updated_at",
+            *clock_fields,
+        ]
+    )
     timers_sync(ticket, now=now)
     data = {"from": previous, "to": target, "action": action}
     if note:
         data["note"] = note
-    event = event_record(ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, actor=actor, data=data)
+    event = event_record(
+        ticket=ticket, kind=TicketEvent.Kind.STATUS_CHANGED, actor=actor, data=data
+    )
     event_emit(
         shop=ticket.shop,
         type="ticket.status_changed",
@@ -322,7 +380,9 @@ def ticket_transition(*, ticket: Ticket, action: str, actor: Actor, note: str = 
         action_words = Action(action).label if action in Action.values else action
         if locked.status == Status.CLOSED:
             raise IllegalTransition(
-                gettext("A closed ticket is final and cannot be changed; create a follow-up ticket to continue.")
+                gettext(
+                    "A closed ticket is final and cannot be changed; create a follow-up ticket to continue."
+                )
             )
         raise IllegalTransition(
             gettext("“%(action)s” is not possible for a ticket that is %(status)s.")
@@ -336,10 +396,12 @@ def ticket_transition(*, ticket: Ticket, action: str, actor: Actor, note: str = 
 def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
     locked = _locked(ticket.pk)
     if assignee is not None and not (
-        assignee.is_superuser or Membership.objects.filter(user=assignee, shop_id=locked.shop_id).exists()
+        assignee.is_superuser
+        or Membership.objects.filter(user=assignee, shop_id=locked.shop_id).exists()
     ):
         raise ApplicationError(
-            "invalid_assignee", gettext("%(name)s does not work for this shop.") % {"name": assignee.get_username()}
+            "invalid_assignee",
+            gettext("%(name)s does not work for this shop.") % {"name": assignee.get_username()},
         )
     previous = locked.assignee
     if previous == assignee:
@@ -366,29 +428,43 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
     if len(body) > MESSAGE_MAX_LENGTH:
         raise _too_long("body", body, MESSAGE_MAX_LENGTH)
     if internal and actor.kind != "staff":
-        raise ApplicationError("internal_not_allowed", gettext("Only staff can write internal notes."))
+        raise ApplicationError(
+            "internal_not_allowed", gettext("Only staff can write internal notes.")
+        )
     if actor.kind == "staff" and not internal:
         left = unfilled_placeholders(body)
         if left:  # a reply template's blank the agent did not fill in: never sent to the customer
             raise _invalid(
                 "body",
-                gettext("Fill in or remove the placeholders before sending: %(names)s.") % {"names": " ".join(left)},
+                gettext("Fill in or remove the placeholders before sending: %(names)s.")
+                % {"names": " ".join(left)},
             )
     locked = _locked(ticket.pk)
     if locked.status == Status.CLOSED and not internal:
         raise ApplicationError(
             "ticket_closed",
-            gettext("The ticket is closed and cannot be reopened: create a follow-up ticket to write to the customer."),
+            gettext(
+                "The ticket is closed and cannot be reopened: create a follow-up ticket to write to the customer."
+            ),
             status_code=409,
         )
 
-    author_kind = {"staff": Message.Author.STAFF, "shop": Message.Author.CUSTOMER}.get(actor.kind, Message.Author.SYSTEM)
-    message = Message.objects.create(ticket=locked, author_kind=author_kind, author=actor.user, body=body, internal=internal)
+    author_kind = {"staff": Message.Author.STAFF, "shop": Message.Author.CUSTOMER}.get(
+        actor.kind, Message.Author.SYSTEM
+    )
+    message = Message.objects.create(
+        ticket=locked, author_kind=author_kind, author=actor.user, body=body, internal=internal
+    )
     event_record(
         ticket=locked,
         kind=TicketEvent.Kind.MESSAGE,
         actor=actor,
-        data={"message_id": message.pk, "author_kind": author_kind, "internal": internal, "body": body},
+        data={
+            "message_id": message.pk,
+            "author_kind": author_kind,
+            "internal": internal,
+            "body": body,
+        },
     )
 
     if author_kind == Message.Author.STAFF and not internal:
@@ -398,11 +474,19 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
             locked.next_due_at = next_due_at(locked)
             locked.save(update_fields=["first_responded_at", "next_due_at", "updated_at"])
         if locked.status == Status.NEW:
-            _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply")  # syncs the timers
+            _apply_status(
+                locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply"
+            )  # syncs the timers
         elif first_response:
             timers_sync(locked)  # the first-response timers are no longer wanted
     elif author_kind == Message.Author.CUSTOMER and locked.status == Status.PENDING_CUSTOMER:
-        _apply_status(locked, target=Status.OPEN, action=Action.OPEN, actor=Actor.system(), note="customer replied")
+        _apply_status(
+            locked,
+            target=Status.OPEN,
+            action=Action.OPEN,
+            actor=Actor.system(),
+            note="customer replied",
+        )
     return message
 
 
@@ -434,8 +518,12 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
         raise ApplicationError(
             "validation_error",
             gettext("The request has invalid fields."),
-            fields={"kind": gettext("This file does not match its kind: a photo must be an image, a video an MP4, "
-                                    "a document or chat log an image or a PDF.")},
+            fields={
+                "kind": gettext(
+                    "This file does not match its kind: a photo must be an image, a video an MP4, "
+                    "a document or chat log an image or a PDF."
+                )
+            },
         )
     locked = _locked(ticket.pk)
     attachment = Attachment(
@@ -452,7 +540,12 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
         ticket=locked,
         kind=TicketEvent.Kind.ATTACHMENT,
         actor=actor,
-        data={"attachment_id": attachment.pk, "kind": kind, "name": attachment.original_name, "content_type": content_type},
+        data={
+            "attachment_id": attachment.pk,
+            "kind": kind,
+            "name": attachment.original_name,
+            "content_type": content_type,
+        },
     )
     return attachment
 
@@ -469,14 +562,23 @@ KIND_CONTENT = {
 def download_name(name: str, content_type: str) -> str:
     """The name an attachment is served under: the uploader's name with anything but letters,
     digits, CJK, space, '.', '-' and '_' replaced, and the extension its content really has."""
-    extension = {"image/jpeg": "jpg", "application/pdf": "pdf", "video/mp4": "mp4"}.get(content_type, content_type.split("/")[-1])
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf", "video/mp4": "mp4"}.get(
+        content_type, content_type.split("/")[-1]
+    )
     stem = (name or "evidence").rsplit(".", 1)[0]
-    stem = "".join(char if char.isalnum() or char in " -_" else "_" for char in stem).strip(" ._")[:100] or "evidence"
+    stem = (
+        "".join(char if char.isalnum() or char in " -_" else "_" for char in stem).strip(" ._")[
+            :100
+        ]
+        or "evidence"
+    )
     return f"{stem}.{extension}"
 
 
 def _safe_name(name: str | None, content_type: str) -> str:
-    extension = {"image/jpeg": "jpg", "application/pdf": "pdf", "video/mp4": "mp4"}.get(content_type, content_type.split("/")[-1])
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf", "video/mp4": "mp4"}.get(
+        content_type, content_type.split("/")[-1]
+    )
     return f"{secrets.token_hex(8)}.{extension}"
 
 
@@ -498,10 +600,15 @@ def logistics_event_add(
     if len(signed_by) > SIGNED_BY_MAX_LENGTH:
         raise _too_long("signed_by", signed_by, SIGNED_BY_MAX_LENGTH)
     if reason and reason not in LogisticsEvent.ReturnReason.values:
-        raise _invalid("reason", gettext("Unknown reason; use one of: %(reasons)s.")
-                       % {"reasons": ", ".join(LogisticsEvent.ReturnReason.values)})
+        raise _invalid(
+            "reason",
+            gettext("Unknown reason; use one of: %(reasons)s.")
+            % {"reasons": ", ".join(LogisticsEvent.ReturnReason.values)},
+        )
     if reason and event not in LogisticsEvent.RETURN_EVENTS:
-        raise _invalid("reason", gettext("A reason is only given when the parcel was returned or refused."))
+        raise _invalid(
+            "reason", gettext("A reason is only given when the parcel was returned or refused.")
+        )
     locked = _locked(ticket.pk)
     row = LogisticsEvent.objects.create(
         ticket=locked, event=event, at=at, signed_by=signed_by, authorized=authorized, reason=reason
@@ -518,18 +625,25 @@ def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
     """A closed ticket is final: what the customer still needs goes on a new ticket for the same
     shop, customer, order and dispute type, linked to the closed one. Created by ticket_create, as
     the API creates tickets (the same SLA, timers and webhooks); both timelines record the link."""
-    locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "order", "dispute_type").get(pk=ticket.pk)
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "order", "dispute_type")
+        .get(pk=ticket.pk)
+    )
     if locked.status != Status.CLOSED:
         raise ApplicationError(
             "follow_up_not_allowed",
-            gettext("Only a closed ticket gets a follow-up ticket; this one can still be worked on."),
+            gettext(
+                "Only a closed ticket gets a follow-up ticket; this one can still be worked on."
+            ),
             status_code=409,
         )
     existing = locked.follow_ups.exclude(status=Status.CLOSED).order_by("id").first()
     if existing is not None:
         raise ApplicationError(
             "follow_up_exists",
-            gettext("Ticket %(number)s already follows up on this one.") % {"number": existing.number},
+            gettext("Ticket %(number)s already follows up on this one.")
+            % {"number": existing.number},
             status_code=409,
         )
     order = locked.order
@@ -565,7 +679,16 @@ def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
         affected_items=locked.affected_items,
         follow_up_of=locked,
     )
-    event_record(ticket=follow_up, kind=TicketEvent.Kind.FOLLOW_UP, actor=actor, data={"follow_up_of": locked.number})
-    event_record(ticket=locked, kind=TicketEvent.Kind.FOLLOW_UP, actor=actor, data={"follow_up": follow_up.number})
+    event_record(
+        ticket=follow_up,
+        kind=TicketEvent.Kind.FOLLOW_UP,
+        actor=actor,
+        data={"follow_up_of": locked.number},
+    )
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.FOLLOW_UP,
+        actor=actor,
+        data={"follow_up": follow_up.number},
+    )
     return follow_up
-

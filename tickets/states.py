@@ -24,10 +24,22 @@ class Action(models.TextChoices):
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    Action.OPEN: (frozenset({Status.NEW, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL}), Status.OPEN),
-    Action.WAIT_CUSTOMER: (frozenset({Status.OPEN, Status.PENDING_INTERNAL}), Status.PENDING_CUSTOMER),
-    Action.WAIT_INTERNAL: (frozenset({Status.OPEN, Status.PENDING_CUSTOMER}), Status.PENDING_INTERNAL),
-    Action.RESOLVE: (frozenset({Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL}), Status.RESOLVED),
+    Action.OPEN: (
+        frozenset({Status.NEW, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL}),
+        Status.OPEN,
+    ),
+    Action.WAIT_CUSTOMER: (
+        frozenset({Status.OPEN, Status.PENDING_INTERNAL}),
+        Status.PENDING_CUSTOMER,
+    ),
+    Action.WAIT_INTERNAL: (
+        frozenset({Status.OPEN, Status.PENDING_CUSTOMER}),
+        Status.PENDING_INTERNAL,
+    ),
+    Action.RESOLVE: (
+        frozenset({Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_INTERNAL}),
+        Status.RESOLVED,
+    ),
     # pending_customer -> closed is the 7-day auto-close of an unanswered ticket.
     Action.CLOSE: (frozenset({Status.RESOLVED, Status.PENDING_CUSTOMER}), Status.CLOSED),
     Action.REOPEN: (frozenset({Status.RESOLVED}), Status.OPEN),
@@ -35,7 +47,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 # A tuple (fixed order) because the queue's partial indexes are built from it: a set's
 # order changes between processes and would make Django see a new index every time.
-ACTIVE_STATUS_LIST = (Status.NEW.value, Status.OPEN.value, Status.PENDING_CUSTOMER.value, Status.PENDING_INTERNAL.value)
+ACTIVE_STATUS_LIST = (
+    Status.NEW.value,
+    Status.OPEN.value,
+    Status.PENDING_CUSTOMER.value,
+    Status.PENDING_INTERNAL.value,
+)
 ACTIVE_STATUSES = frozenset(ACTIVE_STATUS_LIST)
 
 

@@ -8,9 +8,25 @@ urlpatterns = [
     path("tickets/", api.TicketListCreateApi.as_view(), name="api-tickets"),
     path("tickets/<str:number>/", api.TicketDetailApi.as_view(), name="api-ticket"),
     path("tickets/<str:number>/events/", api.TicketEventsApi.as_view(), name="api-ticket-events"),
-    path("tickets/<str:number>/messages/", api.TicketMessagesApi.as_view(), name="api-ticket-messages"),
-    path("tickets/<str:number>/attachments/", api.TicketAttachmentsApi.as_view(), name="api-ticket-attachments"),
-    path("tickets/<str:number>/logistics/", api.TicketLogisticsApi.as_view(), name="api-ticket-logistics"),
-    path("tickets/<str:number>/transition/", api.TicketTransitionApi.as_view(), name="api-ticket-transition"),
+    path(
+        "tickets/<str:number>/messages/",
+        api.TicketMessagesApi.as_view(),
+        name="api-ticket-messages",
+    ),
+    path(
+        "tickets/<str:number>/attachments/",
+        api.TicketAttachmentsApi.as_view(),
+        name="api-ticket-attachments",
+    ),
+    path(
+        "tickets/<str:number>/logistics/",
+        api.TicketLogisticsApi.as_view(),
+        name="api-ticket-logistics",
+    ),
+    path(
+        "tickets/<str:number>/transition/",
+        api.TicketTransitionApi.as_view(),
+        name="api-ticket-transition",
+    ),
     path("tickets/<str:number>/assign/", api.TicketAssignApi.as_view(), name="api-ticket-assign"),
 ]

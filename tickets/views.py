@@ -27,7 +27,14 @@ from analytics.models import BatchAlert
 from disputes.models import DisputeType
 from shops.selectors import shop_ids_for_user
 from tickets import services
-from tickets.forms import STATUS_ALL, AttachmentForm, LogisticsReturnForm, QueueFilterForm, ReplyForm, TransitionForm
+from tickets.forms import (
+    STATUS_ALL,
+    AttachmentForm,
+    LogisticsReturnForm,
+    QueueFilterForm,
+    ReplyForm,
+    TransitionForm,
+)
 from tickets.models import Attachment, LogisticsEvent, ReplyTemplate, Ticket
 from tickets.reply_templates import reply_template_fill, reply_template_values
 from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get
@@ -63,7 +70,9 @@ def login_required(view):
     def wrapper(request, *args, **kwargs):
         if request.htmx and not request.user.is_authenticated:
             next_url = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}")
+            return HttpResponseClientRedirect(
+                f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
+            )
         return protected(request, *args, **kwargs)
 
     return wrapper
@@ -83,12 +92,16 @@ def queue_params(request) -> tuple[QueueFilterForm, dict, list[int]]:
     (so the export has exactly the rows on screen)."""
     shop_ids = shop_ids_for_user(user=request.user)
     dispute_types = list(
-        DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True).order_by("category", "code")
+        DisputeType.objects.filter(
+            Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True
+        ).order_by("category", "code")
     )
     form = QueueFilterForm(request.GET, dispute_types=dispute_types)
     filters = form.values()
     if filters["q"] and "status" not in request.GET:
-        filters["status"] = STATUS_ALL  # a search from the search box finds resolved and closed tickets too
+        filters["status"] = (
+            STATUS_ALL  # a search from the search box finds resolved and closed tickets too
+        )
     return form, filters, shop_ids
 
 
@@ -100,7 +113,11 @@ def queue(request):
 
     page = filters["page"]
     offset = (page - 1) * QUEUE_PAGE_SIZE
-    rows = list(queue_tickets(user=request.user, shop_ids=shop_ids, filters=filters, now=now)[offset : offset + QUEUE_PAGE_SIZE + 1])
+    rows = list(
+        queue_tickets(user=request.user, shop_ids=shop_ids, filters=filters, now=now)[
+            offset : offset + QUEUE_PAGE_SIZE + 1
+        ]
+    )
     has_next = len(rows) > QUEUE_PAGE_SIZE
     context = {
         "form": form,
@@ -119,7 +136,11 @@ def queue(request):
     # htmx: the filter form swaps the whole queue (#queue), the pager the results only; Back/Forward
     # (a history restore request) get the whole page.
     partials = {"queue": "tickets/_queue.html", "queue-results": "tickets/_queue_results.html"}
-    partial = partials.get(request.htmx.target) if request.htmx and not request.htmx.history_restore_request else None
+    partial = (
+        partials.get(request.htmx.target)
+        if request.htmx and not request.htmx.history_restore_request
+        else None
+    )
     return render(request, partial or "tickets/queue.html", context)
 
 
@@ -143,24 +164,43 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         # What the picker puts in the reply box, in the template's language (the customer reads it).
         template.filled = reply_template_fill(template.body, values, language=template.language)
         groups.setdefault(template.category, []).append(template)
-    template_groups = [(REPLY_TEMPLATE_CATEGORIES.get(key, key), rows) for key, rows in groups.items() if rows]
+    template_groups = [
+        (REPLY_TEMPLATE_CATEGORIES.get(key, key), rows) for key, rows in groups.items() if rows
+    ]
     return {
         "ticket": ticket,
         "items": items,
         "events": list(ticket_events(ticket=ticket)),
         "attachments": list(ticket.attachments.all()),
         "reply_template_groups": template_groups,
-        "staff": list(User.objects.filter(memberships__shop_id=ticket.shop_id, is_active=True).order_by("username")),
-        "actions": [(action, ACTION_LABELS.get(action) or Action(action).label) for action in available_actions(ticket.status)],
+        "staff": list(
+            User.objects.filter(memberships__shop_id=ticket.shop_id, is_active=True).order_by(
+                "username"
+            )
+        ),
+        "actions": [
+            (action, ACTION_LABELS.get(action) or Action(action).label)
+            for action in available_actions(ticket.status)
+        ],
         "breached": sla_breached(ticket),
         # Open batch-quality alerts that counted this ticket (analytics): the ticket is part of a batch problem.
-        "batch_alerts": list(BatchAlert.objects.filter(links__ticket=ticket).exclude(status=BatchAlert.Status.RESOLVED).order_by("id")),
+        "batch_alerts": list(
+            BatchAlert.objects.filter(links__ticket=ticket)
+            .exclude(status=BatchAlert.Status.RESOLVED)
+            .order_by("id")
+        ),
         "attachment_kinds": AttachmentForm.base_fields["kind"].choices,
-        "return_events": [(value, label) for value, label in LogisticsEvent.Event.choices if value in LogisticsEvent.RETURN_EVENTS],
+        "return_events": [
+            (value, label)
+            for value, label in LogisticsEvent.Event.choices
+            if value in LogisticsEvent.RETURN_EVENTS
+        ],
         "return_reasons": LogisticsEvent.ReturnReason.choices,
         "follow_up_of": ticket.follow_up_of,
         # Only a closed ticket can have follow-ups.
-        "follow_ups": list(ticket.follow_ups.order_by("id")) if ticket.status == Status.CLOSED else [],
+        "follow_ups": list(ticket.follow_ups.order_by("id"))
+        if ticket.status == Status.CLOSED
+        else [],
         "now": timezone.now(),
         "reply_body": "",
         "reply_internal": False,
@@ -173,7 +213,11 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 def ticket_detail(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     draft = request.session.pop(_DRAFT_KEY, None)  # a refused reply, typed before the redirect
-    extra = {"reply_body": draft["body"], "reply_internal": draft["internal"]} if draft and draft.get("number") == number else {}
+    extra = (
+        {"reply_body": draft["body"], "reply_internal": draft["internal"]}
+        if draft and draft.get("number") == number
+        else {}
+    )
     return render(request, "tickets/ticket_detail.html", _ticket_context(ticket, **extra))
 
 
@@ -187,7 +231,11 @@ def _after_post(request, number: str, **extra):
         ticket = ticket_get(user=request.user, number=number)
         return render(request, "tickets/_ticket.html", _ticket_context(ticket, **extra))
     if extra.get("reply_body"):
-        request.session[_DRAFT_KEY] = {"number": number, "body": extra["reply_body"], "internal": bool(extra.get("reply_internal"))}
+        request.session[_DRAFT_KEY] = {
+            "number": number,
+            "body": extra["reply_body"],
+            "internal": bool(extra.get("reply_internal")),
+        }
     return redirect("workspace:ticket", number=number)
 
 
@@ -201,7 +249,9 @@ def _error_message(exc: ApplicationError) -> str:
 
 
 def _form_error(form) -> str:
-    return next((str(error) for errors in form.errors.values() for error in errors), _("Check the form."))
+    return next(
+        (str(error) for errors in form.errors.values() for error in errors), _("Check the form.")
+    )
 
 
 @login_required
@@ -212,15 +262,23 @@ def ticket_reply(request, number: str):
     if not form.is_valid():
         messages.error(request, _form_error(form))
         return _after_post(
-            request, number, reply_body=request.POST.get("body", ""), reply_internal=request.POST.get("visibility") == "internal"
+            request,
+            number,
+            reply_body=request.POST.get("body", ""),
+            reply_internal=request.POST.get("visibility") == "internal",
         )
     try:
         services.message_add(
-            ticket=ticket, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user), internal=form.internal
+            ticket=ticket,
+            body=form.cleaned_data["body"],
+            actor=services.Actor.staff(request.user),
+            internal=form.internal,
         )
     except ApplicationError as exc:
         messages.error(request, _error_message(exc))
-        return _after_post(request, number, reply_body=form.cleaned_data["body"], reply_internal=form.internal)
+        return _after_post(
+            request, number, reply_body=form.cleaned_data["body"], reply_internal=form.internal
+        )
     messages.success(request, _("Internal note added.") if form.internal else _("Reply sent."))
     return _after_post(request, number)
 
@@ -231,17 +289,24 @@ def ticket_transition(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose an action.") if "action" in form.errors else _form_error(form))
+        messages.error(
+            request, _("Choose an action.") if "action" in form.errors else _form_error(form)
+        )
         return _after_post(request, number)
     action = form.cleaned_data["action"]
     try:
         updated = services.ticket_transition(
-            ticket=ticket, action=action, actor=services.Actor.staff(request.user), note=form.cleaned_data["note"]
+            ticket=ticket,
+            action=action,
+            actor=services.Actor.staff(request.user),
+            note=form.cleaned_data["note"],
         )
     except ApplicationError as exc:
         messages.error(request, _error_message(exc))
         return _after_post(request, number)
-    messages.success(request, _("Status changed to %(status)s.") % {"status": Status(updated.status).label})
+    messages.success(
+        request, _("Status changed to %(status)s.") % {"status": Status(updated.status).label}
+    )
     return _after_post(request, number)
 
 
@@ -255,12 +320,16 @@ def ticket_assign(request, number: str):
     elif choice == "":
         assignee = None
     else:
-        assignee = User.objects.filter(pk=choice, is_active=True).first() if choice.isdigit() else None
+        assignee = (
+            User.objects.filter(pk=choice, is_active=True).first() if choice.isdigit() else None
+        )
         if assignee is None:
             messages.error(request, _("That person does not work for this ticket's shop."))
             return _after_post(request, number)
     try:
-        services.ticket_assign(ticket=ticket, assignee=assignee, actor=services.Actor.staff(request.user))
+        services.ticket_assign(
+            ticket=ticket, assignee=assignee, actor=services.Actor.staff(request.user)
+        )
     except ApplicationError as exc:
         messages.error(request, _error_message(exc))
         return _after_post(request, number)
@@ -277,7 +346,10 @@ def ticket_attachment_add(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choose a file to upload.") if "file" not in request.FILES else _form_error(form))
+        messages.error(
+            request,
+            _("Choose a file to upload.") if "file" not in request.FILES else _form_error(form),
+        )
         return _after_post(request, number)
     try:
         services.attachment_add(
@@ -323,11 +395,15 @@ def ticket_follow_up(request, number: str):
     """A closed ticket's follow-up: a new ticket linked to it; the agent is taken there."""
     ticket = ticket_get(user=request.user, number=number)
     try:
-        follow_up = services.ticket_follow_up_create(ticket=ticket, actor=services.Actor.staff(request.user))
+        follow_up = services.ticket_follow_up_create(
+            ticket=ticket, actor=services.Actor.staff(request.user)
+        )
     except ApplicationError as exc:
         messages.error(request, _error_message(exc))
         return _after_post(request, number)
-    messages.success(request, _("Follow-up ticket %(number)s created.") % {"number": follow_up.number})
+    messages.success(
+        request, _("Follow-up ticket %(number)s created.") % {"number": follow_up.number}
+    )
     url = resolve_url("workspace:ticket", number=follow_up.number)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -337,9 +413,9 @@ def ticket_follow_up(request, number: str):
 def attachment_file(request, pk: int):
     """Stream a piece of evidence, only to staff of the ticket's shop (404 for anyone else)."""
     attachment = (
-        Attachment.objects.filter(pk=pk, ticket__shop_id__in=shop_ids_for_user(user=request.user)).only(
-            "file", "content_type", "original_name"
-        ).first()
+        Attachment.objects.filter(pk=pk, ticket__shop_id__in=shop_ids_for_user(user=request.user))
+        .only("file", "content_type", "original_name")
+        .first()
     )
     if attachment is None:
         raise Http404("No such attachment.")
@@ -349,7 +425,9 @@ def attachment_file(request, pk: int):
         raise Http404("The file is missing.") from None
     # Inline: the content type was sniffed from the bytes at upload (images, PDF, MP4 only).
     response = FileResponse(
-        handle, content_type=attachment.content_type, filename=services.download_name(attachment.original_name, attachment.content_type)
+        handle,
+        content_type=attachment.content_type,
+        filename=services.download_name(attachment.original_name, attachment.content_type),
     )
     response["Cache-Control"] = "private, max-age=3600"
     return response

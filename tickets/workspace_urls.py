@@ -11,8 +11,16 @@ urlpatterns = [
     path("tickets/<str:number>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:number>/transition/", views.ticket_transition, name="ticket-transition"),
     path("tickets/<str:number>/assign/", views.ticket_assign, name="ticket-assign"),
-    path("tickets/<str:number>/attachments/", views.ticket_attachment_add, name="ticket-attachment-add"),
-    path("tickets/<str:number>/logistics/return/", views.ticket_logistics_return, name="ticket-logistics-return"),
+    path(
+        "tickets/<str:number>/attachments/",
+        views.ticket_attachment_add,
+        name="ticket-attachment-add",
+    ),
+    path(
+        "tickets/<str:number>/logistics/return/",
+        views.ticket_logistics_return,
+        name="ticket-logistics-return",
+    ),
     path("tickets/<str:number>/follow-up/", views.ticket_follow_up, name="ticket-follow-up"),
     path("attachments/<int:pk>/", views.attachment_file, name="attachment"),
 ]

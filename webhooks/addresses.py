@@ -30,34 +30,55 @@ def url_error(url: str) -> str | None:
     except ValueError:
         return _("This is not a valid URL.")
     if parts.username is not None or parts.password is not None:
-        return _("Do not put a user name or password in the URL; deliveries are signed with the endpoint's secret.")
+        return _(
+            "Do not put a user name or password in the URL; deliveries are signed with the endpoint's secret."
+        )
     host = parts.hostname
     loopback_http = parts.scheme == "http" and _allow_loopback()
-    if not host or parts.scheme not in ("https", "http") or (parts.scheme == "http" and not loopback_http):
-        return _("Use an https:// URL (plain http is accepted only for loopback addresses in development).")
+    if (
+        not host
+        or parts.scheme not in ("https", "http")
+        or (parts.scheme == "http" and not loopback_http)
+    ):
+        return _(
+            "Use an https:// URL (plain http is accepted only for loopback addresses in development)."
+        )
     try:
         address, _port = get_ip_address(host, port, allow_loopback=_allow_loopback())
     except InvalidIPAddress:
-        return _("%(host)s is a private, loopback or reserved address: webhooks go to the shop's public server.") % {"host": host}
+        return _(
+            "%(host)s is a private, loopback or reserved address: webhooks go to the shop's public server."
+        ) % {"host": host}
     except (socket.gaierror, UnicodeError, ValueError):
         if loopback_http:
-            return _("Use an https:// URL (plain http is accepted only for loopback addresses in development).")
+            return _(
+                "Use an https:// URL (plain http is accepted only for loopback addresses in development)."
+            )
         return None  # not resolvable now: each delivery checks the address it connects to
     if parts.scheme == "http" and not address.is_loopback:
-        return _("Use an https:// URL (plain http is accepted only for loopback addresses in development).")
+        return _(
+            "Use an https:// URL (plain http is accepted only for loopback addresses in development)."
+        )
     return None
 
 
 @functools.cache
 def _manager(allow_loopback: bool) -> Manager:
     return Manager(
-        Config(ip_filter_enable=True, ip_filter_allow_loopback_ips=allow_loopback, never_redirect=True, default_timeout=REQUEST_TIMEOUT)
+        Config(
+            ip_filter_enable=True,
+            ip_filter_allow_loopback_ips=allow_loopback,
+            never_redirect=True,
+            default_timeout=REQUEST_TIMEOUT,
+        )
     )
 
 
 def post(url: str, *, data: bytes, headers: dict) -> requests.Response:
     """POST with the address checked at connect time, no redirects followed."""
-    return _manager(_allow_loopback()).send_request("POST", url, data=data, headers=headers, timeout=REQUEST_TIMEOUT)
+    return _manager(_allow_loopback()).send_request(
+        "POST", url, data=data, headers=headers, timeout=REQUEST_TIMEOUT
+    )
 
 
 def failure_category(exc: Exception) -> str:
@@ -71,7 +92,12 @@ def failure_category(exc: Exception) -> str:
         return "timeout"
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc)
-        if "Name or service not known" in text or "getaddrinfo" in text or "NameResolutionError" in text or "nodename" in text:
+        if (
+            "Name or service not known" in text
+            or "getaddrinfo" in text
+            or "NameResolutionError" in text
+            or "nodename" in text
+        ):
             return "dns_error"
         return "connection_refused" if "refused" in text.lower() else "connection_error"
     return "request_error"

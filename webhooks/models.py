@@ -16,7 +16,9 @@ EVENT_TYPES = [
 class WebhookEndpoint(models.Model):
     """A shop backend's receiver. Deleting one deactivates it; its delivery log stays."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list)  # ["*"] or a list of EVENT_TYPES
     # Kept in clear: it signs every delivery (HMAC), like Stripe's endpoint secrets.
@@ -65,8 +67,12 @@ class WebhookDelivery(models.Model):
         DROPPED = "dropped", _("Dropped (endpoint removed)")
 
     # No index of its own: delivery_unique_event_endpoint (event, endpoint) serves lookups by event.
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -76,16 +82,26 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_unique_event_endpoint")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint"], name="delivery_unique_event_endpoint"
+            )
+        ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_pending_due"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_due",
+            ),
         ]
 
 
 class WebhookAttempt(models.Model):
     """The delivery log: every HTTP attempt with its outcome."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
     attempted_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True)
     error = models.CharField(max_length=500, blank=True)
@@ -93,3 +109,6 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["attempted_at", "id"]
+
+    def __str__(self):
+        return f"{self.attempted_at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

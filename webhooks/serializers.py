@@ -5,7 +5,9 @@ from aftersales.api import StrictSerializer
 
 class EndpointIn(StrictSerializer):
     url = serializers.CharField(max_length=500)
-    events = serializers.ListField(child=serializers.CharField(max_length=50), default=lambda: ["*"], max_length=20)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=50), default=lambda: ["*"], max_length=20
+    )
 
 
 class EndpointOut(serializers.Serializer):
@@ -17,7 +19,9 @@ class EndpointOut(serializers.Serializer):
 
 
 class EndpointCreatedOut(EndpointOut):
-    secret = serializers.CharField(help_text="Shown once: keep it to verify X-Aftersales-Signature.")
+    secret = serializers.CharField(
+        help_text="Shown once: keep it to verify X-Aftersales-Signature."
+    )
 
 
 class AttemptOut(serializers.Serializer):

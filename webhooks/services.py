@@ -25,7 +25,13 @@ from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError
 from shops.models import Shop
 from webhooks.addresses import failure_category, post, url_error
-from webhooks.models import EVENT_TYPES, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.models import (
+    EVENT_TYPES,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 SIGNATURE_HEADER = "X-Aftersales-Signature"
 CLAIM_SECONDS = 60
@@ -40,7 +46,9 @@ def signature_header(*, secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def signature_valid(*, secret: str, header: str, body: bytes, tolerance_seconds: int = 300, now: float | None = None) -> bool:
+def signature_valid(
+    *, secret: str, header: str, body: bytes, tolerance_seconds: int = 300, now: float | None = None
+) -> bool:
     """What a receiver does: recompute the HMAC and reject stale timestamps (replays)."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
@@ -69,10 +77,16 @@ def endpoint_create(*, shop: Shop, url: str, events: list[str]) -> WebhookEndpoi
     if not events or unknown:
         errors["events"] = _("Give '*' or some of: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}
         if unknown:
-            errors["events"] += " " + _("Unknown: %(unknown)s.") % {"unknown": ", ".join(str(e) for e in unknown)}
+            errors["events"] += " " + _("Unknown: %(unknown)s.") % {
+                "unknown": ", ".join(str(e) for e in unknown)
+            }
     if errors:
-        raise ApplicationError("validation_error", _("The request has invalid fields."), fields=errors)
-    return WebhookEndpoint.objects.create(shop=shop, url=url, events=events, secret=f"whsec_{secrets.token_hex(24)}")
+        raise ApplicationError(
+            "validation_error", _("The request has invalid fields."), fields=errors
+        )
+    return WebhookEndpoint.objects.create(
+        shop=shop, url=url, events=events, secret=f"whsec_{secrets.token_hex(24)}"
+    )
 
 
 @transaction.atomic
@@ -128,7 +142,9 @@ def _outbox_write(events: list[tuple[Shop, str, dict]]) -> tuple[list[tuple], li
     """The outbox rows of `events` for the endpoints that want them, written from plain values
     (a chunk of SLA timers writes thousands): (event rows in EVENT_FIELDS order, delivery ids)."""
     endpoints: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(shop_id__in={shop.pk for shop, _type, _data in events}, active=True):
+    for endpoint in WebhookEndpoint.objects.filter(
+        shop_id__in={shop.pk for shop, _type, _data in events}, active=True
+    ):
         endpoints.setdefault(endpoint.shop_id, []).append(endpoint)
     now = timezone.now()
     rows, deliveries = [], []
@@ -139,14 +155,24 @@ def _outbox_write(events: list[tuple[Shop, str, dict]]) -> tuple[list[tuple], li
             continue
         # Round-trip through JSON now, so what is stored is exactly what will be sent.
         event_id = WebhookEvent.new_id()
-        rows.append((event_id, shop.pk, type, json.loads(json.dumps(data, cls=DjangoJSONEncoder)), now))
-        deliveries += [(event_id, endpoint.pk, WebhookDelivery.Status.PENDING.value, 0, now, now) for endpoint in wanted]
+        rows.append(
+            (event_id, shop.pk, type, json.loads(json.dumps(data, cls=DjangoJSONEncoder)), now)
+        )
+        deliveries += [
+            (event_id, endpoint.pk, WebhookDelivery.Status.PENDING.value, 0, now, now)
+            for endpoint in wanted
+        ]
     rows_insert(WebhookEvent, EVENT_FIELDS, rows)
     return rows, rows_insert(WebhookDelivery, DELIVERY_FIELDS, deliveries, returning="id")
 
 
 def event_body(event: WebhookEvent) -> bytes:
-    payload = {"id": event.id, "type": event.type, "created_at": event.created_at.isoformat(), "data": event.data}
+    payload = {
+        "id": event.id,
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "data": event.data,
+    }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -182,7 +208,9 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
         "Content-Type": "application/json",
         "User-Agent": "Aftersales-Webhooks/1",
         "X-Aftersales-Event-Id": delivery.event_id,
-        SIGNATURE_HEADER: signature_header(secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())),
+        SIGNATURE_HEADER: signature_header(
+            secret=delivery.endpoint.secret, body=body, timestamp=int(time.time())
+        ),
     }
     status_code, error = None, ""
     clock = time.monotonic()
@@ -194,14 +222,22 @@ def delivery_attempt(*, delivery_id: int) -> str | None:
     except requests.RequestException as exc:
         error = failure_category(exc)
     duration_ms = int((time.monotonic() - clock) * 1000)
-    return _record(delivery.pk, started=started, status_code=status_code, error=error, duration_ms=duration_ms)
+    return _record(
+        delivery.pk, started=started, status_code=status_code, error=error, duration_ms=duration_ms
+    )
 
 
 @transaction.atomic
 def _record(delivery_id: int, *, started, status_code, error, duration_ms) -> str:
-    delivery = WebhookDelivery.objects.select_for_update().select_related("event").get(pk=delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_for_update().select_related("event").get(pk=delivery_id)
+    )
     WebhookAttempt.objects.create(
-        delivery=delivery, attempted_at=started, status_code=status_code, error=error, duration_ms=duration_ms
+        delivery=delivery,
+        attempted_at=started,
+        status_code=status_code,
+        error=error,
+        duration_ms=duration_ms,
     )
     now = timezone.now()
     delivery.attempts += 1
@@ -215,7 +251,9 @@ def _record(delivery_id: int, *, started, status_code, error, duration_ms) -> st
             delivery.status = WebhookDelivery.Status.FAILED
         else:
             delivery.next_attempt_at = next_at
-    delivery.save(update_fields=["attempts", "claimed_until", "status", "delivered_at", "next_attempt_at"])
+    delivery.save(
+        update_fields=["attempts", "claimed_until", "status", "delivered_at", "next_attempt_at"]
+    )
     return delivery.status
 
 
@@ -224,7 +262,9 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[str, int]:
     for one endpoint). Once an endpoint fails, its other deliveries here are not tried now: they
     wait until the failed one's next attempt, so an endpoint that is down or hangs costs the
     workers one timeout per batch, not one per delivery. Returns counts by outcome."""
-    endpoint_of = dict(WebhookDelivery.objects.filter(pk__in=delivery_ids).values_list("pk", "endpoint_id"))
+    endpoint_of = dict(
+        WebhookDelivery.objects.filter(pk__in=delivery_ids).values_list("pk", "endpoint_id")
+    )
     retry_at: dict[int, dt.datetime] = {}  # endpoint id -> when its failed delivery is tried again
     held: dict[int, list[int]] = {}
     counts = {"delivered": 0, "pending": 0, "failed": 0, "skipped": 0, "held": 0}
@@ -236,22 +276,34 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[str, int]:
         status = delivery_attempt(delivery_id=pk) if endpoint is not None else None
         counts[status or "skipped"] += 1
         if status == WebhookDelivery.Status.PENDING:
-            retry_at[endpoint] = WebhookDelivery.objects.values_list("next_attempt_at", flat=True).get(pk=pk)
-        elif status == WebhookDelivery.Status.FAILED:  # its retry window is over; the endpoint is still down
+            retry_at[endpoint] = WebhookDelivery.objects.values_list(
+                "next_attempt_at", flat=True
+            ).get(pk=pk)
+        elif (
+            status == WebhookDelivery.Status.FAILED
+        ):  # its retry window is over; the endpoint is still down
             retry_at[endpoint] = timezone.now() + retry_delay(1)
     for endpoint, ids in held.items():
         counts["held"] += WebhookDelivery.objects.filter(
-            pk__in=ids, status=WebhookDelivery.Status.PENDING, next_attempt_at__lt=retry_at[endpoint]
+            pk__in=ids,
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lt=retry_at[endpoint],
         ).update(next_attempt_at=retry_at[endpoint])
     return counts
 
 
-def deliveries_due_by_endpoint(*, now: dt.datetime | None = None, limit: int = 500, batch: int = 50) -> list[list[int]]:
+def deliveries_due_by_endpoint(
+    *, now: dt.datetime | None = None, limit: int = 500, batch: int = 50
+) -> list[list[int]]:
     """deliveries_due in batches of at most `batch`, each for one endpoint (for deliveries_send)."""
     per_endpoint: dict[int, list[int]] = {}
     for pk, endpoint in _due(now).values_list("pk", "endpoint_id")[:limit]:
         per_endpoint.setdefault(endpoint, []).append(pk)
-    return [ids[start : start + batch] for ids in per_endpoint.values() for start in range(0, len(ids), batch)]
+    return [
+        ids[start : start + batch]
+        for ids in per_endpoint.values()
+        for start in range(0, len(ids), batch)
+    ]
 
 
 def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
@@ -262,7 +314,9 @@ def deliveries_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[
 def _due(now: dt.datetime | None):
     now = now or timezone.now()
     return (
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+        )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("next_attempt_at", "pk")
     )

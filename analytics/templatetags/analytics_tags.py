@@ -12,4 +12,6 @@ def sees_analytics(request) -> bool:
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_superuser or any(role in (Role.SUPERVISOR, Role.ADMIN) for _, _, role in memberships_for_request(request))
+    return user.is_superuser or any(
+        role in (Role.SUPERVISOR, Role.ADMIN) for _, _, role in memberships_for_request(request)
+    )

@@ -28,5 +28,7 @@ def disputes_nav(context, oob=False):
         "pending": selectors.pending_approval_count_in(shop_ids=deciders) if deciders else 0,
         "admin_shops": [code for _, code, role in memberships if role == Role.ADMIN],
         # The out-of-band copy is sent from the inbox, whose link stays the current page.
-        "url_name": "approvals" if oob else (request.resolver_match.url_name if request.resolver_match else ""),
+        "url_name": "approvals"
+        if oob
+        else (request.resolver_match.url_name if request.resolver_match else ""),
     }

@@ -31,7 +31,9 @@ def holiday_calendar_warning(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    admin_of = [code for _shop_id, code, role in memberships_for_request(request) if role == Role.ADMIN]
+    admin_of = [
+        code for _shop_id, code, role in memberships_for_request(request) if role == Role.ADMIN
+    ]
     if not admin_of and not user.is_superuser:
         return {}
     year = holiday_year_missing(timezone.localdate())

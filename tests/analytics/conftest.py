@@ -33,9 +33,26 @@ def bj(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=BJ)
 
 
-def fixture_ticket(shop, *, code, created, courier, sku, assignee=None, responded=None, resolved=None, breached=False, score=None, order_no):
+def fixture_ticket(
+    shop,
+    *,
+    code,
+    created,
+    courier,
+    sku,
+    assignee=None,
+    responded=None,
+    resolved=None,
+    breached=False,
+    score=None,
+    order_no,
+):
     data = ticket_payload(dispute_type=code)
-    data["order"].update(order_no=order_no, courier=courier, items=[{"sku": sku, "name": sku, "batch_no": "", "unit_price": "10.50", "quantity": 1}])
+    data["order"].update(
+        order_no=order_no,
+        courier=courier,
+        items=[{"sku": sku, "name": sku, "batch_no": "", "unit_price": "10.50", "quantity": 1}],
+    )
     data["affected_items"] = [{"sku": sku, "quantity": 1}]
     ticket = make_ticket(shop, **{k: data[k] for k in ("dispute_type", "order", "affected_items")})
     minutes = lambda m: created + dt.timedelta(minutes=m) if m is not None else None  # noqa: E731
@@ -49,13 +66,21 @@ def fixture_ticket(shop, *, code, created, courier, sku, assignee=None, responde
         sla_breached_at=created + dt.timedelta(minutes=61) if breached else None,
     )
     if score is not None:
-        SatisfactionSurvey.objects.create(ticket=ticket, token=secrets.token_hex(8), sent_at=created, score=score, answered_at=created)
+        SatisfactionSurvey.objects.create(
+            ticket=ticket,
+            token=secrets.token_hex(8),
+            sent_at=created,
+            score=score,
+            answered_at=created,
+        )
     ticket.refresh_from_db()
     return ticket
 
 
 def compensation(ticket, policy, type_, amount, status):
-    return Compensation.objects.create(ticket=ticket, type=type_, amount=Decimal(amount), status=status, policy=policy)
+    return Compensation.objects.create(
+        ticket=ticket, type=type_, amount=Decimal(amount), status=status, policy=policy
+    )
 
 
 @pytest.fixture
@@ -63,12 +88,65 @@ def figures(shop, other_shop, supervisor):
     agent = staff_member(shop, "agent", username="agent")
     agent2 = staff_member(shop, "agent", username="agent2")
     policy = policy_current(shop=shop)
-    t1 = fixture_ticket(shop, code="quality_defect", created=bj(1, 0, 30), courier="SF", sku="SKU-A", assignee=agent, responded=20, resolved=120, score=5, order_no="O1")
-    t2 = fixture_ticket(shop, code="lost_parcel", created=bj(3, 10), courier="SF", sku="SKU-B", assignee=agent2, responded=90, breached=True, order_no="O2")
-    t3 = fixture_ticket(shop, code="damaged_in_transit", created=bj(7, 23, 30), courier="YTO", sku="SKU-A", assignee=agent2, responded=10, resolved=1440, score=2, order_no="O3")
-    t4 = fixture_ticket(shop, code="service_attitude", created=bj(8, 0, 30), courier="SF", sku="SKU-C", assignee=agent, responded=5, score=1, order_no="O4")
-    t5 = fixture_ticket(other_shop, code="quality_defect", created=bj(3, 10), courier="SF", sku="SKU-A", responded=5, score=1, order_no="O5")
-    t6 = fixture_ticket(shop, code="quality_defect", created=bj(5, 14), courier="SF", sku="SKU-A", order_no="O6")
+    t1 = fixture_ticket(
+        shop,
+        code="quality_defect",
+        created=bj(1, 0, 30),
+        courier="SF",
+        sku="SKU-A",
+        assignee=agent,
+        responded=20,
+        resolved=120,
+        score=5,
+        order_no="O1",
+    )
+    t2 = fixture_ticket(
+        shop,
+        code="lost_parcel",
+        created=bj(3, 10),
+        courier="SF",
+        sku="SKU-B",
+        assignee=agent2,
+        responded=90,
+        breached=True,
+        order_no="O2",
+    )
+    t3 = fixture_ticket(
+        shop,
+        code="damaged_in_transit",
+        created=bj(7, 23, 30),
+        courier="YTO",
+        sku="SKU-A",
+        assignee=agent2,
+        responded=10,
+        resolved=1440,
+        score=2,
+        order_no="O3",
+    )
+    t4 = fixture_ticket(
+        shop,
+        code="service_attitude",
+        created=bj(8, 0, 30),
+        courier="SF",
+        sku="SKU-C",
+        assignee=agent,
+        responded=5,
+        score=1,
+        order_no="O4",
+    )
+    t5 = fixture_ticket(
+        other_shop,
+        code="quality_defect",
+        created=bj(3, 10),
+        courier="SF",
+        sku="SKU-A",
+        responded=5,
+        score=1,
+        order_no="O5",
+    )
+    t6 = fixture_ticket(
+        shop, code="quality_defect", created=bj(5, 14), courier="SF", sku="SKU-A", order_no="O6"
+    )
     compensation(t1, policy, "cash", "5.00", "approved")
     compensation(t2, policy, "refund", "21.00", "executed")
     compensation(t2, policy, "courier_claim", "21.00", "executed")
@@ -79,8 +157,19 @@ def figures(shop, other_shop, supervisor):
     Judgment.objects.create(ticket=t2, version=1, party="merchant")
     Judgment.objects.create(ticket=t2, version=2, party="courier")
     for day, courier, n in [(1, "SF", 1000), (3, "SF", 1000), (8, "SF", 500), (7, "YTO", 100)]:
-        ShipmentStat.objects.create(shop=shop, date=dt.date(2026, 11, day), courier=courier, shipments=n)
-    ShipmentStat.objects.create(shop=other_shop, date=dt.date(2026, 11, 3), courier="SF", shipments=10)
-    return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "t5": t5, "t6": t6, "agent": agent, "agent2": agent2}
-
-
+        ShipmentStat.objects.create(
+            shop=shop, date=dt.date(2026, 11, day), courier=courier, shipments=n
+        )
+    ShipmentStat.objects.create(
+        shop=other_shop, date=dt.date(2026, 11, 3), courier="SF", shipments=10
+    )
+    return {
+        "t1": t1,
+        "t2": t2,
+        "t3": t3,
+        "t4": t4,
+        "t5": t5,
+        "t6": t6,
+        "agent": agent,
+        "agent2": agent2,
+    }

@@ -14,10 +14,24 @@ _seq = iter(range(1, 10_000))
 def quality_ticket(shop, *, sku="JAM-1", batch="B01", code="spoiled_food"):
     n = next(_seq)
     data = ticket_payload(dispute_type=code)
-    data["order"].update(order_no=f"Q{n}", items=[{"sku": sku, "name": "jam", "batch_no": batch, "unit_price": "12.00", "quantity": 1, "perishable": True}])
+    data["order"].update(
+        order_no=f"Q{n}",
+        items=[
+            {
+                "sku": sku,
+                "name": "jam",
+                "batch_no": batch,
+                "unit_price": "12.00",
+                "quantity": 1,
+                "perishable": True,
+            }
+        ],
+    )
     data["customer"]["external_id"] = f"cust-{n}"
     data["affected_items"] = [{"sku": sku, "quantity": 1}]
-    return make_ticket(shop, **{k: data[k] for k in ("dispute_type", "order", "customer", "affected_items")})
+    return make_ticket(
+        shop, **{k: data[k] for k in ("dispute_type", "order", "customer", "affected_items")}
+    )
 
 
 @pytest.fixture
@@ -30,7 +44,9 @@ def create(django_capture_on_commit_callbacks):
 
 
 @pytest.mark.django_db
-def test_fires_once_at_threshold_not_again_and_again_for_a_new_batch(shop, other_shop, supervisor, create):
+def test_fires_once_at_threshold_not_again_and_again_for_a_new_batch(
+    shop, other_shop, supervisor, create
+):
     create(shop)
     create(shop)
     create(other_shop)  # another shop's ticket on the same SKU+batch does not count
@@ -39,7 +55,14 @@ def test_fires_once_at_threshold_not_again_and_again_for_a_new_batch(shop, other
 
     third = create(shop)
     alert = BatchAlert.objects.get()
-    assert (alert.shop, alert.sku, alert.batch_no, alert.status, alert.threshold, alert.window_days) == (shop, "JAM-1", "B01", "open", 3, 30)
+    assert (
+        alert.shop,
+        alert.sku,
+        alert.batch_no,
+        alert.status,
+        alert.threshold,
+        alert.window_days,
+    ) == (shop, "JAM-1", "B01", "open", 3, 30)
     assert alert.links.count() == 3
     assert third in alert.tickets.all()
     notes = Notification.objects.filter(kind="batch_alert")
@@ -70,9 +93,15 @@ def test_a_resolved_alert_needs_threshold_new_tickets_to_fire_again(shop, superv
         create(shop)
     alert = BatchAlert.objects.get()
     batch_alert_transition(alert=alert, action="acknowledge", user=supervisor)
-    batch_alert_transition(alert=alert, action="resolve", user=supervisor, note="下架, supplier informed")
+    batch_alert_transition(
+        alert=alert, action="resolve", user=supervisor, note="下架, supplier informed"
+    )
     alert.refresh_from_db()
-    assert (alert.status, alert.acknowledged_by, alert.resolved_by) == ("resolved", supervisor, supervisor)
+    assert (alert.status, alert.acknowledged_by, alert.resolved_by) == (
+        "resolved",
+        supervisor,
+        supervisor,
+    )
     create(shop)
     create(shop)
     assert BatchAlert.objects.count() == 1
@@ -93,7 +122,9 @@ def test_threshold_comes_from_the_shop_policy(shop, create, supervisor):
 
 
 @pytest.mark.django_db
-def test_alert_page_lists_tickets_and_customers_and_can_be_resolved(shop, supervisor, create, client):
+def test_alert_page_lists_tickets_and_customers_and_can_be_resolved(
+    shop, supervisor, create, client
+):
     tickets = [create(shop) for _ in range(3)]
     alert = BatchAlert.objects.get()
     client.force_login(supervisor)
@@ -104,7 +135,10 @@ def test_alert_page_lists_tickets_and_customers_and_can_be_resolved(shop, superv
         assert t.number in html
     assert "3" in html and "下架" in html
     # The counted tickets carry the mark on their own page, until the alert is resolved.
-    assert 'data-testid="batch-alert-badge"' in client.get(f"/tickets/{tickets[0].number}/").content.decode()
+    assert (
+        'data-testid="batch-alert-badge"'
+        in client.get(f"/tickets/{tickets[0].number}/").content.decode()
+    )
     assert client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": ""}).status_code == 302
     alert.refresh_from_db()
     assert alert.status == "open"  # a note is required
@@ -112,8 +146,13 @@ def test_alert_page_lists_tickets_and_customers_and_can_be_resolved(shop, superv
     client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": "recalled"})
     alert.refresh_from_db()
     assert (alert.status, alert.note) == ("resolved", "recalled")
-    assert 'data-testid="batch-alert-badge"' not in client.get(f"/tickets/{tickets[0].number}/").content.decode()
-    assert client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": "again"}).status_code == 302
+    assert (
+        'data-testid="batch-alert-badge"'
+        not in client.get(f"/tickets/{tickets[0].number}/").content.decode()
+    )
+    assert (
+        client.post(f"/analytics/alerts/{alert.pk}/resolve/", {"note": "again"}).status_code == 302
+    )
     alert.refresh_from_db()
     assert alert.note == "recalled"
 
@@ -129,11 +168,15 @@ def test_alert_pages_are_for_this_shops_supervisors(shop, other_shop, create, cl
 
 
 @pytest.mark.django_db
-def test_alerts_api(shop, other_shop, supervisor, create, token_client, shop_client, other_shop_client):
+def test_alerts_api(
+    shop, other_shop, supervisor, create, token_client, shop_client, other_shop_client
+):
     for _ in range(3):
         create(shop)
     body = token_client(supervisor).get("/api/v1/alerts/").json()
-    assert [(a["sku"], a["batch_no"], a["tickets"], a["status"]) for a in body["results"]] == [("JAM-1", "B01", 3, "open")]
+    assert [(a["sku"], a["batch_no"], a["tickets"], a["status"]) for a in body["results"]] == [
+        ("JAM-1", "B01", 3, "open")
+    ]
     assert shop_client.get("/api/v1/alerts/?status=open").json()["results"][0]["tickets"] == 3
     assert shop_client.get("/api/v1/alerts/?status=resolved").json()["results"] == []
     assert other_shop_client.get("/api/v1/alerts/").json()["results"] == []

@@ -10,16 +10,28 @@ from tests.factories import staff_member
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("language, label, message", [
-    ("zh-hans", "快递每千单投诉超过此数时标记", "请输入数字。"),
-    ("en", "Flag a courier above this many complaints per 1,000 shipments", "Enter a number."),
-])
-def test_thresholds_errors_name_the_field_as_the_page_labels_it(shop, client, language, label, message):
+@pytest.mark.parametrize(
+    "language, label, message",
+    [
+        ("zh-hans", "快递每千单投诉超过此数时标记", "请输入数字。"),
+        ("en", "Flag a courier above this many complaints per 1,000 shipments", "Enter a number."),
+    ],
+)
+def test_thresholds_errors_name_the_field_as_the_page_labels_it(
+    shop, client, language, label, message
+):
     client.force_login(staff_member(shop, "admin", username="boss"))
     client.cookies.load({"django_language": language})
-    response = client.post("/settings/demo/analytics/", {"courier_complaint_threshold": "lots", "satisfaction_target": "4.5"})
+    response = client.post(
+        "/settings/demo/analytics/",
+        {"courier_complaint_threshold": "lots", "satisfaction_target": "4.5"},
+    )
     assert response.status_code == 400
-    errors = html.unescape(response.content.decode()).split('data-testid="settings-errors"')[1].split("</ul>")[0]
+    errors = (
+        html.unescape(response.content.decode())
+        .split('data-testid="settings-errors"')[1]
+        .split("</ul>")[0]
+    )
     assert f"<b>{label}</b>: {message}" in errors and "courier_complaint_threshold" not in errors
     assert 'value="lots"' in response.content.decode()
 

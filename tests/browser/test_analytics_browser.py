@@ -19,9 +19,13 @@ PAINTED_PIXELS = """id => {
 @pytest.mark.django_db(transaction=True)
 def test_dashboard_charts_filter_and_export(live_server, dispute_types_seeded, figures):  # noqa: F811
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True)
+        page = browser.new_page(
+            viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
+        )
         page.set_default_timeout(10_000)
-        page.goto(f"{live_server.url}/login/?next=/analytics/%3Ffrom%3D2026-11-01%26to%3D2026-11-07")
+        page.goto(
+            f"{live_server.url}/login/?next=/analytics/%3Ffrom%3D2026-11-01%26to%3D2026-11-07"
+        )
         page.fill("input[name=username]", "supervisor")
         page.fill("input[name=password]", "pw-123456")
         page.click("form button[type=submit].btn-primary")
@@ -29,7 +33,17 @@ def test_dashboard_charts_filter_and_export(live_server, dispute_types_seeded, f
         assert page.text_content("#kpi-tickets").strip() == "4"
 
         # Every chart drew something on its canvas, and the page screenshot is not blank.
-        for chart in ("chart-day", "chart-week", "chart-type", "chart-sku", "chart-hour", "chart-weekday", "chart-funnel", "chart-comp-type", "chart-comp-party"):
+        for chart in (
+            "chart-day",
+            "chart-week",
+            "chart-type",
+            "chart-sku",
+            "chart-hour",
+            "chart-weekday",
+            "chart-funnel",
+            "chart-comp-type",
+            "chart-comp-party",
+        ):
             assert page.evaluate(PAINTED_PIXELS, chart) > 200, chart
         shot = page.screenshot(path="/tmp/analytics_dashboard.png", full_page=True)
         assert len(shot) > 30_000  # a blank page compresses to a few kB
@@ -52,7 +66,10 @@ def test_dashboard_charts_filter_and_export(live_server, dispute_types_seeded, f
             page.click("#export-couriers")
         path = download_info.value.path()
         with open(path, encoding="utf-8-sig") as f:
-            assert f.readline().strip() == "courier,shipments,tickets,complaints,per_1000,damage_share,loss_share,cost,recovered,flagged,suggestion"
+            assert (
+                f.readline().strip()
+                == "courier,shipments,tickets,complaints,per_1000,damage_share,loss_share,cost,recovered,flagged,suggestion"
+            )
 
         page.goto(f"{live_server.url}/?status=all")
         with page.expect_download() as download_info:

@@ -8,7 +8,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from disputes.models import Compensation
-from tests.browser.test_workspace_browser import chromium, log_in, reseed_reference_data, wait_for_server_connections_to_close
+from tests.browser.test_workspace_browser import (
+    chromium,
+    log_in,
+    reseed_reference_data,
+    wait_for_server_connections_to_close,
+)
 from tests.factories import ShopFactory, make_ticket, png_bytes, staff_member
 from tickets import services as ticket_services
 
@@ -25,7 +30,10 @@ def test_a_huge_amount_is_explained_kept_and_breaks_nothing(live_server, setting
     staff_member(shop, "supervisor", username="boss")
     ticket = make_ticket(shop)
     ticket_services.attachment_add(
-        ticket=ticket, uploaded_file=SimpleUploadedFile("broken.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+        ticket=ticket,
+        uploaded_file=SimpleUploadedFile("broken.png", png_bytes()),
+        kind="photo",
+        actor=ticket_services.Actor.shop(shop),
     )
 
     with chromium() as browser:
@@ -41,7 +49,9 @@ def test_a_huge_amount_is_explained_kept_and_breaks_nothing(live_server, setting
         error = agent.wait_for_selector("[data-testid=custom-proposal-error]")
         assert error.inner_text() == "金额:须小于 ¥10,000,000,000。"
         assert agent.input_value("[data-testid=custom-amount]") == "12345678901"
-        assert agent.input_value("[data-testid=custom-proposal] input[name=note]") == "电话号码贴错了"
+        assert (
+            agent.input_value("[data-testid=custom-proposal] input[name=note]") == "电话号码贴错了"
+        )
         assert agent.input_value("[data-testid=custom-proposal] select[name=type]") == "cash"
         assert agent.is_visible("[data-testid=custom-amount]")  # the form stays open where it was
         agent.screenshot(path="/tmp/huge_amount.png", full_page=True)

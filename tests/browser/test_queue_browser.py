@@ -8,7 +8,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.test_workspace_browser import chromium, reseed_reference_data, wait_for_server_connections_to_close
+from tests.browser.test_workspace_browser import (
+    chromium,
+    reseed_reference_data,
+    wait_for_server_connections_to_close,
+)
 from tests.factories import ShopFactory, make_ticket, staff_member, ticket_payload
 from tickets.models import Ticket
 
@@ -22,7 +26,15 @@ def make_tickets(shop) -> dict[str, str]:
     for name, status, priority, extra in [
         ("open_high", "open", "high", {"next_due_at": now + dt.timedelta(hours=5)}),
         ("open_normal", "open", "normal", {"next_due_at": now + dt.timedelta(hours=1)}),
-        ("new_high", "new", "high", {"next_due_at": now + dt.timedelta(hours=9), "platform_deadline_at": now + dt.timedelta(minutes=40)}),
+        (
+            "new_high",
+            "new",
+            "high",
+            {
+                "next_due_at": now + dt.timedelta(hours=9),
+                "platform_deadline_at": now + dt.timedelta(minutes=40),
+            },
+        ),
         ("pending_low", "pending_customer", "low", {"next_due_at": None}),
     ]:
         payload = ticket_payload()
@@ -46,7 +58,9 @@ def login(page, base_url: str) -> None:
 
 
 def rows(page) -> list[str]:
-    return page.eval_on_selector_all("#queue-results a.ticket-link", "links => links.map(a => a.textContent.trim())")
+    return page.eval_on_selector_all(
+        "#queue-results a.ticket-link", "links => links.map(a => a.textContent.trim())"
+    )
 
 
 def history(page, step: int) -> None:
@@ -70,7 +84,7 @@ def assert_rows(page, expected: list[str]) -> None:
             ".map(a => a.textContent.trim())) === JSON.stringify(want)",
             arg=expected,
         )
-    except Exception:  # noqa: BLE001 - the assertion below shows the difference
+    except Exception:
         pass
     assert rows(page) == expected
 
@@ -110,7 +124,9 @@ def test_filters_url_back_forward_and_export(live_server):
     t = make_tickets(shop)
 
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True)
+        page = browser.new_page(
+            viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
+        )
         page.set_default_timeout(10_000)
         login(page, live_server.url)
         # Due first: the platform deadline in 40 min comes before the SLA due in 1 h.
@@ -130,7 +146,9 @@ def test_filters_url_back_forward_and_export(live_server):
         # Back: the first filter, in the controls and in the rows (and in the export).
         history(page, -1)
         page.wait_for_function("() => !location.search.includes('priority=high')")
-        page.wait_for_function("() => document.querySelector('#queue-filters select[name=priority]').value === ''")
+        page.wait_for_function(
+            "() => document.querySelector('#queue-filters select[name=priority]').value === ''"
+        )
         assert page.input_value("#queue-filters select[name=status]") == "open"
         assert_rows(page, [t["open_normal"], t["open_high"]])
         assert exported(page) == [t["open_normal"], t["open_high"]]
@@ -138,7 +156,9 @@ def test_filters_url_back_forward_and_export(live_server):
         # Forward: the second filter again.
         history(page, 1)
         page.wait_for_function("() => location.search.includes('priority=high')")
-        page.wait_for_function("() => document.querySelector('#queue-filters select[name=priority]').value === 'high'")
+        page.wait_for_function(
+            "() => document.querySelector('#queue-filters select[name=priority]').value === 'high'"
+        )
         assert page.input_value("#queue-filters select[name=status]") == "open"
         assert_rows(page, [t["open_high"]])
         assert exported(page) == [t["open_high"]]
@@ -147,15 +167,21 @@ def test_filters_url_back_forward_and_export(live_server):
         page.focus("#filter-sort")
         page.keyboard.press("ArrowDown")
         page.wait_for_url("**sort=newest**")
-        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'filter-sort'")
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'filter-sort'"
+        )
         assert_clean_url(page.url)
         history(page, -1)
-        page.wait_for_function("() => document.querySelector('#queue-filters select[name=sort]').value === 'due'")
+        page.wait_for_function(
+            "() => document.querySelector('#queue-filters select[name=sort]').value === 'due'"
+        )
 
         # Back twice: the unfiltered queue.
         history(page, -1)
         history(page, -1)
-        page.wait_for_function("() => document.querySelector('#queue-filters select[name=status]').value === ''")
+        page.wait_for_function(
+            "() => document.querySelector('#queue-filters select[name=status]').value === ''"
+        )
         assert_rows(page, [t["new_high"], t["open_normal"], t["open_high"], t["pending_low"]])
 
         # The overdue / due-soon checkboxes and a tab after htmx filtering keep the filters.
@@ -187,7 +213,9 @@ def test_queue_and_ticket_page_fit_a_phone(live_server, settings, tmp_path, lang
     t = make_tickets(shop)
 
     with chromium() as browser:
-        page = browser.new_page(viewport=PHONE, locale=language, device_scale_factor=1, is_mobile=True, has_touch=True)
+        page = browser.new_page(
+            viewport=PHONE, locale=language, device_scale_factor=1, is_mobile=True, has_touch=True
+        )
         page.set_default_timeout(10_000)
         login(page, live_server.url)
         if language.startswith("en"):
@@ -211,8 +239,16 @@ def test_queue_and_ticket_page_fit_a_phone(live_server, settings, tmp_path, lang
         page.screenshot(path=f"/tmp/ticket-390-{language}.png", full_page=True)
         height = page.evaluate("document.documentElement.scrollHeight")
         for n, top in enumerate(range(0, height, PHONE["height"])):  # screen by screen, to look at
-            page.screenshot(path=f"/tmp/ticket-390-{language}-{n}.png", full_page=True,
-                            clip={"x": 0, "y": top, "width": PHONE["width"], "height": min(PHONE["height"], height - top)})
+            page.screenshot(
+                path=f"/tmp/ticket-390-{language}-{n}.png",
+                full_page=True,
+                clip={
+                    "x": 0,
+                    "y": top,
+                    "width": PHONE["width"],
+                    "height": min(PHONE["height"], height - top),
+                },
+            )
 
         # The favicon: linked from the page and served, /favicon.ico too.
         icon = page.get_attribute("link[rel=icon]", "href")

@@ -7,7 +7,11 @@ import pytest
 import time_machine
 
 from sla import services as sla
-from tests.browser.test_workspace_browser import chromium, reseed_reference_data, wait_for_server_connections_to_close
+from tests.browser.test_workspace_browser import (
+    chromium,
+    reseed_reference_data,
+    wait_for_server_connections_to_close,
+)
 from tests.factories import ShopFactory, make_ticket, staff_member
 from tickets.models import SatisfactionSurvey
 
@@ -24,7 +28,9 @@ def test_supervisor_sees_the_breach_and_the_customer_answers_the_survey_once(liv
         ticket = make_ticket(shop)
     fired = []
     sla.timers_sweep(enqueue=lambda ids: fired.extend(sla.timer_fire(timer_id=i) for i in ids))
-    assert fired.count("fired") == 4  # two warnings (swept after their deadlines: they only finish), two breaches
+    assert (
+        fired.count("fired") == 4
+    )  # two warnings (swept after their deadlines: they only finish), two breaches
     survey = sla.survey_for(ticket=ticket, now=PAST)
 
     with chromium() as browser:

@@ -6,7 +6,11 @@ import pytest
 import requests
 from django.utils import timezone
 
-from tests.browser.test_workspace_browser import chromium, reseed_reference_data, wait_for_server_connections_to_close
+from tests.browser.test_workspace_browser import (
+    chromium,
+    reseed_reference_data,
+    wait_for_server_connections_to_close,
+)
 from tests.factories import ShopFactory, api_key_for, staff_member, ticket_payload
 from tickets.models import Message, Ticket
 
@@ -22,7 +26,12 @@ def test_template_blanks_refused_placeholder_and_follow_up(live_server):
     headers = {"Authorization": f"Api-Key {key}", "Connection": "close"}
     numbers = []
     for ref in ("rma-1", "rma-2"):
-        created = requests.post(f"{live_server.url}/api/v1/tickets/", json=ticket_payload(external_ref=ref), headers=headers, timeout=10)
+        created = requests.post(
+            f"{live_server.url}/api/v1/tickets/",
+            json=ticket_payload(external_ref=ref),
+            headers=headers,
+            timeout=10,
+        )
         assert created.status_code == 201, created.text
         numbers.append(created.json()["number"])
     number, closed_number = numbers

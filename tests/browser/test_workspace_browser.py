@@ -17,7 +17,13 @@ from tests.workspace.images import png_bytes
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @contextlib.contextmanager
@@ -27,7 +33,9 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
     try:
         yield browser
     finally:
@@ -38,7 +46,9 @@ def chromium():
 def log_in(browser, base_url: str, username: str, *, language: str = "zh-hans"):
     """A new browser context logged in as `username` (password pw-123456), showing the workspace
     in `language` ("zh-hans", the default one, or "en" through the language switch)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US" if language == "en" else "zh-CN")
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, locale="en-US" if language == "en" else "zh-CN"
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{base_url}/login/")
@@ -55,7 +65,10 @@ def log_in(browser, base_url: str, username: str, *, language: str = "zh-hans"):
 def reseed_reference_data() -> None:
     """An earlier transactional test in this process may have flushed the rows the data migrations
     seeded (dispute types, reply templates); run those seeds again (they are idempotent)."""
-    for module in ("disputes.migrations.0002_seed_dispute_types", "tickets.migrations.0002_seed_reply_templates"):
+    for module in (
+        "disputes.migrations.0002_seed_dispute_types",
+        "tickets.migrations.0002_seed_reply_templates",
+    ):
         importlib.import_module(module).seed(django_apps, None)
 
 
@@ -131,7 +144,11 @@ def test_agent_answers_a_ticket_created_through_the_api(live_server, settings, t
         assert page.evaluate("window.__noReload") is True
 
         # Evidence: the uploaded photo comes back through the access-checked view as a thumbnail.
-        photo = {"name": "box.png", "mimeType": "image/png", "buffer": png_bytes(160, 120, (90, 140, 200))}
+        photo = {
+            "name": "box.png",
+            "mimeType": "image/png",
+            "buffer": png_bytes(160, 120, (90, 140, 200)),
+        }
         page.set_input_files("input[name=file]", files=[photo])
         page.click(".upload-form button[type=submit]")
         thumb = page.wait_for_selector(".evidence img.thumb")

@@ -19,10 +19,17 @@ from tickets.models import TicketEvent
 
 def serum_ticket(shop):
     """Two ¥40 serums, both affected, with a photo: ¥80 refundable, more than the ¥50 authority."""
-    order = {"order_no": "T9", "amount": "80.00", "items": [{"sku": "SERUM", "unit_price": "40.00", "quantity": 2}]}
+    order = {
+        "order_no": "T9",
+        "amount": "80.00",
+        "items": [{"sku": "SERUM", "unit_price": "40.00", "quantity": 2}],
+    }
     ticket = make_ticket(shop, order=order, affected_items=[{"sku": "SERUM", "quantity": 2}])
     ticket_services.attachment_add(
-        ticket=ticket, uploaded_file=SimpleUploadedFile("p.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+        ticket=ticket,
+        uploaded_file=SimpleUploadedFile("p.png", png_bytes()),
+        kind="photo",
+        actor=ticket_services.Actor.shop(shop),
     )
     return ticket
 
@@ -34,7 +41,9 @@ def at_once(calls) -> list:
 
     def post(index, url, body, headers):
         barrier.wait()
-        response = requests.post(url, json=body, headers={**headers, "Connection": "close"}, timeout=30)
+        response = requests.post(
+            url, json=body, headers={**headers, "Connection": "close"}, timeout=30
+        )
         results[index] = (response.status_code, response.json())
 
     threads = [threading.Thread(target=post, args=(i, *call)) for i, call in enumerate(calls)]
@@ -46,14 +55,21 @@ def at_once(calls) -> list:
     return results
 
 
-def test_two_agents_proposing_at_once_cannot_both_stay_within_authority(live_server, transactional_db, shop, media_root):
+def test_two_agents_proposing_at_once_cannot_both_stay_within_authority(
+    live_server, transactional_db, shop, media_root
+):
     ticket = serum_ticket(shop)
     policy_current(shop=shop)
     agents = [staff_member(shop, "agent", username=f"agent{i}") for i in range(2)]
     tokens = [Token.objects.create(user=user).key for user in agents]
     url = f"{live_server.url}/api/v1/tickets/{ticket.number}/compensations/"
 
-    results = at_once([(url, {"type": "refund", "amount": "30.00"}, {"Authorization": f"Token {token}"}) for token in tokens])
+    results = at_once(
+        [
+            (url, {"type": "refund", "amount": "30.00"}, {"Authorization": f"Token {token}"})
+            for token in tokens
+        ]
+    )
 
     assert [code for code, _ in results] == [201, 201]
     # 30 + 30 > 50: whichever came second waits for a supervisor.
@@ -70,13 +86,18 @@ def test_a_proposal_waits_for_the_one_in_flight_and_counts_it(transactional_db, 
 
     ticket = serum_ticket(shop)
     policy_current(shop=shop)  # made now, so creating version 1 does not serialize the two
-    first_agent, second_agent = (staff_member(shop, "agent", username=f"agent{i}") for i in range(2))
+    first_agent, second_agent = (
+        staff_member(shop, "agent", username=f"agent{i}") for i in range(2)
+    )
     first_done, statuses = threading.Event(), {}
 
     def first():
         with transaction.atomic():
             statuses["first"] = compensation_propose(
-                ticket=ticket, type="refund", amount=Decimal("30.00"), actor=ticket_services.Actor.staff(first_agent)
+                ticket=ticket,
+                type="refund",
+                amount=Decimal("30.00"),
+                actor=ticket_services.Actor.staff(first_agent),
             ).status
             first_done.set()
             time.sleep(0.5)  # still uncommitted while the second proposal starts
@@ -85,7 +106,10 @@ def test_a_proposal_waits_for_the_one_in_flight_and_counts_it(transactional_db, 
     def second():
         first_done.wait(10)
         statuses["second"] = compensation_propose(
-            ticket=ticket, type="refund", amount=Decimal("30.00"), actor=ticket_services.Actor.staff(second_agent)
+            ticket=ticket,
+            type="refund",
+            amount=Decimal("30.00"),
+            actor=ticket_services.Actor.staff(second_agent),
         ).status
         connection.close()
 
@@ -98,10 +122,17 @@ def test_a_proposal_waits_for_the_one_in_flight_and_counts_it(transactional_db, 
     assert statuses == {"first": "approved", "second": "pending_approval"}
 
 
-def test_execution_reported_twice_at_once_is_recorded_once(live_server, transactional_db, shop, media_root):
+def test_execution_reported_twice_at_once_is_recorded_once(
+    live_server, transactional_db, shop, media_root
+):
     ticket = serum_ticket(shop)
     agent = staff_member(shop, "agent", username="agent")
-    compensation = compensation_propose(ticket=ticket, type="refund", amount=Decimal("40.00"), actor=ticket_services.Actor.staff(agent))
+    compensation = compensation_propose(
+        ticket=ticket,
+        type="refund",
+        amount=Decimal("40.00"),
+        actor=ticket_services.Actor.staff(agent),
+    )
     assert compensation.status == "approved"
     key = api_key_for(shop)
     url = f"{live_server.url}/api/v1/compensations/{compensation.pk}/executed/"
@@ -117,13 +148,28 @@ def test_execution_reported_twice_at_once_is_recorded_once(live_server, transact
 def test_executed_and_failed_at_once_one_wins(live_server, transactional_db, shop, media_root):
     ticket = serum_ticket(shop)
     agent = staff_member(shop, "agent", username="agent")
-    compensation = compensation_propose(ticket=ticket, type="refund", amount=Decimal("40.00"), actor=ticket_services.Actor.staff(agent))
+    compensation = compensation_propose(
+        ticket=ticket,
+        type="refund",
+        amount=Decimal("40.00"),
+        actor=ticket_services.Actor.staff(agent),
+    )
     key = {"Authorization": f"Api-Key {api_key_for(shop)}"}
     base = f"{live_server.url}/api/v1/compensations/{compensation.pk}"
 
-    results = at_once([(f"{base}/executed/", {"external_ref": "RF-1"}, key), (f"{base}/failed/", {"reason": "bank down"}, key)])
+    results = at_once(
+        [
+            (f"{base}/executed/", {"external_ref": "RF-1"}, key),
+            (f"{base}/failed/", {"reason": "bank down"}, key),
+        ]
+    )
 
     assert sorted(code for code, _ in results) == [200, 409]
     compensation.refresh_from_db()
     assert compensation.status in ("executed", "failed")
-    assert TicketEvent.objects.filter(ticket=ticket, kind__in=["compensation_executed", "compensation_failed"]).count() == 1
+    assert (
+        TicketEvent.objects.filter(
+            ticket=ticket, kind__in=["compensation_executed", "compensation_failed"]
+        ).count()
+        == 1
+    )

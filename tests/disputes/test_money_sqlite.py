@@ -73,19 +73,53 @@ print(json.dumps({
 
 
 def test_rows_written_before_the_checks_cannot_take_pages_down_on_sqlite(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
-    env.update(AFTERSALES_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="aftersales.settings", LOG_LEVEL="ERROR")
-    for command in (["migrate", "--noinput", "-v0"], ["migrate", "disputes", "0005", "--noinput", "-v0"], ["createcachetable"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=180)
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")
+    }
+    env.update(
+        AFTERSALES_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="aftersales.settings",
+        LOG_LEVEL="ERROR",
+    )
+    for command in (
+        ["migrate", "--noinput", "-v0"],
+        ["migrate", "disputes", "0005", "--noinput", "-v0"],
+        ["createcachetable"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["unreadable_before"], result  # what made every page answer 500
-    assert result["pages"] == {"inbox": 200, "panels": 200, "list": 200, "api": 200, "api_ticket": 200}, result
+    assert result["pages"] == {
+        "inbox": 200,
+        "panels": 200,
+        "list": 200,
+        "api": 200,
+        "api_ticket": 200,
+    }, result
     status, amount, note = result["bad"]
     assert status == "cancelled" and amount == "0.00" and "12345678901" in note, result
     assert result["zero"][0] == "cancelled" and "is not a compensation" in result["zero"][2], result
     assert result["good"] == ["pending_approval", "15.00", ""], result  # a sound row is left alone
-    assert sorted(event_id for event_id, _label in result["events"]) == sorted(result["ids"]), result
+    assert sorted(event_id for event_id, _label in result["events"]) == sorted(result["ids"]), (
+        result
+    )
     assert {label for _id, label in result["events"]} == {"system"}, result
     assert result["refused_after"], result  # the check holds on SQLite too

@@ -9,8 +9,12 @@ LONG = "很" * 2001
 
 
 def test_the_api_refuses_a_long_judgment_note(agent_client, ticket):
-    response = agent_client.post(f"/api/v1/tickets/{ticket.number}/judgment/", {"party": "merchant", "note": LONG}, format="json",
-                                 HTTP_ACCEPT_LANGUAGE="en")
+    response = agent_client.post(
+        f"/api/v1/tickets/{ticket.number}/judgment/",
+        {"party": "merchant", "note": LONG},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 400
     assert "note" in response.json()["error"]["fields"]
     assert not Judgment.objects.exists()
@@ -19,6 +23,8 @@ def test_the_api_refuses_a_long_judgment_note(agent_client, ticket):
 def test_the_workspace_says_so_and_records_nothing(agent, bottle):  # noqa: F811
     web = login(agent)
     web.cookies.load({"django_language": "en"})
-    response = web.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": LONG}, follow=True)
+    response = web.post(
+        f"/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": LONG}, follow=True
+    )
     assert "At most 2000 characters (this has 2001)" in page_text(response)
     assert not Judgment.objects.exists()

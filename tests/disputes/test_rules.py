@@ -85,11 +85,17 @@ def test_r2_transit_damage_with_packaging_photo_is_the_courier():
 
 
 def test_r2_needs_the_photo():
-    assert r2_damaged_in_transit(facts(dispute_type="damaged_in_transit", has_photo=False), POLICY) is None
+    assert (
+        r2_damaged_in_transit(facts(dispute_type="damaged_in_transit", has_photo=False), POLICY)
+        is None
+    )
 
 
 def test_r2_only_for_damaged_in_transit():
-    assert r2_damaged_in_transit(facts(dispute_type="damaged_on_arrival", has_photo=True), POLICY) is None
+    assert (
+        r2_damaged_in_transit(facts(dispute_type="damaged_on_arrival", has_photo=True), POLICY)
+        is None
+    )
 
 
 # --- R3 -------------------------------------------------------------------------------------------
@@ -115,7 +121,9 @@ def test_r3_not_shipped_and_72_hours_passed():
 
 
 def test_r3_not_shipped_yet_within_72_hours():
-    assert r3_late_shipment(facts(shipped_at=None, delivered_at=None, now=hours(10)), POLICY) is None
+    assert (
+        r3_late_shipment(facts(shipped_at=None, delivered_at=None, now=hours(10)), POLICY) is None
+    )
 
 
 def test_r3_pickup_scan_counts_as_shipped_when_shipped_at_unknown():
@@ -136,7 +144,9 @@ def test_r3_penalty_base_falls_back_to_the_items():
 
 
 def test_r3_follows_the_shop_policy():
-    policy = Policy(ship_within_hours=48, late_ship_penalty_rate=Decimal("0.10"), late_ship_penalty_points=6)
+    policy = Policy(
+        ship_within_hours=48, late_ship_penalty_rate=Decimal("0.10"), late_ship_penalty_points=6
+    )
     hit = r3_late_shipment(facts(shipped_at=hours(50)), policy)
     assert hit.penalty_exposure == Decimal("2.10")
     assert "48 h" in hit.text and "10 %" in hit.text and "6 points" in hit.text
@@ -167,7 +177,12 @@ def test_r4_a_bare_lost_event_is_no_pickup_scan():
 
 
 def test_r4_quiet_for_other_types():
-    assert r4_no_tracking(facts(dispute_type="late_shipment", logistics=(event("picked_up", 30),)), POLICY) is None
+    assert (
+        r4_no_tracking(
+            facts(dispute_type="late_shipment", logistics=(event("picked_up", 30),)), POLICY
+        )
+        is None
+    )
 
 
 # --- R5 -------------------------------------------------------------------------------------------
@@ -175,31 +190,45 @@ def test_r4_quiet_for_other_types():
 
 def test_r5_unauthorised_signer_is_the_courier():
     signed = event("signed", 50, signed_by="门卫", authorized=False)
-    hit = r5_third_party_signature(facts(dispute_type="signed_not_received", logistics=(signed,)), POLICY)
+    hit = r5_third_party_signature(
+        facts(dispute_type="signed_not_received", logistics=(signed,)), POLICY
+    )
     assert (hit.id, hit.party, hit.courier_claim) == ("R5", "courier", True)
     assert "门卫" in hit.text and "without the customer's authorisation" in hit.text
 
 
 def test_r5_authorised_signer_is_the_customer():
     signed = event("signed", 50, signed_by="邻居", authorized=True)
-    hit = r5_third_party_signature(facts(dispute_type="signed_not_received", logistics=(signed,)), POLICY)
+    hit = r5_third_party_signature(
+        facts(dispute_type="signed_not_received", logistics=(signed,)), POLICY
+    )
     assert (hit.party, hit.courier_claim) == ("customer", False)
 
 
 def test_r5_unknown_authorisation_does_not_fire():
     signed = event("signed", 50, signed_by="someone")
-    assert r5_third_party_signature(facts(dispute_type="signed_not_received", logistics=(signed,)), POLICY) is None
+    assert (
+        r5_third_party_signature(
+            facts(dispute_type="signed_not_received", logistics=(signed,)), POLICY
+        )
+        is None
+    )
 
 
 def test_r5_only_for_not_received_tickets():
     signed = event("signed", 50, authorized=False)
-    assert r5_third_party_signature(facts(dispute_type="quality_defect", logistics=(signed,)), POLICY) is None
+    assert (
+        r5_third_party_signature(facts(dispute_type="quality_defect", logistics=(signed,)), POLICY)
+        is None
+    )
 
 
 def test_r5_latest_signature_counts():
     first = event("signed", 50, authorized=False)
     later = event("signed", 55, authorized=True)
-    hit = r5_third_party_signature(facts(dispute_type="lost_parcel", logistics=(later, first)), POLICY)
+    hit = r5_third_party_signature(
+        facts(dispute_type="lost_parcel", logistics=(later, first)), POLICY
+    )
     assert hit.party == "customer"
 
 
@@ -207,11 +236,18 @@ def test_r5_latest_signature_counts():
 
 
 @pytest.mark.parametrize(
-    "reason, words", [("wrong_address", "wrong address"), ("unreachable", "could not be reached"), ("refused_without_reason", "refused")]
+    "reason, words",
+    [
+        ("wrong_address", "wrong address"),
+        ("unreachable", "could not be reached"),
+        ("refused_without_reason", "refused"),
+    ],
 )
 def test_r6_customer_caused_return(reason, words):
     returned = event("returned", 70, reason=reason)
-    hit = r6_customer_delivery_fault(facts(dispute_type="late_shipment", logistics=(returned,)), POLICY)
+    hit = r6_customer_delivery_fault(
+        facts(dispute_type="late_shipment", logistics=(returned,)), POLICY
+    )
     assert (hit.id, hit.party) == ("R6", "customer")
     assert words in hit.text and "bears the shipping" in hit.text
 
@@ -227,7 +263,9 @@ def test_r6_return_without_a_customer_reason_does_not_fire():
 
 def food(**changes):
     ham = ItemFact("HAM-1", "火腿肠", "F0901", Decimal("29.90"), 1, True, 1)
-    return facts(dispute_type="spoiled_food", items=(ham,), order_amount=Decimal("29.90"), **changes)
+    return facts(
+        dispute_type="spoiled_food", items=(ham,), order_amount=Decimal("29.90"), **changes
+    )
 
 
 def test_r7_third_ticket_on_the_batch_is_the_manufacturer_with_an_alert():
@@ -262,28 +300,44 @@ def test_r7_usual_transit_is_nobody_yet():
 
 def test_r7_precedence_batch_then_courier_then_customer():
     everything = food(
-        same_batch_ticket_count=4, shipped_at=hours(10), delivered_at=hours(90), reported_at=hours(90) + timedelta(days=9)
+        same_batch_ticket_count=4,
+        shipped_at=hours(10),
+        delivered_at=hours(90),
+        reported_at=hours(90) + timedelta(days=9),
     )
     hit = r7_spoiled_food(everything, POLICY)
     assert hit.party == "manufacturer"
-    assert "Also:" in hit.text and "transit took 80 h" in hit.text and "9 days after delivery" in hit.text
+    assert (
+        "Also:" in hit.text
+        and "transit took 80 h" in hit.text
+        and "9 days after delivery" in hit.text
+    )
     slow_and_late = replace(everything, same_batch_ticket_count=1)
     assert r7_spoiled_food(slow_and_late, POLICY).party == "courier"
 
 
 def test_r7_uses_the_signed_event_when_delivered_at_is_unknown():
-    late = food(delivered_at=None, logistics=(event("signed", 40, authorized=True),), reported_at=hours(40 + 24 * 10))
+    late = food(
+        delivered_at=None,
+        logistics=(event("signed", 40, authorized=True),),
+        reported_at=hours(40 + 24 * 10),
+    )
     assert r7_spoiled_food(late, POLICY).party == "customer"
 
 
 def test_r7_follows_the_shop_policy():
     policy = Policy(batch_alert_threshold=5, perishable_window_days=3)
     assert r7_spoiled_food(food(same_batch_ticket_count=4), policy) is None
-    assert r7_spoiled_food(food(reported_at=hours(53) + timedelta(days=4)), policy).party == "customer"
+    assert (
+        r7_spoiled_food(food(reported_at=hours(53) + timedelta(days=4)), policy).party == "customer"
+    )
 
 
 def test_r7_only_for_spoiled_food():
-    assert r7_spoiled_food(facts(dispute_type="quality_defect", same_batch_ticket_count=9), POLICY) is None
+    assert (
+        r7_spoiled_food(facts(dispute_type="quality_defect", same_batch_ticket_count=9), POLICY)
+        is None
+    )
 
 
 # --- R8, R9, R10 ----------------------------------------------------------------------------------
@@ -315,10 +369,15 @@ def test_r10_quiet_for_other_types(kind):
 
 
 def test_r10_covers_exactly_the_codes_domain_md_names():
-    assert R10_TYPES == {
-        "service_attitude", "service_unresponsive", "price_dispute", "coupon_misleading",
-        "invoice", "broken_promise", "refund_delay",
-    }
+    assert {
+        "service_attitude",
+        "service_unresponsive",
+        "price_dispute",
+        "coupon_misleading",
+        "invoice",
+        "broken_promise",
+        "refund_delay",
+    } == R10_TYPES
 
 
 # --- suggest_responsibility -----------------------------------------------------------------------
@@ -326,20 +385,32 @@ def test_r10_covers_exactly_the_codes_domain_md_names():
 
 def test_nothing_fires_the_agent_judges():
     suggestion = suggest_responsibility(facts(dispute_type="damaged_on_arrival"), POLICY)
-    assert (suggestion.party, suggestion.rules, suggestion.penalty_exposure, suggestion.batch_alert) == (
-        None, [], None, False,
+    assert (
+        suggestion.party,
+        suggestion.rules,
+        suggestion.penalty_exposure,
+        suggestion.batch_alert,
+    ) == (
+        None,
+        [],
+        None,
+        False,
     )
 
 
 def test_late_shipment_alone_is_the_merchant_with_penalty():
-    suggestion = suggest_responsibility(facts(dispute_type="late_shipment", shipped_at=hours(80)), POLICY)
+    suggestion = suggest_responsibility(
+        facts(dispute_type="late_shipment", shipped_at=hours(80)), POLICY
+    )
     assert suggestion.party == "merchant"
     assert [hit.id for hit in suggestion.rules] == ["R3"]
     assert suggestion.penalty_exposure == Decimal("1.05")
 
 
 def test_type_rule_names_the_party_and_r3_adds_the_penalty():
-    late_transit_damage = facts(dispute_type="damaged_in_transit", shipped_at=hours(80), delivered_at=hours(100))
+    late_transit_damage = facts(
+        dispute_type="damaged_in_transit", shipped_at=hours(80), delivered_at=hours(100)
+    )
     suggestion = suggest_responsibility(late_transit_damage, POLICY)
     assert [hit.id for hit in suggestion.rules] == ["R2", "R3"]
     assert suggestion.party == "courier"
@@ -357,19 +428,27 @@ def test_customer_caused_return_beats_the_pickup_scan():
 
 
 def test_authorised_signature_beats_the_pickup_scan():
-    lost = facts(dispute_type="lost_parcel", logistics=(event("picked_up", 25), event("signed", 50, authorized=True)))
+    lost = facts(
+        dispute_type="lost_parcel",
+        logistics=(event("picked_up", 25), event("signed", 50, authorized=True)),
+    )
     suggestion = suggest_responsibility(lost, POLICY)
     assert [hit.id for hit in suggestion.rules] == ["R4", "R5"]
     assert suggestion.party == "customer"
 
 
 def test_unauthorised_signature_is_the_courier():
-    lost = facts(dispute_type="signed_not_received", logistics=(event("signed", 50, authorized=False),))
+    lost = facts(
+        dispute_type="signed_not_received", logistics=(event("signed", 50, authorized=False),)
+    )
     assert suggest_responsibility(lost, POLICY).party == "courier"
 
 
 def test_no_reason_return_stays_no_fault_even_if_refused_at_the_door():
-    refused = facts(dispute_type="no_reason_return", logistics=(event("returned", 70, reason="refused_without_reason"),))
+    refused = facts(
+        dispute_type="no_reason_return",
+        logistics=(event("returned", 70, reason="refused_without_reason"),),
+    )
     suggestion = suggest_responsibility(refused, POLICY)
     assert [hit.id for hit in suggestion.rules] == ["R6", "R8"]
     assert suggestion.party == "none"
@@ -381,9 +460,13 @@ def test_spoiled_food_batch_is_the_manufacturer_and_raises_the_alert():
 
 
 def test_quality_ticket_on_a_bad_batch_raises_the_alert_without_naming_the_manufacturer():
-    suggestion = suggest_responsibility(facts(dispute_type="quality_defect", same_batch_ticket_count=3), POLICY)
+    suggestion = suggest_responsibility(
+        facts(dispute_type="quality_defect", same_batch_ticket_count=3), POLICY
+    )
     assert (suggestion.party, suggestion.batch_alert) == (None, True)
-    misuse = suggest_responsibility(facts(dispute_type="customer_misuse", same_batch_ticket_count=3), POLICY)
+    misuse = suggest_responsibility(
+        facts(dispute_type="customer_misuse", same_batch_ticket_count=3), POLICY
+    )
     assert misuse.batch_alert is False
 
 
@@ -392,7 +475,9 @@ def test_every_hit_speaks_english_and_chinese():
         facts(dispute_type="wrong_item", shipped_at=hours(80)),
         facts(dispute_type="damaged_in_transit"),
         facts(dispute_type="lost_parcel", logistics=(event("returned", 70, reason="unreachable"),)),
-        facts(dispute_type="signed_not_received", logistics=(event("signed", 50, authorized=False),)),
+        facts(
+            dispute_type="signed_not_received", logistics=(event("signed", 50, authorized=False),)
+        ),
         food(same_batch_ticket_count=3),
         facts(dispute_type="no_reason_return"),
         facts(dispute_type="customer_misuse"),

@@ -6,7 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, money, policy_from_changes, policy_from_dict
+from disputes.facts import (
+    ItemFact,
+    LogisticsFact,
+    Policy,
+    TicketFacts,
+    money,
+    policy_from_changes,
+    policy_from_dict,
+)
 from disputes.standard import (
     ReviewConditionedNotAllowed,
     authority_check,
@@ -80,7 +88,8 @@ def test_usable_damage_first_offer_is_2_yuan_coupon_then_cash():
 
 
 @pytest.mark.parametrize(
-    "granted, offer", [("0", "2.00"), ("2.00", "2.00"), ("3.50", "1.50"), ("4.00", "1.00"), ("4.99", "0.01")]
+    "granted, offer",
+    [("0", "2.00"), ("2.00", "2.00"), ("3.50", "1.50"), ("4.00", "1.00"), ("4.99", "0.01")],
 )
 def test_goodwill_total_stays_within_5_yuan(granted, offer):
     options = compensation_options(facts(), POLICY, already_granted=D(granted))
@@ -112,7 +121,9 @@ def test_unusable_is_a_full_refund_of_the_affected_items_without_return():
 
 
 def test_unusable_above_the_agents_authority_waits_for_a_supervisor():
-    options = compensation_options(facts(items=(item(price="60.00", quantity=1),)), POLICY, usable=False)
+    options = compensation_options(
+        facts(items=(item(price="60.00", quantity=1),)), POLICY, usable=False
+    )
     assert options[0].amount == D("60.00") and options[0].requires_approval
 
 
@@ -120,7 +131,9 @@ def test_unusable_above_the_agents_authority_waits_for_a_supervisor():
 
 
 def test_refused_goodwill_with_12_yuan_quote_is_return_with_12_yuan_subsidy():
-    options = compensation_options(single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("12"))
+    options = compensation_options(
+        single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("12")
+    )
     assert summary(options) == [
         ("return_refund", D("10.50"), "return_refund"),
         ("return_shipping_subsidy", D("12.00"), "return_shipping_subsidy"),
@@ -129,13 +142,17 @@ def test_refused_goodwill_with_12_yuan_quote_is_return_with_12_yuan_subsidy():
 
 
 def test_quote_of_exactly_13_yuan_is_still_subsidised():
-    options = compensation_options(single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("13.00"))
+    options = compensation_options(
+        single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("13.00")
+    )
     assert pick(options, "return_shipping_subsidy").amount == D("13.00")
     assert not [o for o in options if o.rule == "goodwill_instead_of_return"]
 
 
 def test_refused_goodwill_with_15_yuan_quote_is_more_goodwill_capped_at_half_the_price():
-    options = compensation_options(single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("15"))
+    options = compensation_options(
+        single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("15")
+    )
     assert summary(options) == [
         ("coupon", D("5.25"), "goodwill_instead_of_return"),
         ("cash", D("5.25"), "goodwill_instead_of_return"),
@@ -148,20 +165,28 @@ def test_refused_goodwill_with_15_yuan_quote_is_more_goodwill_capped_at_half_the
 
 def test_more_goodwill_counts_what_was_already_granted():
     options = compensation_options(
-        single_bottle(), POLICY, customer_refused="goodwill", return_shipping_quote=D("15"), already_granted=D("2.00")
+        single_bottle(),
+        POLICY,
+        customer_refused="goodwill",
+        return_shipping_quote=D("15"),
+        already_granted=D("2.00"),
     )
     assert pick(options, "goodwill_instead_of_return", "cash").amount == D("3.25")
 
 
 def test_seed_example_20_yuan_bottle_gets_10_yuan():
     bottle = facts(items=(item(price="20.00", quantity=1),), order_amount=D("20.00"))
-    options = compensation_options(bottle, POLICY, customer_refused="goodwill", return_shipping_quote=D("18"))
+    options = compensation_options(
+        bottle, POLICY, customer_refused="goodwill", return_shipping_quote=D("18")
+    )
     assert pick(options, "goodwill_instead_of_return", "coupon").amount == D("10.00")
 
 
 def test_half_price_rounds_half_up():
     bottle = facts(items=(item(price="10.25", quantity=1),), order_amount=D("10.25"))
-    options = compensation_options(bottle, POLICY, customer_refused="goodwill", return_shipping_quote=D("20"))
+    options = compensation_options(
+        bottle, POLICY, customer_refused="goodwill", return_shipping_quote=D("20")
+    )
     assert pick(options, "goodwill_instead_of_return", "cash").amount == D("5.13")  # 5.125 → 5.13
 
 
@@ -180,7 +205,10 @@ def test_leaking_is_goodwill_plus_the_seal_part():
 
 def test_leaking_refused_follows_the_return_rule():
     options = compensation_options(
-        single_bottle(dispute_type="leaking_stained"), POLICY, customer_refused="goodwill", return_shipping_quote=D("8")
+        single_bottle(dispute_type="leaking_stained"),
+        POLICY,
+        customer_refused="goodwill",
+        return_shipping_quote=D("8"),
     )
     assert summary(options) == [
         ("return_shipping_subsidy", D("8.00"), "return_shipping_subsidy"),
@@ -194,13 +222,18 @@ def test_leaking_refused_follows_the_return_rule():
 def test_minor_defect_is_1_to_2_yuan():
     options = compensation_options(facts(dispute_type="minor_defect"), POLICY)
     assert [(o.type, o.amount) for o in options] == [
-        ("coupon", D("1.00")), ("cash", D("1.00")), ("coupon", D("2.00")), ("cash", D("2.00")),
+        ("coupon", D("1.00")),
+        ("cash", D("1.00")),
+        ("coupon", D("2.00")),
+        ("cash", D("2.00")),
     ]
     assert {o.rule for o in options} == {"minor_defect_goodwill"}
 
 
 def test_minor_defect_stays_within_the_5_yuan_total():
-    options = compensation_options(facts(dispute_type="minor_defect"), POLICY, already_granted=D("4.50"))
+    options = compensation_options(
+        facts(dispute_type="minor_defect"), POLICY, already_granted=D("4.50")
+    )
     assert [(o.type, o.amount) for o in options] == [("coupon", D("0.50")), ("cash", D("0.50"))]
 
 
@@ -208,9 +241,18 @@ def test_minor_defect_stays_within_the_5_yuan_total():
 
 
 def test_missing_items_are_reshipped_or_refunded_at_their_price():
-    order = facts(dispute_type="missing_item", items=(item(price="15.00", quantity=3, affected=2), item(price="9.90", quantity=1, affected=0, sku="LID")))
+    order = facts(
+        dispute_type="missing_item",
+        items=(
+            item(price="15.00", quantity=3, affected=2),
+            item(price="9.90", quantity=1, affected=0, sku="LID"),
+        ),
+    )
     options = compensation_options(order, POLICY)
-    assert summary(options) == [("reship", D("30.00"), "reship_missing"), ("refund", D("30.00"), "refund_missing")]
+    assert summary(options) == [
+        ("reship", D("30.00"), "reship_missing"),
+        ("refund", D("30.00"), "refund_missing"),
+    ]
     assert not any(o.requires_return or o.requires_approval for o in options)
 
 
@@ -218,7 +260,9 @@ def test_missing_items_are_reshipped_or_refunded_at_their_price():
 
 
 def test_wrong_item_is_exchanged_with_return_shipping_paid():
-    options = compensation_options(single_bottle(dispute_type="wrong_item"), POLICY, return_shipping_quote=D("8"))
+    options = compensation_options(
+        single_bottle(dispute_type="wrong_item"), POLICY, return_shipping_quote=D("8")
+    )
     assert summary(options) == [
         ("return_shipping_subsidy", D("8.00"), "return_shipping_subsidy"),
         ("exchange", D("10.50"), "exchange_wrong_item"),
@@ -241,7 +285,10 @@ def test_late_shipment_pacify_or_intercept_and_the_penalty():
         ("coupon", D("2.00"), "pacify_accept_delivery"),
         ("refund", D("21.00"), "intercept_and_refund"),
     ]
-    assert [o.rule for o in two_options(options)] == ["pacify_accept_delivery", "intercept_and_refund"]
+    assert [o.rule for o in two_options(options)] == [
+        "pacify_accept_delivery",
+        "intercept_and_refund",
+    ]
 
 
 def test_slow_parcel_shipped_on_time_owes_no_penalty():
@@ -269,13 +316,17 @@ def test_lost_parcel_never_handed_over_has_no_courier_claim():
 def test_no_tracking_update_pacify_reship_or_refund():
     options = compensation_options(undelivered("no_tracking_update"), POLICY)
     assert [(o.type, o.rule) for o in options] == [
-        ("coupon", "pacify_accept_delivery"), ("reship", "reship_order"), ("refund", "intercept_and_refund"),
+        ("coupon", "pacify_accept_delivery"),
+        ("reship", "reship_order"),
+        ("refund", "intercept_and_refund"),
     ]
 
 
 def test_signed_by_someone_the_customer_authorised_offers_nothing():
     signed = LogisticsFact("signed", hours(50), signed_by="邻居", authorized=True)
-    assert compensation_options(undelivered("signed_not_received", logistics=(signed,)), POLICY) == []
+    assert (
+        compensation_options(undelivered("signed_not_received", logistics=(signed,)), POLICY) == []
+    )
 
 
 def test_transit_damage_with_photo_claims_from_the_courier():
@@ -288,7 +339,9 @@ def test_transit_damage_with_photo_claims_from_the_courier():
 
 def test_several_items_shop_pays_return_shipping_only_for_the_defective_ones():
     order = facts(items=(item(price="10.00", quantity=3, affected=1),), order_amount=D("30.00"))
-    options = compensation_options(order, POLICY, customer_refused="goodwill", return_shipping_quote=D("9"))
+    options = compensation_options(
+        order, POLICY, customer_refused="goodwill", return_shipping_quote=D("9")
+    )
     assert summary(options) == [
         ("return_shipping_subsidy", D("9.00"), "return_shipping_subsidy"),
         ("return_refund", D("10.00"), "return_refund"),
@@ -301,13 +354,17 @@ def test_several_items_shop_pays_return_shipping_only_for_the_defective_ones():
 
 def test_several_items_share_is_capped_at_13_yuan():
     order = facts(items=(item(price="10.00", quantity=2, affected=1),), order_amount=D("20.00"))
-    options = compensation_options(order, POLICY, customer_refused="goodwill", return_shipping_quote=D("30"))
+    options = compensation_options(
+        order, POLICY, customer_refused="goodwill", return_shipping_quote=D("30")
+    )
     assert "¥13.00 of the ¥30.00 shipping" in pick(options, "return_all_items").rationale
     assert pick(options, "return_shipping_subsidy").amount == D("13.00")
 
 
 def test_reference_bottle_pair_returning_both_pays_half_the_shipping():
-    options = compensation_options(facts(), POLICY, customer_refused="goodwill", return_shipping_quote=D("12"))
+    options = compensation_options(
+        facts(), POLICY, customer_refused="goodwill", return_shipping_quote=D("12")
+    )
     assert pick(options, "return_shipping_subsidy").amount == D("12.00")
     assert pick(options, "return_refund").amount == D("10.50")
     assert pick(options, "return_all_items").amount == D("21.00")
@@ -318,10 +375,15 @@ def test_reference_bottle_pair_returning_both_pays_half_the_shipping():
 
 
 def test_no_reason_return_customer_pays_shipping():
-    options = compensation_options(facts(dispute_type="no_reason_return"), POLICY, return_shipping_quote=D("10"))
+    options = compensation_options(
+        facts(dispute_type="no_reason_return"), POLICY, return_shipping_quote=D("10")
+    )
     assert summary(options) == [("return_refund", D("10.50"), "no_reason_return")]
     assert options[0].requires_return and not options[0].requires_approval
-    assert "customer pays the return shipping" in options[0].rationale and "resaleable" in options[0].rationale
+    assert (
+        "customer pays the return shipping" in options[0].rationale
+        and "resaleable" in options[0].rationale
+    )
 
 
 def test_no_reason_return_of_an_expensive_item_needs_no_approval():
@@ -333,7 +395,13 @@ def test_no_reason_return_of_an_expensive_item_needs_no_approval():
 
 
 def returned_to_sender(reason="wrong_address"):
-    return undelivered("lost_parcel", logistics=(LogisticsFact("picked_up", hours(25)), LogisticsFact("returned", hours(70), reason=reason)))
+    return undelivered(
+        "lost_parcel",
+        logistics=(
+            LogisticsFact("picked_up", hours(25)),
+            LogisticsFact("returned", hours(70), reason=reason),
+        ),
+    )
 
 
 def test_customer_fault_deducts_the_shipping_from_the_refund():
@@ -346,13 +414,18 @@ def test_customer_fault_deducts_the_shipping_from_the_refund():
 
 
 def test_customer_fault_refund_never_goes_below_zero():
-    order = replace(returned_to_sender("refused_without_reason"), items=(item(price="3.00", quantity=1, affected=0),))
+    order = replace(
+        returned_to_sender("refused_without_reason"),
+        items=(item(price="3.00", quantity=1, affected=0),),
+    )
     options = compensation_options(order, POLICY, return_shipping_quote=D("8.00"))
     assert pick(options, "customer_fault_shipping_deducted").amount == D("0.00")
 
 
 def test_customer_fault_without_a_quote_refunds_in_full_and_asks_for_the_cost():
-    refund = pick(compensation_options(returned_to_sender(), POLICY), "customer_fault_shipping_deducted")
+    refund = pick(
+        compensation_options(returned_to_sender(), POLICY), "customer_fault_shipping_deducted"
+    )
     assert refund.amount == D("21.00") and "enter its cost" in refund.rationale
 
 
@@ -361,8 +434,15 @@ def test_customer_fault_without_a_quote_refunds_in_full_and_asks_for_the_cost():
 
 @pytest.mark.parametrize(
     "price, step, amount",
-    [("10.50", 0, "3.50"), ("10.50", 1, "7.00"), ("10.50", 2, "10.50"),
-     ("10.00", 0, "3.33"), ("10.00", 1, "6.67"), ("10.00", 2, "10.00"), ("10.00", 7, "10.00")],
+    [
+        ("10.50", 0, "3.50"),
+        ("10.50", 1, "7.00"),
+        ("10.50", 2, "10.50"),
+        ("10.00", 0, "3.33"),
+        ("10.00", 1, "6.67"),
+        ("10.00", 2, "10.00"),
+        ("10.00", 7, "10.00"),
+    ],
 )
 def test_partial_refund_ladder(price, step, amount):
     order = facts(items=(item(price=price, quantity=1),))
@@ -384,7 +464,13 @@ def test_no_ladder_unless_asked():
 
 
 def ham(price="10.50", quantity=1, **changes):
-    return facts(dispute_type="spoiled_food", items=(item(price=price, quantity=quantity, affected=quantity, sku="HAM", perishable=True),), **changes)
+    return facts(
+        dispute_type="spoiled_food",
+        items=(
+            item(price=price, quantity=quantity, affected=quantity, sku="HAM", perishable=True),
+        ),
+        **changes,
+    )
 
 
 def test_spoiled_food_options_show_the_exposure_and_all_need_a_supervisor():
@@ -411,13 +497,23 @@ def test_spoiled_food_difficult_customer_ladder_needs_a_supervisor():
 def test_spoiled_food_slow_courier_adds_a_claim_that_needs_no_approval():
     options = compensation_options(ham(shipped_at=hours(10), delivered_at=hours(100)), POLICY)
     claim = options[-1]
-    assert (claim.type, claim.amount, claim.requires_approval) == ("courier_claim", D("10.50"), False)
+    assert (claim.type, claim.amount, claim.requires_approval) == (
+        "courier_claim",
+        D("10.50"),
+        False,
+    )
 
 
 @pytest.mark.parametrize(
     "price, quantity, loss, exposure",
-    [("10.50", 1, None, "1000.00"), ("150.00", 1, None, "1500.00"), ("60.00", 2, None, "1200.00"),
-     ("50.00", 1, "600.00", "1800.00"), ("99.99", 1, None, "1000.00"), ("100.01", 1, None, "1000.10")],
+    [
+        ("10.50", 1, None, "1000.00"),
+        ("150.00", 1, None, "1500.00"),
+        ("60.00", 2, None, "1200.00"),
+        ("50.00", 1, "600.00", "1800.00"),
+        ("99.99", 1, None, "1000.00"),
+        ("100.01", 1, None, "1000.10"),
+    ],
 )
 def test_food_safety_exposure_article_148(price, quantity, loss, exposure):
     order = ham(price=price, quantity=quantity)
@@ -436,15 +532,24 @@ def test_counterfeit_is_outside_the_standard():
 def test_misuse_allows_goodwill():
     options = compensation_options(facts(dispute_type="customer_misuse"), POLICY)
     assert [(o.type, o.amount, o.rule) for o in options] == [
-        ("coupon", D("2.00"), "misuse_goodwill"), ("cash", D("2.00"), "misuse_goodwill"),
+        ("coupon", D("2.00"), "misuse_goodwill"),
+        ("cash", D("2.00"), "misuse_goodwill"),
     ]
-    assert compensation_options(facts(dispute_type="customer_misuse"), POLICY, customer_refused="goodwill") == []
+    assert (
+        compensation_options(
+            facts(dispute_type="customer_misuse"), POLICY, customer_refused="goodwill"
+        )
+        == []
+    )
 
 
 def test_service_complaint_is_an_apology_goodwill():
-    options = compensation_options(facts(dispute_type="service_attitude"), POLICY, already_granted=D("4.00"))
+    options = compensation_options(
+        facts(dispute_type="service_attitude"), POLICY, already_granted=D("4.00")
+    )
     assert [(o.type, o.amount, o.rule) for o in options] == [
-        ("coupon", D("1.00"), "apology_goodwill"), ("cash", D("1.00"), "apology_goodwill"),
+        ("coupon", D("1.00"), "apology_goodwill"),
+        ("cash", D("1.00"), "apology_goodwill"),
     ]
 
 
@@ -457,9 +562,13 @@ def test_refusing_coupons_leaves_cash():
 
 
 def test_shop_policy_changes_the_figures():
-    policy = Policy(goodwill_step=D("3.00"), goodwill_total_cap=D("8.00"), return_shipping_cap=D("10.00"))
+    policy = Policy(
+        goodwill_step=D("3.00"), goodwill_total_cap=D("8.00"), return_shipping_cap=D("10.00")
+    )
     assert compensation_options(facts(), policy)[0].amount == D("3.00")
-    over = compensation_options(single_bottle(), policy, customer_refused="goodwill", return_shipping_quote=D("12"))
+    over = compensation_options(
+        single_bottle(), policy, customer_refused="goodwill", return_shipping_quote=D("12")
+    )
     assert pick(over, "goodwill_instead_of_return", "coupon").amount == D("5.25")
     assert pick(over, "return_shipping_subsidy").amount == D("10.00")
 
@@ -469,19 +578,32 @@ def test_shop_policy_changes_the_figures():
 
 @pytest.mark.parametrize(
     "amount, granted, within, supervisor, waits",
-    [("45.00", "5.00", True, False, False), ("45.01", "5.00", True, False, True), ("50.00", "0", True, False, False),
-     ("2.00", "0", False, False, True), ("500.00", "0", True, True, False), ("2.00", "0", False, True, False)],
+    [
+        ("45.00", "5.00", True, False, False),
+        ("45.01", "5.00", True, False, True),
+        ("50.00", "0", True, False, False),
+        ("2.00", "0", False, False, True),
+        ("500.00", "0", True, True, False),
+        ("2.00", "0", False, True, False),
+    ],
 )
 def test_authority_check(amount, granted, within, supervisor, waits):
     assert authority_check(D(amount), D(granted), POLICY, within, supervisor) is waits
 
 
 def test_authority_follows_the_policy():
-    assert authority_check(D("60.00"), D("0"), Policy(agent_authority=D("100.00")), True, False) is False
+    assert (
+        authority_check(D("60.00"), D("0"), Policy(agent_authority=D("100.00")), True, False)
+        is False
+    )
 
 
 def test_goodwill_option_after_large_grants_needs_approval():
-    options = compensation_options(facts(dispute_type="service_attitude"), Policy(goodwill_total_cap=D("100.00")), already_granted=D("49.00"))
+    options = compensation_options(
+        facts(dispute_type="service_attitude"),
+        Policy(goodwill_total_cap=D("100.00")),
+        already_granted=D("49.00"),
+    )
     assert options[0].amount == D("2.00") and options[0].requires_approval
 
 
@@ -494,9 +616,13 @@ def test_cash_equivalent_counts_only_what_leaves_for_good():
 
 def test_refundable_total_is_the_affected_items():
     assert refundable_total(facts()) == D("10.50")
-    two_lines = facts(items=(item(quantity=2, affected=2), item(price="3.33", quantity=3, affected=1, sku="LID")))
+    two_lines = facts(
+        items=(item(quantity=2, affected=2), item(price="3.33", quantity=3, affected=1, sku="LID"))
+    )
     assert refundable_total(two_lines) == D("24.33")
-    assert refundable_total(facts(items=(item(affected=0),))) == D("21.00")  # nothing marked: whole order
+    assert refundable_total(facts(items=(item(affected=0),))) == D(
+        "21.00"
+    )  # nothing marked: whole order
 
 
 def test_within_standard():
@@ -563,8 +689,15 @@ def test_every_amount_is_a_two_place_decimal_never_a_float():
             assert option.amount.as_tuple().exponent == -2
             assert option.amount >= 0
             assert option.type in {
-                "refund", "return_refund", "exchange", "reship", "repair", "coupon", "cash",
-                "return_shipping_subsidy", "courier_claim",
+                "refund",
+                "return_refund",
+                "exchange",
+                "reship",
+                "repair",
+                "coupon",
+                "cash",
+                "return_shipping_subsidy",
+                "courier_claim",
             }
             assert option.rationale and option.rationale_zh
             assert not any(isinstance(value, float) for value in vars(option).values())
@@ -575,7 +708,7 @@ def test_options_are_cheapest_first_with_courier_claims_last():
     for options in all_walks():
         customer = [o for o in options if o.type != "courier_claim"]
         assert [o.amount for o in customer] == sorted(o.amount for o in customer)
-        assert all(o.type == "courier_claim" for o in options[len(customer):])
+        assert all(o.type == "courier_claim" for o in options[len(customer) :])
 
 
 def test_floats_are_refused():
@@ -592,40 +725,87 @@ def test_floats_are_refused():
 
 def test_policy_defaults_are_domain_md():
     assert Policy().as_dict() == {
-        "goodwill_step": "2.00", "goodwill_total_cap": "5.00", "minor_defect_goodwill_min": "1.00",
-        "return_shipping_cap": "13.00", "goodwill_price_ratio_cap": "0.50", "agent_authority": "50.00",
-        "perishable_window_days": 7, "batch_alert_threshold": 3, "batch_alert_window_days": 30,
-        "ship_within_hours": 72, "late_ship_penalty_rate": "0.05", "late_ship_penalty_points": 3,
-        "courier_usual_transit_hours": 72, "food_safety_min_claim": "1000.00",
-        "food_safety_price_multiple": 10, "food_safety_loss_multiple": 3,
+        "goodwill_step": "2.00",
+        "goodwill_total_cap": "5.00",
+        "minor_defect_goodwill_min": "1.00",
+        "return_shipping_cap": "13.00",
+        "goodwill_price_ratio_cap": "0.50",
+        "agent_authority": "50.00",
+        "perishable_window_days": 7,
+        "batch_alert_threshold": 3,
+        "batch_alert_window_days": 30,
+        "ship_within_hours": 72,
+        "late_ship_penalty_rate": "0.05",
+        "late_ship_penalty_points": 3,
+        "courier_usual_transit_hours": 72,
+        "food_safety_min_claim": "1000.00",
+        "food_safety_price_multiple": 10,
+        "food_safety_loss_multiple": 3,
     }
     assert Policy().validate() == {}
 
 
 def test_policy_validate_reports_bad_fields():
-    bad = Policy(goodwill_step=D("-1.00"), goodwill_price_ratio_cap=D("1.5"), agent_authority=50.0, ship_within_hours=-1)
-    assert set(bad.validate()) == {"goodwill_step", "goodwill_price_ratio_cap", "agent_authority", "ship_within_hours"}
+    bad = Policy(
+        goodwill_step=D("-1.00"),
+        goodwill_price_ratio_cap=D("1.5"),
+        agent_authority=50.0,
+        ship_within_hours=-1,
+    )
+    assert set(bad.validate()) == {
+        "goodwill_step",
+        "goodwill_price_ratio_cap",
+        "agent_authority",
+        "ship_within_hours",
+    }
 
 
 def test_policy_changes_apply():
     policy, errors = policy_from_changes(
-        Policy(), {"goodwill_total_cap": "6.00", "return_shipping_cap": 15, "late_ship_penalty_rate": 0.1, "perishable_window_days": "10"}
+        Policy(),
+        {
+            "goodwill_total_cap": "6.00",
+            "return_shipping_cap": 15,
+            "late_ship_penalty_rate": 0.1,
+            "perishable_window_days": "10",
+        },
     )
     assert errors == {}
-    assert (policy.goodwill_total_cap, policy.return_shipping_cap, policy.late_ship_penalty_rate, policy.perishable_window_days) == (
-        D("6.00"), D("15.00"), D("0.1"), 10,
+    assert (
+        policy.goodwill_total_cap,
+        policy.return_shipping_cap,
+        policy.late_ship_penalty_rate,
+        policy.perishable_window_days,
+    ) == (
+        D("6.00"),
+        D("15.00"),
+        D("0.1"),
+        10,
     )
     assert policy.goodwill_step == D("2.00")
 
 
 @pytest.mark.parametrize(
     "field, value",
-    [("goodwill_total_cap", "-1"), ("goodwill_total_cap", "abc"), ("goodwill_total_cap", True),
-     ("goodwill_total_cap", None), ("goodwill_total_cap", [5]), ("goodwill_total_cap", "5.001"),
-     ("goodwill_total_cap", "NaN"), ("goodwill_total_cap", "1e40"),
-     ("goodwill_price_ratio_cap", "1.01"), ("late_ship_penalty_rate", 2), ("late_ship_penalty_rate", "-0.01"),
-     ("perishable_window_days", -1), ("perishable_window_days", "seven"), ("perishable_window_days", 1.5),
-     ("batch_alert_threshold", 0), ("ship_within_hours", {"h": 72}), ("no_such_field", 1)],
+    [
+        ("goodwill_total_cap", "-1"),
+        ("goodwill_total_cap", "abc"),
+        ("goodwill_total_cap", True),
+        ("goodwill_total_cap", None),
+        ("goodwill_total_cap", [5]),
+        ("goodwill_total_cap", "5.001"),
+        ("goodwill_total_cap", "NaN"),
+        ("goodwill_total_cap", "1e40"),
+        ("goodwill_price_ratio_cap", "1.01"),
+        ("late_ship_penalty_rate", 2),
+        ("late_ship_penalty_rate", "-0.01"),
+        ("perishable_window_days", -1),
+        ("perishable_window_days", "seven"),
+        ("perishable_window_days", 1.5),
+        ("batch_alert_threshold", 0),
+        ("ship_within_hours", {"h": 72}),
+        ("no_such_field", 1),
+    ],
 )
 def test_invalid_policy_changes_are_field_errors(field, value):
     base = Policy()

@@ -21,9 +21,17 @@ ITEMS = {
 # affected items given -> (affected quantity per SKU, refundable total)
 CASES = [
     ([{"sku": "B", "quantity": 1}], {"A": 0, "B": 1, "C": 0}, Decimal("5.00")),
-    ([{"sku": "A", "quantity": 2}, {"sku": "C", "quantity": 1}], {"A": 2, "B": 0, "C": 1}, Decimal("27.00")),
+    (
+        [{"sku": "A", "quantity": 2}, {"sku": "C", "quantity": 1}],
+        {"A": 2, "B": 0, "C": 1},
+        Decimal("27.00"),
+    ),
     ([{"sku": "C", "quantity": 1}], {"A": 0, "B": 0, "C": 1}, Decimal("7.00")),
-    ([{"sku": "B", "quantity": 1}, {"sku": "B", "quantity": 1}], {"A": 0, "B": 2, "C": 0}, Decimal("10.00")),
+    (
+        [{"sku": "B", "quantity": 1}, {"sku": "B", "quantity": 1}],
+        {"A": 0, "B": 2, "C": 0},
+        Decimal("10.00"),
+    ),
     ([], {"A": 2, "B": 3, "C": 1}, Decimal("42.00")),  # none given: the whole order
 ]
 
@@ -32,7 +40,9 @@ def _ticket(shop, order_skus, affected):
     payload = ticket_payload()
     payload["order"]["items"] = [ITEMS[sku] for sku in order_skus]
     payload["order"]["amount"] = Decimal("42.00")
-    return Ticket.objects.get(pk=make_ticket(shop, order=payload["order"], affected_items=affected).pk)
+    return Ticket.objects.get(
+        pk=make_ticket(shop, order=payload["order"], affected_items=affected).pk
+    )
 
 
 @pytest.mark.parametrize("affected, expected, total", CASES)
@@ -55,7 +65,11 @@ def test_same_sku_on_two_lines_fills_them_in_turn(shop):
         {"sku": "B", "unit_price": "5.00", "quantity": 1},
         {"sku": "A", "unit_price": "10.00", "quantity": 2},
     ]
-    ticket = Ticket.objects.get(pk=make_ticket(shop, order=payload["order"], affected_items=[{"sku": "A", "quantity": 2}]).pk)
+    ticket = Ticket.objects.get(
+        pk=make_ticket(
+            shop, order=payload["order"], affected_items=[{"sku": "A", "quantity": 2}]
+        ).pk
+    )
     facts = ticket_facts(ticket=ticket, policy=Policy())
     assert [i.affected_quantity for i in facts.items] == [1, 0, 1]
     assert standard.refundable_total(facts) == Decimal("20.00")
@@ -66,5 +80,7 @@ def test_same_batch_count_takes_every_item_when_none_is_marked_affected(shop):
     payload["order"]["items"] = [ITEMS["A"], ITEMS["B"]]
     for n in range(2):
         payload["order"]["order_no"] = f"O-{n}"
-        ticket = Ticket.objects.get(pk=make_ticket(shop, order=payload["order"], affected_items=[]).pk)
+        ticket = Ticket.objects.get(
+            pk=make_ticket(shop, order=payload["order"], affected_items=[]).pk
+        )
     assert same_batch_ticket_count(ticket=ticket, window_days=30) == 2

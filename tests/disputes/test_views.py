@@ -47,7 +47,10 @@ def bottle(shop, media_root):
     """The ¥10.50 glass bottle (2 ordered, 1 broken) with a photo of the damage."""
     ticket = make_ticket(shop)
     ticket_services.attachment_add(
-        ticket=ticket, uploaded_file=SimpleUploadedFile("broken.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+        ticket=ticket,
+        uploaded_file=SimpleUploadedFile("broken.png", png_bytes()),
+        kind="photo",
+        actor=ticket_services.Actor.shop(shop),
     )
     return ticket
 
@@ -81,8 +84,16 @@ def test_ticket_page_loads_the_panels(agent_web, bottle):
 def test_other_shops_agent_cannot_see_the_panels(other_shop, bottle):
     outsider = login(staff_member(other_shop, "agent", username="outsider"))
     assert outsider.get(f"/tickets/{bottle.number}/disputes/").status_code == 404
-    assert outsider.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant"}).status_code == 404
-    assert outsider.post(f"/tickets/{bottle.number}/compensations/propose/", {"type": "cash", "amount": "2.00"}).status_code == 404
+    assert (
+        outsider.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant"}).status_code
+        == 404
+    )
+    assert (
+        outsider.post(
+            f"/tickets/{bottle.number}/compensations/propose/", {"type": "cash", "amount": "2.00"}
+        ).status_code
+        == 404
+    )
     assert not Judgment.objects.exists() and not Compensation.objects.exists()
 
 
@@ -91,7 +102,9 @@ def test_other_shops_agent_cannot_see_the_panels(other_shop, bottle):
 
 def test_suggestion_shows_rules_in_words_and_the_penalty(agent_web, shop):
     order = {
-        "order_no": "T1", "amount": "21.00", "paid_at": "2026-11-01T10:00:00+08:00",
+        "order_no": "T1",
+        "amount": "21.00",
+        "paid_at": "2026-11-01T10:00:00+08:00",
         "shipped_at": "2026-11-05T10:00:00+08:00",
         "items": [{"sku": "GLASS-500", "unit_price": "10.50", "quantity": 2}],
     }
@@ -112,7 +125,11 @@ def test_confirm_then_override_with_a_note_keeps_every_version(agent_web, shop):
     assert Judgment.objects.filter(ticket=ticket).count() == 1
     agent_web.post(url, {"party": "courier", "note": "courier swapped the parcels"}, **HTMX)
 
-    versions = list(Judgment.objects.filter(ticket=ticket).order_by("version").values_list("version", "party", "suggested_party"))
+    versions = list(
+        Judgment.objects.filter(ticket=ticket)
+        .order_by("version")
+        .values_list("version", "party", "suggested_party")
+    )
     assert versions == [(1, "merchant", "merchant"), (2, "courier", "merchant")]
     body = panels(agent_web, ticket)
     assert "2 versions" in body and "override" in body and "courier swapped the parcels" in body
@@ -133,21 +150,36 @@ def test_unknown_party_is_refused_and_stores_nothing(agent_web, bottle, party):
 def test_walk_for_the_glass_bottle(agent_web, bottle):
     first = panels(agent_web, bottle)
     assert ("coupon", "2.00") in option_rows(first) and ("cash", "2.00") in option_rows(first)
-    assert "Policy v1" in first and "refundable ¥10.50" in first and "agent authority left ¥50.00" in first
+    assert (
+        "Policy v1" in first
+        and "refundable ¥10.50" in first
+        and "agent authority left ¥50.00" in first
+    )
 
     unusable = option_rows(panels(agent_web, bottle, usable="0"))
     assert ("refund", "10.50") in unusable
 
-    quote_12 = option_rows(panels(agent_web, bottle, customer_refused="goodwill", return_shipping_quote="12"))
-    assert ("return_refund", "10.50") in quote_12 and ("return_shipping_subsidy", "12.00") in quote_12
+    quote_12 = option_rows(
+        panels(agent_web, bottle, customer_refused="goodwill", return_shipping_quote="12")
+    )
+    assert ("return_refund", "10.50") in quote_12 and (
+        "return_shipping_subsidy",
+        "12.00",
+    ) in quote_12
 
-    quote_15 = option_rows(panels(agent_web, bottle, customer_refused="goodwill", return_shipping_quote="15.00"))
+    quote_15 = option_rows(
+        panels(agent_web, bottle, customer_refused="goodwill", return_shipping_quote="15.00")
+    )
     assert ("cash", "5.25") in quote_15
     assert ("return_shipping_subsidy", "15.00") not in quote_15
 
 
 def test_walk_panel_alone_answers_the_walk_form(agent_web, bottle):
-    response = agent_web.get(f"/tickets/{bottle.number}/compensation/", {"customer_refused": "goodwill", "return_shipping_quote": "15"}, **HTMX)
+    response = agent_web.get(
+        f"/tickets/{bottle.number}/compensation/",
+        {"customer_refused": "goodwill", "return_shipping_quote": "15"},
+        **HTMX,
+    )
     assert response.status_code == 200
     assert ("cash", "5.25") in option_rows(page_text(response))
 
@@ -165,13 +197,18 @@ def test_the_pair_is_the_two_cheapest_and_the_choice_is_recorded(agent_web, bott
 
     propose(agent_web, bottle, type="cash", amount="2.00", offered=offered)
     compensation = Compensation.objects.get()
-    assert compensation.offered == [{"type": "coupon", "amount": "2.00"}, {"type": "cash", "amount": "2.00"}]
+    assert compensation.offered == [
+        {"type": "coupon", "amount": "2.00"},
+        {"type": "cash", "amount": "2.00"},
+    ]
     assert (compensation.type, compensation.amount) == ("cash", Decimal("2.00"))
     assert "chosen from" in panels(agent_web, bottle)
 
 
 def test_a_choice_outside_the_offered_pair_is_refused(agent_web, bottle):
-    response = propose(agent_web, bottle, type="cash", amount="3.00", offered=["coupon:2.00", "cash:2.00"])
+    response = propose(
+        agent_web, bottle, type="cash", amount="3.00", offered=["coupon:2.00", "cash:2.00"]
+    )
     assert "must be one of the offered options" in page_text(response)
     assert not Compensation.objects.exists()
 
@@ -190,7 +227,9 @@ def test_goodwill_within_authority_is_approved_at_once(agent_web, bottle):
 
 
 def test_approved_is_sent_to_the_shop_only_with_a_live_endpoint(agent_web, bottle, shop):
-    endpoint = endpoint_create(shop=shop, url="https://shop.example/hook", events=["compensation.approved"])
+    endpoint = endpoint_create(
+        shop=shop, url="https://shop.example/hook", events=["compensation.approved"]
+    )
     endpoint.active = False
     endpoint.save()
     response = propose(agent_web, bottle, type="cash", amount="2.00")
@@ -247,8 +286,12 @@ def test_food_safety_shows_the_exposure(agent_web, shop):
     ticket = make_ticket(
         shop,
         dispute_type="spoiled_food",
-        order={"order_no": "F1", "amount": "30.00", "delivered_at": "2026-11-22T15:00:00+08:00",
-               "items": [{"sku": "MILK", "unit_price": "30.00", "quantity": 1, "perishable": True}]},
+        order={
+            "order_no": "F1",
+            "amount": "30.00",
+            "delivered_at": "2026-11-22T15:00:00+08:00",
+            "items": [{"sku": "MILK", "unit_price": "30.00", "quantity": 1, "perishable": True}],
+        },
         affected_items=[{"sku": "MILK", "quantity": 1}],
     )
     body = panels(agent_web, ticket)
@@ -259,7 +302,9 @@ def test_food_safety_shows_the_exposure(agent_web, shop):
 # --- approval ------------------------------------------------------------------------------------
 
 
-def test_above_authority_waits_asks_supervisors_and_counts_in_the_nav(agent_web, supervisor_web, supervisor, admin_user, bottle):
+def test_above_authority_waits_asks_supervisors_and_counts_in_the_nav(
+    agent_web, supervisor_web, supervisor, admin_user, bottle
+):
     propose(agent_web, bottle, type="cash", amount="15.00", note="customer is very angry")
     compensation = Compensation.objects.get()
     assert compensation.status == "pending_approval"
@@ -272,13 +317,27 @@ def test_above_authority_waits_asks_supervisors_and_counts_in_the_nav(agent_web,
     assert 'data-testid="nav-approvals"' not in page_text(agent_web.get("/"))
 
 
-def test_inbox_shows_story_evidence_judgment_rule_and_limit(agent_web, supervisor_web, shop, media_root):
-    bottle = make_ticket(shop, order={"order_no": "T-BIG", "amount": "120.00",
-                                      "items": [{"sku": "GLASS-500", "unit_price": "60.00", "quantity": 2}]})
-    ticket_services.attachment_add(
-        ticket=bottle, uploaded_file=SimpleUploadedFile("broken.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+def test_inbox_shows_story_evidence_judgment_rule_and_limit(
+    agent_web, supervisor_web, shop, media_root
+):
+    bottle = make_ticket(
+        shop,
+        order={
+            "order_no": "T-BIG",
+            "amount": "120.00",
+            "items": [{"sku": "GLASS-500", "unit_price": "60.00", "quantity": 2}],
+        },
     )
-    agent_web.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": "glass broke in our box"})
+    ticket_services.attachment_add(
+        ticket=bottle,
+        uploaded_file=SimpleUploadedFile("broken.png", png_bytes()),
+        kind="photo",
+        actor=ticket_services.Actor.shop(shop),
+    )
+    agent_web.post(
+        f"/tickets/{bottle.number}/judgment/",
+        {"party": "merchant", "note": "glass broke in our box"},
+    )
     propose(agent_web, bottle, type="cash", amount="40.00")
     propose(agent_web, bottle, type="cash", amount="15.00")  # 40 + 15 is past the ¥50 limit
     response = supervisor_web.get("/approvals/")
@@ -293,10 +352,16 @@ def test_inbox_shows_story_evidence_judgment_rule_and_limit(agent_web, superviso
     assert body.count('data-testid="inbox-approve"') == 2
 
 
-def test_supervisor_approves_in_the_inbox_and_the_agent_sees_it(agent_web, supervisor_web, agent, bottle):
-    propose(agent_web, bottle, type="cash", amount="15.00")  # outside the standard: a supervisor decides
+def test_supervisor_approves_in_the_inbox_and_the_agent_sees_it(
+    agent_web, supervisor_web, agent, bottle
+):
+    propose(
+        agent_web, bottle, type="cash", amount="15.00"
+    )  # outside the standard: a supervisor decides
     compensation = Compensation.objects.get()
-    response = supervisor_web.post(f"/compensations/{compensation.pk}/approve/", {"note": "ok, VIP", "next": "inbox"}, **HTMX)
+    response = supervisor_web.post(
+        f"/compensations/{compensation.pk}/approve/", {"note": "ok, VIP", "next": "inbox"}, **HTMX
+    )
     assert response.status_code == 200 and 'data-testid="inbox-empty"' in page_text(response)
     # The nav's pending count is replaced out of band: nothing is pending any more.
     assert 'id="disputes-nav" class="nav-group" hx-swap-oob="true"' in page_text(response)
@@ -312,20 +377,29 @@ def test_supervisor_approves_in_the_inbox_and_the_agent_sees_it(agent_web, super
 
 
 def test_reject_needs_a_note(agent_web, supervisor_web, bottle):
-    propose(agent_web, bottle, type="cash", amount="15.00")  # outside the standard: a supervisor decides
+    propose(
+        agent_web, bottle, type="cash", amount="15.00"
+    )  # outside the standard: a supervisor decides
     compensation = Compensation.objects.get()
-    response = supervisor_web.post(f"/compensations/{compensation.pk}/reject/", {"note": "  ", "next": "inbox"}, follow=True)
+    response = supervisor_web.post(
+        f"/compensations/{compensation.pk}/reject/", {"note": "  ", "next": "inbox"}, follow=True
+    )
     assert "Say why it is rejected" in page_text(response)
     compensation.refresh_from_db()
     assert compensation.status == "pending_approval"
-    supervisor_web.post(f"/compensations/{compensation.pk}/reject/", {"note": "outside the standard", "next": "inbox"})
+    supervisor_web.post(
+        f"/compensations/{compensation.pk}/reject/",
+        {"note": "outside the standard", "next": "inbox"},
+    )
     compensation.refresh_from_db()
     assert compensation.status == "rejected"
     assert "rejected" in Notification.objects.get(kind="compensation_decided").title
 
 
 def test_agents_cannot_approve_or_open_the_inbox(agent_web, bottle):
-    propose(agent_web, bottle, type="cash", amount="15.00")  # outside the standard: a supervisor decides
+    propose(
+        agent_web, bottle, type="cash", amount="15.00"
+    )  # outside the standard: a supervisor decides
     compensation = Compensation.objects.get()
     response = agent_web.post(f"/compensations/{compensation.pk}/approve/", {}, follow=True)
     assert "Only a supervisor or an admin" in page_text(response)
@@ -334,11 +408,17 @@ def test_agents_cannot_approve_or_open_the_inbox(agent_web, bottle):
     assert agent_web.get("/approvals/").status_code == 403
 
 
-def test_approving_an_executed_compensation_changes_nothing(agent_web, supervisor_web, shop, bottle):
+def test_approving_an_executed_compensation_changes_nothing(
+    agent_web, supervisor_web, shop, bottle
+):
     propose(agent_web, bottle, type="cash", amount="2.00")
     compensation = Compensation.objects.get()
-    services.compensation_report_executed(compensation=compensation, actor=ticket_services.Actor.shop(shop), external_ref="PAY-1")
-    response = supervisor_web.post(f"/compensations/{compensation.pk}/approve/", {"note": "again"}, follow=True)
+    services.compensation_report_executed(
+        compensation=compensation, actor=ticket_services.Actor.shop(shop), external_ref="PAY-1"
+    )
+    response = supervisor_web.post(
+        f"/compensations/{compensation.pk}/approve/", {"note": "again"}, follow=True
+    )
     assert "already been decided" in page_text(response)
     compensation.refresh_from_db()
     assert compensation.status == "executed" and compensation.decision_note == ""
@@ -348,14 +428,24 @@ def test_unknown_decision_or_compensation_is_404(supervisor_web, other_shop):
     assert supervisor_web.post("/compensations/999999/approve/", {}).status_code == 404
     ticket = make_ticket(other_shop)
     policy = services.policy_current(shop=other_shop)
-    foreign = Compensation.objects.create(ticket=ticket, type="cash", amount=Decimal("60.00"), status="pending_approval", policy=policy)
+    foreign = Compensation.objects.create(
+        ticket=ticket,
+        type="cash",
+        amount=Decimal("60.00"),
+        status="pending_approval",
+        policy=policy,
+    )
     assert supervisor_web.post(f"/compensations/{foreign.pk}/approve/", {}).status_code == 404
     assert supervisor_web.post(f"/compensations/{foreign.pk}/explode/", {}).status_code == 404
 
 
-def test_approved_compensation_goes_out_signed_and_shows_executing(agent_web, supervisor_web, shop, bottle):
+def test_approved_compensation_goes_out_signed_and_shows_executing(
+    agent_web, supervisor_web, shop, bottle
+):
     endpoint_create(shop=shop, url="https://shop.example/hook", events=["compensation.approved"])
-    propose(agent_web, bottle, type="cash", amount="15.00")  # outside the standard: a supervisor decides
+    propose(
+        agent_web, bottle, type="cash", amount="15.00"
+    )  # outside the standard: a supervisor decides
     compensation = Compensation.objects.get()
     supervisor_web.post(f"/compensations/{compensation.pk}/approve/", {"next": "inbox"})
     compensation.refresh_from_db()
@@ -373,13 +463,25 @@ def test_admin_edits_the_policy_as_new_versions(admin_user, agent_web, bottle, s
     propose(agent_web, bottle, type="cash", amount="2.00")
     assert admin_web.get("/shops/demo/policy/").status_code == 200
 
-    response = admin_web.post("/shops/demo/policy/", {"return_shipping_cap": "15.00", "agent_authority": "80"}, follow=True)
+    response = admin_web.post(
+        "/shops/demo/policy/",
+        {"return_shipping_cap": "15.00", "agent_authority": "80"},
+        follow=True,
+    )
     assert "Saved as version 2" in page_text(response)
     current = services.policy_current(shop=shop)
-    assert current.version == 2 and current.values["return_shipping_cap"] == "15.00" and current.values["agent_authority"] == "80.00"
+    assert (
+        current.version == 2
+        and current.values["return_shipping_cap"] == "15.00"
+        and current.values["agent_authority"] == "80.00"
+    )
     assert Compensation.objects.get().policy.version == 1  # history is not rewritten
 
-    for bad in ({"return_shipping_cap": "-1"}, {"goodwill_price_ratio_cap": "1.5"}, {"batch_alert_threshold": "two"}):
+    for bad in (
+        {"return_shipping_cap": "-1"},
+        {"goodwill_price_ratio_cap": "1.5"},
+        {"batch_alert_threshold": "two"},
+    ):
         refused = admin_web.post("/shops/demo/policy/", bad)
         assert refused.status_code == 400
         assert 'data-testid="error-' in page_text(refused)
@@ -390,7 +492,9 @@ def test_admin_edits_the_policy_as_new_versions(admin_user, agent_web, bottle, s
 
 def test_only_the_shops_admin_opens_the_policy_page(agent_web, supervisor_web, other_shop):
     assert agent_web.get("/shops/demo/policy/").status_code == 403
-    assert supervisor_web.post("/shops/demo/policy/", {"agent_authority": "1000"}).status_code == 403
+    assert (
+        supervisor_web.post("/shops/demo/policy/", {"agent_authority": "1000"}).status_code == 403
+    )
     assert agent_web.get("/shops/other/policy/").status_code == 404
     assert not ShopPolicy.objects.filter(version__gt=1).exists()
 
@@ -400,10 +504,22 @@ def test_only_the_shops_admin_opens_the_policy_page(agent_web, supervisor_web, o
 
 def test_webhook_log_lists_attempts_for_supervisors(supervisor_web, agent_web, shop, bottle):
     endpoint = endpoint_create(shop=shop, url="https://shop.example/hook", events=["*"])
-    event = WebhookEvent.objects.create(id=WebhookEvent.new_id(), shop=shop, type="ticket.created", data={}, created_at=bottle.created_at)
-    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=bottle.created_at, attempts=2)
-    WebhookAttempt.objects.create(delivery=delivery, attempted_at=bottle.created_at, status_code=500, error="HTTP 500")
-    WebhookAttempt.objects.create(delivery=delivery, attempted_at=bottle.created_at, status_code=200)
+    event = WebhookEvent.objects.create(
+        id=WebhookEvent.new_id(),
+        shop=shop,
+        type="ticket.created",
+        data={},
+        created_at=bottle.created_at,
+    )
+    delivery = WebhookDelivery.objects.create(
+        event=event, endpoint=endpoint, next_attempt_at=bottle.created_at, attempts=2
+    )
+    WebhookAttempt.objects.create(
+        delivery=delivery, attempted_at=bottle.created_at, status_code=500, error="HTTP 500"
+    )
+    WebhookAttempt.objects.create(
+        delivery=delivery, attempted_at=bottle.created_at, status_code=200
+    )
     body = page_text(supervisor_web.get("/webhooks/"))
     assert "https://shop.example/hook" in body
     assert body.count(f'data-event="{event.pk}"') == 2 and ">500<" in body and ">200<" in body
@@ -413,14 +529,21 @@ def test_webhook_log_lists_attempts_for_supervisors(supervisor_web, agent_web, s
 # --- dispute type catalogue ----------------------------------------------------------------------
 
 
-def test_shop_adds_a_type_that_follows_a_standard_types_rules(admin_user, agent_web, shop, media_root):
+def test_shop_adds_a_type_that_follows_a_standard_types_rules(
+    admin_user, agent_web, shop, media_root
+):
     admin_web = login(admin_user)
     page = page_text(admin_web.get("/shops/demo/dispute-types/"))
     assert 'data-code="spoiled_food"' in page and 'data-code="damaged_on_arrival"' in page
 
     response = admin_web.post(
         "/shops/demo/dispute-types/",
-        {"code": "glass_cracked", "name_zh": "玻璃裂纹", "name_en": "Cracked glass", "rules_as": "damaged_on_arrival"},
+        {
+            "code": "glass_cracked",
+            "name_zh": "玻璃裂纹",
+            "name_en": "Cracked glass",
+            "rules_as": "damaged_on_arrival",
+        },
         follow=True,
     )
     assert "Added the dispute type glass_cracked" in page_text(response)
@@ -428,17 +551,26 @@ def test_shop_adds_a_type_that_follows_a_standard_types_rules(admin_user, agent_
     assert ticket.dispute_type.shop == shop and ticket.dispute_type.category == "product"
     # The damage rows apply, and so does the photo requirement.
     assert "A clear photo of the problem is required" in panels(agent_web, ticket)
-    assert "A clear photo of the problem is required" in page_text(propose(agent_web, ticket, type="cash", amount="2.00"))
+    assert "A clear photo of the problem is required" in page_text(
+        propose(agent_web, ticket, type="cash", amount="2.00")
+    )
     assert not Compensation.objects.exists()
     ticket_services.attachment_add(
-        ticket=ticket, uploaded_file=SimpleUploadedFile("p.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+        ticket=ticket,
+        uploaded_file=SimpleUploadedFile("p.png", png_bytes()),
+        kind="photo",
+        actor=ticket_services.Actor.shop(shop),
     )
     assert ("cash", "2.00") in option_rows(panels(agent_web, ticket))
-    assert ("cash", "5.25") in option_rows(panels(agent_web, ticket, customer_refused="goodwill", return_shipping_quote="15"))
+    assert ("cash", "5.25") in option_rows(
+        panels(agent_web, ticket, customer_refused="goodwill", return_shipping_quote="15")
+    )
 
 
 def test_a_shop_type_following_wrong_item_gets_r1(shop):
-    services.dispute_type_create(shop=shop, code="wrong_colour", name_zh="发错颜色", name_en="", rules_as="wrong_item")
+    services.dispute_type_create(
+        shop=shop, code="wrong_colour", name_zh="发错颜色", name_en="", rules_as="wrong_item"
+    )
     ticket = Ticket.objects.get(pk=make_ticket(shop, dispute_type="wrong_colour").pk)
     suggestion = services.judgment_suggest(ticket=ticket)
     assert suggestion.party == "merchant" and [hit.id for hit in suggestion.rules] == ["R1"]
@@ -446,10 +578,19 @@ def test_a_shop_type_following_wrong_item_gets_r1(shop):
 
 def test_a_food_type_stays_urgent_with_a_photo(shop):
     created = services.dispute_type_create(
-        shop=shop, code="mouldy_bread", name_zh="面包发霉", name_en="Mouldy bread", rules_as="spoiled_food",
-        default_priority="low", photo_required=False,
+        shop=shop,
+        code="mouldy_bread",
+        name_zh="面包发霉",
+        name_en="Mouldy bread",
+        rules_as="spoiled_food",
+        default_priority="low",
+        photo_required=False,
     )
-    assert (created.default_priority, created.photo_required, created.rule_code) == ("urgent", True, "spoiled_food")
+    assert (created.default_priority, created.photo_required, created.rule_code) == (
+        "urgent",
+        True,
+        "spoiled_food",
+    )
     assert make_ticket(shop, dispute_type="mouldy_bread").priority == "urgent"
 
 
@@ -460,7 +601,15 @@ def test_a_food_type_stays_urgent_with_a_photo(shop):
         ({"code": "Bad Code!", "name_zh": "x", "rules_as": "damaged_on_arrival"}, "code"),
         ({"code": "ok_code", "name_zh": "x", "rules_as": "no_such_type"}, "rules_as"),
         ({"code": "ok_code", "name_zh": "", "name_en": "", "rules_as": "wrong_item"}, "name_zh"),
-        ({"code": "ok_code", "name_zh": "x", "rules_as": "wrong_item", "default_priority": "asap"}, "default_priority"),
+        (
+            {
+                "code": "ok_code",
+                "name_zh": "x",
+                "rules_as": "wrong_item",
+                "default_priority": "asap",
+            },
+            "default_priority",
+        ),
     ],
 )
 def test_bad_dispute_types_are_refused(admin_user, form, field):
@@ -476,7 +625,13 @@ def test_bad_dispute_types_are_refused(admin_user, form, field):
 def test_other_shops_cannot_use_or_manage_a_shop_type(shop, other_shop, agent_web):
     from aftersales.exceptions import ApplicationError
 
-    services.dispute_type_create(shop=shop, code="glass_cracked", name_zh="玻璃裂纹", name_en="", rules_as="damaged_on_arrival")
+    services.dispute_type_create(
+        shop=shop,
+        code="glass_cracked",
+        name_zh="玻璃裂纹",
+        name_en="",
+        rules_as="damaged_on_arrival",
+    )
     with pytest.raises(ApplicationError):
         make_ticket(other_shop, dispute_type="glass_cracked")
     assert agent_web.get("/shops/demo/dispute-types/").status_code == 403
@@ -486,26 +641,41 @@ def test_other_shops_cannot_use_or_manage_a_shop_type(shop, other_shop, agent_we
 def test_the_list_polls_only_while_something_is_in_flight(agent_web, supervisor_web, shop, bottle):
     list_url = f"/tickets/{bottle.number}/compensations/"
     assert "hx-trigger" not in page_text(agent_web.get(list_url, **HTMX))  # nothing yet
-    propose(agent_web, bottle, type="cash", amount="15.00")  # outside the standard: a supervisor decides
-    assert 'hx-trigger="every 5s"' in page_text(agent_web.get(list_url, **HTMX))  # waits for a supervisor
+    propose(
+        agent_web, bottle, type="cash", amount="15.00"
+    )  # outside the standard: a supervisor decides
+    assert 'hx-trigger="every 5s"' in page_text(
+        agent_web.get(list_url, **HTMX)
+    )  # waits for a supervisor
     compensation = Compensation.objects.get()
     supervisor_web.post(f"/compensations/{compensation.pk}/reject/", {"note": "no"})
     assert "hx-trigger" not in page_text(agent_web.get(list_url, **HTMX))  # decided for good
 
 
-def test_food_safety_proposal_waits_and_the_inbox_shows_the_exposure(agent_web, supervisor_web, shop, media_root):
+def test_food_safety_proposal_waits_and_the_inbox_shows_the_exposure(
+    agent_web, supervisor_web, shop, media_root
+):
     ticket = make_ticket(
         shop,
         dispute_type="spoiled_food",
-        order={"order_no": "F1", "amount": "29.90", "delivered_at": "2026-11-22T15:00:00+08:00",
-               "items": [{"sku": "HAM", "unit_price": "29.90", "quantity": 1, "perishable": True}]},
+        order={
+            "order_no": "F1",
+            "amount": "29.90",
+            "delivered_at": "2026-11-22T15:00:00+08:00",
+            "items": [{"sku": "HAM", "unit_price": "29.90", "quantity": 1, "perishable": True}],
+        },
         affected_items=[{"sku": "HAM", "quantity": 1}],
     )
     assert ticket.priority == "urgent"
     ticket_services.attachment_add(
-        ticket=ticket, uploaded_file=SimpleUploadedFile("ham.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+        ticket=ticket,
+        uploaded_file=SimpleUploadedFile("ham.png", png_bytes()),
+        kind="photo",
+        actor=ticket_services.Actor.shop(shop),
     )
-    propose(agent_web, ticket, type="refund", amount="29.90")  # well within ¥50, still a supervisor's call
+    propose(
+        agent_web, ticket, type="refund", amount="29.90"
+    )  # well within ¥50, still a supervisor's call
     assert Compensation.objects.get().status == "pending_approval"
     body = page_text(supervisor_web.get("/approvals/"))
     assert re.search(r'data-testid="inbox-food-safety">[^<]*¥1000\.00', body)
@@ -516,13 +686,24 @@ def test_inbox_queries_do_not_grow_with_the_entries(agent_web, supervisor_web, s
     from django.test.utils import CaptureQueriesContext
 
     def waiting_ticket(n):
-        ticket = make_ticket(shop, order={"order_no": f"T-{n}", "amount": "21.00",
-                                          "items": [{"sku": "GLASS-500", "unit_price": "10.50", "quantity": 2}]})
+        ticket = make_ticket(
+            shop,
+            order={
+                "order_no": f"T-{n}",
+                "amount": "21.00",
+                "items": [{"sku": "GLASS-500", "unit_price": "10.50", "quantity": 2}],
+            },
+        )
         ticket_services.attachment_add(
-            ticket=ticket, uploaded_file=SimpleUploadedFile("p.png", png_bytes()), kind="photo", actor=ticket_services.Actor.shop(shop)
+            ticket=ticket,
+            uploaded_file=SimpleUploadedFile("p.png", png_bytes()),
+            kind="photo",
+            actor=ticket_services.Actor.shop(shop),
         )
         agent_web.post(f"/tickets/{ticket.number}/judgment/", {"party": "merchant", "note": "ours"})
-        propose(agent_web, ticket, type="cash", amount="15.00")  # outside the standard: a supervisor decides
+        propose(
+            agent_web, ticket, type="cash", amount="15.00"
+        )  # outside the standard: a supervisor decides
 
     waiting_ticket(0)
     with CaptureQueriesContext(connection) as one:
@@ -544,7 +725,9 @@ def test_panel_queries_do_not_grow_with_judgments_and_compensations(agent_web, b
     with CaptureQueriesContext(connection) as one:
         panels(agent_web, bottle)
     for n in range(5):
-        agent_web.post(f"/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": f"again {n}"})
+        agent_web.post(
+            f"/tickets/{bottle.number}/judgment/", {"party": "merchant", "note": f"again {n}"}
+        )
         propose(agent_web, bottle, type="coupon", amount="0.50")
     with CaptureQueriesContext(connection) as six:
         body = panels(agent_web, bottle)
@@ -552,12 +735,20 @@ def test_panel_queries_do_not_grow_with_judgments_and_compensations(agent_web, b
     assert len(six.captured_queries) == len(one.captured_queries) <= 30, len(one.captured_queries)
 
 
-def test_a_failed_execution_reaches_the_timeline_and_the_people(agent_web, supervisor_web, agent, shop, bottle):
-    propose(agent_web, bottle, type="cash", amount="15.00")  # outside the standard: a supervisor decides
+def test_a_failed_execution_reaches_the_timeline_and_the_people(
+    agent_web, supervisor_web, agent, shop, bottle
+):
+    propose(
+        agent_web, bottle, type="cash", amount="15.00"
+    )  # outside the standard: a supervisor decides
     compensation = Compensation.objects.get()
     supervisor_web.post(f"/compensations/{compensation.pk}/approve/", {"next": "inbox"})
-    services.compensation_report_failed(compensation=compensation, actor=ticket_services.Actor.shop(shop), reason="wallet frozen")
-    assert TicketEvent.objects.filter(ticket=bottle, kind="compensation_failed", data__reason="wallet frozen").exists()
+    services.compensation_report_failed(
+        compensation=compensation, actor=ticket_services.Actor.shop(shop), reason="wallet frozen"
+    )
+    assert TicketEvent.objects.filter(
+        ticket=bottle, kind="compensation_failed", data__reason="wallet frozen"
+    ).exists()
     told = Notification.objects.filter(kind="compensation_failed")
     assert set(told.values_list("recipient__username", flat=True)) == {"agent", "supervisor"}
     polled = page_text(agent_web.get(f"/tickets/{bottle.number}/compensations/", **HTMX))
@@ -565,12 +756,16 @@ def test_a_failed_execution_reaches_the_timeline_and_the_people(agent_web, super
 
 
 def test_timeline_tells_judgments_and_compensations_in_words(agent_web, shop, bottle):
-    agent_web.post(f"/tickets/{bottle.number}/judgment/", {"party": "courier", "note": "box crushed"})
+    agent_web.post(
+        f"/tickets/{bottle.number}/judgment/", {"party": "courier", "note": "box crushed"}
+    )
     propose(agent_web, bottle, type="cash", amount="2.00")
 
     html = page_text(agent_web.get(f"/tickets/{bottle.number}/"))
-    timeline = html[html.index('id="timeline"'):]
+    timeline = html[html.index('id="timeline"') :]
     assert "Responsibility judgment" in timeline and "Version 1: Courier" in timeline
-    assert "Compensation proposed" in timeline and "Cash (red packet / transfer) · ¥2.00" in timeline
+    assert (
+        "Compensation proposed" in timeline and "Cash (red packet / transfer) · ¥2.00" in timeline
+    )
     # No raw event codes or key/value dumps for these events.
     assert ">compensation_proposed<" not in timeline and "<dt>within_standard</dt>" not in timeline

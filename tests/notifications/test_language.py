@@ -38,8 +38,14 @@ def test_a_breach_reads_in_the_readers_language(shop, client):
 
 def test_a_users_own_words_travel_as_a_parameter_not_as_a_template(shop, client):
     agent = staff_member(shop, "agent", username="agent")
-    notification_send(recipients=[agent], shop=shop, kind="approval_requested", title="Compensation ¥%(amount)s on %(number)s waits for your approval",
-                      body="%(note)s", params={"amount": "5.00", "number": "AS1", "note": "客户说 100% 不满意 %(x)s"})
+    notification_send(
+        recipients=[agent],
+        shop=shop,
+        kind="approval_requested",
+        title="Compensation ¥%(amount)s on %(number)s waits for your approval",
+        body="%(note)s",
+        params={"amount": "5.00", "number": "AS1", "note": "客户说 100% 不满意 %(x)s"},
+    )
     page = _page(client, agent, "en")
     assert "Compensation ¥5.00 on AS1 waits for your approval" in page
     assert "客户说 100% 不满意 %(x)s" in page
@@ -47,5 +53,7 @@ def test_a_users_own_words_travel_as_a_parameter_not_as_a_template(shop, client)
 
 def test_rows_written_before_params_show_as_written(shop, client):
     agent = staff_member(shop, "agent", username="agent")
-    Notification.objects.create(recipient=agent, shop=shop, kind="sla_warning", title="旧的通知 50%", params=None)
+    Notification.objects.create(
+        recipient=agent, shop=shop, kind="sla_warning", title="旧的通知 50%", params=None
+    )
     assert "旧的通知 50%" in _page(client, agent, "en")

@@ -38,12 +38,20 @@ def _assert_401(response):
 
 
 def test_token_for_good_credentials(client, agent):
-    response = client.post("/api/v1/auth/token/", {"username": "agent", "password": "pw-123456"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": "agent", "password": "pw-123456"},
+        content_type="application/json",
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     assert Token.objects.get(user=agent).key == token
     # the same token on a second login
-    again = client.post("/api/v1/auth/token/", {"username": "agent", "password": "pw-123456"}, content_type="application/json")
+    again = client.post(
+        "/api/v1/auth/token/",
+        {"username": "agent", "password": "pw-123456"},
+        content_type="application/json",
+    )
     assert again.json()["token"] == token
     # and it works
     staff = APIClient()
@@ -53,7 +61,9 @@ def test_token_for_good_credentials(client, agent):
 
 def test_token_accepts_a_form_post(client, agent):
     response = client.post(
-        "/api/v1/auth/token/", "username=agent&password=pw-123456", content_type="application/x-www-form-urlencoded"
+        "/api/v1/auth/token/",
+        "username=agent&password=pw-123456",
+        content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200 and response.json()["token"]
 
@@ -77,7 +87,11 @@ def test_wrong_credentials_are_401(client, agent, body):
 def test_inactive_user_gets_no_token(client, agent):
     agent.is_active = False
     agent.save()
-    response = client.post("/api/v1/auth/token/", {"username": "agent", "password": "pw-123456"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": "agent", "password": "pw-123456"},
+        content_type="application/json",
+    )
     assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_credentials"
 
 
@@ -150,7 +164,9 @@ def test_revoked_and_expired_keys_are_401(shop):
     revoked = api_key_for(shop)
     ShopAPIKey.objects.filter(prefix=revoked.split(".")[0]).update(revoked=True)
     expired = api_key_for(shop)
-    ShopAPIKey.objects.filter(prefix=expired.split(".")[0]).update(expiry_date=timezone.now() - dt.timedelta(minutes=1))
+    ShopAPIKey.objects.filter(prefix=expired.split(".")[0]).update(
+        expiry_date=timezone.now() - dt.timedelta(minutes=1)
+    )
     valid = api_key_for(shop)
     for key, status in ((revoked, 401), (expired, 401), (valid, 200)):
         client = APIClient()
@@ -169,4 +185,3 @@ def test_key_with_surrounding_spaces_works(shop):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key  {api_key_for(shop)}  ")
     assert client.get("/api/v1/tickets/").status_code == 200
-

@@ -30,7 +30,9 @@ def _key_client(key: str) -> APIClient:
 
 
 def _token(username: str, password: str):
-    response = APIClient().post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+    )
     return response.status_code, response.json()
 
 
@@ -54,10 +56,16 @@ def test_prints_one_json_object_with_working_secrets(db):
         assert Membership.objects.get(user__username=role, shop__code="demo").role == role
         assert _token(user["username"], user["password"])[0] == 200
 
-    created = _key_client(result["api_key"]).post("/api/v1/tickets/", ticket_payload(), format="json")
+    created = _key_client(result["api_key"]).post(
+        "/api/v1/tickets/", ticket_payload(), format="json"
+    )
     assert created.status_code == 201 and created.json()["shop"] == "demo"
-    agent = _token_client(result["users"]["agent"]["username"], result["users"]["agent"]["password"])
-    assert [t["number"] for t in agent.get("/api/v1/tickets/").json()["results"]] == [created.json()["number"]]
+    agent = _token_client(
+        result["users"]["agent"]["username"], result["users"]["agent"]["password"]
+    )
+    assert [t["number"] for t in agent.get("/api/v1/tickets/").json()["results"]] == [
+        created.json()["number"]
+    ]
 
 
 def test_running_twice_still_works(db):
@@ -87,15 +95,27 @@ def test_other_shop_gets_its_own_key_and_users(db):
     }
     assert not Membership.objects.filter(user__username="acme-agent", shop__code="demo").exists()
 
-    demo_ticket = _key_client(demo["api_key"]).post("/api/v1/tickets/", ticket_payload(), format="json").json()["number"]
-    acme_ticket = _key_client(acme["api_key"]).post("/api/v1/tickets/", ticket_payload(), format="json").json()["number"]
+    demo_ticket = (
+        _key_client(demo["api_key"])
+        .post("/api/v1/tickets/", ticket_payload(), format="json")
+        .json()["number"]
+    )
+    acme_ticket = (
+        _key_client(acme["api_key"])
+        .post("/api/v1/tickets/", ticket_payload(), format="json")
+        .json()["number"]
+    )
 
     for role in ("agent", "supervisor", "admin"):
         acme_staff = _token_client(acme["users"][role]["username"], acme["users"][role]["password"])
-        assert [t["number"] for t in acme_staff.get("/api/v1/tickets/").json()["results"]] == [acme_ticket]
+        assert [t["number"] for t in acme_staff.get("/api/v1/tickets/").json()["results"]] == [
+            acme_ticket
+        ]
         assert acme_staff.get(f"/api/v1/tickets/{demo_ticket}/").status_code == 404
     demo_agent = _token_client("agent", demo["users"]["agent"]["password"])
-    assert [t["number"] for t in demo_agent.get("/api/v1/tickets/").json()["results"]] == [demo_ticket]
+    assert [t["number"] for t in demo_agent.get("/api/v1/tickets/").json()["results"]] == [
+        demo_ticket
+    ]
     assert _key_client(acme["api_key"]).get(f"/api/v1/tickets/{demo_ticket}/").status_code == 404
 
 

@@ -13,12 +13,19 @@ TOKEN = "/api/v1/auth/token/"
 @pytest.fixture
 def limit(settings):
     settings.AXES_FAILURE_LIMIT = 5
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast: these tests log in dozens of times
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]  # fast: these tests log in dozens of times
     return 5
 
 
 def _token(client, username, password, **extra):
-    return client.post(TOKEN, {"username": username, "password": password}, content_type="application/json", **extra)
+    return client.post(
+        TOKEN,
+        {"username": username, "password": password},
+        content_type="application/json",
+        **extra,
+    )
 
 
 def test_the_token_api_locks_a_username_after_the_limit(shop, limit):
@@ -30,7 +37,10 @@ def test_the_token_api_locks_a_username_after_the_limit(shop, limit):
     locked = _token(client, "agent", "pw-123456", HTTP_ACCEPT_LANGUAGE="en")
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "too_many_attempts"
-    assert "Too many wrong passwords" in locked.json()["error"]["message"] and locked["Retry-After"] == "900"
+    assert (
+        "Too many wrong passwords" in locked.json()["error"]["message"]
+        and locked["Retry-After"] == "900"
+    )
     assert "密码错误次数过多" in _token(client, "agent", "pw-123456").json()["error"]["message"]
 
 
@@ -53,7 +63,10 @@ def test_the_login_page_locks_and_explains(shop, limit):
     client.cookies.load({"django_language": "en"})
     locked = client.post("/login/", {"username": "agent", "password": "pw-123456"})
     assert locked.status_code == 429
-    assert "Too many wrong passwords" in locked.content.decode() and 'name="username"' in locked.content.decode()
+    assert (
+        "Too many wrong passwords" in locked.content.decode()
+        and 'name="username"' in locked.content.decode()
+    )
     assert "_auth_user_id" not in client.session
 
 

@@ -20,7 +20,10 @@ class _PerIdent(AtomicRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.META["HTTP_X_IDENT"]}
 
 
-@pytest.mark.skipif("redis" not in settings.CACHES["default"]["BACKEND"].lower(), reason="the race needs the shared Redis cache")
+@pytest.mark.skipif(
+    "redis" not in settings.CACHES["default"]["BACKEND"].lower(),
+    reason="the race needs the shared Redis cache",
+)
 def test_sixteen_threads_never_pass_more_than_the_limit():
     ident = uuid.uuid4().hex
     request = APIRequestFactory().get("/", HTTP_X_IDENT=ident)

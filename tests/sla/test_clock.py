@@ -10,7 +10,12 @@ import time_machine
 from shops.services import shop_sla_update
 from tests.factories import make_ticket, staff_member
 from tickets import services
-from tickets.business_time import BusinessCalendar, add_business_minutes, business_minutes_between, subtract_business_minutes
+from tickets.business_time import (
+    BusinessCalendar,
+    add_business_minutes,
+    business_minutes_between,
+    subtract_business_minutes,
+)
 from tickets.models import Ticket
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -36,7 +41,9 @@ def test_business_minutes_between_and_its_inverses(start, end, minutes):
     assert business_minutes_between(at(start), at(end), CN) == minutes
     if minutes:
         assert add_business_minutes(at(start), minutes, CN) == at(end)
-        assert subtract_business_minutes(at(end), minutes, CN) == add_business_minutes(at(start), 0, CN)
+        assert subtract_business_minutes(at(end), minutes, CN) == add_business_minutes(
+            at(start), 0, CN
+        )
 
 
 def test_resolution_from_the_afternoon_before_national_day_lands_on_the_make_up_saturday():
@@ -60,7 +67,9 @@ def _act(ticket, action, when, agent):
     ticket.refresh_from_db()
 
 
-def test_waiting_on_the_customer_pauses_both_clocks_and_resume_keeps_the_business_time_left(shop, agent):
+def test_waiting_on_the_customer_pauses_both_clocks_and_resume_keeps_the_business_time_left(
+    shop, agent
+):
     ticket = _ticket(shop, "2026-03-10 10:00")  # Tue: first response 11:00, resolution Fri 10:00
     assert ticket.first_response_due_at == at("2026-03-10 11:00")
     _act(ticket, "open", "2026-03-10 10:10", agent)
@@ -70,7 +79,9 @@ def test_waiting_on_the_customer_pauses_both_clocks_and_resume_keeps_the_busines
     assert ticket.sla_paused_at is None
     assert ticket.first_response_due_at == at("2026-03-12 15:30")
     # Resolution had 3 days - 30 min left at 10:30 Tue: 3 business days minus 30 min after Thu 15:00.
-    assert ticket.resolution_due_at == add_business_minutes(at("2026-03-12 15:00"), 27 * 60 - 30, CN)
+    assert ticket.resolution_due_at == add_business_minutes(
+        at("2026-03-12 15:00"), 27 * 60 - 30, CN
+    )
     assert ticket.next_due_at == ticket.first_response_due_at
 
 
@@ -79,7 +90,9 @@ def test_pause_over_national_day_costs_nothing_and_resume_lands_after_the_holida
     assert ticket.resolution_due_at == at("2026-10-10 16:00")
     services.message_add(ticket=ticket, body="您好", actor=services.Actor.staff(agent))
     _act(ticket, "wait_customer", "2026-09-30 17:00", agent)  # 26 business hours left
-    with time_machine.travel(at("2026-10-05 12:00"), tick=False):  # the customer answers during the holiday
+    with time_machine.travel(
+        at("2026-10-05 12:00"), tick=False
+    ):  # the customer answers during the holiday
         services.message_add(ticket=ticket, body="在吗", actor=services.Actor.shop(shop))
     ticket.refresh_from_db()
     assert ticket.status == "open"
@@ -105,7 +118,19 @@ def test_resolving_while_paused_stops_the_clock(shop, agent):
 
 def test_targets_changed_after_creation_apply_only_to_new_tickets(shop):
     before = _ticket(shop, "2026-03-10 10:00")
-    shop_sla_update(shop=shop, data={"targets": {"normal": {"first_response_minutes": 30, "resolution_minutes": 540, "business_time": True}}}, replace=False)
+    shop_sla_update(
+        shop=shop,
+        data={
+            "targets": {
+                "normal": {
+                    "first_response_minutes": 30,
+                    "resolution_minutes": 540,
+                    "business_time": True,
+                }
+            }
+        },
+        replace=False,
+    )
     shop.refresh_from_db()
     before.refresh_from_db()
     assert before.first_response_due_at == at("2026-03-10 11:00")
@@ -117,7 +142,11 @@ def test_targets_changed_after_creation_apply_only_to_new_tickets(shop):
 
 
 def test_a_dispute_type_override_tightens_one_type(shop):
-    shop_sla_update(shop=shop, data={"dispute_type_targets": {"damaged_on_arrival": {"first_response_minutes": 20}}}, replace=False)
+    shop_sla_update(
+        shop=shop,
+        data={"dispute_type_targets": {"damaged_on_arrival": {"first_response_minutes": 20}}},
+        replace=False,
+    )
     shop.refresh_from_db()
     ticket = _ticket(shop, "2026-03-10 10:00")
     assert ticket.first_response_due_at == at("2026-03-10 10:20")

@@ -14,17 +14,25 @@ from sla import services as sla
 from sla.models import OutboundContact, Timer, TimerState
 from tests.factories import ShopFactory, make_ticket_for
 
-IN_WINDOW = dt.datetime(2026, 3, 11, 11, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Wednesday, inside 10:00-18:00
+IN_WINDOW = dt.datetime(
+    2026, 3, 11, 11, 0, tzinfo=ZoneInfo("Asia/Shanghai")
+)  # a Wednesday, inside 10:00-18:00
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", ["timers_fire", "timers_fire_each"])  # the batch, and its one-by-one fallback
+@pytest.mark.parametrize(
+    "path", ["timers_fire", "timers_fire_each"]
+)  # the batch, and its one-by-one fallback
 def test_two_chunks_with_crossed_customers_both_finish(monkeypatch, path):
     shop = ShopFactory(code="locks")
     # Tickets in id order with customers X, Y, Y, X: chunk A = (X, Y), chunk B = (Y, X).
     tickets = [make_ticket_for(shop, order_no=f"L{n}", customer_id=c) for n, c in enumerate("XYYX")]
-    timers = [sla.reship_tracking_schedule(ticket=t, tracking_no=f"SF{n}", at=IN_WINDOW - dt.timedelta(minutes=1)).pk
-              for n, t in enumerate(tickets)]
+    timers = [
+        sla.reship_tracking_schedule(
+            ticket=t, tracking_no=f"SF{n}", at=IN_WINDOW - dt.timedelta(minutes=1)
+        ).pk
+        for n, t in enumerate(tickets)
+    ]
     claimed = sla.timers_claim_due(now=IN_WINDOW, limit=10)
     assert sorted(claimed) == sorted(timers)
 
@@ -44,12 +52,16 @@ def test_two_chunks_with_crossed_customers_both_finish(monkeypatch, path):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=fire, args=("A", [timers[0], timers[2]])),
-               threading.Thread(target=fire, args=("B", [timers[1], timers[3]]))]
+    threads = [
+        threading.Thread(target=fire, args=("A", [timers[0], timers[2]])),
+        threading.Thread(target=fire, args=("B", [timers[1], timers[3]])),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert all(result == "fired" for chunk in results.values() for result in chunk.values()), results
+    assert all(result == "fired" for chunk in results.values() for result in chunk.values()), (
+        results
+    )
     assert not Timer.objects.filter(state=TimerState.CLAIMED).exists()
     assert OutboundContact.objects.filter(purpose="reship_tracking").count() == 4

@@ -21,16 +21,25 @@ def admin_browser(shop, client):
 
 def _form(**changes):
     form = {f"{d}_open": "09:00" for d in WEEKDAYS} | {f"{d}_close": "18:00" for d in WEEKDAYS}
-    form |= {"timezone": "Asia/Shanghai", "holiday_calendar": "cn", "contact_open": "10:00", "contact_close": "18:00", "max_contacts_per_day": "3"}
+    form |= {
+        "timezone": "Asia/Shanghai",
+        "holiday_calendar": "cn",
+        "contact_open": "10:00",
+        "contact_close": "18:00",
+        "max_contacts_per_day": "3",
+    }
     for p in ("low", "normal", "high", "urgent"):
         form |= {f"{p}_first": "60", f"{p}_resolution": "1620", f"{p}_business": "on"}
     return form | changes
 
 
-@pytest.mark.parametrize("language, words, codes", [
-    ("zh-hans", ["星期一", "星期日", "紧急", "普通"], [">mon<", ">urgent<", ">normal<"]),
-    ("en", ["Monday", "Sunday", "Urgent", "Normal"], [">mon<", ">urgent<", ">normal<"]),
-])
+@pytest.mark.parametrize(
+    "language, words, codes",
+    [
+        ("zh-hans", ["星期一", "星期日", "紧急", "普通"], [">mon<", ">urgent<", ">normal<"]),
+        ("en", ["Monday", "Sunday", "Urgent", "Normal"], [">mon<", ">urgent<", ">normal<"]),
+    ],
+)
 def test_days_and_priorities_are_words(admin_browser, language, words, codes):
     admin_browser.cookies.load({"django_language": language})
     page = admin_browser.get("/settings/demo/sla/").content.decode()
@@ -40,7 +49,9 @@ def test_days_and_priorities_are_words(admin_browser, language, words, codes):
 
 def test_a_refused_form_names_the_field_and_keeps_what_was_typed(admin_browser, shop):
     admin_browser.cookies.load({"django_language": "zh-hans"})
-    response = admin_browser.post("/settings/demo/sla/", _form(normal_first="soon", tue_open="25:00", contact_open="19:00"))
+    response = admin_browser.post(
+        "/settings/demo/sla/", _form(normal_first="soon", tue_open="25:00", contact_open="19:00")
+    )
     assert response.status_code == 400
     page = html.unescape(response.content.decode())
     assert "时限目标 · 普通" in page and "工作时间 · 星期二" in page and "可联系时段" in page

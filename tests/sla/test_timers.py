@@ -45,7 +45,9 @@ def sweep(when: str) -> list[int]:
         # The claim's on_commit runs at once inside the test's transaction only if captured;
         # the ids are also what timers_claim_due returned.
         if not claimed:
-            claimed = list(Timer.objects.filter(state=TimerState.CLAIMED).values_list("id", flat=True))
+            claimed = list(
+                Timer.objects.filter(state=TimerState.CLAIMED).values_list("id", flat=True)
+            )
         assert connection.in_atomic_block
         for timer_id in claimed:
             sla.timer_fire(timer_id=timer_id)
@@ -53,7 +55,10 @@ def sweep(when: str) -> list[int]:
 
 
 def live(ticket) -> dict:
-    return {t.kind: t.due_at for t in Timer.objects.filter(ticket=ticket, state__in=["pending", "claimed"])}
+    return {
+        t.kind: t.due_at
+        for t in Timer.objects.filter(ticket=ticket, state__in=["pending", "claimed"])
+    }
 
 
 def test_a_new_ticket_gets_its_warning_and_breach_timers(shop):
@@ -67,9 +72,13 @@ def test_a_new_ticket_gets_its_warning_and_breach_timers(shop):
 
 
 def test_breach_escalates_once_records_the_timeline_and_sends_the_webhook(shop, people):
-    WebhookEndpoint.objects.create(shop=shop, url="https://shop.example/hook", events=["ticket.sla_breached"], secret="s")
+    WebhookEndpoint.objects.create(
+        shop=shop, url="https://shop.example/hook", events=["ticket.sla_breached"], secret="s"
+    )
     ticket = new_ticket(shop)
-    services.ticket_assign(ticket=ticket, assignee=people["agent"], actor=services.Actor.staff(people["supervisor"]))
+    services.ticket_assign(
+        ticket=ticket, assignee=people["agent"], actor=services.Actor.staff(people["supervisor"])
+    )
     assert len(sweep("2026-03-10 10:50")) == 1  # the warning
     assert Notification.objects.filter(kind="sla_warning", recipient=people["agent"]).count() == 1
     fired = sweep("2026-03-10 11:01")
@@ -78,7 +87,11 @@ def test_breach_escalates_once_records_the_timeline_and_sends_the_webhook(shop, 
     assert ticket.sla_breached_at == at("2026-03-10 11:01")
     breach = TicketEvent.objects.get(ticket=ticket, kind="sla", data__what="breached")
     assert sorted(breach.data["escalated_to"]) == ["boss", "supervisor"]
-    assert set(Notification.objects.filter(kind="sla_breached").values_list("recipient__username", flat=True)) == {"agent", "supervisor", "boss"}
+    assert set(
+        Notification.objects.filter(kind="sla_breached").values_list(
+            "recipient__username", flat=True
+        )
+    ) == {"agent", "supervisor", "boss"}
     event = WebhookEvent.objects.get(type="ticket.sla_breached")
     assert event.data["number"] == ticket.number and event.data["target"] == "first_response"
     assert WebhookDelivery.objects.filter(event=event).count() == 1
@@ -92,9 +105,16 @@ def test_breach_escalates_once_records_the_timeline_and_sends_the_webhook(shop, 
 def test_the_first_public_reply_meets_the_first_response_target(shop, people):
     ticket = new_ticket(shop)
     with time_machine.travel(at("2026-03-10 10:20"), tick=False):
-        services.message_add(ticket=ticket, body="internal", actor=services.Actor.staff(people["agent"]), internal=True)
+        services.message_add(
+            ticket=ticket,
+            body="internal",
+            actor=services.Actor.staff(people["agent"]),
+            internal=True,
+        )
         assert TimerKind.FIRST_RESPONSE_BREACH in live(ticket)  # an internal note is not a response
-        services.message_add(ticket=ticket, body="您好，我们马上处理", actor=services.Actor.staff(people["agent"]))
+        services.message_add(
+            ticket=ticket, body="您好，我们马上处理", actor=services.Actor.staff(people["agent"])
+        )
     assert set(live(ticket)) == {TimerKind.RESOLUTION_WARNING, TimerKind.RESOLUTION_BREACH}
     sweep("2026-03-10 11:30")
     ticket.refresh_from_db()
@@ -105,18 +125,26 @@ def test_a_claimed_timer_whose_ticket_moved_on_is_cancelled_not_fired(shop, peop
     ticket = new_ticket(shop)
     with time_machine.travel(at("2026-03-10 11:01"), tick=False):
         ids = sla.timers_claim_due(now=at("2026-03-10 11:01"), limit=10)
-        services.message_add(ticket=ticket, body="您好", actor=services.Actor.staff(people["agent"]))
+        services.message_add(
+            ticket=ticket, body="您好", actor=services.Actor.staff(people["agent"])
+        )
         results = [sla.timer_fire(timer_id=i) for i in ids]
     assert results == ["cancelled", "cancelled"]
     ticket.refresh_from_db()
     assert ticket.sla_breached_at is None and not Notification.objects.exists()
 
 
-def test_pending_customer_pauses_the_sla_timers_and_auto_closes_after_7_days_in_the_contact_window(shop, people):
+def test_pending_customer_pauses_the_sla_timers_and_auto_closes_after_7_days_in_the_contact_window(
+    shop, people
+):
     ticket = new_ticket(shop)
     with time_machine.travel(at("2026-03-10 10:10"), tick=False):
-        services.message_add(ticket=ticket, body="请补充照片", actor=services.Actor.staff(people["agent"]))
-        services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(people["agent"]))
+        services.message_add(
+            ticket=ticket, body="请补充照片", actor=services.Actor.staff(people["agent"])
+        )
+        services.ticket_transition(
+            ticket=ticket, action="wait_customer", actor=services.Actor.staff(people["agent"])
+        )
     assert live(ticket) == {TimerKind.AUTO_CLOSE: at("2026-03-17 10:10")}
     sweep("2026-03-13 12:00")  # the resolution deadline passes while paused: nothing happens
     ticket.refresh_from_db()
@@ -132,9 +160,13 @@ def test_pending_customer_pauses_the_sla_timers_and_auto_closes_after_7_days_in_
 def test_contact_outside_the_window_is_deferred_to_the_next_window_never_dropped(shop, people):
     ticket = new_ticket(shop, when="2026-03-10 09:00")
     with time_machine.travel(at("2026-03-10 09:05"), tick=False):
-        services.message_add(ticket=ticket, body="请补充照片", actor=services.Actor.staff(people["agent"]))
+        services.message_add(
+            ticket=ticket, body="请补充照片", actor=services.Actor.staff(people["agent"])
+        )
     with time_machine.travel(at("2026-03-10 19:30"), tick=False):
-        services.ticket_transition(ticket=ticket, action="wait_customer", actor=services.Actor.staff(people["agent"]))
+        services.ticket_transition(
+            ticket=ticket, action="wait_customer", actor=services.Actor.staff(people["agent"])
+        )
     sweep("2026-03-17 19:31")  # due, but 19:31 is after the 10:00-18:00 window
     timer = Timer.objects.get(ticket=ticket, kind=TimerKind.AUTO_CLOSE)
     assert timer.state == TimerState.PENDING and timer.due_at == at("2026-03-18 10:00")
@@ -153,8 +185,12 @@ def test_at_most_n_contacts_a_day_per_customer(shop, people):
         payload["order"]["order_no"] = f"T{n}"
         ticket = new_ticket(shop, order=payload["order"])
         with time_machine.travel(at("2026-03-10 10:30"), tick=False):
-            services.ticket_transition(ticket=ticket, action="open", actor=services.Actor.staff(people["agent"]))
-            services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(people["agent"]))
+            services.ticket_transition(
+                ticket=ticket, action="open", actor=services.Actor.staff(people["agent"])
+            )
+            services.ticket_transition(
+                ticket=ticket, action="resolve", actor=services.Actor.staff(people["agent"])
+            )
         tickets.append(ticket)
     sweep("2026-03-10 10:31")
     assert OutboundContact.objects.count() == 2  # the same customer: the third waits for tomorrow
@@ -168,8 +204,12 @@ def test_at_most_n_contacts_a_day_per_customer(shop, people):
 def test_resolution_sends_the_follow_up_with_a_survey_link_once(shop, people):
     ticket = new_ticket(shop)
     with time_machine.travel(at("2026-03-10 11:00"), tick=False):
-        services.ticket_transition(ticket=ticket, action="open", actor=services.Actor.staff(people["agent"]))
-        services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(people["agent"]))
+        services.ticket_transition(
+            ticket=ticket, action="open", actor=services.Actor.staff(people["agent"])
+        )
+        services.ticket_transition(
+            ticket=ticket, action="resolve", actor=services.Actor.staff(people["agent"])
+        )
     assert live(ticket) == {TimerKind.FOLLOW_UP: at("2026-03-10 12:00")}
     sweep("2026-03-10 12:00")
     survey = SatisfactionSurvey.objects.get(ticket=ticket)
@@ -177,8 +217,12 @@ def test_resolution_sends_the_follow_up_with_a_survey_link_once(shop, people):
     assert f"/survey/{survey.token}/" in contact.body
     # Reopen and resolve again: the follow-up is not sent twice.
     with time_machine.travel(at("2026-03-10 13:00"), tick=False):
-        services.ticket_transition(ticket=ticket, action="reopen", actor=services.Actor.staff(people["agent"]))
-        services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(people["agent"]))
+        services.ticket_transition(
+            ticket=ticket, action="reopen", actor=services.Actor.staff(people["agent"])
+        )
+        services.ticket_transition(
+            ticket=ticket, action="resolve", actor=services.Actor.staff(people["agent"])
+        )
     assert TimerKind.FOLLOW_UP not in live(ticket)
 
 
@@ -188,25 +232,36 @@ def test_survey_accepts_one_answer(shop, client):
     page = client.get(f"/survey/{survey.token}/")
     assert page.status_code == 200 and "★" in page.content.decode()
     assert client.post(f"/survey/{survey.token}/", {"score": "9"}).status_code == 400
-    assert client.post(f"/survey/{survey.token}/", {"score": "4", "comment": "还行"}).status_code == 200
+    assert (
+        client.post(f"/survey/{survey.token}/", {"score": "4", "comment": "还行"}).status_code
+        == 200
+    )
     second = client.post(f"/survey/{survey.token}/", {"score": "1", "comment": "改主意了"})
     assert second.status_code == 409
     survey.refresh_from_db()
     assert (survey.score, survey.comment) == (4, "还行")
     assert client.get("/survey/not-a-token/").status_code == 404
-    assert TicketEvent.objects.filter(ticket=ticket, kind="survey", data__what="answered").count() == 1
+    assert (
+        TicketEvent.objects.filter(ticket=ticket, kind="survey", data__what="answered").count() == 1
+    )
 
 
 def test_pending_internal_reminds_a_daily_progress_update(shop, people):
     ticket = new_ticket(shop)
     with time_machine.travel(at("2026-03-10 10:30"), tick=False):
-        services.ticket_transition(ticket=ticket, action="open", actor=services.Actor.staff(people["agent"]))
-        services.ticket_transition(ticket=ticket, action="wait_internal", actor=services.Actor.staff(people["agent"]))
+        services.ticket_transition(
+            ticket=ticket, action="open", actor=services.Actor.staff(people["agent"])
+        )
+        services.ticket_transition(
+            ticket=ticket, action="wait_internal", actor=services.Actor.staff(people["agent"])
+        )
     assert live(ticket)[TimerKind.PROGRESS_REMINDER] == at("2026-03-11 10:30")
     sweep("2026-03-11 10:30")
     assert live(ticket)[TimerKind.PROGRESS_REMINDER] == at("2026-03-12 10:30")
     with time_machine.travel(at("2026-03-11 11:00"), tick=False):
-        services.ticket_transition(ticket=ticket, action="open", actor=services.Actor.staff(people["agent"]))
+        services.ticket_transition(
+            ticket=ticket, action="open", actor=services.Actor.staff(people["agent"])
+        )
     assert TimerKind.PROGRESS_REMINDER not in live(ticket)
     # Unassigned, so the shop's supervisors (supervisor and admin) are reminded, once.
     assert Notification.objects.filter(kind="progress_reminder").count() == 2
@@ -214,17 +269,28 @@ def test_pending_internal_reminds_a_daily_progress_update(shop, people):
 
 def test_the_platform_deadline_escalates_well_before_the_marketplace_refunds(shop, people):
     ticket = new_ticket(shop, platform_deadline_at=at("2026-03-12 10:00"))
-    assert live(ticket)[TimerKind.PLATFORM_DEADLINE] == at("2026-03-12 04:00")  # 6 h lead by default
+    assert live(ticket)[TimerKind.PLATFORM_DEADLINE] == at(
+        "2026-03-12 04:00"
+    )  # 6 h lead by default
     sweep("2026-03-12 04:00")
-    assert Notification.objects.filter(kind="platform_deadline", recipient=people["supervisor"]).exists()
-    assert TicketEvent.objects.filter(ticket=ticket, kind="sla", data__what="platform_deadline").count() == 1
+    assert Notification.objects.filter(
+        kind="platform_deadline", recipient=people["supervisor"]
+    ).exists()
+    assert (
+        TicketEvent.objects.filter(
+            ticket=ticket, kind="sla", data__what="platform_deadline"
+        ).count()
+        == 1
+    )
 
 
 def test_late_shipment_warns_before_the_72_hour_deadline(shop, people):
     payload = ticket_payload(dispute_type="late_shipment")
     payload["order"].update(paid_at=at("2026-03-09 10:00"), shipped_at=None)
     ticket = new_ticket(shop, dispute_type="late_shipment", order=payload["order"])
-    assert live(ticket)[TimerKind.SHIPPING_DEADLINE] == at("2026-03-12 06:00")  # 72 h after payment, less 4 h
+    assert live(ticket)[TimerKind.SHIPPING_DEADLINE] == at(
+        "2026-03-12 06:00"
+    )  # 72 h after payment, less 4 h
     sweep("2026-03-12 06:00")
     assert Notification.objects.filter(kind="shipping_deadline").count() == 2
 
@@ -276,11 +342,18 @@ def test_one_failing_timer_in_a_chunk_stays_claimed_and_the_others_are_done(shop
     with time_machine.travel(at("2026-03-13 11:00"), tick=False):
         results = sla.timers_fire(timer_ids=ids)
     assert sorted(results.values()) == ["error", "fired", "fired", "fired"]
-    assert Timer.objects.get(ticket=ticket, kind=TimerKind.RESOLUTION_BREACH).state == TimerState.CLAIMED
-    assert not TicketEvent.objects.filter(ticket=ticket, kind="sla", data__target="resolution", data__what="breached").exists()
+    assert (
+        Timer.objects.get(ticket=ticket, kind=TimerKind.RESOLUTION_BREACH).state
+        == TimerState.CLAIMED
+    )
+    assert not TicketEvent.objects.filter(
+        ticket=ticket, kind="sla", data__target="resolution", data__what="breached"
+    ).exists()
 
 
-def test_a_timer_that_keeps_failing_is_parked_with_its_error_and_shown_to_admins(shop, monkeypatch, settings, client):
+def test_a_timer_that_keeps_failing_is_parked_with_its_error_and_shown_to_admins(
+    shop, monkeypatch, settings, client
+):
     settings.SLA_TIMER_MAX_ATTEMPTS = 3
     ticket = new_ticket(shop)
 
@@ -295,9 +368,19 @@ def test_a_timer_that_keeps_failing_is_parked_with_its_error_and_shown_to_admins
             sla.timers_reap(now=at(f"2026-03-13 11:0{minute}"), timeout_seconds=0)
             ids = sla.timers_claim_due(now=at(f"2026-03-13 11:0{minute}"), limit=10)
             results.append(sla.timers_fire(timer_ids=ids).get(timer.pk))
-    assert results == ["error", "error", "parked", None, None]  # parked on the third claim, then left alone
+    assert results == [
+        "error",
+        "error",
+        "parked",
+        None,
+        None,
+    ]  # parked on the third claim, then left alone
     timer.refresh_from_db()
-    assert timer.state == TimerState.PARKED and timer.attempts == 3 and "year 1 is out of range" in timer.result
+    assert (
+        timer.state == TimerState.PARKED
+        and timer.attempts == 3
+        and "year 1 is out of range" in timer.result
+    )
     client.force_login(staff_member(shop, "admin", username="boss"))
     page = client.get("/settings/demo/sla/").content.decode()
     assert 'data-testid="parked-timers"' in page and ticket.number in page

@@ -47,9 +47,13 @@ def two_shops(db):
     supervisor.save()
     staff_member(a, "admin", username="boss-a")
     staff_member(b, "supervisor", username="sup-b")
-    WebhookEndpoint.objects.create(shop=a, url="https://a.example/hook", events=["ticket.sla_breached"], secret="s")
+    WebhookEndpoint.objects.create(
+        shop=a, url="https://a.example/hook", events=["ticket.sla_breached"], secret="s"
+    )
     WebhookEndpoint.objects.create(shop=b, url="https://b.example/hook", events=["*"], secret="s")
-    WebhookEndpoint.objects.create(shop=b, url="https://b.example/old", events=["*"], secret="s", active=False)
+    WebhookEndpoint.objects.create(
+        shop=b, url="https://b.example/old", events=["*"], secret="s", active=False
+    )
     late = {"paid_at": at("2026-03-09 10:00"), "shipped_at": None}
     tickets = [
         new_ticket(a, 1, assignee=agent),
@@ -69,15 +73,40 @@ def outcome() -> dict:
     """Everything firing writes, without ids that differ between two runs."""
     webhooks = []
     for event in WebhookEvent.objects.all():
-        deliveries = tuple(sorted(event.deliveries.values_list("endpoint_id", "status", "next_attempt_at")))
-        webhooks.append((event.shop_id, event.type, json.dumps(event.data, sort_keys=True), event.created_at, deliveries))
+        deliveries = tuple(
+            sorted(event.deliveries.values_list("endpoint_id", "status", "next_attempt_at"))
+        )
+        webhooks.append(
+            (
+                event.shop_id,
+                event.type,
+                json.dumps(event.data, sort_keys=True),
+                event.created_at,
+                deliveries,
+            )
+        )
     return {
-        "events": list(TicketEvent.objects.filter(kind="sla").order_by("id")
-                       .values_list("ticket_id", "kind", "actor_id", "actor_label", "data", "created_at")),
-        "notifications": sorted(Notification.objects.values_list("recipient_id", "shop_id", "ticket_id", "kind", "title", "body", "url", "created_at")),
+        "events": list(
+            TicketEvent.objects.filter(kind="sla")
+            .order_by("id")
+            .values_list("ticket_id", "kind", "actor_id", "actor_label", "data", "created_at")
+        ),
+        "notifications": sorted(
+            Notification.objects.values_list(
+                "recipient_id", "shop_id", "ticket_id", "kind", "title", "body", "url", "created_at"
+            )
+        ),
         "webhooks": sorted(webhooks),
-        "timers": list(Timer.objects.order_by("id").values_list("id", "kind", "state", "result", "due_at", "claimed_at", "done_at", "attempts")),
-        "tickets": list(Ticket.objects.order_by("id").values_list("id", "status", "sla_breached_at", "updated_at")),
+        "timers": list(
+            Timer.objects.order_by("id").values_list(
+                "id", "kind", "state", "result", "due_at", "claimed_at", "done_at", "attempts"
+            )
+        ),
+        "tickets": list(
+            Ticket.objects.order_by("id").values_list(
+                "id", "status", "sla_breached_at", "updated_at"
+            )
+        ),
     }
 
 
@@ -108,7 +137,9 @@ def fire_both_ways(ids: list[int], when: str) -> dict[int, str]:
     return batch
 
 
-def test_a_mixed_chunk_writes_exactly_what_the_one_by_one_path_writes(two_shops, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_mixed_chunk_writes_exactly_what_the_one_by_one_path_writes(
+    two_shops, django_capture_on_commit_callbacks, monkeypatch
+):
     ids = claim(ALL_DUE)
     kinds = set(Timer.objects.filter(pk__in=ids).values_list("kind", flat=True))
     assert kinds == set(sla.BATCHED) and len(ids) == 5 * 4 + 2
@@ -123,24 +154,44 @@ def test_a_mixed_chunk_writes_exactly_what_the_one_by_one_path_writes(two_shops,
     breach = TicketEvent.objects.get(ticket=a2, data__what="breached", data__target="resolution")
     assert breach.actor_label == "system" and breach.actor_id is None
     assert breach.data["escalated_to"] == ["sup-a", "boss-a"]
-    assert TicketEvent.objects.get(ticket=b4, data__what="breached", data__target="first_response").data["escalated_to"] == ["sup-b"]
+    assert TicketEvent.objects.get(
+        ticket=b4, data__what="breached", data__target="first_response"
+    ).data["escalated_to"] == ["sup-b"]
     assert TicketEvent.objects.filter(ticket=a3, data__what="platform_deadline").count() == 1
     assert TicketEvent.objects.filter(ticket=b5, data__what="shipping_deadline").count() == 1
     # The chunk is swept after every deadline: no "due soon" warning, the warning timers just finish.
     assert not Notification.objects.filter(kind="sla_warning").exists()
-    assert set(Timer.objects.filter(pk__in=ids, kind__endswith="warning").values_list("result", flat=True)) == {"skipped: already due"}
-    assert set(Notification.objects.filter(ticket=a1, kind="sla_breached").values_list("recipient__username", flat=True)) == {"agent-a", "sup-a", "boss-a"}
+    assert set(
+        Timer.objects.filter(pk__in=ids, kind__endswith="warning").values_list("result", flat=True)
+    ) == {"skipped: already due"}
+    assert set(
+        Notification.objects.filter(ticket=a1, kind="sla_breached").values_list(
+            "recipient__username", flat=True
+        )
+    ) == {"agent-a", "sup-a", "boss-a"}
     assert Ticket.objects.filter(sla_breached_at=at(ALL_DUE)).count() == 5
     # Webhooks: shop a's endpoint wants breaches only, shop b's inactive endpoint gets nothing.
     assert WebhookEvent.objects.filter(type="ticket.sla_breached").count() == 10
     assert WebhookDelivery.objects.filter(endpoint__active=False).count() == 0
     event = WebhookEvent.objects.get(data__number=a2.number, data__target="resolution")
-    assert event.data["breached_at"] == at(ALL_DUE).astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    assert event.data["breached_at"] == at(ALL_DUE).astimezone(dt.UTC).isoformat().replace(
+        "+00:00", "Z"
+    )
     # After commit, once for the chunk: one delivery task with every delivery, the e-mails.
     assert len(callbacks) == 2
-    assert delivered == [sorted(WebhookDelivery.objects.filter(event__type="ticket.sla_breached").values_list("pk", flat=True))]
-    assert [m["to"] for m in sent] == ["sup-a@example.com"] * 6  # two breaches of each of shop a's tickets
-    assert sorted(m["subject"].rsplit(" ", 1)[-1] for m in sent) == sorted([a1.number, a2.number, a3.number] * 2)
+    assert delivered == [
+        sorted(
+            WebhookDelivery.objects.filter(event__type="ticket.sla_breached").values_list(
+                "pk", flat=True
+            )
+        )
+    ]
+    assert [m["to"] for m in sent] == [
+        "sup-a@example.com"
+    ] * 6  # two breaches of each of shop a's tickets
+    assert sorted(m["subject"].rsplit(" ", 1)[-1] for m in sent) == sorted(
+        [a1.number, a2.number, a3.number] * 2
+    )
 
 
 def test_timers_no_longer_claimed_wanted_or_due_are_handled_as_alone(two_shops):
@@ -148,23 +199,44 @@ def test_timers_no_longer_claimed_wanted_or_due_are_handled_as_alone(two_shops):
     ids = claim("2026-03-10 11:01")  # first-response warning and breach of each ticket
     assert len(ids) == 10
     done = Timer.objects.get(ticket=a1, kind=TimerKind.FIRST_RESPONSE_BREACH)
-    Timer.objects.filter(pk=done.pk).update(state=TimerState.DONE, result="fired")  # a first run finished it
+    Timer.objects.filter(pk=done.pk).update(
+        state=TimerState.DONE, result="fired"
+    )  # a first run finished it
     with time_machine.travel(at("2026-03-10 11:01"), tick=False):
-        services.message_add(ticket=a2, body="您好", actor=services.Actor.staff(two_shops["agent"]))  # responded
-    Ticket.objects.filter(pk=a3.pk).update(first_response_due_at=at("2026-03-10 12:00"))  # its due time moved
+        services.message_add(
+            ticket=a2, body="您好", actor=services.Actor.staff(two_shops["agent"])
+        )  # responded
+    Ticket.objects.filter(pk=a3.pk).update(
+        first_response_due_at=at("2026-03-10 12:00")
+    )  # its due time moved
     results = fire_both_ways(ids, "2026-03-10 11:01")
-    by_ticket = {(t.ticket_id, t.kind): (results[t.pk], t) for t in Timer.objects.filter(pk__in=ids)}
+    by_ticket = {
+        (t.ticket_id, t.kind): (results[t.pk], t) for t in Timer.objects.filter(pk__in=ids)
+    }
     assert by_ticket[(a1.pk, TimerKind.FIRST_RESPONSE_BREACH)][0] == "already done"
     assert by_ticket[(a1.pk, TimerKind.FIRST_RESPONSE_WARNING)][0] == "fired"
-    assert by_ticket[(a2.pk, TimerKind.FIRST_RESPONSE_WARNING)][0] == by_ticket[(a2.pk, TimerKind.FIRST_RESPONSE_BREACH)][0] == "cancelled"
+    assert (
+        by_ticket[(a2.pk, TimerKind.FIRST_RESPONSE_WARNING)][0]
+        == by_ticket[(a2.pk, TimerKind.FIRST_RESPONSE_BREACH)][0]
+        == "cancelled"
+    )
     result, moved = by_ticket[(a3.pk, TimerKind.FIRST_RESPONSE_BREACH)]
-    assert result == "moved" and moved.state == TimerState.PENDING and moved.due_at == at("2026-03-10 12:00") and moved.claimed_at is None
+    assert (
+        result == "moved"
+        and moved.state == TimerState.PENDING
+        and moved.due_at == at("2026-03-10 12:00")
+        and moved.claimed_at is None
+    )
     assert by_ticket[(a3.pk, TimerKind.FIRST_RESPONSE_WARNING)][1].due_at == at("2026-03-10 11:48")
     assert not TicketEvent.objects.filter(ticket__in=[a2, a3], kind="sla").exists()
-    assert Ticket.objects.get(pk=a1.pk).sla_breached_at is None  # the done breach was not fired again
+    assert (
+        Ticket.objects.get(pk=a1.pk).sla_breached_at is None
+    )  # the done breach was not fired again
 
 
-def test_a_failing_handler_rolls_the_batch_back_and_the_others_fire_once(two_shops, monkeypatch, caplog):
+def test_a_failing_handler_rolls_the_batch_back_and_the_others_fire_once(
+    two_shops, monkeypatch, caplog
+):
     ids = claim(ALL_DUE)
 
     def broken(**kwargs):
@@ -176,13 +248,24 @@ def test_a_failing_handler_rolls_the_batch_back_and_the_others_fire_once(two_sho
     assert "firing them one by one" in caplog.text
     bad = set(Timer.objects.filter(kind=TimerKind.RESOLUTION_BREACH).values_list("pk", flat=True))
     assert {pk for pk, result in results.items() if result == "error"} == bad and len(bad) == 5
-    assert set(Timer.objects.filter(pk__in=bad).values_list("state", flat=True)) == {TimerState.CLAIMED}
-    assert Timer.objects.filter(pk__in=ids).exclude(pk__in=bad).exclude(state=TimerState.DONE).count() == 0
-    per_timer = TicketEvent.objects.filter(kind="sla").values_list("ticket_id", "data__what", "data__target")
+    assert set(Timer.objects.filter(pk__in=bad).values_list("state", flat=True)) == {
+        TimerState.CLAIMED
+    }
+    assert (
+        Timer.objects.filter(pk__in=ids).exclude(pk__in=bad).exclude(state=TimerState.DONE).count()
+        == 0
+    )
+    per_timer = TicketEvent.objects.filter(kind="sla").values_list(
+        "ticket_id", "data__what", "data__target"
+    )
     # Each good timer once, nothing of the bad ones nor of the 10 warnings (swept after their deadlines).
     assert len(per_timer) == len(set(per_timer)) == len(ids) - 5 - 10
-    assert not TicketEvent.objects.filter(kind="sla", data__what="breached", data__target="resolution").exists()
-    assert WebhookEvent.objects.filter(type="ticket.sla_breached").count() == 5  # the first-response breaches only
+    assert not TicketEvent.objects.filter(
+        kind="sla", data__what="breached", data__target="resolution"
+    ).exists()
+    assert (
+        WebhookEvent.objects.filter(type="ticket.sla_breached").count() == 5
+    )  # the first-response breaches only
 
 
 def test_the_same_chunk_twice_changes_nothing_the_second_time(two_shops):
@@ -208,7 +291,9 @@ def test_a_chunk_costs_the_same_statements_whatever_its_size(db, per_shop):
     shops = [ShopFactory(code="q-a"), ShopFactory(code="q-b")]
     for shop in shops:
         staff_member(shop, "supervisor", username=f"{shop.code}-sup")
-        WebhookEndpoint.objects.create(shop=shop, url=f"https://{shop.code}.example/hook", events=["*"], secret="s")
+        WebhookEndpoint.objects.create(
+            shop=shop, url=f"https://{shop.code}.example/hook", events=["*"], secret="s"
+        )
         agent = staff_member(shop, "agent", username=f"{shop.code}-agent")
         for n in range(per_shop):
             new_ticket(shop, n, assignee=agent if n % 2 else None)  # some assigned in every size
@@ -223,4 +308,6 @@ def test_a_chunk_costs_the_same_statements_whatever_its_size(db, per_shop):
     assert len(batch) == BATCH_STATEMENTS, "\n".join(q["sql"][:120] for q in batch.captured_queries)
     assert len(each) > 5 * len(ids)  # one by one: several per timer (the late warnings only finish)
     lock = batch.captured_queries[0]["sql"]
-    assert 'FOR UPDATE OF "tickets_ticket"' in lock and lock.endswith('ORDER BY "tickets_ticket"."id" ASC FOR UPDATE OF "tickets_ticket"')
+    assert 'FOR UPDATE OF "tickets_ticket"' in lock and lock.endswith(
+        'ORDER BY "tickets_ticket"."id" ASC FOR UPDATE OF "tickets_ticket"'
+    )

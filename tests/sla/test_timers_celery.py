@@ -26,10 +26,13 @@ from tests.factories import ShopFactory, make_ticket, staff_member, ticket_paylo
 from tickets.models import Ticket, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[2]
-PAST = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # every SLA timer is long due
+PAST = dt.datetime(
+    2026, 3, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))
+)  # every SLA timer is long due
 
 pytestmark = pytest.mark.skipif(
-    not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"), reason="needs CELERY_BROKER_URL=redis://..."
+    not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"),
+    reason="needs CELERY_BROKER_URL=redis://...",
 )
 
 
@@ -45,12 +48,35 @@ class Workers:
         self.tmp_path, self.queue, self.broker, self.procs = tmp_path, queue, broker, []
 
     def start(self, name: str) -> subprocess.Popen:
-        env = {**os.environ, "DATABASE_URL": db_url(), "CELERY_BROKER_URL": self.broker, "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": db_url(),
+            "CELERY_BROKER_URL": self.broker,
+            "LOG_LEVEL": "WARNING",
+        }
         log = open(self.tmp_path / f"{name}.log", "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "-Q", self.queue, "-n", f"{name}@%h",
-             "--pool=solo", "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "aftersales",
+                "worker",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{name}@%h",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
         return proc
@@ -68,7 +94,9 @@ class Workers:
 
 @pytest.fixture
 def workers(transactional_db, tmp_path, dispute_types_seeded):
-    pool = Workers(tmp_path, queue=f"test-{uuid.uuid4().hex[:8]}", broker=os.environ["CELERY_BROKER_URL"])
+    pool = Workers(
+        tmp_path, queue=f"test-{uuid.uuid4().hex[:8]}", broker=os.environ["CELERY_BROKER_URL"]
+    )
     yield pool
     pool.stop_all()
 
@@ -86,7 +114,11 @@ def due_tickets(shop, n: int, prefix: str) -> list[Ticket]:
 def wait_until_settled(timeout: float = 90):
     deadline = time.monotonic() + timeout
     while Timer.objects.filter(state__in=[TimerState.PENDING, TimerState.CLAIMED]).exists():
-        assert time.monotonic() < deadline, list(Timer.objects.filter(state__in=["pending", "claimed"]).values("id", "kind", "state", "attempts"))
+        assert time.monotonic() < deadline, list(
+            Timer.objects.filter(state__in=["pending", "claimed"]).values(
+                "id", "kind", "state", "attempts"
+            )
+        )
         time.sleep(0.3)
 
 
@@ -94,16 +126,26 @@ def assert_each_acted_once(tickets):
     ids = [t.pk for t in tickets]
     assert Timer.objects.filter(ticket_id__in=ids).exclude(state=TimerState.DONE).count() == 0
     assert Timer.objects.filter(ticket_id__in=ids).count() == 4 * len(ids)
-    per_ticket = TicketEvent.objects.filter(ticket_id__in=ids, kind="sla").values("ticket_id", "data__what", "data__target").annotate(n=Count("id"))
+    per_ticket = (
+        TicketEvent.objects.filter(ticket_id__in=ids, kind="sla")
+        .values("ticket_id", "data__what", "data__target")
+        .annotate(n=Count("id"))
+    )
     # The sweep comes after the deadlines: the breach of first response and resolution is reported,
     # their warnings finish without a word (an 80 % warning is never sent after its deadline).
     assert len(per_ticket) == 2 * len(ids)
     assert {row["data__what"] for row in per_ticket} == {"breached"}
-    assert set(Timer.objects.filter(ticket_id__in=ids, kind__endswith="warning").values_list("result", flat=True)) == {"skipped: already due"}
+    assert set(
+        Timer.objects.filter(ticket_id__in=ids, kind__endswith="warning").values_list(
+            "result", flat=True
+        )
+    ) == {"skipped: already due"}
     assert {row["n"] for row in per_ticket} == {1}
     from notifications.models import Notification
 
-    assert Notification.objects.filter(ticket_id__in=ids, kind="sla_breached").count() == 2 * len(ids)  # one supervisor
+    assert Notification.objects.filter(ticket_id__in=ids, kind="sla_breached").count() == 2 * len(
+        ids
+    )  # one supervisor
     assert Ticket.objects.filter(pk__in=ids, sla_breached_at__isnull=True).count() == 0
 
 
@@ -176,7 +218,9 @@ def test_a_worker_killed_mid_task_loses_nothing_and_the_restart_fires_once(worke
     assert sla.timers_sweep(queue=workers.queue) == 4
     wait_until_settled()
     # The killed task's message may still come back (Redis visibility timeout): send it again now.
-    fire_timers.apply_async(args=[list(Timer.objects.values_list("id", flat=True))], queue=workers.queue)
+    fire_timers.apply_async(
+        args=[list(Timer.objects.values_list("id", flat=True))], queue=workers.queue
+    )
     time.sleep(2)
     assert_each_acted_once([ticket])
     assert sorted(Timer.objects.values_list("attempts", flat=True)) == [2, 2, 2, 2]
@@ -190,8 +234,21 @@ def free_port() -> int:
 
 def start_redis(port: int, tmp_path) -> subprocess.Popen:
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while True:
@@ -205,12 +262,25 @@ def start_redis(port: int, tmp_path) -> subprocess.Popen:
 
 def sweep_via(broker: str, queue: str) -> subprocess.CompletedProcess:
     """A sweep from its own process (as beat would run it), publishing to `broker`."""
-    env = {**os.environ, "DATABASE_URL": db_url(), "CELERY_BROKER_URL": broker, "LOG_LEVEL": "WARNING"}
-    return subprocess.run([sys.executable, "manage.py", "sla_sweep", "--queue", queue], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url(),
+        "CELERY_BROKER_URL": broker,
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "sla_sweep", "--queue", queue],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def test_redis_stopped_for_30_seconds_loses_no_timer(transactional_db, tmp_path, dispute_types_seeded):
+def test_redis_stopped_for_30_seconds_loses_no_timer(
+    transactional_db, tmp_path, dispute_types_seeded
+):
     port = free_port()
     redis = start_redis(port, tmp_path)
     broker = f"redis://127.0.0.1:{port}/0"

@@ -80,9 +80,17 @@ def _with(path: str, value) -> dict:
         (_with("order.items", "GLASS-500"), {"order": "items"}),
         (_with("customer", None), {"customer": None}),
         (_with("customer.external_id", "a\x00b"), {"customer": "external_id"}),
-        (_with("affected_items", [{"sku": "NOT-IN-ORDER", "quantity": 1}]), {"affected_items": "0"}),
+        (
+            _with("affected_items", [{"sku": "NOT-IN-ORDER", "quantity": 1}]),
+            {"affected_items": "0"},
+        ),
         (_with("affected_items", [{"sku": "GLASS-500", "quantity": 3}]), {"affected_items": "0"}),
-        (_with("affected_items", [{"sku": "GLASS-500", "quantity": 1}, {"sku": "X", "quantity": 1}]), {"affected_items": "1"}),
+        (
+            _with(
+                "affected_items", [{"sku": "GLASS-500", "quantity": 1}, {"sku": "X", "quantity": 1}]
+            ),
+            {"affected_items": "1"},
+        ),
         (_with("affected_items", [1]), {"affected_items": None}),
         (_with("affected_items", [{"sku": "GLASS-500"}]), {"affected_items": None}),
     ],
@@ -102,14 +110,22 @@ def test_all_missing_fields_are_reported_at_once(shop_client, nothing_created):
     del payload["customer"]["external_id"]
     del payload["order"]["order_no"]
     payload["colour"] = "red"
-    error = _assert_error(shop_client.post("/api/v1/tickets/", payload, format="json"), 400, "validation_error")
+    error = _assert_error(
+        shop_client.post("/api/v1/tickets/", payload, format="json"), 400, "validation_error"
+    )
     assert set(error["fields"]) == {"dispute_type", "customer", "order", "colour"}
     assert "external_id" in error["fields"]["customer"] and "order_no" in error["fields"]["order"]
 
 
-@pytest.mark.parametrize("amount", ["abc", "-1", "1.234", "NaN", "Infinity", "-0.01", "1e3x", "10000000000.00", True])
+@pytest.mark.parametrize(
+    "amount", ["abc", "-1", "1.234", "NaN", "Infinity", "-0.01", "1e3x", "10000000000.00", True]
+)
 def test_bad_money_string_is_400(shop_client, nothing_created, amount):
-    error = _assert_error(shop_client.post("/api/v1/tickets/", _with("order.amount", amount), format="json"), 400, "validation_error")
+    error = _assert_error(
+        shop_client.post("/api/v1/tickets/", _with("order.amount", amount), format="json"),
+        400,
+        "validation_error",
+    )
     assert "amount" in error["fields"]["order"]
 
 
@@ -126,7 +142,9 @@ def test_json_number_21_5_is_exactly_21_50(shop_client):
     response = shop_client.post("/api/v1/tickets/", body, content_type="application/json")
     assert response.status_code == 201, response.json()
     assert response.json()["order"]["amount"] == "21.50"
-    assert response.json()["order"]["items"][0]["unit_price"] == "10.10"  # 10.1 as a float is 10.0999…
+    assert (
+        response.json()["order"]["items"][0]["unit_price"] == "10.10"
+    )  # 10.1 as a float is 10.0999…
 
 
 @pytest.mark.parametrize(
@@ -145,7 +163,9 @@ def test_malformed_json_is_400(shop_client, nothing_created, raw):
     _assert_error(response, 400, "malformed_json")
 
 
-@pytest.mark.parametrize("raw", ["[]", '[{"dispute_type": "damaged_on_arrival"}]', '"ticket"', "42", "null"])
+@pytest.mark.parametrize(
+    "raw", ["[]", '[{"dispute_type": "damaged_on_arrival"}]', '"ticket"', "42", "null"]
+)
 def test_non_object_json_is_400(shop_client, nothing_created, raw):
     response = shop_client.post("/api/v1/tickets/", raw, content_type="application/json")
     assert response.status_code == 400
@@ -153,10 +173,18 @@ def test_non_object_json_is_400(shop_client, nothing_created, raw):
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"]
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+    ],
 )
 def test_wrong_content_type_is_415(shop_client, nothing_created, content_type):
-    response = shop_client.post("/api/v1/tickets/", json.dumps(ticket_payload()), content_type=content_type)
+    response = shop_client.post(
+        "/api/v1/tickets/", json.dumps(ticket_payload()), content_type=content_type
+    )
     _assert_error(response, 415, "unsupported_media_type")
 
 
@@ -174,7 +202,9 @@ def test_odd_ticket_numbers_are_404(shop_client, path):
 
 
 def test_method_not_allowed(shop_client, ticket):
-    _assert_error(shop_client.delete(f"/api/v1/tickets/{ticket.number}/"), 405, "method_not_allowed")
+    _assert_error(
+        shop_client.delete(f"/api/v1/tickets/{ticket.number}/"), 405, "method_not_allowed"
+    )
     _assert_error(shop_client.put("/api/v1/tickets/", {}, format="json"), 405, "method_not_allowed")
 
 
@@ -185,7 +215,11 @@ def test_openapi_schema_and_docs(client, db):
     schema = client.get("/api/v1/schema/")
     assert schema.status_code == 200
     text = schema.content.decode()
-    assert "openapi" in text and "/api/v1/tickets/" in text and "/api/v1/tickets/{number}/transition/" in text
+    assert (
+        "openapi" in text
+        and "/api/v1/tickets/" in text
+        and "/api/v1/tickets/{number}/transition/" in text
+    )
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
 
@@ -195,7 +229,9 @@ def test_unknown_api_url_is_json_404(client, db):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
-    assert client.get("/api/v1/nope/").json() == {"error": {"code": "not_found", "message": "未找到。"}}
+    assert client.get("/api/v1/nope/").json() == {
+        "error": {"code": "not_found", "message": "未找到。"}
+    }
 
 
 # --- throttling --------------------------------------------------------------------
@@ -214,7 +250,9 @@ def three_per_minute(monkeypatch, shop_client):
     cache.delete(key)
 
 
-def test_fourth_request_in_a_minute_is_429(shop_client, other_shop_client, agent_client, three_per_minute, ticket):
+def test_fourth_request_in_a_minute_is_429(
+    shop_client, other_shop_client, agent_client, three_per_minute, ticket
+):
     for _ in range(3):
         assert shop_client.get("/api/v1/tickets/").status_code == 200
     response = shop_client.get(f"/api/v1/tickets/{ticket.number}/")
@@ -229,4 +267,6 @@ def test_fourth_request_in_a_minute_is_429(shop_client, other_shop_client, agent
 def test_throttled_create_creates_nothing(shop_client, three_per_minute, nothing_created):
     for _ in range(3):
         shop_client.get("/api/v1/tickets/")
-    _assert_error(shop_client.post("/api/v1/tickets/", ticket_payload(), format="json"), 429, "throttled")
+    _assert_error(
+        shop_client.post("/api/v1/tickets/", ticket_payload(), format="json"), 429, "throttled"
+    )

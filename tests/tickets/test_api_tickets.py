@@ -17,14 +17,25 @@ from tests.factories import (
     ticket_payload,
     zip_bytes,
 )
-from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, OrderItem, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Customer,
+    LogisticsEvent,
+    Message,
+    Order,
+    OrderItem,
+    Ticket,
+    TicketEvent,
+)
 from tickets.states import Status
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
 
 
 def _create(client, payload=None, **headers):
-    return client.post("/api/v1/tickets/", payload or ticket_payload(), format="json", headers=headers)
+    return client.post(
+        "/api/v1/tickets/", payload or ticket_payload(), format="json", headers=headers
+    )
 
 
 # --- create -----------------------------------------------------------------
@@ -44,15 +55,21 @@ def test_create_returns_the_ticket_of_the_contract(shop_client, shop):
     assert body["description"] == "瓶子碎了" and body["requested_resolution"] == "refund"
     assert ISO_WITH_OFFSET.match(body["created_at"]) and ISO_WITH_OFFSET.match(body["updated_at"])
     sla = body["sla"]
-    assert ISO_WITH_OFFSET.match(sla["first_response_due_at"]) and ISO_WITH_OFFSET.match(sla["resolution_due_at"])
+    assert ISO_WITH_OFFSET.match(sla["first_response_due_at"]) and ISO_WITH_OFFSET.match(
+        sla["resolution_due_at"]
+    )
     assert sla["breached"] is False and sla["first_responded_at"] is None
-    assert dt.datetime.fromisoformat(sla["first_response_due_at"]) < dt.datetime.fromisoformat(sla["resolution_due_at"])
+    assert dt.datetime.fromisoformat(sla["first_response_due_at"]) < dt.datetime.fromisoformat(
+        sla["resolution_due_at"]
+    )
     assert body["responsibility"] is None
     assert body["compensations"] == []
     assert body["customer"] == {"external_id": "c-1001", "name": "张三", "phone": "138****0000"}
     order = body["order"]
     assert order["order_no"] == "T20261122001" and order["amount"] == "21.00"
-    assert dt.datetime.fromisoformat(order["paid_at"]) == dt.datetime.fromisoformat("2026-11-20T10:00:00+08:00")
+    assert dt.datetime.fromisoformat(order["paid_at"]) == dt.datetime.fromisoformat(
+        "2026-11-20T10:00:00+08:00"
+    )
     assert order["courier"] == "SF" and order["tracking_no"] == "SF123"
     assert order["items"] == [
         {
@@ -68,12 +85,22 @@ def test_create_returns_the_ticket_of_the_contract(shop_client, shop):
     assert body["affected_items"] == [{"sku": "GLASS-500", "quantity": 1}]
 
     ticket = Ticket.objects.get(number=body["number"])
-    assert ticket.shop == shop and ticket.customer.phone == "13800000000"  # stored whole, shown masked
+    assert (
+        ticket.shop == shop and ticket.customer.phone == "13800000000"
+    )  # stored whole, shown masked
     assert ticket.next_due_at == ticket.first_response_due_at
     events = list(TicketEvent.objects.filter(ticket=ticket))
     assert len(events) == 1
-    assert events[0].kind == "created" and events[0].actor_label == "shop:demo" and events[0].actor is None
-    assert events[0].data == {"dispute_type": "damaged_on_arrival", "priority": "normal", "channel": "api"}
+    assert (
+        events[0].kind == "created"
+        and events[0].actor_label == "shop:demo"
+        and events[0].actor is None
+    )
+    assert events[0].data == {
+        "dispute_type": "damaged_on_arrival",
+        "priority": "normal",
+        "channel": "api",
+    }
 
 
 def test_priority_comes_from_the_dispute_type(shop_client):
@@ -92,13 +119,22 @@ def test_customer_is_upserted_per_shop(shop_client, other_shop_client):
     assert first["number"] != second["number"]
     assert Customer.objects.filter(shop__code="demo").count() == 1
     customer = Customer.objects.get(shop__code="demo")
-    assert customer.name == "张三丰" and customer.phone == "13800000000"  # blank phone does not erase it
+    assert (
+        customer.name == "张三丰" and customer.phone == "13800000000"
+    )  # blank phone does not erase it
     assert Customer.objects.filter(external_id="c-1001").count() == 2  # one per shop
     assert Ticket.objects.filter(customer=customer).count() == 2
 
 
 def test_minimal_body_is_enough(shop_client):
-    response = _create(shop_client, {"dispute_type": "lost_parcel", "customer": {"external_id": "c"}, "order": {"order_no": "O"}})
+    response = _create(
+        shop_client,
+        {
+            "dispute_type": "lost_parcel",
+            "customer": {"external_id": "c"},
+            "order": {"order_no": "O"},
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["order"]["items"] == [] and body["order"]["amount"] is None
@@ -128,7 +164,9 @@ def test_external_ref_is_unique_per_shop(shop_client, other_shop_client):
     assert (Ticket.objects.count(), Order.objects.count(), Customer.objects.count()) == counts
     assert _create(other_shop_client, ticket_payload(external_ref="RMA-1")).status_code == 201
     assert _create(shop_client, ticket_payload(external_ref=None)).status_code == 201
-    assert _create(shop_client, ticket_payload(external_ref=None)).status_code == 201  # null is not a duplicate
+    assert (
+        _create(shop_client, ticket_payload(external_ref=None)).status_code == 201
+    )  # null is not a duplicate
 
 
 def test_staff_cannot_create(agent_client):
@@ -222,7 +260,9 @@ def test_list_bad_filter_is_400(shop_client, ticket, query, field):
     assert field in response.json()["error"]["fields"]
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "cD1ub3RhZGF0ZQ==", "bz0tMQ==", "%00%ff", "cj1ub3Q="])
+@pytest.mark.parametrize(
+    "cursor", ["garbage", "cD1ub3RhZGF0ZQ==", "bz0tMQ==", "%00%ff", "cj1ub3Q="]
+)
 def test_list_bad_cursor_is_400(shop_client, ticket, cursor):
     response = shop_client.get(f"/api/v1/tickets/?cursor={cursor}")
     assert response.status_code == 400
@@ -244,7 +284,9 @@ def test_shop_key_message_is_from_the_customer(shop_client, ticket):
     message = Message.objects.get()
     assert message.author_kind == "customer" and message.internal is False
     ticket.refresh_from_db()
-    assert ticket.status == Status.NEW and ticket.first_responded_at is None  # a customer message is no reply
+    assert (
+        ticket.status == Status.NEW and ticket.first_responded_at is None
+    )  # a customer message is no reply
 
 
 def test_first_public_staff_reply_opens_and_stops_first_response_clock(agent_client, agent, ticket):
@@ -288,7 +330,16 @@ def test_customer_reply_reopens_pending_customer(shop_client, shop):
     assert event.actor_label == "system" and event.data["from"] == "pending_customer"
 
 
-@pytest.mark.parametrize("body", [{"body": ""}, {"body": "   "}, {}, {"body": "x", "extra": 1}, {"body": "x", "internal": "maybe"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"body": ""},
+        {"body": "   "},
+        {},
+        {"body": "x", "extra": 1},
+        {"body": "x", "internal": "maybe"},
+    ],
+)
 def test_bad_message_is_400(agent_client, ticket, body):
     response = agent_client.post(f"/api/v1/tickets/{ticket.number}/messages/", body, format="json")
     assert response.status_code == 400
@@ -311,7 +362,10 @@ def test_list_messages(shop_client, agent_client, ticket):
     _message(shop_client, ticket, body="one")
     _message(agent_client, ticket, body="two")
     results = shop_client.get(f"/api/v1/tickets/{ticket.number}/messages/").json()["results"]
-    assert [(m["body"], m["author_kind"]) for m in results] == [("one", "customer"), ("two", "staff")]
+    assert [(m["body"], m["author_kind"]) for m in results] == [
+        ("one", "customer"),
+        ("two", "staff"),
+    ]
 
 
 # --- attachments ----------------------------------------------------------------
@@ -319,7 +373,11 @@ def test_list_messages(shop_client, agent_client, ticket):
 
 def _attach(client, ticket, name, content, kind="photo", content_type="application/octet-stream"):
     upload = SimpleUploadedFile(name, content, content_type=content_type)
-    return client.post(f"/api/v1/tickets/{ticket.number}/attachments/", {"file": upload, "kind": kind}, format="multipart")
+    return client.post(
+        f"/api/v1/tickets/{ticket.number}/attachments/",
+        {"file": upload, "kind": kind},
+        format="multipart",
+    )
 
 
 @pytest.mark.parametrize(
@@ -329,7 +387,12 @@ def _attach(client, ticket, name, content, kind="photo", content_type="applicati
         ("broken.jpg", JPEG_BYTES, "photo", "image/jpeg"),
         ("invoice.pdf", PDF_BYTES, "document", "application/pdf"),
         ("unboxing.mp4", MP4_BYTES, "video", "video/mp4"),
-        ("chat.bin", png_bytes(), "chat_log", "image/png"),  # the name does not matter, the bytes do
+        (
+            "chat.bin",
+            png_bytes(),
+            "chat_log",
+            "image/png",
+        ),  # the name does not matter, the bytes do
     ],
 )
 def test_attachment_accepted_by_content(shop_client, ticket, media_root, name, content, kind, mime):
@@ -379,7 +442,9 @@ def test_attachment_over_the_limit_is_413(shop_client, ticket, media_root, setti
 def test_attachment_default_limit_is_10_mb(shop_client, ticket, media_root, settings):
     assert settings.ATTACHMENT_MAX_BYTES == 10 * 1024 * 1024
     content = png_bytes()
-    response = _attach(shop_client, ticket, "huge.png", content + b"\x00" * (10 * 1024 * 1024 + 1 - len(content)))
+    response = _attach(
+        shop_client, ticket, "huge.png", content + b"\x00" * (10 * 1024 * 1024 + 1 - len(content))
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "file_too_large"
     assert Attachment.objects.count() == 0
@@ -409,12 +474,19 @@ def test_staff_can_attach_and_list(agent_client, ticket, media_root):
 
 
 def test_logistics_event_is_recorded_and_on_the_timeline(shop_client, ticket):
-    body = {"event": "signed", "at": "2026-11-22T15:00:00+08:00", "signed_by": "门卫", "authorized": False}
+    body = {
+        "event": "signed",
+        "at": "2026-11-22T15:00:00+08:00",
+        "signed_by": "门卫",
+        "authorized": False,
+    }
     response = shop_client.post(f"/api/v1/tickets/{ticket.number}/logistics/", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["event"] == "signed" and response.json()["authorized"] is False
     row = LogisticsEvent.objects.get()
-    assert row.at == dt.datetime.fromisoformat("2026-11-22T15:00:00+08:00") and row.signed_by == "门卫"
+    assert (
+        row.at == dt.datetime.fromisoformat("2026-11-22T15:00:00+08:00") and row.signed_by == "门卫"
+    )
 
     listed = shop_client.get(f"/api/v1/tickets/{ticket.number}/logistics/").json()["results"]
     assert [e["event"] for e in listed] == ["signed"]
@@ -445,7 +517,9 @@ def test_bad_logistics_is_400(shop_client, ticket, body, field):
 def test_events_timeline_in_order_with_actors(shop_client, agent_client, ticket):
     _message(shop_client, ticket, body="坏了")
     _message(agent_client, ticket, body="抱歉")
-    agent_client.post(f"/api/v1/tickets/{ticket.number}/transition/", {"action": "wait_customer"}, format="json")
+    agent_client.post(
+        f"/api/v1/tickets/{ticket.number}/transition/", {"action": "wait_customer"}, format="json"
+    )
     _message(shop_client, ticket, body="照片")
 
     response = shop_client.get(f"/api/v1/tickets/{ticket.number}/events/")
@@ -460,15 +534,26 @@ def test_events_timeline_in_order_with_actors(shop_client, agent_client, ticket)
         ("message", "shop:demo"),
         ("status_changed", "system"),  # customer replied: pending_customer -> open
     ]
-    assert [e["data"].get("to") for e in events if e["kind"] == "status_changed"] == ["open", "pending_customer", "open"]
+    assert [e["data"].get("to") for e in events if e["kind"] == "status_changed"] == [
+        "open",
+        "pending_customer",
+        "open",
+    ]
     times = [dt.datetime.fromisoformat(e["created_at"]) for e in events]
     assert times == sorted(times)
     assert all(ISO_WITH_OFFSET.match(e["created_at"]) for e in events)
 
 
-@pytest.mark.parametrize("name, content, kind", [("a.pdf", PDF_BYTES, "photo"), ("a.png", None, "video"), ("a.mp4", MP4_BYTES, "document")])
-def test_an_upload_whose_kind_contradicts_its_content_is_refused(shop_client, ticket, media_root, name, content, kind):
-    response = _attach(shop_client, ticket, name, content if content is not None else png_bytes(), kind=kind)
+@pytest.mark.parametrize(
+    "name, content, kind",
+    [("a.pdf", PDF_BYTES, "photo"), ("a.png", None, "video"), ("a.mp4", MP4_BYTES, "document")],
+)
+def test_an_upload_whose_kind_contradicts_its_content_is_refused(
+    shop_client, ticket, media_root, name, content, kind
+):
+    response = _attach(
+        shop_client, ticket, name, content if content is not None else png_bytes(), kind=kind
+    )
     assert response.status_code == 400 and "kind" in response.json()["error"]["fields"]
     assert not ticket.attachments.exists()
 
@@ -478,4 +563,8 @@ def test_evidence_is_served_under_a_safe_name(agent_client, ticket, media_root, 
     attachment = ticket.attachments.get()
     client.force_login(agent)
     disposition = client.get(f"/attachments/{attachment.pk}/")["Content-Disposition"]
-    assert disposition.endswith('.png"') and "evil.html" not in disposition.replace("evil_html", "") and "\r" not in disposition
+    assert (
+        disposition.endswith('.png"')
+        and "evil.html" not in disposition.replace("evil_html", "")
+        and "\r" not in disposition
+    )

@@ -15,7 +15,9 @@ from tickets.models import SatisfactionSurvey, Ticket
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_types_seeded, media_root):
+def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
+    dispute_types_seeded, media_root
+):
     from django.contrib.auth import get_user_model
 
     creds = shop_bootstrap(code="demo", user_prefix="")
@@ -27,12 +29,18 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_type
     assert demo_tickets_create(shop=shop, agent=agent) == 0  # kept on the next `make run`
     tickets = list(Ticket.objects.filter(shop=shop).prefetch_related("events"))
     created = sorted(t.created_at for t in tickets)
-    assert created[-1] <= before and created[0] < before - dt.timedelta(days=14)  # weeks, not one moment
+    assert created[-1] <= before and created[0] < before - dt.timedelta(
+        days=14
+    )  # weeks, not one moment
     statuses = {t.status for t in tickets}
-    assert {"new", "open", "resolved"} <= statuses and len([t for t in tickets if t.status != "resolved"]) >= 8
+    assert {"new", "open", "resolved"} <= statuses and len(
+        [t for t in tickets if t.status != "resolved"]
+    ) >= 8
     for ticket in tickets:
         moments = [e.created_at for e in ticket.events.all()]
-        assert moments[0] == ticket.created_at and moments == sorted(moments) and moments[-1] <= after
+        assert (
+            moments[0] == ticket.created_at and moments == sorted(moments) and moments[-1] <= after
+        )
         if ticket.resolved_at:
             assert ticket.created_at < ticket.first_responded_at < ticket.resolved_at
     assert SatisfactionSurvey.objects.filter(ticket__shop=shop, score__isnull=False).count() >= 5
@@ -42,10 +50,15 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_type
     # Approved with the shop backend silent: staff can mark it executed or failed in the workspace.
     assert statuses.count("approved") >= 1, statuses
     # The marketplace's own deadline on some: the queue sorts by the earliest deadline.
-    assert any(t.platform_deadline_at and t.platform_deadline_at < after + dt.timedelta(hours=1) for t in tickets)
+    assert any(
+        t.platform_deadline_at and t.platform_deadline_at < after + dt.timedelta(hours=1)
+        for t in tickets
+    )
     assert Judgment.objects.filter(ticket__shop=shop).count() >= len(statuses)
     needing_photo = [t for t in tickets if t.dispute_type.photo_required]
-    assert needing_photo and all(t.attachments.filter(content_type="image/png").exists() for t in needing_photo)
+    assert needing_photo and all(
+        t.attachments.filter(content_type="image/png").exists() for t in needing_photo
+    )
     tz = selectors.Period(shop=shop, date_from=before.date(), date_to=before.date()).tz
     today = before.astimezone(tz).date()
     period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)
@@ -53,4 +66,7 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(dispute_type
     figures = selectors.dashboard(period)
     assert figures["funnel"][0]["tickets"] == 30
     assert len([d for d in figures["volume_by_day"] if d["tickets"]]) >= 8
-    assert figures["satisfaction"]["average"] is not None and figures["response"]["avg_resolution_minutes"] > 0
+    assert (
+        figures["satisfaction"]["average"] is not None
+        and figures["response"]["avg_resolution_minutes"] > 0
+    )

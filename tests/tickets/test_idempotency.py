@@ -15,7 +15,9 @@ from tickets.models import Customer, IdempotencyRecord, Order, Ticket
 
 def _create(client, payload=None, key="key-1"):
     headers = {"Idempotency-Key": key} if key is not None else {}
-    return client.post("/api/v1/tickets/", payload or ticket_payload(), format="json", headers=headers)
+    return client.post(
+        "/api/v1/tickets/", payload or ticket_payload(), format="json", headers=headers
+    )
 
 
 def test_same_key_same_body_replays_the_first_response(shop_client):
@@ -30,7 +32,11 @@ def test_same_key_same_body_replays_the_first_response(shop_client):
     assert second.json() == first.json()
     assert Ticket.objects.count() == 1 and Order.objects.count() == 1
     record = IdempotencyRecord.objects.get()
-    assert record.key == "key-1" and record.response_status == 201 and record.response_body["number"] == first.json()["number"]
+    assert (
+        record.key == "key-1"
+        and record.response_status == 201
+        and record.response_body["number"] == first.json()["number"]
+    )
 
 
 def test_key_order_of_the_body_does_not_matter(shop_client):
@@ -119,7 +125,10 @@ def test_time_travel_past_24_hours(shop_client):
         first = _create(shop_client)
     with time_machine.travel(start + dt.timedelta(hours=23, minutes=59), tick=False):
         replay = _create(shop_client)
-        assert replay["Idempotent-Replayed"] == "true" and replay.json()["number"] == first.json()["number"]
+        assert (
+            replay["Idempotent-Replayed"] == "true"
+            and replay.json()["number"] == first.json()["number"]
+        )
         # still within 24 h: a different body is refused
         assert _create(shop_client, ticket_payload(description="x")).status_code == 422
     with time_machine.travel(start + dt.timedelta(hours=24, minutes=1), tick=False):
@@ -131,8 +140,22 @@ def test_time_travel_past_24_hours(shop_client):
 
 def test_purge_removes_only_expired_records(shop):
     now = timezone.now()
-    IdempotencyRecord.objects.create(shop=shop, key="old", request_hash="x", response_status=201, response_body={}, created_at=now - dt.timedelta(hours=25))
-    IdempotencyRecord.objects.create(shop=shop, key="new", request_hash="x", response_status=201, response_body={}, created_at=now - dt.timedelta(hours=23))
+    IdempotencyRecord.objects.create(
+        shop=shop,
+        key="old",
+        request_hash="x",
+        response_status=201,
+        response_body={},
+        created_at=now - dt.timedelta(hours=25),
+    )
+    IdempotencyRecord.objects.create(
+        shop=shop,
+        key="new",
+        request_hash="x",
+        response_status=201,
+        response_body={},
+        created_at=now - dt.timedelta(hours=23),
+    )
     assert idempotency_purge_expired() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
 
@@ -140,7 +163,9 @@ def test_purge_removes_only_expired_records(shop):
 # --- concurrency, through the real stack on PostgreSQL --------------------------------
 
 
-def _post_concurrently(url: str, headers_per_request: list[dict], payload: dict) -> list[requests.Response]:
+def _post_concurrently(
+    url: str, headers_per_request: list[dict], payload: dict
+) -> list[requests.Response]:
     barrier = threading.Barrier(len(headers_per_request))
     responses: list = [None] * len(headers_per_request)
     errors: list = []
@@ -153,7 +178,9 @@ def _post_concurrently(url: str, headers_per_request: list[dict], payload: dict)
         except Exception as exc:  # reported below; an assertion in a thread would be lost
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i, h)) for i, h in enumerate(headers_per_request)]
+    threads = [
+        threading.Thread(target=worker, args=(i, h)) for i, h in enumerate(headers_per_request)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -173,7 +200,9 @@ def test_concurrent_requests_with_one_key_create_one_ticket(live_server, live_sh
     shop, key = live_shop
     headers = {"Authorization": f"Api-Key {key}", "Idempotency-Key": "concurrent-1"}
 
-    responses = _post_concurrently(f"{live_server.url}/api/v1/tickets/", [headers] * 8, ticket_payload())
+    responses = _post_concurrently(
+        f"{live_server.url}/api/v1/tickets/", [headers] * 8, ticket_payload()
+    )
 
     assert [r.status_code for r in responses] == [201] * 8, [r.text for r in responses]
     assert len({r.json()["number"] for r in responses}) == 1
@@ -188,23 +217,37 @@ def test_concurrent_requests_with_one_external_ref_create_one_ticket(live_server
     shop, key = live_shop
     headers = [{"Authorization": f"Api-Key {key}", "Idempotency-Key": f"ref-{i}"} for i in range(8)]
 
-    responses = _post_concurrently(f"{live_server.url}/api/v1/tickets/", headers, ticket_payload(external_ref="RMA-RACE"))
+    responses = _post_concurrently(
+        f"{live_server.url}/api/v1/tickets/", headers, ticket_payload(external_ref="RMA-RACE")
+    )
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * 7, [r.text for r in responses]
-    assert all(r.json()["error"]["code"] == "duplicate_external_ref" for r in responses if r.status_code == 409)
+    assert all(
+        r.json()["error"]["code"] == "duplicate_external_ref"
+        for r in responses
+        if r.status_code == 409
+    )
     assert Ticket.objects.filter(shop=shop).count() == 1
     assert Order.objects.filter(shop=shop).count() == 1
     assert Customer.objects.filter(shop=shop).count() == 1
-    assert IdempotencyRecord.objects.filter(shop=shop).count() == 1  # refused requests leave no record
+    assert (
+        IdempotencyRecord.objects.filter(shop=shop).count() == 1
+    )  # refused requests leave no record
 
 
 def test_concurrent_requests_with_one_external_ref_and_no_key(live_server, live_shop):
     shop, key = live_shop
     headers = [{"Authorization": f"Api-Key {key}"}] * 8
 
-    responses = _post_concurrently(f"{live_server.url}/api/v1/tickets/", headers, ticket_payload(external_ref="RMA-RACE-2"))
+    responses = _post_concurrently(
+        f"{live_server.url}/api/v1/tickets/", headers, ticket_payload(external_ref="RMA-RACE-2")
+    )
 
-    assert sorted(r.status_code for r in responses) == [201] + [409] * 7, [r.text for r in responses]
-    assert Ticket.objects.filter(shop=shop).count() == 1 and Order.objects.filter(shop=shop).count() == 1
-
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 7, [
+        r.text for r in responses
+    ]
+    assert (
+        Ticket.objects.filter(shop=shop).count() == 1
+        and Order.objects.filter(shop=shop).count() == 1
+    )

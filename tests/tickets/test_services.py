@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from disputes.models import DisputeType
-from tests.factories import PDF_BYTES, make_ticket, make_ticket_for, png_bytes, staff_member, ticket_payload
+from tests.factories import (
+    PDF_BYTES,
+    make_ticket,
+    make_ticket_for,
+    png_bytes,
+    staff_member,
+    ticket_payload,
+)
 from tickets import services
 from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, Ticket, TicketEvent
 from tickets.states import Status
@@ -52,7 +59,12 @@ def test_inactive_dispute_type_is_unknown(shop):
 
 def test_shop_own_dispute_type_wins_over_the_global_one(shop, other_shop):
     DisputeType.objects.create(
-        code="lost_parcel", shop=shop, name_zh="丢件", name_en="Lost", category="logistics", default_priority="urgent"
+        code="lost_parcel",
+        shop=shop,
+        name_zh="丢件",
+        name_en="Lost",
+        category="logistics",
+        default_priority="urgent",
     )
     assert _create(shop, dispute_type="lost_parcel").priority == "urgent"
     assert _create(other_shop, dispute_type="lost_parcel").priority == "high"
@@ -81,7 +93,9 @@ def test_number_space_exhausted_is_503_and_rolls_back(shop, monkeypatch):
     with pytest.raises(ApplicationError) as info:
         _create(shop, customer={"external_id": "someone-else"})
     assert info.value.code == "number_exhausted" and info.value.status_code == 503
-    assert Ticket.objects.count() == 1 and Customer.objects.count() == 1 and Order.objects.count() == 1
+    assert (
+        Ticket.objects.count() == 1 and Customer.objects.count() == 1 and Order.objects.count() == 1
+    )
 
 
 def test_customer_upsert_keeps_data_not_sent(shop):
@@ -95,8 +109,12 @@ def test_customer_upsert_keeps_data_not_sent(shop):
 def test_transition_service_refuses_illegal_and_locks(shop, agent):
     ticket = make_ticket(shop)
     with pytest.raises(IllegalTransition):
-        services.ticket_transition(ticket=ticket, action="resolve", actor=services.Actor.staff(agent))
-    result = services.ticket_transition(ticket=ticket, action="open", actor=services.Actor.staff(agent), note="n")
+        services.ticket_transition(
+            ticket=ticket, action="resolve", actor=services.Actor.staff(agent)
+        )
+    result = services.ticket_transition(
+        ticket=ticket, action="open", actor=services.Actor.staff(agent), note="n"
+    )
     assert result.status == Status.OPEN
     # a stale in-memory copy does not fool it: the row is re-read under lock
     assert ticket.status == Status.NEW
@@ -111,21 +129,29 @@ def test_assign_records_event_and_is_idempotent(shop, agent, supervisor):
     services.ticket_assign(ticket=ticket, assignee=agent, actor=actor)
     services.ticket_assign(ticket=ticket, assignee=agent, actor=actor)
     services.ticket_assign(ticket=ticket, assignee=None, actor=actor)
-    events = list(TicketEvent.objects.filter(ticket=ticket, kind="assigned").values_list("data", flat=True))
+    events = list(
+        TicketEvent.objects.filter(ticket=ticket, kind="assigned").values_list("data", flat=True)
+    )
     assert events == [{"from": None, "to": "agent"}, {"from": "agent", "to": None}]
 
 
 def test_assign_refuses_non_member(shop, other_shop, agent):
     outsider = staff_member(other_shop, "agent", username="outsider")
     with pytest.raises(ApplicationError) as info:
-        services.ticket_assign(ticket=make_ticket(shop), assignee=outsider, actor=services.Actor.staff(agent))
+        services.ticket_assign(
+            ticket=make_ticket(shop), assignee=outsider, actor=services.Actor.staff(agent)
+        )
     assert info.value.code == "invalid_assignee"
 
 
 def test_assign_via_api(agent_client, agent, ticket):
-    response = agent_client.post(f"/api/v1/tickets/{ticket.number}/assign/", {"assignee": "agent"}, format="json")
+    response = agent_client.post(
+        f"/api/v1/tickets/{ticket.number}/assign/", {"assignee": "agent"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["assignee"] == "agent"
-    unknown = agent_client.post(f"/api/v1/tickets/{ticket.number}/assign/", {"assignee": "ghost"}, format="json")
+    unknown = agent_client.post(
+        f"/api/v1/tickets/{ticket.number}/assign/", {"assignee": "ghost"}, format="json"
+    )
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "invalid_assignee"
 
 
@@ -148,7 +174,9 @@ def test_message_rules(shop, agent):
 
 
 def test_system_message_has_system_author(shop):
-    message = services.message_add(ticket=make_ticket(shop), body="auto", actor=services.Actor.system())
+    message = services.message_add(
+        ticket=make_ticket(shop), body="auto", actor=services.Actor.system()
+    )
     assert message.author_kind == "system"
 
 
@@ -162,7 +190,9 @@ def test_staff_reply_on_pending_internal_only_stops_first_response_clock(shop, a
 
 def test_next_due_at():
     now = timezone.now()
-    ticket = Ticket(status=Status.NEW, first_response_due_at=now, resolution_due_at=now + dt.timedelta(days=3))
+    ticket = Ticket(
+        status=Status.NEW, first_response_due_at=now, resolution_due_at=now + dt.timedelta(days=3)
+    )
     assert services.next_due_at(ticket) == ticket.first_response_due_at
     ticket.first_responded_at = now
     assert services.next_due_at(ticket) == ticket.resolution_due_at
@@ -174,23 +204,36 @@ def test_next_due_at():
 def test_event_record_bumps_updated_at(shop):
     ticket = make_ticket(shop)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now() - dt.timedelta(days=1))
-    event = services.event_record(ticket=ticket, kind="message", actor=services.Actor.system(), data={"x": 1})
+    event = services.event_record(
+        ticket=ticket, kind="message", actor=services.Actor.system(), data={"x": 1}
+    )
     ticket.refresh_from_db()
     assert ticket.updated_at == event.created_at
 
 
-def test_attachment_service_checks_size_before_type_and_stores_safe_name(shop, settings, media_root):
+def test_attachment_service_checks_size_before_type_and_stores_safe_name(
+    shop, settings, media_root
+):
     ticket = make_ticket(shop)
     actor = services.Actor.shop(shop)
     settings.ATTACHMENT_MAX_BYTES = 50
     with pytest.raises(ApplicationError) as info:
-        services.attachment_add(ticket=ticket, uploaded_file=SimpleUploadedFile("x.txt", b"x" * 51), kind="photo", actor=actor)
+        services.attachment_add(
+            ticket=ticket,
+            uploaded_file=SimpleUploadedFile("x.txt", b"x" * 51),
+            kind="photo",
+            actor=actor,
+        )
     assert info.value.status_code == 413
     settings.ATTACHMENT_MAX_BYTES = 10_000
     upload = SimpleUploadedFile("../../etc/passwd.pdf", PDF_BYTES)
-    attachment = services.attachment_add(ticket=ticket, uploaded_file=upload, kind="document", actor=actor)
+    attachment = services.attachment_add(
+        ticket=ticket, uploaded_file=upload, kind="document", actor=actor
+    )
     assert attachment.original_name == "passwd.pdf"  # Django keeps only the base name
-    assert attachment.file.name.startswith(f"attachments/{shop.pk}/{ticket.number}/") and attachment.file.name.endswith(".pdf")
+    assert attachment.file.name.startswith(
+        f"attachments/{shop.pk}/{ticket.number}/"
+    ) and attachment.file.name.endswith(".pdf")
     assert ".." not in attachment.file.name
     with attachment.file.open("rb") as stored:
         assert stored.read() == PDF_BYTES  # sniffing rewound the file
@@ -204,9 +247,21 @@ def test_sniff_content_type_rewinds():
 
 def test_logistics_service(shop):
     ticket = make_ticket(shop)
-    at = dt.datetime(2026, 11, 22, 15, tzinfo=dt.timezone.utc)
-    row = services.logistics_event_add(ticket=ticket, event="signed", at=at, signed_by="", authorized=None, actor=services.Actor.shop(shop))
+    at = dt.datetime(2026, 11, 22, 15, tzinfo=dt.UTC)
+    row = services.logistics_event_add(
+        ticket=ticket,
+        event="signed",
+        at=at,
+        signed_by="",
+        authorized=None,
+        actor=services.Actor.shop(shop),
+    )
     assert LogisticsEvent.objects.get() == row and row.authorized is None
     event = TicketEvent.objects.get(ticket=ticket, kind="logistics")
-    assert event.data == {"event": "signed", "at": at.isoformat(), "signed_by": "", "authorized": None}
+    assert event.data == {
+        "event": "signed",
+        "at": at.isoformat(),
+        "signed_by": "",
+        "authorized": None,
+    }
     assert Attachment.objects.count() == 0

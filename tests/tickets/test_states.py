@@ -9,7 +9,11 @@ from tests.factories import make_ticket
 from tickets.models import Ticket, TicketEvent
 from tickets.states import TRANSITIONS, Action, Status, available_actions, target_status
 
-LEGAL = [(action, source, target) for action, (sources, target) in TRANSITIONS.items() for source in sorted(sources)]
+LEGAL = [
+    (action, source, target)
+    for action, (sources, target) in TRANSITIONS.items()
+    for source in sorted(sources)
+]
 ILLEGAL = [
     (action, status)
     for action, (sources, _) in TRANSITIONS.items()
@@ -37,11 +41,15 @@ def _in_status(ticket: Ticket, status: str) -> Ticket:
 
 
 def _transition(client, ticket, action, **extra):
-    return client.post(f"/api/v1/tickets/{ticket.number}/transition/", {"action": action, **extra}, format="json")
+    return client.post(
+        f"/api/v1/tickets/{ticket.number}/transition/", {"action": action, **extra}, format="json"
+    )
 
 
 @pytest.mark.parametrize("action, source, target", LEGAL)
-def test_legal_transition_changes_status_and_writes_event(agent_client, agent, shop, action, source, target):
+def test_legal_transition_changes_status_and_writes_event(
+    agent_client, agent, shop, action, source, target
+):
     ticket = _in_status(make_ticket(shop), source)
     events_before = TicketEvent.objects.filter(ticket=ticket).count()
     before = timezone.now()
@@ -88,7 +96,11 @@ def test_resolve_close_reopen_keep_their_timestamps(agent_client, shop):
 
     assert _transition(agent_client, ticket, "reopen").status_code == 200
     ticket.refresh_from_db()
-    assert ticket.status == Status.OPEN and ticket.resolved_at is None and ticket.next_due_at is not None
+    assert (
+        ticket.status == Status.OPEN
+        and ticket.resolved_at is None
+        and ticket.next_due_at is not None
+    )
 
     assert _transition(agent_client, ticket, "wait_customer").status_code == 200
     ticket.refresh_from_db()
@@ -116,9 +128,13 @@ def test_shop_key_may_not_transition(shop_client, ticket):
     assert TicketEvent.objects.filter(ticket=ticket).count() == 1
 
 
-@pytest.mark.parametrize("body", [{"action": "explode"}, {}, {"action": "open", "colour": "red"}, {"action": None}])
+@pytest.mark.parametrize(
+    "body", [{"action": "explode"}, {}, {"action": "open", "colour": "red"}, {"action": None}]
+)
 def test_bad_transition_body_is_400(agent_client, ticket, body):
-    response = agent_client.post(f"/api/v1/tickets/{ticket.number}/transition/", body, format="json")
+    response = agent_client.post(
+        f"/api/v1/tickets/{ticket.number}/transition/", body, format="json"
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_error"
@@ -129,6 +145,8 @@ def test_bad_transition_body_is_400(agent_client, ticket, body):
 
 
 def test_transition_of_unknown_ticket_is_404(agent_client, db):
-    response = agent_client.post("/api/v1/tickets/AS000000NOPE/transition/", {"action": "open"}, format="json")
+    response = agent_client.post(
+        "/api/v1/tickets/AS000000NOPE/transition/", {"action": "open"}, format="json"
+    )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"

@@ -24,7 +24,9 @@ class Receiver:
                         {
                             "event": json.loads(body),
                             "signature_ok": signature_valid(
-                                secret=receiver.secret, header=self.headers.get(SIGNATURE_HEADER, ""), body=body
+                                secret=receiver.secret,
+                                header=self.headers.get(SIGNATURE_HEADER, ""),
+                                body=body,
                             ),
                             "status": status,
                         }

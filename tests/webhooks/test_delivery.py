@@ -23,9 +23,8 @@ def _endpoint(shop, url, events=("*",)):
 
 def _emit(shop, django_capture_on_commit_callbacks, type="ticket.created", data=None):
     # The after-commit hook would enqueue a Celery task; the tests run the delivery themselves.
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with transaction.atomic():
-            event = services.event_emit(shop=shop, type=type, data=data or {"number": "AS1"})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        event = services.event_emit(shop=shop, type=type, data=data or {"number": "AS1"})
     assert len(callbacks) == 1
     return event
 
@@ -34,9 +33,13 @@ def test_signature_round_trip_and_tamper():
     body = b'{"id":"evt_1"}'
     header = services.signature_header(secret="s3", body=body, timestamp=1_700_000_000)
     assert services.signature_valid(secret="s3", header=header, body=body, now=1_700_000_010)
-    assert not services.signature_valid(secret="s3", header=header, body=body + b" ", now=1_700_000_010)
+    assert not services.signature_valid(
+        secret="s3", header=header, body=body + b" ", now=1_700_000_010
+    )
     assert not services.signature_valid(secret="other", header=header, body=body, now=1_700_000_010)
-    assert not services.signature_valid(secret="s3", header=header, body=body, now=1_700_000_000 + 3600)  # stale
+    assert not services.signature_valid(
+        secret="s3", header=header, body=body, now=1_700_000_000 + 3600
+    )  # stale
 
 
 def test_receiver_verifies_signature_and_gets_event(db, django_capture_on_commit_callbacks):
@@ -44,7 +47,9 @@ def test_receiver_verifies_signature_and_gets_event(db, django_capture_on_commit
     with Receiver() as receiver:
         endpoint = _endpoint(shop, receiver.url)
         receiver.secret = endpoint.secret
-        event = _emit(shop, django_capture_on_commit_callbacks, data={"number": "AS9", "amount": "10.50"})
+        event = _emit(
+            shop, django_capture_on_commit_callbacks, data={"number": "AS9", "amount": "10.50"}
+        )
         delivery = WebhookDelivery.objects.get(event=event)
 
         assert services.delivery_attempt(delivery_id=delivery.pk) == "delivered"
@@ -84,13 +89,17 @@ def test_500_then_200_delivers_once_recovered_and_logs_both(db, django_capture_o
 
     assert [r["status"] for r in receiver.received] == [500, 200]
     assert {r["event"]["id"] for r in receiver.received} == {event.id}
-    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", "error")) == [
+    assert list(
+        WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", "error")
+    ) == [
         (500, "HTTP 500"),
         (200, ""),
     ]
 
 
-def test_unreachable_receiver_is_retried_then_failed_after_24h(db, django_capture_on_commit_callbacks):
+def test_unreachable_receiver_is_retried_then_failed_after_24h(
+    db, django_capture_on_commit_callbacks
+):
     shop = ShopFactory(code="hooks")
     endpoint = _endpoint(shop, "http://127.0.0.1:9/nothing-listens")
     event = _emit(shop, django_capture_on_commit_callbacks)
@@ -100,12 +109,16 @@ def test_unreachable_receiver_is_retried_then_failed_after_24h(db, django_captur
     attempt = WebhookAttempt.objects.get(delivery=delivery)
     assert attempt.status_code is None and attempt.error == "connection_refused"
 
-    with time_machine.travel(event.created_at + timedelta(hours=23, minutes=59, seconds=50), tick=False):
+    with time_machine.travel(
+        event.created_at + timedelta(hours=23, minutes=59, seconds=50), tick=False
+    ):
         assert services.delivery_attempt(delivery_id=delivery.pk) == "failed"
     assert WebhookDelivery.objects.get(pk=delivery.pk).attempts == 2
 
 
-def test_crashed_worker_claim_expires_and_another_worker_delivers(db, django_capture_on_commit_callbacks):
+def test_crashed_worker_claim_expires_and_another_worker_delivers(
+    db, django_capture_on_commit_callbacks
+):
     shop = ShopFactory(code="hooks")
     with Receiver() as receiver:
         endpoint = _endpoint(shop, receiver.url)
@@ -116,7 +129,9 @@ def test_crashed_worker_claim_expires_and_another_worker_delivers(db, django_cap
         assert services.delivery_attempt(delivery_id=delivery.pk) is None
         assert services.deliveries_due() == []
 
-        with time_machine.travel(timezone.now() + timedelta(seconds=services.CLAIM_SECONDS + 1), tick=True):
+        with time_machine.travel(
+            timezone.now() + timedelta(seconds=services.CLAIM_SECONDS + 1), tick=True
+        ):
             assert services.deliveries_due() == [delivery.pk]
             assert services.delivery_attempt(delivery_id=delivery.pk) == "delivered"
     assert len(receiver.received) == 1
@@ -162,12 +177,21 @@ def test_only_subscribed_active_endpoints_get_events(db, django_capture_on_commi
 
     event = _emit(shop, django_capture_on_commit_callbacks, type="ticket.created")
 
-    assert set(WebhookDelivery.objects.filter(event=event).values_list("endpoint_id", flat=True)) == {all_events.pk}
-    assert WebhookEndpoint.objects.filter(pk__in=[only_status.pk, other_shop_endpoint.pk], deliveries__isnull=False).count() == 0
+    assert set(
+        WebhookDelivery.objects.filter(event=event).values_list("endpoint_id", flat=True)
+    ) == {all_events.pk}
+    assert (
+        WebhookEndpoint.objects.filter(
+            pk__in=[only_status.pk, other_shop_endpoint.pk], deliveries__isnull=False
+        ).count()
+        == 0
+    )
 
 
 def test_no_endpoint_no_event(db):
-    assert services.event_emit(shop=ShopFactory(code="quiet"), type="ticket.created", data={}) is None
+    assert (
+        services.event_emit(shop=ShopFactory(code="quiet"), type="ticket.created", data={}) is None
+    )
 
 
 def test_ticket_changes_are_announced(db, django_capture_on_commit_callbacks):
@@ -180,24 +204,38 @@ def test_ticket_changes_are_announced(db, django_capture_on_commit_callbacks):
     agent = staff_member(shop, "agent")
     with django_capture_on_commit_callbacks(execute=False):
         ticket = make_ticket(shop)
-        ticket_services.ticket_transition(ticket=ticket, action="open", actor=ticket_services.Actor.staff(agent))
+        ticket_services.ticket_transition(
+            ticket=ticket, action="open", actor=ticket_services.Actor.staff(agent)
+        )
 
     created, changed = WebhookEvent.objects.order_by("created_at")
-    assert (created.type, created.data["number"], created.data["status"]) == ("ticket.created", ticket.number, "new")
+    assert (created.type, created.data["number"], created.data["status"]) == (
+        "ticket.created",
+        ticket.number,
+        "new",
+    )
     assert changed.type == "ticket.status_changed"
     assert {k: changed.data[k] for k in ("number", "from", "to", "action", "by")} == {
-        "number": ticket.number, "from": "new", "to": "open", "action": "open", "by": agent.username,
+        "number": ticket.number,
+        "from": "new",
+        "to": "open",
+        "action": "open",
+        "by": agent.username,
     }
 
 
-def test_an_endpoint_that_fails_is_tried_once_per_batch_and_the_others_still_get_theirs(db, django_capture_on_commit_callbacks):
+def test_an_endpoint_that_fails_is_tried_once_per_batch_and_the_others_still_get_theirs(
+    db, django_capture_on_commit_callbacks
+):
     shop = ShopFactory(code="hooks")
     with Receiver() as receiver:
         good = _endpoint(shop, receiver.url)
         down = _endpoint(shop, "http://127.0.0.1:9/nothing-listens")
         for n in range(3):
             _emit(shop, django_capture_on_commit_callbacks, data={"number": f"AS{n}"})
-        ids = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))  # good, down, good, down, ...
+        ids = list(
+            WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True)
+        )  # good, down, good, down, ...
         assert len(ids) == 6
 
         counts = services.deliveries_send(delivery_ids=ids)
@@ -206,8 +244,12 @@ def test_an_endpoint_that_fails_is_tried_once_per_batch_and_the_others_still_get
     assert len(receiver.received) == 3 and good.deliveries.filter(status="delivered").count() == 3
     tried = down.deliveries.get(attempts=1)
     held = down.deliveries.filter(attempts=0)
-    assert WebhookAttempt.objects.filter(delivery__endpoint=down).count() == 1  # one connection refused, not three
-    assert held.count() == 2 and all(d.next_attempt_at == tried.next_attempt_at and d.status == "pending" for d in held)
+    assert (
+        WebhookAttempt.objects.filter(delivery__endpoint=down).count() == 1
+    )  # one connection refused, not three
+    assert held.count() == 2 and all(
+        d.next_attempt_at == tried.next_attempt_at and d.status == "pending" for d in held
+    )
     assert services.deliveries_due() == []  # nothing due until the failed one's retry
 
 

@@ -11,10 +11,22 @@ from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 INTERNAL = [
-    "https://127.0.0.1/h", "https://localhost/h", "https://127.1/h", "https://2130706433/h", "https://0x7f000001/h",
-    "https://0177.0.0.1/h", "https://[::1]/h", "https://[::ffff:127.0.0.1]/h", "https://0.0.0.0/h",
-    "https://169.254.169.254/latest/meta-data", "https://10.0.0.5/h", "https://172.16.3.4/h", "https://192.168.1.1/h",
-    "https://100.64.0.1/h", "https://[fd00::1]/h", "https://[fe80::1]/h",
+    "https://127.0.0.1/h",
+    "https://localhost/h",
+    "https://127.1/h",
+    "https://2130706433/h",
+    "https://0x7f000001/h",
+    "https://0177.0.0.1/h",
+    "https://[::1]/h",
+    "https://[::ffff:127.0.0.1]/h",
+    "https://0.0.0.0/h",
+    "https://169.254.169.254/latest/meta-data",
+    "https://10.0.0.5/h",
+    "https://172.16.3.4/h",
+    "https://192.168.1.1/h",
+    "https://100.64.0.1/h",
+    "https://[fd00::1]/h",
+    "https://[fe80::1]/h",
 ]
 
 
@@ -25,14 +37,25 @@ def no_loopback(settings):
 
 @pytest.mark.parametrize("url", INTERNAL)
 def test_internal_addresses_are_refused_at_registration(shop_client, no_loopback, url):
-    response = shop_client.post("/api/v1/webhooks/", {"url": url}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    response = shop_client.post(
+        "/api/v1/webhooks/", {"url": url}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400, (url, response.content)
     assert "url" in response.json()["error"]["fields"]
     assert not WebhookEndpoint.objects.exists()
 
 
-@pytest.mark.parametrize("url", ["https://user:pw@shop.example/h", "https://token@shop.example/h", "ftp://shop.example/h",
-                                 "http://shop.example/h", "https://[::1/h", "https:///h"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:pw@shop.example/h",
+        "https://token@shop.example/h",
+        "ftp://shop.example/h",
+        "http://shop.example/h",
+        "https://[::1/h",
+        "https:///h",
+    ],
+)
 def test_userinfo_other_schemes_and_broken_urls_are_refused(shop_client, no_loopback, url):
     response = shop_client.post("/api/v1/webhooks/", {"url": url}, format="json")
     assert response.status_code == 400, (url, response.content)
@@ -45,8 +68,16 @@ def test_public_and_not_yet_resolvable_urls_are_accepted(shop_client, no_loopbac
 
 def _delivery(shop, url):
     endpoint = WebhookEndpoint.objects.create(shop=shop, url=url, events=["*"], secret="s")
-    event = WebhookEvent.objects.create(id=WebhookEvent.new_id(), shop=shop, type="ticket.created", data={}, created_at=timezone.now())
-    return WebhookDelivery.objects.create(event=event, endpoint=endpoint, next_attempt_at=event.created_at)
+    event = WebhookEvent.objects.create(
+        id=WebhookEvent.new_id(),
+        shop=shop,
+        type="ticket.created",
+        data={},
+        created_at=timezone.now(),
+    )
+    return WebhookDelivery.objects.create(
+        event=event, endpoint=endpoint, next_attempt_at=event.created_at
+    )
 
 
 def test_a_delivery_to_an_internal_address_is_blocked_when_it_connects(shop, no_loopback):

@@ -48,7 +48,9 @@ def test_500_is_the_workspace_page_and_json_for_the_api(agent_browser, settings,
     assert api.status_code == 500 and api.json()["error"]["code"] == "server_error"
 
 
-@pytest.mark.parametrize("language, words", [("zh-hans", "表单已过期"), ("en", "The form had expired")])
+@pytest.mark.parametrize(
+    "language, words", [("zh-hans", "表单已过期"), ("en", "The form had expired")]
+)
 def test_an_expired_form_is_explained(shop, language, words):
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_member(shop, "agent", username="agent"))

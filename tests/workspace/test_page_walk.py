@@ -20,13 +20,25 @@ START = ["/", "/?status=all"]
 # What each role must reach from the nav (and nothing it links to may be refused).
 REACHES = {
     "agent": {"workspace:queue", "workspace:ticket", "disputes:panels", "notifications:list"},
-    "supervisor": {"disputes:approvals", "analytics:dashboard", "analytics:alerts", "disputes:webhook-log"},
-    "admin": {"disputes:shop-policy", "disputes:shop-dispute-types", "sla-settings", "analytics:settings"},
+    "supervisor": {
+        "disputes:approvals",
+        "analytics:dashboard",
+        "analytics:alerts",
+        "disputes:webhook-log",
+    },
+    "admin": {
+        "disputes:shop-policy",
+        "disputes:shop-dispute-types",
+        "sla-settings",
+        "analytics:settings",
+    },
 }
 SKIP = re.compile(r"^/(static|admin|api|i18n|logout|attachments)/|\.csv$|^/logout")
 PER_VIEW = 3  # pages visited per URL name (three tickets are enough to see each panel)
 CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")  # snake_case: a code, not a word
-ENGLISH = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+){2,}")  # three English words in a row
+ENGLISH = re.compile(
+    r"\b[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+){2,}"
+)  # three English words in a row
 
 
 class VisibleText(HTMLParser):
@@ -104,7 +116,10 @@ def demo(dispute_types_seeded, media_root):
 
     creds = shop_bootstrap(code="demo", user_prefix="")
     shop = Shop.objects.get(code="demo")
-    users = {role: get_user_model().objects.get(username=c["username"]) for role, c in creds["users"].items()}
+    users = {
+        role: get_user_model().objects.get(username=c["username"])
+        for role, c in creds["users"].items()
+    }
     demo_tickets_create(shop=shop, agent=users["agent"])
     return users
 

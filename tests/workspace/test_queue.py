@@ -37,7 +37,9 @@ def new_ticket(shop, name: str, **fields):
 
 
 def numbers_on_page(response) -> list[str]:
-    return re.findall(r'class="ticket-link" href="/tickets/([A-Z0-9]+)/"', response.content.decode())
+    return re.findall(
+        r'class="ticket-link" href="/tickets/([A-Z0-9]+)/"', response.content.decode()
+    )
 
 
 def read_csv(response) -> list[list[str]]:
@@ -59,19 +61,38 @@ def deadlines(shop):
     sla_missed: SLA passed 15 min ago; resolved: resolved, its platform deadline long past."""
     hour = dt.timedelta(hours=1)
     tickets = {
-        "platform": new_ticket(shop, "platform", next_due_at=NOW + 20 * hour, platform_deadline_at=NOW + dt.timedelta(minutes=40)),
+        "platform": new_ticket(
+            shop,
+            "platform",
+            next_due_at=NOW + 20 * hour,
+            platform_deadline_at=NOW + dt.timedelta(minutes=40),
+        ),
         "sla_soon": new_ticket(shop, "sla_soon", next_due_at=NOW + hour),
         "sla_late": new_ticket(shop, "sla_late", next_due_at=NOW + 10 * hour),
         "paused": new_ticket(
-            shop, "paused", status="pending_customer", next_due_at=None, first_responded_at=NOW - 50 * hour,
-            sla_paused_at=NOW - 48 * hour, resolution_due_at=NOW - 24 * hour, platform_deadline_at=NOW + 5 * hour,
+            shop,
+            "paused",
+            status="pending_customer",
+            next_due_at=None,
+            first_responded_at=NOW - 50 * hour,
+            sla_paused_at=NOW - 48 * hour,
+            resolution_due_at=NOW - 24 * hour,
+            platform_deadline_at=NOW + 5 * hour,
         ),
         "platform_missed": new_ticket(
-            shop, "platform_missed", next_due_at=NOW + 30 * hour, platform_deadline_at=NOW - dt.timedelta(minutes=5)
+            shop,
+            "platform_missed",
+            next_due_at=NOW + 30 * hour,
+            platform_deadline_at=NOW - dt.timedelta(minutes=5),
         ),
         "sla_missed": new_ticket(shop, "sla_missed", next_due_at=NOW - dt.timedelta(minutes=15)),
         "resolved": new_ticket(
-            shop, "resolved", status="resolved", next_due_at=None, resolved_at=NOW - 2 * hour, platform_deadline_at=NOW - 48 * hour
+            shop,
+            "resolved",
+            status="resolved",
+            next_due_at=None,
+            resolved_at=NOW - 2 * hour,
+            platform_deadline_at=NOW - 48 * hour,
         ),
     }
     return tickets
@@ -91,20 +112,37 @@ def test_due_sort_puts_the_earliest_deadline_first_platform_or_sla(client, deadl
         deadlines, "sla_missed", "platform_missed", "platform", "sla_soon", "paused", "sla_late"
     )
     assert numbers_on_page(client.get("/?status=all&sort=due")) == numbers(
-        deadlines, "sla_missed", "platform_missed", "platform", "sla_soon", "paused", "sla_late", "resolved"
+        deadlines,
+        "sla_missed",
+        "platform_missed",
+        "platform",
+        "sla_soon",
+        "paused",
+        "sla_late",
+        "resolved",
     )
 
 
 def test_due_soon_counts_the_platform_deadline(client, deadlines):
-    assert numbers_on_page(client.get("/?due_soon=1")) == numbers(deadlines, "sla_missed", "platform_missed", "platform", "sla_soon")
+    assert numbers_on_page(client.get("/?due_soon=1")) == numbers(
+        deadlines, "sla_missed", "platform_missed", "platform", "sla_soon"
+    )
 
 
 def test_overdue_filter_counts_both_deadlines_but_not_a_paused_sla(client, deadlines):
-    assert numbers_on_page(client.get("/?overdue=1")) == numbers(deadlines, "sla_missed", "platform_missed")
-    assert numbers_on_page(client.get("/?overdue=1&status=all")) == numbers(deadlines, "sla_missed", "platform_missed")
+    assert numbers_on_page(client.get("/?overdue=1")) == numbers(
+        deadlines, "sla_missed", "platform_missed"
+    )
+    assert numbers_on_page(client.get("/?overdue=1&status=all")) == numbers(
+        deadlines, "sla_missed", "platform_missed"
+    )
     # The paused ticket's platform deadline still counts.
-    Ticket.objects.filter(pk=deadlines["paused"].pk).update(platform_deadline_at=NOW - dt.timedelta(minutes=1))
-    assert numbers_on_page(client.get("/?overdue=1")) == numbers(deadlines, "sla_missed", "platform_missed", "paused")
+    Ticket.objects.filter(pk=deadlines["paused"].pk).update(
+        platform_deadline_at=NOW - dt.timedelta(minutes=1)
+    )
+    assert numbers_on_page(client.get("/?overdue=1")) == numbers(
+        deadlines, "sla_missed", "platform_missed", "paused"
+    )
 
 
 def test_platform_deadline_that_comes_first_counts_down_in_the_row(client, deadlines):
@@ -133,7 +171,11 @@ def test_paused_through_the_services_then_past_the_due_time(shop, agent):
     services.message_add(ticket=ticket, body="您好", actor=actor)
     services.ticket_transition(ticket=ticket, action="wait_customer", actor=actor)
     ticket.refresh_from_db()
-    assert ticket.status == "pending_customer" and ticket.sla_paused_at is not None and ticket.next_due_at is None
+    assert (
+        ticket.status == "pending_customer"
+        and ticket.sla_paused_at is not None
+        and ticket.next_due_at is None
+    )
     later = ticket.resolution_due_at + dt.timedelta(days=3)
     assert not sla_breached(ticket, now=later)
 
@@ -150,12 +192,18 @@ def test_queue_uses_the_earliest_deadline_index_in_order(deadlines, agent, shop)
             cursor.execute("SET LOCAL enable_bitmapscan = off")
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        index = {"all": "ticket_queue_shop_earliest", "unassigned": "ticket_queue_unasg_earliest", "mine": "ticket_queue_mine_earliest"}[tab]
+        index = {
+            "all": "ticket_queue_shop_earliest",
+            "unassigned": "ticket_queue_unasg_earliest",
+            "mine": "ticket_queue_mine_earliest",
+        }[tab]
         assert index in plan, plan
         assert "Sort" not in plan.split(index)[0].split("Limit")[-1], plan
 
 
-def test_query_count_stays_bounded_with_the_new_filters(client, deadlines, django_assert_max_num_queries):
+def test_query_count_stays_bounded_with_the_new_filters(
+    client, deadlines, django_assert_max_num_queries
+):
     for url in ("/?overdue=1", "/?due_soon=1&overdue=1&tab=mine", "/?status=all&sort=due"):
         with django_assert_max_num_queries(10):
             assert client.get(url).status_code == 200
@@ -172,7 +220,12 @@ def test_queue_shows_words_for_codes_in_both_languages(client, shop):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = client.get("/").content.decode()
     row = body.split(ticket.number)[2].split("</tr>")[0]
-    assert "Instant messaging" in row and "Waiting on customer" in row and "Urgent" in row and "Damaged on arrival" in row
+    assert (
+        "Instant messaging" in row
+        and "Waiting on customer" in row
+        and "Urgent" in row
+        and "Damaged on arrival" in row
+    )
     visible = re.sub(r"<[^>]+>", " ", row)
     for code in ("pending_customer", "urgent", "damaged_on_arrival", " im "):
         assert code not in visible
@@ -188,33 +241,55 @@ def test_filter_form_requests_the_path_not_the_current_url(client, deadlines):
 
 
 def test_htmx_filter_swaps_the_whole_queue_with_matching_controls_and_export(client, deadlines):
-    response = client.get("/?tab=all&status=&overdue=1&sort=due", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue")
+    response = client.get(
+        "/?tab=all&status=&overdue=1&sort=due", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue"
+    )
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="queue"') and "<html" not in body
     assert 'name="overdue" value="1" id="filter-overdue" checked' in body
-    assert 'href="/analytics/export/tickets.csv?tab=all&amp;status=&amp;overdue=1&amp;sort=due"' in body
+    assert (
+        'href="/analytics/export/tickets.csv?tab=all&amp;status=&amp;overdue=1&amp;sort=due"'
+        in body
+    )
     assert numbers_on_page(response) == numbers(deadlines, "sla_missed", "platform_missed")
 
 
 def test_back_forward_restore_gets_the_whole_page(client, deadlines):
-    response = client.get("/?overdue=1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    response = client.get(
+        "/?overdue=1",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="queue",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
     assert "<html" in response.content.decode()
 
 
 def test_export_has_exactly_the_rows_on_screen_with_words(client, deadlines, agent):
-    services.ticket_assign(ticket=deadlines["sla_late"], assignee=agent, actor=services.Actor.staff(agent))
-    for query in ("", "overdue=1", "due_soon=1", "status=all&sort=due", "tab=mine", "tab=unassigned&sort=newest",
-                  "q=ORD-paused", "status=all&sort=updated"):
+    services.ticket_assign(
+        ticket=deadlines["sla_late"], assignee=agent, actor=services.Actor.staff(agent)
+    )
+    for query in (
+        "",
+        "overdue=1",
+        "due_soon=1",
+        "status=all&sort=due",
+        "tab=mine",
+        "tab=unassigned&sort=newest",
+        "q=ORD-paused",
+        "status=all&sort=updated",
+    ):
         page = client.get(f"/?{query}")
         rows = read_csv(client.get(f"/analytics/export/tickets.csv?{query}"))
         assert [r[0] for r in rows[1:]] == numbers_on_page(page), query
     rows = read_csv(client.get("/analytics/export/tickets.csv?q=ORD-paused"))
-    record = dict(zip(rows[0], rows[1]))
+    record = dict(zip(rows[0], rows[1], strict=False))
     assert record["status"] == "pending_customer" and record["status_name"] == "等待客户"
     assert record["dispute_type_name"] == "收到破损" and record["channel_name"] == "商家后台（API）"
     assert record["earliest_due_at"] == record["platform_deadline_at"] != ""
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    record = dict(zip(*read_csv(client.get("/analytics/export/tickets.csv?q=ORD-paused"))))
+    record = dict(
+        zip(*read_csv(client.get("/analytics/export/tickets.csv?q=ORD-paused")), strict=False)
+    )
     assert record["status_name"] == "Waiting on customer" and record["priority_name"] == "Normal"
     assert record["dispute_type_name"] == "Damaged on arrival"
 
@@ -235,4 +310,8 @@ def test_bad_filter_values_fall_back_to_defaults_in_list_and_export_alike(client
     assert page.status_code == 200
     response = client.get(f"/analytics/export/tickets.csv?{query}")
     assert response.status_code == 200
-    assert [r[0] for r in read_csv(response)[1:]] == numbers_on_page(page) == numbers(deadlines, "sla_missed", "platform_missed")
+    assert (
+        [r[0] for r in read_csv(response)[1:]]
+        == numbers_on_page(page)
+        == numbers(deadlines, "sla_missed", "platform_missed")
+    )

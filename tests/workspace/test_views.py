@@ -18,7 +18,14 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def new_ticket(shop, *, order_no: str = "T-1", phone: str = "13800000000", customer_id: str = "c-1", **overrides):
+def new_ticket(
+    shop,
+    *,
+    order_no: str = "T-1",
+    phone: str = "13800000000",
+    customer_id: str = "c-1",
+    **overrides,
+):
     payload = ticket_payload()
     return make_ticket(
         shop,
@@ -29,7 +36,9 @@ def new_ticket(shop, *, order_no: str = "T-1", phone: str = "13800000000", custo
 
 
 def numbers_on_page(response) -> list[str]:
-    return re.findall(r'class="ticket-link" href="/tickets/([A-Z0-9]+)/"', response.content.decode())
+    return re.findall(
+        r'class="ticket-link" href="/tickets/([A-Z0-9]+)/"', response.content.decode()
+    )
 
 
 @pytest.fixture
@@ -60,7 +69,9 @@ def test_pages_require_login(shop):
 def test_htmx_request_after_the_session_expired_redirects_the_whole_page(shop):
     ticket = new_ticket(shop)
     response = Client().post(
-        f"/tickets/{ticket.number}/reply/", {"body": "x"}, HTTP_HX_REQUEST="true",
+        f"/tickets/{ticket.number}/reply/",
+        {"body": "x"},
+        HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL=f"http://testserver/tickets/{ticket.number}/",
     )
     assert response["HX-Redirect"] == f"/login/?next=%2Ftickets%2F{ticket.number}%2F"
@@ -88,8 +99,10 @@ def test_posts_are_csrf_protected(agent, shop):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(agent)
     page = strict.get(f"/tickets/{ticket.number}/").content.decode()
-    assert "hx-headers='{\"X-CSRFToken\": \"" in page  # htmx requests carry the token
-    response = strict.post(f"/tickets/{ticket.number}/reply/", {"body": "hi", "visibility": "public"})
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page  # htmx requests carry the token
+    response = strict.post(
+        f"/tickets/{ticket.number}/reply/", {"body": "hi", "visibility": "public"}
+    )
     assert response.status_code == 403
     assert not Message.objects.exists()
 
@@ -113,11 +126,17 @@ def test_mine_and_unassigned_tabs(client, shop, agent, supervisor):
     unassigned = new_ticket(shop, order_no="T-free", customer_id="c-2")
     others = new_ticket(shop, order_no="T-sup", customer_id="c-3")
     services.ticket_assign(ticket=mine, assignee=agent, actor=services.Actor.staff(agent))
-    services.ticket_assign(ticket=others, assignee=supervisor, actor=services.Actor.staff(supervisor))
+    services.ticket_assign(
+        ticket=others, assignee=supervisor, actor=services.Actor.staff(supervisor)
+    )
 
     assert numbers_on_page(client.get("/?tab=mine")) == [mine.number]
     assert numbers_on_page(client.get("/?tab=unassigned")) == [unassigned.number]
-    assert set(numbers_on_page(client.get("/?tab=all"))) == {mine.number, unassigned.number, others.number}
+    assert set(numbers_on_page(client.get("/?tab=all"))) == {
+        mine.number,
+        unassigned.number,
+        others.number,
+    }
 
 
 def test_status_filter_defaults_to_active(client, shop, agent):
@@ -141,8 +160,12 @@ def test_dispute_type_and_priority_filters(client, shop):
     Ticket.objects.filter(pk=missing.pk).update(priority="urgent")
     Ticket.objects.filter(pk=broken.pk).update(priority="low")
 
-    assert numbers_on_page(client.get(f"/?dispute_type={missing.dispute_type_id}")) == [missing.number]
-    assert numbers_on_page(client.get(f"/?dispute_type={broken.dispute_type_id}")) == [broken.number]
+    assert numbers_on_page(client.get(f"/?dispute_type={missing.dispute_type_id}")) == [
+        missing.number
+    ]
+    assert numbers_on_page(client.get(f"/?dispute_type={broken.dispute_type_id}")) == [
+        broken.number
+    ]
     assert numbers_on_page(client.get("/?priority=urgent")) == [missing.number]
     assert numbers_on_page(client.get("/?priority=low")) == [broken.number]
 
@@ -188,14 +211,27 @@ def test_sorts(client, shop):
     a = new_ticket(shop, order_no="T-a", customer_id="c-1")
     b = new_ticket(shop, order_no="T-b", customer_id="c-2")
     c = new_ticket(shop, order_no="T-c", customer_id="c-3")
-    Ticket.objects.filter(pk=a.pk).update(next_due_at=now + dt.timedelta(hours=3), created_at=now - dt.timedelta(days=3),
-                                          updated_at=now - dt.timedelta(hours=1))
-    Ticket.objects.filter(pk=b.pk).update(next_due_at=None, created_at=now - dt.timedelta(days=1),
-                                          updated_at=now - dt.timedelta(hours=3))
-    Ticket.objects.filter(pk=c.pk).update(next_due_at=now + dt.timedelta(hours=1), created_at=now - dt.timedelta(days=2),
-                                          updated_at=now - dt.timedelta(hours=2))
+    Ticket.objects.filter(pk=a.pk).update(
+        next_due_at=now + dt.timedelta(hours=3),
+        created_at=now - dt.timedelta(days=3),
+        updated_at=now - dt.timedelta(hours=1),
+    )
+    Ticket.objects.filter(pk=b.pk).update(
+        next_due_at=None,
+        created_at=now - dt.timedelta(days=1),
+        updated_at=now - dt.timedelta(hours=3),
+    )
+    Ticket.objects.filter(pk=c.pk).update(
+        next_due_at=now + dt.timedelta(hours=1),
+        created_at=now - dt.timedelta(days=2),
+        updated_at=now - dt.timedelta(hours=2),
+    )
 
-    assert numbers_on_page(client.get("/")) == [c.number, a.number, b.number]  # due first, no deadline last
+    assert numbers_on_page(client.get("/")) == [
+        c.number,
+        a.number,
+        b.number,
+    ]  # due first, no deadline last
     assert numbers_on_page(client.get("/?sort=newest")) == [b.number, c.number, a.number]
     assert numbers_on_page(client.get("/?sort=updated")) == [a.number, c.number, b.number]
 
@@ -244,7 +280,13 @@ def test_queue_query_count_is_bounded(client, shop, agent, django_assert_max_num
         ticket = new_ticket(shop, order_no=f"T-{i}", customer_id=f"c-{i}")
         if i % 2:
             services.ticket_assign(ticket=ticket, assignee=agent, actor=services.Actor.staff(agent))
-    for url in ("/", "/?tab=mine", "/?status=all&sort=updated", "/?q=13800000000", "/?due_soon=1&priority=high"):
+    for url in (
+        "/",
+        "/?tab=mine",
+        "/?status=all&sort=updated",
+        "/?q=13800000000",
+        "/?due_soon=1&priority=high",
+    ):
         with django_assert_max_num_queries(10):
             assert client.get(url).status_code == 200
 
@@ -264,7 +306,9 @@ def test_ticket_page_shows_customer_order_items_and_timeline(client, shop):
 
 def test_public_reply_opens_a_new_ticket(client, shop):
     ticket = new_ticket(shop)
-    response = client.post(f"/tickets/{ticket.number}/reply/", {"body": "亲,非常抱歉", "visibility": "public"})
+    response = client.post(
+        f"/tickets/{ticket.number}/reply/", {"body": "亲,非常抱歉", "visibility": "public"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.number}/"
 
     message = Message.objects.get(ticket=ticket)
@@ -278,7 +322,11 @@ def test_public_reply_opens_a_new_ticket(client, shop):
 
 def test_internal_note_does_not_open_the_ticket(client, shop):
     ticket = new_ticket(shop)
-    response = client.post(f"/tickets/{ticket.number}/reply/", {"body": "check the warehouse", "visibility": "internal"}, **HTMX)
+    response = client.post(
+        f"/tickets/{ticket.number}/reply/",
+        {"body": "check the warehouse", "visibility": "internal"},
+        **HTMX,
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="ticket-page"' in body and "<html" not in body  # the partial only
@@ -290,7 +338,9 @@ def test_internal_note_does_not_open_the_ticket(client, shop):
 
 def test_htmx_reply_returns_the_updated_header_and_timeline(client, shop):
     ticket = new_ticket(shop)
-    response = client.post(f"/tickets/{ticket.number}/reply/", {"body": "已为您核实", "visibility": "public"}, **HTMX)
+    response = client.post(
+        f"/tickets/{ticket.number}/reply/", {"body": "已为您核实", "visibility": "public"}, **HTMX
+    )
     body = response.content.decode()
     assert 'data-status="open"' in body and "已为您核实" in body
 
@@ -306,8 +356,11 @@ def test_blank_reply_is_an_error_not_a_500(client, shop):
 def test_legal_transition_with_note(client, shop):
     ticket = new_ticket(shop)
     client.post(f"/tickets/{ticket.number}/transition/", {"action": "open"})
-    response = client.post(f"/tickets/{ticket.number}/transition/", {"action": "wait_internal", "note": "asked the warehouse"},
-                           **HTMX)
+    response = client.post(
+        f"/tickets/{ticket.number}/transition/",
+        {"action": "wait_internal", "note": "asked the warehouse"},
+        **HTMX,
+    )
     ticket.refresh_from_db()
     assert ticket.status == "pending_internal"
     body = response.content.decode()
@@ -317,7 +370,9 @@ def test_legal_transition_with_note(client, shop):
 def test_illegal_transition_shows_an_error_and_changes_nothing(client, shop):
     ticket = new_ticket(shop)
     events_before = TicketEvent.objects.filter(ticket=ticket).count()
-    response = client.post(f"/tickets/{ticket.number}/transition/", {"action": "close"}, follow=True)
+    response = client.post(
+        f"/tickets/{ticket.number}/transition/", {"action": "close"}, follow=True
+    )
     assert response.status_code == 200
     assert "message-error" in response.content.decode()
     ticket.refresh_from_db()
@@ -346,7 +401,9 @@ def test_assign_to_me_and_to_a_colleague(client, shop, other_shop, agent, superv
     assert ticket.assignee == supervisor
 
     outsider = staff_member(other_shop, "agent", username="outsider")
-    response = client.post(f"/tickets/{ticket.number}/assign/", {"assignee": str(outsider.pk)}, follow=True)
+    response = client.post(
+        f"/tickets/{ticket.number}/assign/", {"assignee": str(outsider.pk)}, follow=True
+    )
     assert "message-error" in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.assignee == supervisor
@@ -359,7 +416,11 @@ def test_assign_to_me_and_to_a_colleague(client, shop, other_shop, agent, superv
 
 def test_posts_to_another_shops_ticket_are_404(client, other_shop):
     theirs = new_ticket(other_shop)
-    for path, data in (("reply", {"body": "x"}), ("transition", {"action": "open"}), ("assign", {"assignee": "me"})):
+    for path, data in (
+        ("reply", {"body": "x"}),
+        ("transition", {"action": "open"}),
+        ("assign", {"assignee": "me"}),
+    ):
         assert client.post(f"/tickets/{theirs.number}/{path}/", data).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == "new" and theirs.assignee is None
@@ -371,7 +432,9 @@ def test_posts_to_another_shops_ticket_are_404(client, other_shop):
 def test_upload_evidence_and_view_it(client, shop, media):
     ticket = new_ticket(shop)
     upload = SimpleUploadedFile("box.png", png_bytes(), content_type="image/png")
-    response = client.post(f"/tickets/{ticket.number}/attachments/", {"file": upload, "kind": "photo"}, follow=True)
+    response = client.post(
+        f"/tickets/{ticket.number}/attachments/", {"file": upload, "kind": "photo"}, follow=True
+    )
     attachment = Attachment.objects.get(ticket=ticket)
     assert attachment.content_type == "image/png"
     body = response.content.decode()
@@ -386,12 +449,16 @@ def test_upload_evidence_and_view_it(client, shop, media):
 def test_upload_errors_are_messages(client, shop, media, settings):
     ticket = new_ticket(shop)
     text = SimpleUploadedFile("notes.txt", b"just text, not evidence", content_type="image/png")
-    response = client.post(f"/tickets/{ticket.number}/attachments/", {"file": text, "kind": "photo"}, **HTMX)
+    response = client.post(
+        f"/tickets/{ticket.number}/attachments/", {"file": text, "kind": "photo"}, **HTMX
+    )
     assert response.status_code == 200 and "message-error" in response.content.decode()
 
     settings.ATTACHMENT_MAX_BYTES = 10
     big = SimpleUploadedFile("box.png", png_bytes(), content_type="image/png")
-    response = client.post(f"/tickets/{ticket.number}/attachments/", {"file": big, "kind": "photo"}, follow=True)
+    response = client.post(
+        f"/tickets/{ticket.number}/attachments/", {"file": big, "kind": "photo"}, follow=True
+    )
     assert response.status_code == 200 and "message-error" in response.content.decode()
     assert not Attachment.objects.exists()
 
@@ -425,7 +492,9 @@ def test_chinese_by_default_and_english_after_the_switch(client, shop):
     assert "Assign to me" in ticket_body and "Damaged on arrival" in ticket_body
 
 
-def test_ticket_page_query_count_is_constant(client, shop, agent, supervisor, media, django_assert_max_num_queries):
+def test_ticket_page_query_count_is_constant(
+    client, shop, agent, supervisor, media, django_assert_max_num_queries
+):
     ticket = new_ticket(shop)
     actor = services.Actor.staff(agent)
     for i in range(15):
@@ -433,9 +502,20 @@ def test_ticket_page_query_count_is_constant(client, shop, agent, supervisor, me
         services.message_add(ticket=ticket, body=f"customer {i}", actor=services.Actor.shop(shop))
         services.ticket_assign(ticket=ticket, assignee=supervisor if i % 2 else agent, actor=actor)
     for _ in range(3):
-        services.attachment_add(ticket=ticket, uploaded_file=SimpleUploadedFile("p.png", png_bytes()), kind="photo", actor=actor)
-    services.logistics_event_add(ticket=ticket, event="signed", at=timezone.now(), actor=services.Actor.shop(shop),
-                                 signed_by="门卫", authorized=False)
+        services.attachment_add(
+            ticket=ticket,
+            uploaded_file=SimpleUploadedFile("p.png", png_bytes()),
+            kind="photo",
+            actor=actor,
+        )
+    services.logistics_event_add(
+        ticket=ticket,
+        event="signed",
+        at=timezone.now(),
+        actor=services.Actor.shop(shop),
+        signed_by="门卫",
+        authorized=False,
+    )
     assert TicketEvent.objects.filter(ticket=ticket).count() > 50
 
     # 15, and 9 for the reply templates' blanks: the standard's offered pair reads the dispute facts.
@@ -443,5 +523,9 @@ def test_ticket_page_query_count_is_constant(client, shop, agent, supervisor, me
         response = client.get(f"/tickets/{ticket.number}/")
     body = response.content.decode()
     assert "customer 14" in body and "msg-customer" in body and "门卫" in body
-    with django_assert_max_num_queries(29):  # the write and the refreshed partial (9 of it the templates' blanks)
-        client.post(f"/tickets/{ticket.number}/reply/", {"body": "more", "visibility": "public"}, **HTMX)
+    with django_assert_max_num_queries(
+        29
+    ):  # the write and the refreshed partial (9 of it the templates' blanks)
+        client.post(
+            f"/tickets/{ticket.number}/reply/", {"body": "more", "visibility": "public"}, **HTMX
+        )

@@ -25,4 +25,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {shop.code}: {first} … {last} ({run}/{runs})")
 
             days = rollup.stats_rebuild(shop=one, progress=progress)
-            self.stdout.write(f"{one.code}: {days} days recomputed in {time.perf_counter() - start:.1f} s")
+            self.stdout.write(
+                f"{one.code}: {days} days recomputed in {time.perf_counter() - start:.1f} s"
+            )

@@ -11,10 +11,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = 0
-        ids = Ticket.objects.filter(status__in=[*ACTIVE_STATUS_LIST, "resolved"]).values_list("id", flat=True).iterator()
+        ids = (
+            Ticket.objects.filter(status__in=[*ACTIVE_STATUS_LIST, "resolved"])
+            .values_list("id", flat=True)
+            .iterator()
+        )
         for ticket_id in ids:
             with transaction.atomic():
-                ticket = Ticket.objects.select_for_update(of=("self",)).select_related("shop", "dispute_type", "order").get(pk=ticket_id)
+                ticket = (
+                    Ticket.objects.select_for_update(of=("self",))
+                    .select_related("shop", "dispute_type", "order")
+                    .get(pk=ticket_id)
+                )
                 timers_sync(ticket)
             count += 1
         self.stdout.write(f"{count} tickets synced")

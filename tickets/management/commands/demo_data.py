@@ -23,7 +23,9 @@ class Command(BaseCommand):
             "",
             "=" * 64,
             f"  Aftersales is starting at {url}",
-            f"  (demo shop: {made} sample tickets created)" if made else "  (demo shop: sample tickets kept)",
+            f"  (demo shop: {made} sample tickets created)"
+            if made
+            else "  (demo shop: sample tickets kept)",
             "",
             f"  agent       {users['agent']['username']} / {users['agent']['password']}",
             f"  supervisor  {users['supervisor']['username']} / {users['supervisor']['password']}",
