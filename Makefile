@@ -28,10 +28,12 @@ test: export CACHE_URL ?= redis://127.0.0.1:6379/1
 test: install lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
-# Lint and format check (settings in pyproject.toml); `make format` rewrites the files.
+# Lint, format and the layers' import contract (settings in pyproject.toml); `make format`
+# rewrites the files.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

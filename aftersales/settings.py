@@ -45,13 +45,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    # The product's apps, in layer order (README "How it is built"): each imports only those
+    # above it in this list, and domain-event subscribers run in this order.
     "shops",
-    "disputes",
-    "tickets",
     "webhooks",
     "notifications",
+    "tickets",
+    "disputes",
     "sla",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [

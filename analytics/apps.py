@@ -16,3 +16,4 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         # The rollup's marker triggers (analytics.rollup): after every migrate, idempotently.
         post_migrate.connect(_install_triggers, sender=self, dispatch_uid="analytics-triggers")
+        from analytics import subscribers  # noqa: F401  (subscribes to the tickets' domain events)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.exceptions import ApplicationError
 from analytics.selectors import MAX_RANGE_DAYS, Period, supervised_shops
-from disputes.models import DisputeType
+from tickets.models import DisputeType
 
 DEFAULT_DAYS = 30
 

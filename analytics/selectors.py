@@ -16,10 +16,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from analytics.models import AnalyticsSettings, BatchAlert, DailyStat, ShipmentStat
-from disputes.models import CompensationType, DisputeType
-from shops.models import Membership, Role, Shop
+from disputes.models import CompensationType
+from shops.models import Membership, Shop
+from shops.permissions import SUPERVISOR_ROLES
 from shops.sla import shop_sla
-from tickets.models import Ticket
+from tickets.models import DisputeType, Ticket
 
 D = DailyStat.Dimension
 
@@ -74,9 +75,7 @@ def supervised_shops(user) -> list[Shop]:
         return []
     if user.is_superuser:
         return list(Shop.objects.order_by("code"))
-    ids = Membership.objects.filter(user=user, role__in=[Role.SUPERVISOR, Role.ADMIN]).values(
-        "shop_id"
-    )
+    ids = Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES).values("shop_id")
     return list(Shop.objects.filter(pk__in=ids).order_by("code"))
 
 

@@ -3,7 +3,6 @@
 import datetime as dt
 import logging
 from decimal import Decimal, InvalidOperation
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -14,16 +13,11 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
+from disputes.quality import is_quality_type, quality_ticket_ids, ticket_batches
 from shops.models import Shop
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
-
-# "Quality tickets": the product category (as R7 counts them) except the two types that say
-# nothing about the goods of a batch: customer_misuse (the customer's doing) and
-# not_as_described (the listing's). Shop-defined product types count too.
-QUALITY_CATEGORY = "product"
-NOT_QUALITY_CODES = ("customer_misuse", "not_as_described")
 
 # status -> (statuses it may start from, the status it leads to)
 ALERT_TRANSITIONS = {
@@ -37,47 +31,6 @@ ALERT_ACTION_PAST = {
     "acknowledge": pgettext_lazy("alert action", "acknowledged"),
     "resolve": pgettext_lazy("alert action", "resolved"),
 }
-
-
-def is_quality_type(dispute_type) -> bool:
-    return dispute_type.category == QUALITY_CATEGORY and dispute_type.code not in NOT_QUALITY_CODES
-
-
-def ticket_batches(ticket: Ticket) -> list[tuple[str, str]]:
-    """The SKU+batch pairs a ticket is about: its items with a batch number, restricted to the
-    affected SKUs when the shop named them."""
-    affected = {row["sku"] for row in ticket.affected_items or []}
-    pairs = {
-        (item.sku, item.batch_no)
-        for item in ticket.order.items.all()
-        if item.batch_no and (not affected or item.sku in affected)
-    }
-    return sorted(pairs)
-
-
-def batch_check_on_commit(*, ticket: Ticket) -> None:
-    """Called at the end of tickets.services.ticket_create: schedules the batch check for after
-    the ticket's transaction commits, so concurrent creations see each other's tickets and a
-    failure of the check never undoes (or fails) the ticket."""
-    if not is_quality_type(ticket.dispute_type):
-        return
-    transaction.on_commit(partial(batch_check, ticket_id=ticket.pk), robust=True)
-
-
-def _quality_ticket_ids(*, shop_id: int, sku: str, batch_no: str, since: dt.datetime) -> list[int]:
-    return list(
-        Ticket.objects.filter(
-            shop_id=shop_id,
-            created_at__gte=since,
-            order__items__sku=sku,
-            order__items__batch_no=batch_no,
-            dispute_type__category=QUALITY_CATEGORY,
-        )
-        .exclude(dispute_type__code__in=NOT_QUALITY_CODES)
-        .values_list("id", flat=True)
-        .distinct()
-        .order_by("id")
-    )
 
 
 def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
@@ -133,7 +86,7 @@ def batch_check(*, ticket_id: int, now: dt.datetime | None = None) -> list[Batch
             )
             if last_resolved and last_resolved > since:
                 since = last_resolved  # a resolved alert's tickets do not raise the next one
-            ids = _quality_ticket_ids(
+            ids = quality_ticket_ids(
                 shop_id=ticket.shop_id, sku=sku, batch_no=batch_no, since=since
             )
             if len(ids) < threshold:

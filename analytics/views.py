@@ -13,16 +13,18 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
 from analytics import rollup, selectors, services
 from analytics.api import plain
 from analytics.models import UNJUDGED, BatchAlert
 from analytics.params import period_from_params
-from disputes.models import CompensationType, DisputeType, Party
+from disputes.models import CompensationType, Party
 from shops.selectors import admin_shop
+from tickets.models import DisputeType
 from tickets.selectors import queue_tickets
 from tickets.states import Channel, Priority, Status
-from tickets.views import login_required, queue_params
+from tickets.views import queue_params
 
 EXPORT_CHUNK = 2000
 FUNNEL_LABELS = {

@@ -171,9 +171,9 @@ def bootstrap_reference_rows() -> dict:
     """Shops, staff (20 agents in demo, 3 in other) and the seeded dispute types' ids."""
     from django.contrib.auth import get_user_model
 
-    from disputes.models import DisputeType
     from shops.models import Membership, Role, Shop
     from shops.services import shop_bootstrap
+    from tickets.models import DisputeType
 
     User = get_user_model()
     refs = {}

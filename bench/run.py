@@ -263,7 +263,7 @@ def build_cases(args, shop, agent, api_key):
     cases = []
     routes = queue_routes()
     if routes["queue"]:
-        from disputes.models import DisputeType
+        from tickets.models import DisputeType
 
         lost_parcel = DisputeType.objects.get(code="lost_parcel", shop__isnull=True).pk
         form_fields = queue_form_fields()

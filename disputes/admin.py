@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.exceptions import ApplicationError
 from disputes import services
-from disputes.models import Compensation, DisputeType
+from disputes.models import Compensation
 from shops.admin import ReadOnlyAdminMixin, ShopScopedAdmin
+from tickets.models import DisputeType
 from tickets.services import Actor
 
 

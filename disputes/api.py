@@ -12,9 +12,7 @@ from aftersales.exceptions import ApplicationError
 from disputes import serializers as s
 from disputes import services, standard
 from disputes.models import Compensation, CompensationStatus
-from shops.models import Role, Shop
-from shops.permissions import IsShopKey, IsStaff, is_shop_key, is_staff_user
-from shops.selectors import user_role_in_shop
+from shops.permissions import IsShopKey, IsStaff, is_shop_key, is_staff_user, shop_for_admin
 from tickets.api import actor_for, staff_ticket_get, validated
 from tickets.selectors import visible_shop_ids
 
@@ -186,19 +184,6 @@ class CompensationFailedApi(APIView):
             compensation=compensation, actor=actor_for(request), reason=data["reason"]
         )
         return Response(s.CompensationOut(done).data)
-
-
-def shop_for_admin(request, code) -> Shop:
-    shop = Shop.objects.filter(code=code, id__in=visible_shop_ids(request.user)).first()
-    if shop is None or is_shop_key(request):
-        raise Http404("No such shop.")
-    if user_role_in_shop(user=request.user, shop_id=shop.id) != Role.ADMIN:
-        raise ApplicationError(
-            "not_allowed",
-            gettext("Only the shop's admins can read or change its policy."),
-            status_code=403,
-        )
-    return shop
 
 
 class ShopPolicyApi(APIView):

@@ -83,6 +83,17 @@ class TicketFacts:
     has_photo: bool
     same_batch_ticket_count: int
     now: datetime
+    # The dispute type's category (ticket_facts gives it; "" = the global type's of that code).
+    dispute_category: str = ""
+
+    @property
+    def quality_type(self) -> bool:
+        """A quality ticket (disputes.quality), by the category and the rules the type follows."""
+        from disputes.quality import is_quality, is_quality_code
+
+        if not self.dispute_category:
+            return is_quality_code(self.dispute_type)
+        return is_quality(category=self.dispute_category, rule_code=self.dispute_type)
 
     def __post_init__(self):
         if self.order_amount is not None and not isinstance(self.order_amount, Decimal):

@@ -33,18 +33,6 @@ from disputes.facts import Policy, TicketFacts, money
 
 PARTIES = ("merchant", "courier", "customer", "manufacturer", "none")
 
-# "Quality tickets" for the batch alert (DOMAIN.md §7): product problems, not the customer's misuse.
-QUALITY_DISPUTE_TYPES = frozenset(
-    {
-        "quality_defect",
-        "not_as_described",
-        "counterfeit",
-        "spoiled_food",
-        "damaged_on_arrival",
-        "leaking_stained",
-        "minor_defect",
-    }
-)
 NOT_RECEIVED_TYPES = frozenset({"signed_not_received", "lost_parcel", "no_tracking_update"})
 PICKUP_SCAN_EVENTS = frozenset({"picked_up", "in_transit", "delivered", "signed"})
 CUSTOMER_RETURN_REASONS = frozenset({"wrong_address", "unreachable", "refused_without_reason"})
@@ -411,7 +399,6 @@ def suggest_responsibility(facts: TicketFacts, policy: Policy) -> Suggestion:
     party = next((by_id[rule_id].party for rule_id in PARTY_PRECEDENCE if rule_id in by_id), None)
     penalty = by_id["R3"].penalty_exposure if "R3" in by_id else None
     batch_alert = any(hit.batch_alert for hit in hits) or (
-        facts.dispute_type in QUALITY_DISPUTE_TYPES
-        and facts.same_batch_ticket_count >= policy.batch_alert_threshold
+        facts.quality_type and facts.same_batch_ticket_count >= policy.batch_alert_threshold
     )
     return Suggestion(party=party, rules=hits, penalty_exposure=penalty, batch_alert=batch_alert)

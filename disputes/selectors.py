@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from disputes import services, standard
 from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party
-from shops.models import Membership, Role
+from shops.models import Membership
+from shops.permissions import SUPERVISOR_ROLES
 from tickets.models import Attachment, Ticket
 
 POLICY_LABELS = {
@@ -63,7 +64,6 @@ RULE_LABELS = {
     "food_partial_refund_ladder": _("Partial refund on spoiled food"),
     "courier_claim": _("Claim from the courier"),
 }
-DECIDER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 POLL_SECONDS = 5
 IN_FLIGHT = (
     CompensationStatus.PENDING_APPROVAL,
@@ -88,12 +88,12 @@ def _zh() -> bool:
 
 
 def is_decider(*, user, shop_id: int) -> bool:
-    return Membership.objects.filter(user=user, shop_id=shop_id, role__in=DECIDER_ROLES).exists()
+    return Membership.objects.filter(user=user, shop_id=shop_id, role__in=SUPERVISOR_ROLES).exists()
 
 
 def decider_shop_ids(*, user) -> list[int]:
     return list(
-        Membership.objects.filter(user=user, role__in=DECIDER_ROLES).values_list(
+        Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES).values_list(
             "shop_id", flat=True
         )
     )
@@ -317,7 +317,7 @@ def approval_inbox_context(*, user) -> dict:
                 "ticket_total": money["granted"] + money["pending"],
                 "money": money,
                 "authority_used": money["authority_used"],
-                "over_authority": money["authority_used"] > policy.agent_authority,
+                "over_authority": standard.over_agent_authority(money["authority_used"], policy),
                 "food_safety_exposure": exposure,
             }
         )

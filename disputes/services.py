@@ -12,28 +12,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from aftersales import hooks
 from aftersales.exceptions import ApplicationError
 from disputes import rules, standard
 from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, money, policy_from_changes
 from disputes.models import (
     AMOUNT_LIMIT,
+    COMPENSATION_TRANSITIONS,
     GOODS_TYPES,
     Compensation,
     CompensationStatus,
     CompensationType,
-    DisputeType,
     Judgment,
     Party,
     ShopPolicy,
 )
+from disputes.quality import same_batch_ticket_count
 from notifications.services import notification_send, shop_supervisors
-from shops.models import Role, Shop
+from shops.models import Shop
+from shops.permissions import SUPERVISOR_ROLES
 from shops.selectors import user_role_in_shop
-from tickets.models import Attachment, OrderItem, Ticket
+from tickets.models import Attachment, DisputeType, Ticket
 from tickets.services import Actor, event_record
 from webhooks.services import event_emit
 
-QUALITY_CATEGORY = "product"
 # What counts against the agent's authority (DOMAIN.md §5): everything granted *and* everything
 # still asked for, so two proposals cannot each slip under the limit. Not what the ticket "got".
 AUTHORITY_STATUSES = [
@@ -51,7 +53,6 @@ GRANTED_STATUSES = [
 ]
 # Asked for and not decided yet.
 PENDING_STATUSES = [CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL]
-DECIDERS = {Role.SUPERVISOR, Role.ADMIN}
 
 
 # --- policy -----------------------------------------------------------------
@@ -70,6 +71,15 @@ def policy_current(*, shop: Shop) -> ShopPolicy:
 
 def policy_of(row: ShopPolicy) -> Policy:
     return Policy.from_json(row.values)
+
+
+def shipping_deadline(*, ticket: Ticket) -> dt.datetime | None:
+    """When the order must be shipped: `ship_within_hours` (72) of payment, the shop policy's one
+    setting that rule R3 judges by and the SLA's shipping timer warns before."""
+    if ticket.order.paid_at is None:
+        return None
+    policy = policy_of(policy_current(shop=ticket.shop))
+    return ticket.order.paid_at + dt.timedelta(hours=policy.ship_within_hours)
 
 
 @transaction.atomic
@@ -212,38 +222,8 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
             ticket=ticket, window_days=policy.batch_alert_window_days
         ),
         now=now,
+        dispute_category=ticket.dispute_type.category,
     )
-
-
-def same_batch_ticket_count(*, ticket: Ticket, window_days: int) -> int:
-    """Product-quality tickets of the shop on any affected SKU+batch of this ticket within the window."""
-    # As ticket_facts: no affected items given = every item of the order is affected.
-    affected_skus = {a["sku"] for a in ticket.affected_items or []}
-    batches = {
-        (item.sku, item.batch_no)
-        for item in ticket.order.items.all()
-        if item.batch_no and (not affected_skus or item.sku in affected_skus)
-    }
-    if not batches:
-        return 0
-    since = ticket.created_at - dt.timedelta(days=window_days)
-    best = 0
-    for sku, batch_no in batches:
-        count = (
-            OrderItem.objects.filter(
-                sku=sku,
-                batch_no=batch_no,
-                order__shop_id=ticket.shop_id,
-                order__ticket__created_at__gte=since,
-                order__ticket__created_at__lte=ticket.created_at,
-                order__ticket__dispute_type__category=QUALITY_CATEGORY,
-            )
-            .values("order__ticket")
-            .distinct()
-            .count()
-        )
-        best = max(best, count)
-    return best
 
 
 # --- responsibility -----------------------------------------------------------
@@ -494,8 +474,8 @@ def compensation_propose(
     party = _party(locked)
     options = _standard_walk(facts, policy, already_granted=already_granted, party=party)
     within = standard.within_standard(options, type, amount)
-    is_decider = _role(actor, locked.shop_id) in DECIDERS
-    needs_approval = standard.authority_check(
+    is_decider = _role(actor, locked.shop_id) in SUPERVISOR_ROLES
+    needs_approval = standard.needs_supervisor(
         standard.cash_equivalent(type, amount),
         already_granted,
         policy,
@@ -534,6 +514,7 @@ def compensation_propose(
         },
     )
     if compensation.status == CompensationStatus.APPROVED:
+        hooks.emit(hooks.COMPENSATION_DECIDED, compensation=compensation, actor=actor)
         _announce_approval(compensation, actor)
     else:
         _ask_supervisors(compensation)
@@ -701,10 +682,8 @@ def _announce_approval(compensation: Compensation, actor: Actor) -> None:
         type="compensation.approved",
         data=compensation_payload(compensation),
     )
-    if event is not None:
-        # The instruction is on its way to the shop backend.
-        compensation.status = CompensationStatus.EXECUTING
-        compensation.save(update_fields=["status", "updated_at"])
+    if event is not None:  # the instruction is on its way to the shop backend
+        compensation.save(update_fields=compensation_move(compensation, "send"))
 
 
 def compensation_payload(compensation: Compensation) -> dict:
@@ -720,6 +699,34 @@ def compensation_payload(compensation: Compensation) -> dict:
     }
 
 
+# What a refused move says (%(status)s: the compensation's status now).
+_ILLEGAL_MOVE = {
+    "approve": gettext_noop("The compensation is %(status)s, not pending approval."),
+    "reject": gettext_noop("The compensation is %(status)s, not pending approval."),
+    "send": gettext_noop("The compensation is %(status)s, not pending approval."),
+    "execute": gettext_noop(
+        "The compensation is %(status)s; only an approved one can be executed."
+    ),
+    "fail": gettext_noop("The compensation is %(status)s; only an approved one can fail."),
+    "cancel": gettext_noop("A compensation that is %(status)s cannot be cancelled."),
+}
+
+
+def compensation_move(compensation: Compensation, action: str) -> list[str]:
+    """Set the status `action` leads to (COMPENSATION_TRANSITIONS), or 409 when the compensation's
+    status does not allow it. The caller holds the row lock, saves, and records the change on
+    the timeline. Returns the fields to save."""
+    sources, target = COMPENSATION_TRANSITIONS[action]
+    if compensation.status not in sources:
+        raise ApplicationError(
+            "illegal_state",
+            gettext(_ILLEGAL_MOVE[action]) % {"status": compensation.get_status_display()},
+            status_code=409,
+        )
+    compensation.status = target
+    return ["status", "updated_at"]
+
+
 def _lock_compensation(compensation_id: int) -> Compensation:
     return (
         Compensation.objects.select_for_update(of=("self",))
@@ -729,7 +736,7 @@ def _lock_compensation(compensation_id: int) -> Compensation:
 
 
 def _require_decider(actor: Actor, shop_id: int) -> None:
-    if _role(actor, shop_id) not in DECIDERS:
+    if _role(actor, shop_id) not in SUPERVISOR_ROLES:
         raise ApplicationError(
             "not_allowed",
             gettext("Only a supervisor or an admin can decide on compensation."),
@@ -737,30 +744,24 @@ def _require_decider(actor: Actor, shop_id: int) -> None:
         )
 
 
-def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str) -> Compensation:
+def _decide(compensation: Compensation, *, actor: Actor, action: str, note: str) -> Compensation:
     """A supervisor's decision on a pending compensation. The row lock makes two deciders at
     once take turns: the second finds it no longer pending and gets 409."""
     notes_bounded(note=note)
     _require_decider(actor, compensation.ticket.shop_id)
     locked = _lock_compensation(compensation.pk)
-    if locked.status != CompensationStatus.PENDING_APPROVAL:
-        raise ApplicationError(
-            "illegal_state",
-            gettext("The compensation is %(status)s, not pending approval.")
-            % {"status": locked.get_status_display()},
-            status_code=409,
-        )
-    locked.status = status
+    fields = compensation_move(locked, action)
     locked.decided_by = actor.user
     locked.decided_at = timezone.now()
     locked.decision_note = note
-    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    locked.save(update_fields=[*fields, "decided_by", "decided_at", "decision_note"])
     event_record(
         ticket=locked.ticket,
-        kind=f"compensation_{status}",
+        kind=f"compensation_{locked.status}",
         actor=actor,
         data={"id": locked.pk, "note": note},
     )
+    hooks.emit(hooks.COMPENSATION_DECIDED, compensation=locked, actor=actor)
     return locked
 
 
@@ -768,7 +769,7 @@ def _decide(compensation: Compensation, *, actor: Actor, status: str, note: str)
 def compensation_approve(
     *, compensation: Compensation, actor: Actor, note: str = ""
 ) -> Compensation:
-    approved = _decide(compensation, actor=actor, status=CompensationStatus.APPROVED, note=note)
+    approved = _decide(compensation, actor=actor, action="approve", note=note)
     _announce_approval(approved, actor)
     _tell_proposer(approved)
     return approved
@@ -778,7 +779,7 @@ def compensation_approve(
 def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) -> Compensation:
     if not (note or "").strip():
         raise _field_error("note", gettext("Say why it is rejected."))
-    rejected = _decide(compensation, actor=actor, status=CompensationStatus.REJECTED, note=note)
+    rejected = _decide(compensation, actor=actor, action="reject", note=note)
     event_emit(
         shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected)
     )
@@ -792,19 +793,7 @@ def compensation_cancel(
 ) -> Compensation:
     notes_bounded(note=note)
     locked = _lock_compensation(compensation.pk)
-    if locked.status not in (
-        CompensationStatus.PROPOSED,
-        CompensationStatus.PENDING_APPROVAL,
-        CompensationStatus.APPROVED,
-    ):
-        raise ApplicationError(
-            "illegal_state",
-            gettext("A compensation that is %(status)s cannot be cancelled.")
-            % {"status": locked.get_status_display()},
-            status_code=409,
-        )
-    locked.status = CompensationStatus.CANCELLED
-    locked.save(update_fields=["status", "updated_at"])
+    locked.save(update_fields=compensation_move(locked, "cancel"))
     event_record(
         ticket=locked.ticket,
         kind="compensation_cancelled",
@@ -826,17 +815,10 @@ def compensation_report_executed(
     locked = _lock_compensation(compensation.pk)
     if locked.status == CompensationStatus.EXECUTED and locked.external_ref == (external_ref or ""):
         return locked
-    if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
-        raise ApplicationError(
-            "illegal_state",
-            gettext("The compensation is %(status)s; only an approved one can be executed.")
-            % {"status": locked.get_status_display()},
-            status_code=409,
-        )
-    locked.status = CompensationStatus.EXECUTED
+    fields = compensation_move(locked, "execute")
     locked.external_ref = external_ref or ""
     locked.executed_at = executed_at or timezone.now()
-    locked.save(update_fields=["status", "external_ref", "executed_at", "updated_at"])
+    locked.save(update_fields=[*fields, "external_ref", "executed_at"])
     event_record(
         ticket=locked.ticket,
         kind="compensation_executed",
@@ -847,12 +829,7 @@ def compensation_report_executed(
             "executed_at": locked.executed_at.isoformat(),
         },
     )
-    if locked.type == CompensationType.RESHIP and locked.external_ref:
-        from sla.services import (
-            reship_tracking_schedule,  # the tracking number goes to the customer (DOMAIN.md §6)
-        )
-
-        reship_tracking_schedule(ticket=locked.ticket, tracking_no=locked.external_ref)
+    hooks.emit(hooks.COMPENSATION_EXECUTED, compensation=locked, actor=actor)
     return locked
 
 
@@ -866,16 +843,9 @@ def compensation_report_failed(
     locked = _lock_compensation(compensation.pk)
     if locked.status == CompensationStatus.FAILED and locked.failure_reason == reason:
         return locked
-    if locked.status not in (CompensationStatus.APPROVED, CompensationStatus.EXECUTING):
-        raise ApplicationError(
-            "illegal_state",
-            gettext("The compensation is %(status)s; only an approved one can fail.")
-            % {"status": locked.get_status_display()},
-            status_code=409,
-        )
-    locked.status = CompensationStatus.FAILED
+    fields = compensation_move(locked, "fail")
     locked.failure_reason = reason
-    locked.save(update_fields=["status", "failure_reason", "updated_at"])
+    locked.save(update_fields=[*fields, "failure_reason"])
     event_record(
         ticket=locked.ticket,
         kind="compensation_failed",

@@ -12,7 +12,7 @@ Decisions on points DOMAIN.md leaves open:
   row's own order (e.g. missing item: re-ship before refund, as the standard lists them).
 - Goodwill: each offer is `goodwill_step` (¥2) as a coupon and as cash; the total stays within
   `goodwill_total_cap` (¥5) minus `already_granted`. The seed's "好评返现3元" is not offered (see
-  `check_not_review_conditioned`). Once the cap is used up, the next step is the return route.
+  `is_review_conditioned`). Once the cap is used up, the next step is the return route.
 - `already_granted` is the cash-equivalent the ticket already got (see `cash_equivalent`); it counts
   against both the goodwill cap and the agent's authority.
 - Cash-equivalent (counts toward `agent_authority`): cash, coupon, refund, reship and
@@ -30,8 +30,9 @@ Decisions on points DOMAIN.md leaves open:
   type or rule (e.g. "coupon" → cash only). `ladder_step` > 0 also shows the ladder.
 - Food safety (spoiled_food): goodwill, re-ship, refund and the Art. 148 claim figure; every
   option waits for a supervisor. Counterfeit is outside the standard: supervisor.
-- A photo is required before paying damage/defect compensation: `needs_photo()` tells the caller;
-  the options are still computed so the agent sees what the standard would allow.
+- A photo is required before paying damage/defect compensation when the ticket's dispute type
+  says so (`DisputeType.photo_required`, read by the compensation panel); the options are still
+  computed so the agent sees what the standard would allow.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from disputes.catalogue import DISPUTE_TYPES
 from disputes.facts import Policy, TicketFacts, money
 from disputes.rules import r3_late_shipment, r6_customer_delivery_fault, suggest_responsibility
 
@@ -94,7 +94,6 @@ DAMAGE_TYPES = frozenset(
 UNDELIVERED_TYPES = frozenset(
     {"late_shipment", "no_tracking_update", "lost_parcel", "signed_not_received"}
 )
-PHOTO_REQUIRED_TYPES = frozenset(code for code, *_rest, photo in DISPUTE_TYPES if photo)
 REVIEW_CONDITIONS = frozenset(
     {"good_review", "positive_review", "five_star_review", "review", "好评", "好评返现"}
 )
@@ -111,12 +110,6 @@ class Option:
     rationale: str
     rationale_zh: str
     virtual: bool
-
-
-class ReviewConditionedNotAllowed(ValueError):
-    """Compensation conditioned on a good review (好评返现) — the API answers 400 with this code."""
-
-    code = "review_conditioned_not_allowed"
 
 
 # --- money helpers --------------------------------------------------------------------------------
@@ -148,7 +141,12 @@ def goodwill_remaining(policy: Policy, already_granted: Decimal) -> Decimal:
     return max(money(policy.goodwill_total_cap - already_granted), ZERO)
 
 
-def authority_check(
+def over_agent_authority(total: Decimal, policy: Policy) -> bool:
+    """More cash-equivalent on one ticket than an agent may grant alone (`agent_authority`, ¥50)."""
+    return money(total) > policy.agent_authority
+
+
+def needs_supervisor(
     amount: Decimal,
     already_granted: Decimal,
     policy: Policy,
@@ -163,7 +161,7 @@ def authority_check(
         return False
     if not within_standard:
         return True
-    return money(already_granted) + money(amount) > policy.agent_authority
+    return over_agent_authority(money(already_granted) + money(amount), policy)
 
 
 def food_safety_exposure(
@@ -182,24 +180,11 @@ def food_safety_exposure(
     )
 
 
-def needs_photo(facts: TicketFacts) -> bool:
-    """True when this dispute type needs a clear photo before compensation and none is attached."""
-    return facts.dispute_type in PHOTO_REQUIRED_TYPES and not facts.has_photo
-
-
 def is_review_conditioned(condition: str | None) -> bool:
-    return bool(condition) and condition.strip().lower() in REVIEW_CONDITIONS
-
-
-def check_not_review_conditioned(condition: str | None) -> None:
-    """Refuse compensation conditioned on a good review (e.g. condition "good_review").
+    """Compensation conditioned on a good review (e.g. condition "good_review") is refused:
     《网络反不正当竞争暂行规定》(2024) Art. 9 forbids luring good reviews with cash-back, red packets
     or coupons; the seed's "好评返现3元" is therefore never offered."""
-    if is_review_conditioned(condition):
-        raise ReviewConditionedNotAllowed(
-            "Compensation may not depend on a good review: cash-back, red packets or coupons for "
-            "good reviews are forbidden (网络反不正当竞争暂行规定 Art. 9)."
-        )
+    return bool(condition) and condition.strip().lower() in REVIEW_CONDITIONS
 
 
 def within_standard(options: list[Option], option_type: str, amount: Decimal) -> bool:
@@ -240,7 +225,7 @@ def _offer(
         type=option_type,
         amount=amount,
         requires_return=requires_return,
-        requires_approval=authority_check(
+        requires_approval=needs_supervisor(
             cash_equivalent(option_type, amount), granted, policy, not supervisor_only, False
         ),
         rule=rule,
@@ -767,7 +752,7 @@ def compensation_options(
     """The options the standard allows for this ticket at this step, cheapest first.
 
     `party` is the confirmed responsibility; when None, the suggestion of `rules.py` is used.
-    `requires_approval` on each option is for an agent proposing it (see `authority_check`).
+    `requires_approval` on each option is for an agent proposing it (see `needs_supervisor`).
     """
     granted = money(already_granted)
     quote = None if return_shipping_quote is None else money(return_shipping_quote)

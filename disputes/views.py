@@ -16,22 +16,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
 from disputes import selectors, services
 from disputes.facts import Policy, field_names
-from disputes.models import (
-    Compensation,
-    CompensationStatus,
-    CompensationType,
-    DisputeType,
-    Party,
-    ShopPolicy,
-)
-from shops.models import Role, Shop
+from disputes.models import Compensation, CompensationStatus, CompensationType, Party, ShopPolicy
+from shops.models import Shop
+from shops.permissions import is_shop_admin
 from shops.selectors import shop_and_role, shop_ids_for_user
+from tickets.models import DisputeType
 from tickets.selectors import ticket_get
 from tickets.services import Actor
-from tickets.views import _after_post, login_required
+from tickets.views import _after_post
 from webhooks.models import WebhookAttempt, WebhookEndpoint
 
 ERROR_MESSAGES = {
@@ -327,7 +323,7 @@ def _admin_shop(request, code: str) -> Shop:
     shop, role = shop_and_role(user=request.user, code=code)
     if shop is None:
         raise Http404("No such shop.")
-    if role != Role.ADMIN:
+    if not is_shop_admin(role):
         raise PermissionDenied(_("Only the shop's admins can change its policy."))
     return shop
 

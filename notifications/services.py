@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from aftersales.db import rows_insert
 from notifications.models import Notification
-from shops.models import Membership, Role, Shop
-
-SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+from shops.models import Membership, Shop
+from shops.permissions import SUPERVISOR_ROLES
 
 
 def shop_staff(*, shop: Shop, roles: Iterable[str]) -> list:

@@ -5,9 +5,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from aftersales.auth import login_required
 from notifications.selectors import notifications_for, unread_count
 from notifications.services import notification_mark_read
-from tickets.views import login_required
 
 
 @login_required

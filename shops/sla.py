@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
 
-from tickets.business_time import WEEKDAYS, BusinessCalendar, add_minutes
+from shops.business_time import WEEKDAYS, BusinessCalendar, add_minutes
 
 THREE_BUSINESS_DAYS = 3 * 9 * 60
 
@@ -49,7 +49,6 @@ DEFAULT_SLA = {
     "warning_ratio": 0.8,
     # Escalate this long before the marketplace's own deadline (platform_deadline_at).
     "platform_deadline_lead_minutes": 360,
-    "ship_within_hours": 72,
     "shipping_warning_minutes": 240,
     "reship_tracking_hours": 24,
     "progress_update_hours": 24,
@@ -64,7 +63,7 @@ def shop_sla(shop) -> dict:
         if key == "targets":
             for priority, target in value.items():
                 sla["targets"].setdefault(priority, {}).update(target)
-        else:
+        elif key in DEFAULT_SLA:  # a retired setting (ship_within_hours: the policy's) is ignored
             sla[key] = value
     sla["timezone"] = shop.timezone
     return sla
@@ -119,7 +118,6 @@ TARGET_KEYS = {"first_response_minutes", "resolution_minutes", "business_time"}
 POSITIVE_INT_KEYS = {
     "max_contacts_per_day": (0, 50),
     "platform_deadline_lead_minutes": (0, 30 * 24 * 60),
-    "ship_within_hours": (1, 30 * 24),
     "shipping_warning_minutes": (0, 7 * 24 * 60),
     "reship_tracking_hours": (1, 30 * 24),
     "progress_update_hours": (1, 30 * 24),

@@ -7,8 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.api import DecimalJSONParser
-from disputes.api import shop_for_admin
-from shops.permissions import IsStaff
+from shops.permissions import IsStaff, shop_for_admin
 from shops.services import shop_sla_update
 from shops.sla import sla_public
 

@@ -1,13 +1,16 @@
-"""The SLA clock of a ticket and the timers it wants, called by tickets.services inside
-the ticket's transaction (with the ticket row locked). Nothing here sends anything."""
+"""The timers a ticket wants and keeping them in step with it: run by the domain events of
+tickets (sla.subscribers) inside the ticket's transaction, with the ticket row locked. The
+ticket's own clock (due times, pause and resume) is tickets.clock. Nothing here sends anything."""
 
 import datetime as dt
 
 from django.utils import timezone
 
-from shops.sla import cached_sla, target_for
+from disputes.services import shipping_deadline
+from shops.business_time import subtract_minutes
+from shops.sla import cached_sla
 from sla.models import LIVE_STATES, Timer, TimerKind, TimerState
-from tickets.business_time import add_minutes, minutes_between, subtract_minutes
+from tickets.clock import clock_running, sla_target
 from tickets.states import ACTIVE_STATUSES, Status
 
 # Kinds that act once per ticket: once done, never scheduled again (a reopen does not re-warn).
@@ -26,65 +29,9 @@ ONE_SHOT = frozenset(
 SELF_TIMED = frozenset({TimerKind.PROGRESS_REMINDER, TimerKind.RESHIP_TRACKING})
 
 
-def _target(ticket) -> tuple[dict, dict, object]:
-    sla, calendar = cached_sla(ticket.shop)
-    return (
-        sla,
-        target_for(sla, priority=ticket.priority, dispute_type=ticket.dispute_type.code),
-        calendar,
-    )
-
-
-def clock_running(ticket) -> bool:
-    return (
-        ticket.status in ACTIVE_STATUSES
-        and ticket.status != Status.PENDING_CUSTOMER
-        and ticket.sla_paused_at is None
-    )
-
-
-def clock_on_status_change(ticket, *, previous: str, now: dt.datetime) -> list[str]:
-    """Pause the clock on entering pending_customer, resume it on leaving: the due times move
-    by the business time spent waiting. Returns the fields it changed."""
-    entering = ticket.status == Status.PENDING_CUSTOMER and previous != Status.PENDING_CUSTOMER
-    if entering and ticket.sla_paused_at is None:
-        ticket.sla_paused_at = now
-        return ["sla_paused_at"]
-    if ticket.status != Status.PENDING_CUSTOMER and ticket.sla_paused_at is not None:
-        paused_at = ticket.sla_paused_at
-        ticket.sla_paused_at = None
-        if (
-            ticket.status in ACTIVE_STATUSES
-        ):  # resolving or closing from pending_customer just stops the clock
-            ticket.first_response_due_at, ticket.resolution_due_at = resumed_due_times(
-                ticket, paused_at=paused_at, now=now
-            )
-        return ["sla_paused_at", "first_response_due_at", "resolution_due_at"]
-    return []
-
-
-def resumed_due_times(ticket, *, paused_at: dt.datetime, now: dt.datetime):
-    """Each due time still ahead when the clock stopped keeps the business time it had left."""
-    _, target, calendar = _target(ticket)
-    business = target.get("business_time", True)
-
-    def shift(due):
-        if due is None or due <= paused_at:
-            return due  # already missed before the pause: stays missed
-        left = minutes_between(paused_at, due, calendar, business_time=business)
-        return add_minutes(now, left, calendar, business_time=business)
-
-    first = (
-        ticket.first_response_due_at
-        if ticket.first_responded_at
-        else shift(ticket.first_response_due_at)
-    )
-    return first, shift(ticket.resolution_due_at)
-
-
 def warning_at(ticket, due: dt.datetime, minutes: int) -> dt.datetime:
     """When `warning_ratio` of a target of `minutes` is used up: due minus the rest."""
-    sla, target, calendar = _target(ticket)
+    sla, target, calendar = sla_target(ticket)
     rest = minutes * (1 - sla["warning_ratio"])
     return subtract_minutes(due, rest, calendar, business_time=target.get("business_time", True))
 
@@ -92,7 +39,7 @@ def warning_at(ticket, due: dt.datetime, minutes: int) -> dt.datetime:
 def timers_wanted(ticket, *, now: dt.datetime | None = None) -> dict[str, dt.datetime | None]:
     """kind -> due time of every timer the ticket needs now (None: keep the live one's time,
     or start it from now)."""
-    sla, target, _ = _target(ticket)
+    sla, target, _ = sla_target(ticket)
     wanted: dict[str, dt.datetime | None] = {}
     active = ticket.status in ACTIVE_STATUSES
     if clock_running(ticket):
@@ -112,11 +59,11 @@ def timers_wanted(ticket, *, now: dt.datetime | None = None) -> dict[str, dt.dat
         )
     if (
         active
-        and ticket.dispute_type.code == "late_shipment"
+        and ticket.dispute_type.rule_code == "late_shipment"
         and ticket.order.paid_at
         and not ticket.order.shipped_at
     ):
-        wanted[TimerKind.SHIPPING_DEADLINE] = shipping_deadline(ticket) - dt.timedelta(
+        wanted[TimerKind.SHIPPING_DEADLINE] = shipping_deadline(ticket=ticket) - dt.timedelta(
             minutes=sla["shipping_warning_minutes"]
         )
     if ticket.status == Status.PENDING_INTERNAL:
@@ -130,11 +77,6 @@ def timers_wanted(ticket, *, now: dt.datetime | None = None) -> dict[str, dt.dat
             minutes=sla["follow_up_delay_minutes"]
         )
     return wanted
-
-
-def shipping_deadline(ticket) -> dt.datetime:
-    sla, _ = cached_sla(ticket.shop)
-    return ticket.order.paid_at + dt.timedelta(hours=sla["ship_within_hours"])
 
 
 def _default_due(ticket, kind: str, now: dt.datetime) -> dt.datetime:

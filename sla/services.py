@@ -23,16 +23,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from aftersales.exceptions import ApplicationError
+from disputes.services import shipping_deadline
 from notifications.channels import channel_send
 from notifications.services import (
-    SUPERVISOR_ROLES,
     NewNotification,
     notifications_build,
     notifications_insert,
     shops_staff,
 )
+from shops.permissions import SUPERVISOR_ROLES
 from shops.sla import cached_sla
-from sla.clock import SELF_TIMED, shipping_deadline, timer_start, timers_sync, timers_wanted
+from sla.clock import SELF_TIMED, timer_start, timers_sync, timers_wanted
 from sla.models import OutboundContact, Timer, TimerKind, TimerState
 from tickets.models import Customer, SatisfactionSurvey, Ticket, TicketEvent, mask_phone
 from tickets.services import Actor, NewEvent, event_record, events_record, ticket_transition
@@ -510,7 +511,7 @@ def _platform_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effect
 
 
 def _shipping_deadline(*, ticket: Ticket, timer: Timer, now: dt.datetime, effects: Effects) -> str:
-    deadline = shipping_deadline(ticket)
+    deadline = shipping_deadline(ticket=ticket)
     effects.event(
         ticket=ticket,
         kind=TicketEvent.Kind.SLA,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
 from shops.models import Shop
 from shops.selectors import admin_shop
@@ -18,7 +19,6 @@ from shops.sla import PRIORITIES, WEEKDAYS, sla_public
 from sla.models import Timer, TimerState
 from sla.services import survey_answer, survey_get
 from tickets.states import Priority
-from tickets.views import login_required
 
 
 @require_http_methods(["GET", "POST"])

@@ -93,10 +93,7 @@ def dispute_types_seeded(django_db_blocker):
     """The data migrations' seeded rows (dispute types, reply templates), put back after a
     transactional test's flush removed them. serialized_rollback cannot do it once another
     transactional test's flush has re-created the content types (duplicate key)."""
-    from importlib import import_module
-
-    from django.apps import apps
+    from tickets.apps import seed_catalogues
 
     with django_db_blocker.unblock():
-        import_module("disputes.migrations.0002_seed_dispute_types").seed(apps, None)
-        import_module("tickets.migrations.0002_seed_reply_templates").seed(apps, None)
+        seed_catalogues(None)

@@ -115,7 +115,7 @@ def make_ticket_for(
 
 
 def png_bytes() -> bytes:
-    from tickets.demo import png
+    from demo.tickets import png
 
     return png(1, 1, [b"\xff\x00\x00"])  # 1×1 red
 

@@ -23,7 +23,7 @@ from tickets.selectors import (
     ticket_get,
     tickets_visible_to,
     visible_shop_ids,
-    with_disputes,
+    with_output_relations,
 )
 from tickets.states import Priority, Status
 
@@ -165,7 +165,7 @@ class TicketListCreateApi(APIView):
                 fields=filterset.errors.get_json_data(),
             )
         paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(with_disputes(filterset.qs), request, view=self)
+        page = paginator.paginate_queryset(with_output_relations(filterset.qs), request, view=self)
         return paginator.get_paginated_response(s.TicketOut(page, many=True).data)
 
 

@@ -5,10 +5,18 @@ from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
 
 
-def seed_reply_templates(sender, apps=None, **kwargs):
-    # migrate passes its historical apps; flush passes none.
+def seed_catalogues(sender, apps=None, **kwargs):
+    """The data migrations seed the dispute types and reply templates; `flush` (which ends every
+    transactional test) empties them and then sends post_migrate, so they are seeded again here.
+    migrate passes its historical apps; flush passes none. Idempotent."""
+    from tickets.catalogue import dispute_types_seed
+
     apps = apps or global_apps
-    # As disputes.apps.seed_dispute_types: seeded again after a flush. Idempotent.
+    try:
+        dispute_type = apps.get_model("tickets", "DisputeType")
+    except LookupError:  # migrated back before tickets.0010: the model was still the disputes app's
+        dispute_type = apps.get_model("disputes", "DisputeType")
+    dispute_types_seed(dispute_type)
     importlib.import_module("tickets.migrations.0002_seed_reply_templates").seed(apps, None)
 
 
@@ -17,4 +25,4 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
-        post_migrate.connect(seed_reply_templates, sender=self)
+        post_migrate.connect(seed_catalogues, sender=self)

@@ -122,6 +122,61 @@ class OrderItem(models.Model):
         return self.unit_price * self.quantity
 
 
+class DisputeCategory(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    LOGISTICS = "logistics", _("Logistics")
+    PRICING = "pricing", _("Pricing")
+    REFUND = "refund", _("Refund")
+    SERVICE = "service", _("Service")
+    COMMITMENT = "commitment", _("Commitment")
+
+
+class DisputeType(models.Model):
+    """A kind of dispute (DOMAIN.md §2), what a ticket is classified by. Global types have no shop;
+    shops may add their own."""
+
+    code = models.SlugField(_("code"), max_length=50)
+    shop = models.ForeignKey(
+        "shops.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="dispute_types"
+    )
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    category = models.CharField(_("category"), max_length=20, choices=DisputeCategory.choices)
+    default_priority = models.CharField(_("default priority"), max_length=10, default="normal")
+    photo_required = models.BooleanField(_("photo required before compensation"), default=False)
+    # A shop's own type names the global type whose responsibility and compensation rules it follows.
+    rules_as = models.SlugField(_("follows the rules of"), max_length=50, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = (
+            "disputes_disputetype"  # created by the disputes app; the model moved to the core
+        )
+        verbose_name = _("dispute type")
+        verbose_name_plural = _("dispute types")
+        ordering = ["category", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(shop__isnull=True),
+                name="dispute_type_unique_global_code",
+            ),
+            models.UniqueConstraint(fields=["shop", "code"], name="dispute_type_unique_shop_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    @property
+    def rule_code(self) -> str:
+        """The code rules.py and standard.py reason about (DOMAIN.md §2's codes)."""
+        return self.rules_as or self.code
+
+
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
     shop = models.ForeignKey(
@@ -129,9 +184,7 @@ class Ticket(models.Model):
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="ticket")
-    dispute_type = models.ForeignKey(
-        "disputes.DisputeType", on_delete=models.PROTECT, related_name="tickets"
-    )
+    dispute_type = models.ForeignKey(DisputeType, on_delete=models.PROTECT, related_name="tickets")
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.NEW
     )

@@ -4,6 +4,8 @@ the words a template can use."""
 
 import re
 
+from aftersales import hooks
+
 REPLY_TEMPLATES = [
     # (category, title, body)
     (
@@ -69,25 +71,10 @@ def unfilled_placeholders(text: str) -> list[str]:
 
 
 def reply_template_values(ticket) -> dict[str, str]:
-    """What a reply template can say about this ticket. Missing facts are left out, so their blanks
-    stay in the text for the agent (and a reply still holding one is refused by message_add). The
-    offered pair is the standard's 2-选-1 (disputes); its words are lazy, so they come out in the
-    language the template is filled in (the customer's, not the agent's page)."""
-    from django.utils.text import format_lazy
-
-    from disputes import standard
-    from disputes.models import CompensationType
-    from disputes.services import (
-        authority_used,
-        judgment_latest,
-        policy_current,
-        policy_of,
-        ticket_facts,
-    )
-
-    def yuan(amount) -> str:
-        return f"¥{amount:.2f}"
-
+    """What a reply template can say about this ticket: the ticket's own facts here, and what the
+    features know (disputes: the refundable total and the standard's 2-选-1 pair) through
+    aftersales.hooks. Missing facts are left out, so their blanks stay in the text for the agent
+    (and a reply still holding one is refused by message_add)."""
     values = {
         "customer_name": ticket.customer.name,
         "order_no": ticket.order.order_no,
@@ -98,29 +85,12 @@ def reply_template_values(ticket) -> dict[str, str]:
     }
     if ticket.order.amount is not None:
         values["order_amount"] = yuan(ticket.order.amount)
-    try:  # as disputes.services.compensation_options, with the facts read once
-        policy = policy_of(policy_current(shop=ticket.shop))
-        facts = ticket_facts(ticket=ticket, policy=policy)
-        values["refundable_total"] = yuan(standard.refundable_total(facts))
-        judgment = judgment_latest(ticket=ticket)
-        options = standard.compensation_options(
-            facts,
-            policy,
-            already_granted=authority_used(ticket=ticket),
-            party=judgment.party if judgment else None,
-        )
-        pair = standard.two_options(options)
-    except (ValueError, TypeError):  # facts the standard cannot read: the agent fills these in
-        pair = []
-    for index, option in enumerate(pair, start=1):
-        label = (
-            CompensationType(option.type).label
-            if option.type in CompensationType.values
-            else option.type
-        )
-        values[f"option_{index}"] = format_lazy("{} {}", label, yuan(option.amount))
-        values[f"option_{index}_amount"] = yuan(option.amount)
+    values.update(hooks.collect(hooks.REPLY_TEMPLATE_VALUES, ticket=ticket))
     return {key: value for key, value in values.items() if value is not None and str(value) != ""}
+
+
+def yuan(amount) -> str:
+    return f"¥{amount:.2f}"
 
 
 def reply_template_fill(body: str, values: dict, *, language: str | None = None) -> str:

@@ -7,6 +7,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from aftersales import hooks
 from shops.authentication import ShopKeyUser
 from shops.selectors import shop_ids_for_user
 from tickets.forms import STATUS_ALL
@@ -26,16 +27,10 @@ def ticket_base_queryset() -> QuerySet:
     ).prefetch_related(Prefetch("order__items", queryset=OrderItem.objects.order_by("id")))
 
 
-def with_disputes(queryset: QuerySet) -> QuerySet:
-    """Adds what the API's ticket body shows of disputes: the judgments (newest first) and compensations."""
-    from disputes.models import Compensation, Judgment
-
-    return queryset.prefetch_related(
-        Prefetch(
-            "judgments", queryset=Judgment.objects.select_related("created_by").order_by("-version")
-        ),
-        Prefetch("compensations", queryset=Compensation.objects.order_by("created_at", "id")),
-    )
+def with_output_relations(queryset: QuerySet) -> QuerySet:
+    """With what the API's ticket body shows of the features (disputes: judgments and
+    compensations), prefetched by the features themselves (aftersales.hooks)."""
+    return hooks.chain(hooks.TICKET_OUTPUT_QUERYSET, queryset)
 
 
 def tickets_visible_to(user) -> QuerySet:
@@ -44,11 +39,13 @@ def tickets_visible_to(user) -> QuerySet:
 
 def ticket_get(*, user, number: str, for_output: bool = False) -> Ticket:
     """The ticket, or 404 when it does not exist or belongs to a shop the caller cannot see.
-    for_output: with what the API's ticket body needs (see with_disputes)."""
+    for_output: with what the API's ticket body needs (see with_output_relations)."""
     if "\x00" in number:  # %00 in the URL; PostgreSQL refuses NUL in a query parameter
         raise Http404("No such ticket.")
     queryset = tickets_visible_to(user)
-    ticket = (with_disputes(queryset) if for_output else queryset).filter(number=number).first()
+    ticket = (
+        (with_output_relations(queryset) if for_output else queryset).filter(number=number).first()
+    )
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket

@@ -14,17 +14,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from aftersales import hooks
 from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
-from analytics.services import batch_check_on_commit
-from disputes.models import DisputeType
 from shops.models import Membership, Shop
 from shops.sla import due_times
-from sla.clock import clock_on_status_change, timers_sync
+from tickets.clock import clock_on_status_change
 from tickets.models import (
     Attachment,
     Customer,
+    DisputeType,
     LogisticsEvent,
     Message,
     Order,
@@ -264,7 +264,6 @@ def ticket_create(
     set_prefetched(order_row, "items", created_items)
     set_prefetched(ticket, "judgments", [])
     set_prefetched(ticket, "compensations", [])
-    timers_sync(ticket, now=now, new=True)
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
     TicketEvent.objects.create(
         ticket=ticket,
@@ -287,12 +286,8 @@ def ticket_create(
             "created_at": ticket.created_at,
         },
     )
-    batch_check_on_commit(ticket=ticket)  # analytics: batch-quality alert, after commit
-    from disputes.services import (
-        food_safety_escalate,  # here: disputes.services imports this module
-    )
-
-    food_safety_escalate(ticket=ticket)
+    # The features react (sla: timers; disputes: food-safety escalation; analytics: batch check).
+    hooks.emit(hooks.TICKET_CREATED, ticket=ticket, now=now)
     return ticket
 
 
@@ -355,7 +350,7 @@ def _apply_status(
             *clock_fields,
         ]
     )
-    timers_sync(ticket, now=now)
+    hooks.emit(hooks.TICKET_STATUS_CHANGED, ticket=ticket, previous=previous, now=now, actor=actor)
     data = {"from": previous, "to": target, "action": action}
     if note:
         data["note"] = note
@@ -477,8 +472,8 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
             _apply_status(
                 locked, target=Status.OPEN, action=Action.OPEN, actor=actor, note="first reply"
             )  # syncs the timers
-        elif first_response:
-            timers_sync(locked)  # the first-response timers are no longer wanted
+        elif first_response:  # the first-response timers are no longer wanted
+            hooks.emit(hooks.TICKET_CLOCK_CHANGED, ticket=locked, now=message.created_at)
     elif author_kind == Message.Author.CUSTOMER and locked.status == Status.PENDING_CUSTOMER:
         _apply_status(
             locked,
@@ -487,6 +482,7 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
             actor=Actor.system(),
             note="customer replied",
         )
+    hooks.emit(hooks.MESSAGE_ADDED, ticket=locked, message=message, actor=actor)
     return message
 
 

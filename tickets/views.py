@@ -5,13 +5,8 @@ JavaScript (POST, then redirect to the ticket page); with htmx the same view ans
 ticket partial, which replaces the page's content in place.
 """
 
-from functools import wraps
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required as django_login_required
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render, resolve_url
@@ -22,9 +17,9 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from aftersales import hooks
+from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
-from analytics.models import BatchAlert
-from disputes.models import DisputeType
 from shops.selectors import shop_ids_for_user
 from tickets import services
 from tickets.forms import (
@@ -35,7 +30,7 @@ from tickets.forms import (
     ReplyForm,
     TransitionForm,
 )
-from tickets.models import Attachment, LogisticsEvent, ReplyTemplate, Ticket
+from tickets.models import Attachment, DisputeType, LogisticsEvent, ReplyTemplate, Ticket
 from tickets.reply_templates import reply_template_fill, reply_template_values
 from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get
 from tickets.states import Action, Status, available_actions
@@ -59,23 +54,6 @@ REPLY_TEMPLATE_CATEGORIES = {
     "refusal": gettext_lazy("Refusal"),
     "followup": gettext_lazy("Follow-up"),
 }
-
-
-def login_required(view):
-    """Django's login_required, except that an htmx request whose session expired is sent to the
-    login page as a whole-page navigation instead of having the login form swapped into a fragment."""
-    protected = django_login_required(view)
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.htmx and not request.user.is_authenticated:
-            next_url = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(
-                f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
-            )
-        return protected(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_GET
@@ -183,12 +161,6 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
             for action in available_actions(ticket.status)
         ],
         "breached": sla_breached(ticket),
-        # Open batch-quality alerts that counted this ticket (analytics): the ticket is part of a batch problem.
-        "batch_alerts": list(
-            BatchAlert.objects.filter(links__ticket=ticket)
-            .exclude(status=BatchAlert.Status.RESOLVED)
-            .order_by("id")
-        ),
         "attachment_kinds": AttachmentForm.base_fields["kind"].choices,
         "return_events": [
             (value, label)
@@ -204,6 +176,8 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         "now": timezone.now(),
         "reply_body": "",
         "reply_internal": False,
+        # What the features show on the ticket (analytics: its batch alerts).
+        **hooks.collect(hooks.TICKET_PAGE_CONTEXT, ticket=ticket),
         **extra,
     }
 

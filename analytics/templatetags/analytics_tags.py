@@ -1,6 +1,6 @@
 from django import template
 
-from shops.models import Role
+from shops.permissions import is_supervisor
 from shops.selectors import memberships_for_request
 
 register = template.Library()
@@ -13,5 +13,5 @@ def sees_analytics(request) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return user.is_superuser or any(
-        role in (Role.SUPERVISOR, Role.ADMIN) for _, _, role in memberships_for_request(request)
+        is_supervisor(role) for _, _, role in memberships_for_request(request)
     )

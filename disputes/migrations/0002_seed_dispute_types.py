@@ -1,22 +1,10 @@
 from django.db import migrations
 
-from disputes.catalogue import DISPUTE_TYPES
+from tickets.catalogue import dispute_types_seed
 
 
 def seed(apps, schema_editor):
-    DisputeType = apps.get_model("disputes", "DisputeType")
-    for code, name_zh, name_en, category, priority, photo in DISPUTE_TYPES:
-        DisputeType.objects.update_or_create(
-            code=code,
-            shop=None,
-            defaults={
-                "name_zh": name_zh,
-                "name_en": name_en,
-                "category": category,
-                "default_priority": priority,
-                "photo_required": photo,
-            },
-        )
+    dispute_types_seed(apps.get_model("disputes", "DisputeType"))
 
 
 class Migration(migrations.Migration):

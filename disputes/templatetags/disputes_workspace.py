@@ -3,7 +3,7 @@
 from django import template
 
 from disputes import selectors
-from shops.models import Role
+from shops.permissions import SUPERVISOR_ROLES, is_shop_admin
 from shops.selectors import memberships_for_request
 
 register = template.Library()
@@ -20,13 +20,13 @@ def disputes_nav(context, oob=False):
     if user is None or not user.is_authenticated:
         return {"show": False, "oob": oob}
     memberships = memberships_for_request(request)
-    deciders = [shop_id for shop_id, _, role in memberships if role in selectors.DECIDER_ROLES]
+    deciders = [shop_id for shop_id, _, role in memberships if role in SUPERVISOR_ROLES]
     return {
         **_carry(context),
         "show": bool(deciders),
         "oob": oob,
         "pending": selectors.pending_approval_count_in(shop_ids=deciders) if deciders else 0,
-        "admin_shops": [code for _, code, role in memberships if role == Role.ADMIN],
+        "admin_shops": [code for _, code, role in memberships if is_shop_admin(role)],
         # The out-of-band copy is sent from the inbox, whose link stays the current page.
         "url_name": "approvals"
         if oob

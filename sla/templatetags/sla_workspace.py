@@ -7,9 +7,9 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
-from shops.models import Role
+from shops.business_time import BusinessCalendar
+from shops.permissions import is_shop_admin
 from shops.selectors import memberships_for_request
-from tickets.business_time import BusinessCalendar
 
 register = template.Library()
 
@@ -32,7 +32,7 @@ def holiday_calendar_warning(context):
     if user is None or not user.is_authenticated:
         return {}
     admin_of = [
-        code for _shop_id, code, role in memberships_for_request(request) if role == Role.ADMIN
+        code for _shop_id, code, role in memberships_for_request(request) if is_shop_admin(role)
     ]
     if not admin_of and not user.is_superuser:
         return {}

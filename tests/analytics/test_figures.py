@@ -7,9 +7,9 @@ import pytest
 
 from analytics import rollup, selectors
 from analytics.models import AnalyticsSettings, DailyStat, DailyStatStale
-from disputes.models import Compensation, DisputeType, Judgment
+from disputes.models import Compensation, Judgment
 from tests.analytics.conftest import bj, fixture_ticket
-from tickets.models import SatisfactionSurvey, Ticket
+from tickets.models import DisputeType, SatisfactionSurvey, Ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,16 @@
 """The workspace in a real headless Chromium: a shop creates a ticket over the API, an agent answers it."""
 
 import contextlib
-import importlib
 import os
 import time
 
 import pytest
 import requests
-from django.apps import apps as django_apps
 from django.db import connection
 
 from tests.factories import ShopFactory, api_key_for, staff_member, ticket_payload
 from tests.workspace.images import png_bytes
+from tickets.apps import seed_catalogues
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -65,11 +64,7 @@ def log_in(browser, base_url: str, username: str, *, language: str = "zh-hans"):
 def reseed_reference_data() -> None:
     """An earlier transactional test in this process may have flushed the rows the data migrations
     seeded (dispute types, reply templates); run those seeds again (they are idempotent)."""
-    for module in (
-        "disputes.migrations.0002_seed_dispute_types",
-        "tickets.migrations.0002_seed_reply_templates",
-    ):
-        importlib.import_module(module).seed(django_apps, None)
+    seed_catalogues(None)
 
 
 def wait_for_server_connections_to_close(timeout: float = 5.0) -> None:

@@ -613,7 +613,7 @@ def test_a_food_type_stays_urgent_with_a_photo(shop):
     ],
 )
 def test_bad_dispute_types_are_refused(admin_user, form, field):
-    from disputes.models import DisputeType
+    from tickets.models import DisputeType
 
     before = DisputeType.objects.count()
     response = login(admin_user).post("/shops/demo/dispute-types/", form)

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from shops.services import shop_sla_update
-from tests.factories import make_ticket, staff_member
-from tickets import services
-from tickets.business_time import (
+from shops.business_time import (
     BusinessCalendar,
     add_business_minutes,
     business_minutes_between,
     subtract_business_minutes,
 )
+from shops.services import shop_sla_update
+from tests.factories import make_ticket, staff_member
+from tickets import services
 from tickets.models import Ticket
 
 SH = ZoneInfo("Asia/Shanghai")

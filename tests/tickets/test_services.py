@@ -7,7 +7,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from aftersales.exceptions import ApplicationError, IllegalTransition
-from disputes.models import DisputeType
 from tests.factories import (
     PDF_BYTES,
     make_ticket,
@@ -17,7 +16,16 @@ from tests.factories import (
     ticket_payload,
 )
 from tickets import services
-from tickets.models import Attachment, Customer, LogisticsEvent, Message, Order, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Customer,
+    DisputeType,
+    LogisticsEvent,
+    Message,
+    Order,
+    Ticket,
+    TicketEvent,
+)
 from tickets.states import Status
 
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import Resolver404, resolve
 
+from demo.tickets import demo_tickets_create
 from shops.models import Shop
 from shops.services import shop_bootstrap
-from tickets.demo import demo_tickets_create
 
 pytestmark = pytest.mark.django_db
 

@@ -9,13 +9,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from disputes.models import CompensationStatus, CompensationType, Party
+from aftersales import hooks
 from tickets.models import Attachment, LogisticsEvent, Message, TicketEvent
 from tickets.states import Action, Channel, Priority, Status
 
 register = template.Library()
 
 WARN_BEFORE = dt.timedelta(hours=1)
+# The core's codes; the features add theirs (aftersales.hooks.WORKSPACE_LABELS).
 _LABELS = {
     "status": Status,
     "priority": Priority,
@@ -25,9 +26,6 @@ _LABELS = {
     "attachment_kind": Attachment.Kind,
     "logistics": LogisticsEvent.Event,
     "return_reason": LogisticsEvent.ReturnReason,
-    "resolution": CompensationType,  # what the customer asks for uses the same words
-    "compensation_status": CompensationStatus,
-    "party": Party,
     "channel": Channel,
 }
 
@@ -35,7 +33,7 @@ _LABELS = {
 @register.filter
 def label(value, choices: str):
     """The translated label of a stored code ({{ ticket.status|label:"status" }}); unknown codes as they are."""
-    enum = _LABELS[choices]
+    enum = _LABELS.get(choices) or hooks.collect(hooks.WORKSPACE_LABELS)[choices]
     try:
         return enum(value).label
     except ValueError:

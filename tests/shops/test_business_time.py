@@ -10,9 +10,9 @@ import chinese_calendar
 import pytest
 import time_machine
 
+from shops.business_time import BusinessCalendar, add_business_minutes, add_minutes
 from shops.sla import DEFAULT_SLA, due_times, shop_calendar, shop_sla
 from tests.factories import ShopFactory, ticket_payload
-from tickets.business_time import BusinessCalendar, add_business_minutes, add_minutes
 
 SH = ZoneInfo("Asia/Shanghai")
 

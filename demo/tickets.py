@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from disputes.catalogue import DISPUTE_TYPES
 from shops.models import Shop
 from tickets import services
+from tickets.catalogue import DISPUTE_TYPES
 from tickets.models import Ticket
 
 PRODUCTS = [

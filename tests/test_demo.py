@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from analytics import rollup, selectors
+from demo.tickets import demo_tickets_create
 from disputes.models import Compensation, Judgment
 from shops.models import Shop
 from shops.services import shop_bootstrap
-from tickets.demo import demo_tickets_create
 from tickets.models import SatisfactionSurvey, Ticket
 
 pytestmark = pytest.mark.django_db

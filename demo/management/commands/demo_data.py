@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from demo.tickets import demo_tickets_create
 from shops.models import Shop
 from shops.services import shop_bootstrap
-from tickets.demo import demo_tickets_create
 
 
 class Command(BaseCommand):

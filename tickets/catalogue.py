@@ -54,3 +54,20 @@ DISPUTE_TYPES = [
         False,
     ),
 ]
+
+
+def dispute_types_seed(DisputeType) -> None:
+    """Create or refresh the global types above; `DisputeType` is the model class (a migration's
+    historical one or the live one). Idempotent."""
+    for code, name_zh, name_en, category, priority, photo in DISPUTE_TYPES:
+        DisputeType.objects.update_or_create(
+            code=code,
+            shop=None,
+            defaults={
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "category": category,
+                "default_priority": priority,
+                "photo_required": photo,
+            },
+        )

@@ -1,0 +1,25 @@
+"""How analytics takes part in the core (aftersales.hooks)."""
+
+from aftersales import hooks
+from analytics.models import BatchAlert
+from analytics.services import batch_check
+from disputes.quality import is_quality_type
+
+
+@hooks.subscribe(hooks.TICKET_CREATED, after_commit=True)
+def check_batch(*, ticket, **_):
+    """After the ticket's transaction commits, so concurrent creations see each other's tickets
+    and a failure of the check never undoes (or fails) the ticket."""
+    if is_quality_type(ticket.dispute_type):
+        batch_check(ticket_id=ticket.pk)
+
+
+@hooks.provide(hooks.TICKET_PAGE_CONTEXT)
+def batch_alerts_of_ticket(*, ticket):
+    """Open batch-quality alerts that counted this ticket: it is part of a batch problem."""
+    alerts = (
+        BatchAlert.objects.filter(links__ticket=ticket)
+        .exclude(status=BatchAlert.Status.RESOLVED)
+        .order_by("id")
+    )
+    return {"batch_alerts": list(alerts)}
