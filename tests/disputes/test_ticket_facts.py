@@ -9,7 +9,8 @@ import pytest
 
 from disputes import standard
 from disputes.facts import Policy
-from disputes.services import same_batch_ticket_count, ticket_facts
+from disputes.quality import same_batch_ticket_count
+from disputes.services import ticket_facts
 from tests.factories import make_ticket, ticket_payload
 from tickets.models import Ticket
 

@@ -1,21 +1,19 @@
-"""Writes for disputes: the shop's policy versions, responsibility judgments and
-compensations. The decisions themselves are the plain functions of rules.py and
-standard.py; this module gathers the facts, checks authority and records."""
+"""Compensation: options from the standard (standard.py), proposals checked against the agent's
+authority, supervisor decisions, the shop's execution report, and the lifecycle table."""
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from aftersales import hooks
 from aftersales.exceptions import ApplicationError
-from disputes import rules, standard
-from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts, money, policy_from_changes
+from disputes import standard
+from disputes.facts import Policy, TicketFacts, money
 from disputes.models import (
     AMOUNT_LIMIT,
     COMPENSATION_TRANSITIONS,
@@ -23,16 +21,14 @@ from disputes.models import (
     Compensation,
     CompensationStatus,
     CompensationType,
-    Judgment,
-    Party,
-    ShopPolicy,
 )
-from disputes.quality import same_batch_ticket_count
+from disputes.services.checks import field_error, notes_bounded
+from disputes.services.judgments import _party, judgment_latest, ticket_facts
+from disputes.services.policy import FOOD_SAFETY_CODE, policy_current, policy_of
 from notifications.services import notification_send, shop_supervisors
-from shops.models import Shop
 from shops.permissions import SUPERVISOR_ROLES
 from shops.selectors import user_role_in_shop
-from tickets.models import Attachment, DisputeType, Ticket
+from tickets.models import Ticket
 from tickets.services import Actor, event_record
 from webhooks.services import event_emit
 
@@ -53,240 +49,6 @@ GRANTED_STATUSES = [
 ]
 # Asked for and not decided yet.
 PENDING_STATUSES = [CompensationStatus.PROPOSED, CompensationStatus.PENDING_APPROVAL]
-
-
-# --- policy -----------------------------------------------------------------
-
-
-def policy_current(*, shop: Shop) -> ShopPolicy:
-    """The shop's latest policy version; version 1 (DOMAIN.md defaults) is made on first use."""
-    row = ShopPolicy.objects.filter(shop=shop).order_by("-version").first()
-    if row is not None:
-        return row
-    with transaction.atomic():
-        Shop.objects.select_for_update().get(pk=shop.pk)  # one creator at a time
-        row = ShopPolicy.objects.filter(shop=shop).order_by("-version").first()
-        return row or ShopPolicy.objects.create(shop=shop, version=1, values=Policy().to_json())
-
-
-def policy_of(row: ShopPolicy) -> Policy:
-    return Policy.from_json(row.values)
-
-
-def shipping_deadline(*, ticket: Ticket) -> dt.datetime | None:
-    """When the order must be shipped: `ship_within_hours` (72) of payment, the shop policy's one
-    setting that rule R3 judges by and the SLA's shipping timer warns before."""
-    if ticket.order.paid_at is None:
-        return None
-    policy = policy_of(policy_current(shop=ticket.shop))
-    return ticket.order.paid_at + dt.timedelta(hours=policy.ship_within_hours)
-
-
-@transaction.atomic
-def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
-    """A new version with `changes` applied; compensations already proposed keep theirs."""
-    Shop.objects.select_for_update().get(pk=shop.pk)
-    current = policy_current(shop=shop)
-    updated, errors = policy_from_changes(policy_of(current), changes)
-    if errors:
-        raise ApplicationError(
-            "validation_error",
-            gettext("The policy has invalid values."),
-            fields={name: gettext(message) for name, message in errors.items()},
-        )
-    if updated.to_json() == current.values:
-        return current
-    return ShopPolicy.objects.create(
-        shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user
-    )
-
-
-# disputes.facts' field messages (facts.py stays free of Django), for makemessages.
-POLICY_FIELD_MESSAGES = (
-    gettext_noop("Must be a decimal number."),
-    gettext_noop("Must not be negative."),
-    gettext_noop("Must be less than 10,000,000,000."),
-    gettext_noop("At most 2 decimal places."),
-    gettext_noop("Must be between 0 and 1."),
-    gettext_noop("Must be a whole number."),
-    gettext_noop("Must be at least 1."),
-    gettext_noop("Must be at most 10,000."),
-    gettext_noop("Unknown policy field."),
-)
-
-
-# --- dispute types -------------------------------------------------------------
-
-
-PRIORITIES = ("low", "normal", "high", "urgent")
-FOOD_SAFETY_CODE = "spoiled_food"
-
-
-@transaction.atomic
-def dispute_type_create(
-    *,
-    shop: Shop,
-    code: str,
-    name_zh: str,
-    name_en: str,
-    rules_as: str,
-    default_priority: str = "",
-    photo_required: bool | None = None,
-) -> DisputeType:
-    """A shop's own dispute type. It follows the rules of a global type (DOMAIN.md §2), takes
-    that type's category, and by default its priority and evidence requirement; food safety
-    stays urgent with a photo whatever is asked."""
-    errors = {}
-    code = (code or "").strip()
-    if not code or not re.fullmatch(r"[a-z0-9_-]{1,50}", code):
-        errors["code"] = gettext("Use 1-50 lower-case letters, digits, '_' or '-'.")
-    elif DisputeType.objects.filter(Q(shop__isnull=True) | Q(shop=shop), code=code).exists():
-        errors["code"] = gettext("The code '%(code)s' is taken.") % {"code": code}
-    if not (name_zh or "").strip() and not (name_en or "").strip():
-        errors["name_zh"] = gettext("Give the type a name.")
-    base = DisputeType.objects.filter(shop__isnull=True, code=rules_as).first()
-    if base is None:
-        errors["rules_as"] = gettext("Choose one of the standard dispute types.")
-    if default_priority and default_priority not in PRIORITIES:
-        errors["default_priority"] = gettext("Choose one of the priorities.")
-    if errors:
-        raise ApplicationError(
-            "validation_error", gettext("The dispute type has invalid fields."), fields=errors
-        )
-    food = base.rule_code == FOOD_SAFETY_CODE
-    return DisputeType.objects.create(
-        shop=shop,
-        code=code,
-        name_zh=(name_zh or name_en).strip()[:100],
-        name_en=(name_en or name_zh).strip()[:100],
-        category=base.category,
-        default_priority="urgent" if food else (default_priority or base.default_priority),
-        photo_required=True
-        if food
-        else (base.photo_required if photo_required is None else photo_required),
-        rules_as=base.code,
-    )
-
-
-# --- facts ------------------------------------------------------------------
-
-
-def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = None) -> TicketFacts:
-    now = now or timezone.now()
-    order = ticket.order
-    # Units still to place per affected SKU; no affected items given = the whole order is affected.
-    # Decided once, before the loop: whether an item counts must not depend on the items listed before it.
-    remaining: dict[str, int] = {}
-    for row in ticket.affected_items or []:
-        remaining[row["sku"]] = remaining.get(row["sku"], 0) + row["quantity"]
-    whole_order = not remaining
-    items = []
-    for item in order.items.order_by("id"):
-        if whole_order:
-            affected_quantity = item.quantity
-        else:  # a SKU on several lines: its affected units fill the lines in order
-            affected_quantity = min(remaining.get(item.sku, 0), item.quantity)
-            if affected_quantity:
-                remaining[item.sku] -= affected_quantity
-        items.append(
-            ItemFact(
-                sku=item.sku,
-                name=item.name,
-                batch_no=item.batch_no,
-                unit_price=item.unit_price,
-                quantity=item.quantity,
-                perishable=item.perishable,
-                affected_quantity=affected_quantity,
-            )
-        )
-    items = tuple(items)
-    logistics = tuple(
-        LogisticsFact(
-            event=e.event, at=e.at, signed_by=e.signed_by, authorized=e.authorized, reason=e.reason
-        )
-        for e in ticket.logistics_events.order_by("at", "id")
-    )
-    has_photo = Attachment.objects.filter(ticket=ticket, content_type__startswith="image/").exists()
-    return TicketFacts(
-        dispute_type=ticket.dispute_type.rule_code,
-        reported_at=ticket.created_at,
-        order_amount=order.amount,
-        paid_at=order.paid_at,
-        shipped_at=order.shipped_at,
-        delivered_at=order.delivered_at,
-        courier=order.courier,
-        items=items,
-        logistics=logistics,
-        has_photo=has_photo,
-        same_batch_ticket_count=same_batch_ticket_count(
-            ticket=ticket, window_days=policy.batch_alert_window_days
-        ),
-        now=now,
-        dispute_category=ticket.dispute_type.category,
-    )
-
-
-# --- responsibility -----------------------------------------------------------
-
-
-def judgment_suggest(*, ticket: Ticket) -> rules.Suggestion:
-    policy = policy_of(policy_current(shop=ticket.shop))
-    return rules.suggest_responsibility(ticket_facts(ticket=ticket, policy=policy), policy)
-
-
-def judgment_latest(*, ticket: Ticket) -> Judgment | None:
-    return Judgment.objects.filter(ticket=ticket).order_by("-version").first()
-
-
-@transaction.atomic
-def judgment_create(
-    *, ticket: Ticket, party: str, actor: Actor, reason: str = "", note: str = ""
-) -> Judgment:
-    notes_bounded(reason=reason, note=note)
-    if party not in Party.values:
-        raise ApplicationError(
-            "validation_error",
-            gettext("The request has invalid fields."),
-            fields={
-                "party": gettext("Unknown party; use one of %(parties)s.")
-                % {"parties": ", ".join(Party.values)}
-            },
-        )
-    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
-    suggestion = judgment_suggest(ticket=locked)
-    if suggestion.party and party != suggestion.party and not (note or reason).strip():
-        raise ApplicationError(
-            "override_needs_note",
-            gettext("The rules suggest %(suggested)s; say why you judge %(party)s in the note.")
-            % {"suggested": _party_label(suggestion.party), "party": _party_label(party)},
-        )
-    version = (Judgment.objects.filter(ticket=locked).aggregate(v=Max("version"))["v"] or 0) + 1
-    judgment = Judgment.objects.create(
-        ticket=locked,
-        version=version,
-        party=party,
-        reason=reason,
-        note=note,
-        suggested_party=suggestion.party or "",
-        rules=[
-            {"id": hit.id, "text": hit.text, "text_zh": hit.text_zh} for hit in suggestion.rules
-        ],
-        penalty_exposure=suggestion.penalty_exposure,
-        created_by=actor.user,
-    )
-    event_record(
-        ticket=locked,
-        kind="judgment",
-        actor=actor,
-        data={
-            "version": version,
-            "party": party,
-            "suggested": suggestion.party,
-            "reason": reason,
-            "note": note,
-        },
-    )
-    return judgment
 
 
 # --- compensation -------------------------------------------------------------
@@ -414,12 +176,12 @@ def compensation_propose(
             ),
         )
     if type not in CompensationType.values:
-        raise _field_error(
+        raise field_error(
             "type", gettext("Unknown compensation type; choose one of the kinds offered.")
         )
     error = amount_error(type=type, amount=amount)
     if error:
-        raise _field_error("amount", error)
+        raise field_error("amount", error)
     amount = amount.quantize(Decimal("0.01"))
     offered = _offered_pair(offered, type=type, amount=amount)
     locked = (
@@ -437,7 +199,7 @@ def compensation_propose(
     for field, entry_type, entry_amount in asked:
         ceiling = compensation_ceiling(type=entry_type, facts=facts, policy=policy)
         if ceiling is not None and entry_amount > ceiling:
-            raise _field_error(
+            raise field_error(
                 field,
                 gettext(
                     "¥%(amount)s is more than this ticket allows: at most ¥%(ceiling)s (the order's amount)."
@@ -526,7 +288,7 @@ def _offered_pair(offered: list | None, *, type: str, amount: Decimal) -> list[d
     if not offered:
         return []
     if not isinstance(offered, list) or len(offered) > 2:
-        raise _field_error(
+        raise field_error(
             "offered", gettext("Give the one or two options offered to the customer.")
         )
     pair = []
@@ -534,20 +296,20 @@ def _offered_pair(offered: list | None, *, type: str, amount: Decimal) -> list[d
         try:
             entry_type, entry_amount = entry["type"], money(entry["amount"])
         except (KeyError, TypeError, ValueError, ArithmeticError):
-            raise _field_error(
+            raise field_error(
                 "offered", gettext("Each offered option needs a type and a decimal amount.")
             ) from None
         if entry_type not in CompensationType.values or amount_error(
             type=entry_type, amount=entry_amount
         ):
-            raise _field_error(
+            raise field_error(
                 "offered",
                 gettext("%(type)s ¥%(amount)s is not a valid option.")
                 % {"type": compensation_type_label(entry_type), "amount": entry_amount},
             )
         pair.append({"type": entry_type, "amount": str(entry_amount)})
     if {"type": type, "amount": str(money(amount))} not in pair:
-        raise _field_error(
+        raise field_error(
             "offered", gettext("The customer's choice must be one of the offered options.")
         )
     return pair
@@ -623,38 +385,8 @@ def _tell_proposer(compensation: Compensation) -> None:
     )
 
 
-def _field_error(field: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        "validation_error", gettext("The request has invalid fields."), fields={field: message}
-    )
-
-
-NOTE_MAX_LENGTH = 2000
-
-
-def notes_bounded(**texts: str) -> None:
-    """Reasons and notes are at most NOTE_MAX_LENGTH characters: a longer one is refused, naming
-    the field, never cut short without a word."""
-    for field, text in texts.items():
-        if len(text or "") > NOTE_MAX_LENGTH:
-            raise _field_error(
-                field,
-                gettext("At most %(limit)s characters (this has %(length)s).")
-                % {"limit": NOTE_MAX_LENGTH, "length": len(text)},
-            )
-
-
-def _party_label(code: str | None) -> str:
-    return str(Party(code).label) if code in Party.values else (code or "—")
-
-
 def compensation_type_label(code: str) -> str:
     return str(CompensationType(code).label) if code in CompensationType.values else code
-
-
-def _party(ticket: Ticket) -> str | None:
-    judgment = judgment_latest(ticket=ticket)
-    return judgment.party if judgment else None
 
 
 def _standard_walk(facts, policy, *, already_granted, party) -> list[standard.Option]:
@@ -778,7 +510,7 @@ def compensation_approve(
 @transaction.atomic
 def compensation_reject(*, compensation: Compensation, actor: Actor, note: str) -> Compensation:
     if not (note or "").strip():
-        raise _field_error("note", gettext("Say why it is rejected."))
+        raise field_error("note", gettext("Say why it is rejected."))
     rejected = _decide(compensation, actor=actor, action="reject", note=note)
     event_emit(
         shop=rejected.ticket.shop, type="compensation.rejected", data=compensation_payload(rejected)
@@ -838,7 +570,7 @@ def compensation_report_failed(
     *, compensation: Compensation, actor: Actor, reason: str
 ) -> Compensation:
     if not (reason or "").strip():
-        raise _field_error("reason", gettext("Say what went wrong."))
+        raise field_error("reason", gettext("Say what went wrong."))
     notes_bounded(reason=reason)
     locked = _lock_compensation(compensation.pk)
     if locked.status == CompensationStatus.FAILED and locked.failure_reason == reason:
