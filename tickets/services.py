@@ -167,31 +167,8 @@ def next_due_at(ticket: Ticket) -> dt.datetime | None:
     return ticket.resolution_due_at
 
 
-@transaction.atomic
-def ticket_create(
-    *,
-    shop: Shop,
-    actor: Actor,
-    dispute_type_code: str,
-    customer: dict,
-    order: dict,
-    description: str = "",
-    channel: str = "api",
-    external_ref: str | None = None,
-    requested_resolution: str = "",
-    affected_items: list | None = None,
-    platform_deadline_at: dt.datetime | None = None,
-    follow_up_of: Ticket | None = None,
-) -> Ticket:
-    dispute_type = dispute_type_for_shop(shop=shop, code=dispute_type_code)
-    if dispute_type is None:
-        raise _invalid(
-            "dispute_type",
-            gettext("Unknown dispute type '%(code)s'.") % {"code": dispute_type_code},
-        )
-    if external_ref and Ticket.objects.filter(shop=shop, external_ref=external_ref).exists():
-        raise _duplicate_external_ref(external_ref)
-
+def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
+    """The shop's customer by external id, created or with a changed name or phone updated."""
     customer_row, created = Customer.objects.get_or_create(
         shop=shop,
         external_id=customer["external_id"],
@@ -207,7 +184,11 @@ def ticket_create(
             Customer.objects.filter(pk=customer_row.pk).update(**changed)
             for field, value in changed.items():  # the response is rendered from this object
                 setattr(customer_row, field, value)
+    return customer_row
 
+
+def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
+    """The ticket's order and its lines (one insert each)."""
     items = order.get("items") or []
     order_row = Order.objects.create(
         shop=shop,
@@ -234,6 +215,36 @@ def ticket_create(
             for item in items
         ]
     )
+    return order_row, created_items
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    shop: Shop,
+    actor: Actor,
+    dispute_type_code: str,
+    customer: dict,
+    order: dict,
+    description: str = "",
+    channel: str = "api",
+    external_ref: str | None = None,
+    requested_resolution: str = "",
+    affected_items: list | None = None,
+    platform_deadline_at: dt.datetime | None = None,
+    follow_up_of: Ticket | None = None,
+) -> Ticket:
+    dispute_type = dispute_type_for_shop(shop=shop, code=dispute_type_code)
+    if dispute_type is None:
+        raise _invalid(
+            "dispute_type",
+            gettext("Unknown dispute type '%(code)s'.") % {"code": dispute_type_code},
+        )
+    if external_ref and Ticket.objects.filter(shop=shop, external_ref=external_ref).exists():
+        raise _duplicate_external_ref(external_ref)
+
+    customer_row = _customer_upsert(shop=shop, customer=customer)
+    order_row, created_items = _order_create(shop=shop, order=order)
 
     now = timezone.now()
     priority = dispute_type.default_priority
