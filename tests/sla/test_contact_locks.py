@@ -43,7 +43,7 @@ def test_two_chunks_with_crossed_customers_both_finish(monkeypatch, path):
         time.sleep(0.4)
         return result
 
-    monkeypatch.setattr(sla, "contact_customer", slow_contact)
+    monkeypatch.setattr("sla.services.handlers.contact_customer", slow_contact)
     results = {}
 
     def fire(name, ids):

@@ -144,7 +144,8 @@ def test_a_mixed_chunk_writes_exactly_what_the_one_by_one_path_writes(
     kinds = set(Timer.objects.filter(pk__in=ids).values_list("kind", flat=True))
     assert kinds == set(sla.BATCHED) and len(ids) == 5 * 4 + 2
     sent, delivered = [], []
-    monkeypatch.setattr(sla, "channel_send", lambda **kwargs: sent.append(kwargs))
+    for module in ("sla.services.handlers", "sla.services.contact"):  # e-mails, text messages
+        monkeypatch.setattr(f"{module}.channel_send", lambda **kwargs: sent.append(kwargs))
     monkeypatch.setattr("webhooks.tasks.deliver_webhooks.delay", lambda ids: delivered.append(ids))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         results = fire_both_ways(ids, ALL_DUE)
