@@ -2,18 +2,23 @@
 definition, so they agree on the same tickets."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from analytics.models import BatchAlert
 from disputes import services as disputes
 from disputes.quality import same_batch_ticket_count
+from disputes.selectors import approval_inbox_context, is_decider
+from notifications.services import shop_supervisors
+from shops.permissions import is_supervisor
 from shops.sla import shop_sla
 from sla.models import Timer, TimerKind
-from tests.factories import make_ticket, ticket_payload
+from tests.factories import make_ticket, png_bytes, staff_member, ticket_payload
 from tickets.models import DisputeType, Ticket
-from tickets.services import Actor
+from tickets.services import Actor, attachment_add
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +90,62 @@ def test_the_shipping_deadline_is_the_policys_for_rule_r3_and_for_the_timer(shop
         suggestion = disputes.judgment_suggest(ticket=ticket)
         assert "R3" in [hit.id for hit in suggestion.rules]  # 50 h > 48 h: late by the same rule
     assert "ship_within_hours" not in shop_sla(shop)  # the SLA settings have no copy of it
+
+
+def _bottle(shop):
+    order = ticket_payload()["order"] | {
+        "order_no": "T-AUTH",
+        "amount": "120.00",
+        "items": [{"sku": "GLASS-500", "unit_price": "60.00", "quantity": 2}],
+    }
+    ticket = make_ticket(shop, order=order)
+    attachment_add(  # the damage photo the type requires before compensation
+        ticket=ticket,
+        uploaded_file=SimpleUploadedFile("broken.png", png_bytes()),
+        kind="photo",
+        actor=Actor.shop(shop),
+    )
+    return ticket
+
+
+def test_the_agents_authority_decides_the_wait_and_the_inbox_flag_alike(
+    shop, agent, supervisor, media_root
+):
+    disputes.policy_update(
+        shop=shop, changes={"agent_authority": "2.00"}, actor=Actor.staff(supervisor)
+    )
+    ticket = _bottle(shop)
+    as_agent = Actor.staff(agent)
+    disputes.judgment_create(ticket=ticket, party="merchant", actor=as_agent, note="our box")
+    # Goodwill within the standard: ¥2 steps, ¥5 in all.
+    at_limit = disputes.compensation_propose(
+        ticket=ticket, type="cash", amount=Decimal("2.00"), actor=as_agent
+    )
+    assert at_limit.status == "approved" and at_limit.within_standard  # ¥2 of ¥2: within
+    over = disputes.compensation_propose(
+        ticket=ticket, type="cash", amount=Decimal("2.00"), actor=as_agent
+    )
+    assert over.status == "pending_approval" and over.within_standard  # ¥4 of ¥2: it waits
+    entry = approval_inbox_context(user=supervisor)["entries"][0]
+    assert entry["compensation"] == over and entry["over_authority"] is True
+    assert entry["authority_used"] == Decimal("4.00")
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "admin"])
+def test_who_is_a_supervisor_is_one_answer_for_approving_escalations_and_the_inbox(
+    shop, role, token_client, media_root
+):
+    user = staff_member(shop, role, username=f"who-{role}")
+    ticket = _bottle(shop)
+    disputes.judgment_create(ticket=ticket, party="merchant", actor=Actor.staff(user), note="x")
+    waiting = disputes.compensation_propose(
+        ticket=ticket, type="cash", amount=Decimal("60.00"), actor=Actor.staff(staff_member(shop))
+    )
+    expected = is_supervisor(role)
+    assert expected == (role in ("supervisor", "admin"))
+    assert (user in shop_supervisors(shop=shop)) is expected  # escalations and alerts
+    assert is_decider(user=user, shop_id=shop.id) is expected  # the approval inbox
+    response = token_client(user).post(
+        f"/api/v1/compensations/{waiting.pk}/approve/", {}, format="json"
+    )
+    assert response.status_code == (200 if expected else 403)  # the API
