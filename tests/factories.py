@@ -138,3 +138,10 @@ def zip_bytes() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.txt", "hi")
     return buffer.getvalue()
+
+
+def fire_timer(timer_id: int, now=None) -> str:
+    """Fire one claimed timer as the Celery task fires a chunk (sla.services.timers_fire)."""
+    from sla.services import timers_fire
+
+    return timers_fire(timer_ids=[timer_id], now=now).get(timer_id, "gone")

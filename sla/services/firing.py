@@ -41,11 +41,6 @@ FINISH_FIELDS = ["state", "result", "done_at"]
 RESCHEDULE_FIELDS = ["state", "due_at", "claimed_at", "result"]
 
 
-def timer_fire(*, timer_id: int, now: dt.datetime | None = None) -> str:
-    """Act on one claimed timer, exactly once. Returns what happened."""
-    return timers_fire(timer_ids=[timer_id], now=now).get(timer_id, "gone")
-
-
 def timers_fire(*, timer_ids: list[int], now: dt.datetime | None = None) -> dict[int, str]:
     """Act on a chunk of claimed timers in one transaction (one commit, not one per timer):
     as a batch (timers_fire_batch); if that raises, it is rolled back and the chunk is fired

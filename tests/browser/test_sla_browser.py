@@ -12,7 +12,7 @@ from tests.browser.test_workspace_browser import (
     reseed_reference_data,
     wait_for_server_connections_to_close,
 )
-from tests.factories import ShopFactory, make_ticket, staff_member
+from tests.factories import ShopFactory, fire_timer, make_ticket, staff_member
 from tickets.models import SatisfactionSurvey
 
 PAST = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -27,7 +27,7 @@ def test_supervisor_sees_the_breach_and_the_customer_answers_the_survey_once(liv
     with time_machine.travel(PAST, tick=False):
         ticket = make_ticket(shop)
     fired = []
-    sla.timers_sweep(enqueue=lambda ids: fired.extend(sla.timer_fire(timer_id=i) for i in ids))
+    sla.timers_sweep(enqueue=lambda ids: fired.extend(fire_timer(i) for i in ids))
     assert (
         fired.count("fired") == 4
     )  # two warnings (swept after their deadlines: they only finish), two breaches

@@ -9,7 +9,7 @@ import time_machine
 from notifications.models import Notification
 from sla import services as sla
 from sla.models import OutboundContact, Timer, TimerKind, TimerState
-from tests.factories import make_ticket, staff_member, ticket_payload
+from tests.factories import fire_timer, make_ticket, staff_member, ticket_payload
 from tickets import services
 from tickets.models import SatisfactionSurvey, Ticket, TicketEvent
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -50,7 +50,7 @@ def sweep(when: str) -> list[int]:
             )
         assert connection.in_atomic_block
         for timer_id in claimed:
-            sla.timer_fire(timer_id=timer_id)
+            fire_timer(timer_id)
     return claimed
 
 
@@ -96,7 +96,7 @@ def test_breach_escalates_once_records_the_timeline_and_sends_the_webhook(shop, 
     assert event.data["number"] == ticket.number and event.data["target"] == "first_response"
     assert WebhookDelivery.objects.filter(event=event).count() == 1
     # A second delivery of the same task, and a second sweep, change nothing.
-    assert sla.timer_fire(timer_id=fired[0]) == "already done"
+    assert fire_timer(fired[0]) == "already done"
     assert sweep("2026-03-10 11:05") == []
     assert TicketEvent.objects.filter(ticket=ticket, kind="sla", data__what="breached").count() == 1
     assert Notification.objects.filter(kind="sla_breached").count() == 3
@@ -128,7 +128,7 @@ def test_a_claimed_timer_whose_ticket_moved_on_is_cancelled_not_fired(shop, peop
         services.message_add(
             ticket=ticket, body="您好", actor=services.Actor.staff(people["agent"])
         )
-        results = [sla.timer_fire(timer_id=i) for i in ids]
+        results = [fire_timer(i) for i in ids]
     assert results == ["cancelled", "cancelled"]
     ticket.refresh_from_db()
     assert ticket.sla_breached_at is None and not Notification.objects.exists()
