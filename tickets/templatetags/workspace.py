@@ -1,6 +1,7 @@
 """Template helpers of the agent workspace: labels for stored codes, SLA countdowns, query strings."""
 
 import datetime as dt
+import functools
 
 from django import template
 from django.utils import timezone
@@ -30,10 +31,16 @@ _LABELS = {
 }
 
 
+@functools.cache
+def _all_labels() -> dict:
+    """The core's codes and the features' (asked once: they are fixed once the apps are ready)."""
+    return {**_LABELS, **hooks.collect(hooks.WORKSPACE_LABELS)}
+
+
 @register.filter
 def label(value, choices: str):
     """The translated label of a stored code ({{ ticket.status|label:"status" }}); unknown codes as they are."""
-    enum = _LABELS.get(choices) or hooks.collect(hooks.WORKSPACE_LABELS)[choices]
+    enum = _all_labels()[choices]
     try:
         return enum(value).label
     except ValueError:
