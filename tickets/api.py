@@ -192,7 +192,11 @@ class TicketMessagesApi(APIView):
         ticket = ticket_get(user=request.user, number=number)
         data = validated(s.MessageIn, request.data)
         message = services.message_add(
-            ticket=ticket, body=data["body"], internal=data["internal"], actor=actor_for(request)
+            ticket=ticket,
+            body=data["body"],
+            internal=data["internal"],
+            actor=actor_for(request),
+            seen_event_id=data.get("seen_event_id"),
         )
         return Response(s.MessageOut(message).data, status=status.HTTP_201_CREATED)
 

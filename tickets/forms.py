@@ -67,6 +67,8 @@ class ReplyForm(forms.Form):
     visibility = forms.ChoiceField(
         choices=[("public", _("Public reply")), ("internal", _("Internal note"))], required=False
     )
+    # The newest timeline event on the agent's screen (the collision guard); absent: not checked.
+    seen_event_id = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
 
     @property
     def internal(self) -> bool:

@@ -92,6 +92,9 @@ TOO_LONG = {"max_length": _("At most {max_length} characters.")}
 class MessageIn(StrictSerializer):
     body = serializers.CharField(max_length=MESSAGE_MAX_LENGTH, error_messages=TOO_LONG)
     internal = serializers.BooleanField(default=False)
+    # The newest timeline event the agent had on screen (staff): 409 stale_view if the customer
+    # or a colleague wrote since.
+    seen_event_id = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
 
 
 class AttachmentIn(StrictSerializer):

@@ -426,8 +426,52 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
     return locked
 
 
+def newer_conversation(*, ticket: Ticket, seen_event_id: int, user) -> list[TicketEvent]:
+    """What the customer or another colleague wrote publicly after the newest timeline event the
+    agent had on screen (Freshdesk's "traffic cop"): a reply written without it is held back."""
+    return list(
+        TicketEvent.objects.filter(
+            ticket=ticket, kind=TicketEvent.Kind.MESSAGE, id__gt=seen_event_id
+        )
+        .exclude(data__internal=True)
+        .exclude(Q(data__author_kind=Message.Author.STAFF) & Q(actor=user))
+        .order_by("id")
+    )
+
+
+def _stale_view(newer: list[TicketEvent]) -> ApplicationError:
+    return ApplicationError(
+        "stale_view",
+        gettext(
+            "New messages arrived while you were writing: read them first; your reply was not sent."
+        ),
+        status_code=409,
+        fields={
+            "newer_events": [
+                {
+                    "id": event.pk,
+                    "author_kind": event.data.get("author_kind"),
+                    "by": event.actor_label,
+                    "body": event.data.get("body", ""),
+                    "created_at": event.created_at.isoformat(),
+                }
+                for event in newer
+            ]
+        },
+    )
+
+
 @transaction.atomic
-def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = False) -> Message:
+def message_add(
+    *,
+    ticket: Ticket,
+    body: str,
+    actor: Actor,
+    internal: bool = False,
+    seen_event_id: int | None = None,
+) -> Message:
+    """`seen_event_id`: the newest timeline event the staff author had on screen; a public reply
+    is refused (409 stale_view) when the customer or a colleague wrote since."""
     body = (body or "").strip()
     if not body:
         raise _invalid("body", gettext("The message may not be blank."))
@@ -454,6 +498,11 @@ def message_add(*, ticket: Ticket, body: str, actor: Actor, internal: bool = Fal
             ),
             status_code=409,
         )
+
+    if seen_event_id is not None and actor.kind == "staff" and not internal:
+        newer = newer_conversation(ticket=locked, seen_event_id=seen_event_id, user=actor.user)
+        if newer:
+            raise _stale_view(newer)
 
     author_kind = {"staff": Message.Author.STAFF, "shop": Message.Author.CUSTOMER}.get(
         actor.kind, Message.Author.SYSTEM

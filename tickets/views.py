@@ -126,6 +126,7 @@ def queue(request):
 
 
 def _ticket_context(ticket: Ticket, **extra) -> dict:
+    events = list(ticket_events(ticket=ticket))
     affected = {}
     for entry in ticket.affected_items or []:
         if isinstance(entry, dict) and entry.get("sku"):
@@ -148,7 +149,8 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
     return {
         "ticket": ticket,
         "items": items,
-        "events": list(ticket_events(ticket=ticket)),
+        "events": events,
+        "latest_event_id": events[-1].pk if events else 0,
         "attachments": list(ticket.attachments.all()),
         "reply_template_groups": template_groups,
         "staff": list(
@@ -247,6 +249,7 @@ def ticket_reply(request, number: str):
             body=form.cleaned_data["body"],
             actor=services.Actor.staff(request.user),
             internal=form.internal,
+            seen_event_id=form.cleaned_data.get("seen_event_id"),
         )
     except ApplicationError as exc:
         messages.error(request, _error_message(exc))
