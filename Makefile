@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format install messages bench clean
+.PHONY: run test lint format install messages bench fuzz clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -38,6 +38,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# schemathesis over the OpenAPI schema against a live server, as the shop's key, an agent and a
+# supervisor (bin/fuzz.py; FUZZ_SECONDS per role, default 120). Needs PostgreSQL and Redis.
+fuzz: install
+	$(PY) bin/fuzz.py
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var

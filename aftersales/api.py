@@ -77,11 +77,20 @@ def _refuse_constant(name: str):
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know, so a typo is an error instead of silently ignored."""
+    """Refuses fields it does not know, so a typo is an error instead of silently ignored; in a
+    JSON body, a value of the wrong JSON type too (DRF would read 12 as the text "12", 0 as
+    false and "5" as 5). A query string or a form carries only text: `json_types = False`."""
+
+    json_types = True
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         errors = {name: [_("Unknown field.")] for name in unknown}
+        if self.json_types and type(data) is dict:  # a QueryDict is a form's or a query's text
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if value is not None and not _json_type_fits(field, value):
+                    errors[name] = [field.error_messages["invalid"]]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -91,6 +100,16 @@ class StrictSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+def _json_type_fits(field, value) -> bool:
+    if isinstance(field, serializers.CharField):
+        return isinstance(value, str)
+    if isinstance(field, serializers.BooleanField):
+        return isinstance(value, bool)
+    if isinstance(field, serializers.IntegerField):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return True
 
 
 # The form of the text; how many digits it may have is DecimalField's check (with its own message).

@@ -198,6 +198,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, where required text says minLength 1.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # aftersales/schema.py: every operation's error statuses, strict request bodies.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aftersales.schema.add_error_responses",
+        "aftersales.schema.allow_empty_query_values",
+        "aftersales.schema.close_request_bodies",
+    ],
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import aftersales.schema  # noqa: F401  (registers the schema extensions before any schema is built)
+
 handler400 = "aftersales.exceptions.json_bad_request"
 handler404 = "aftersales.exceptions.json_not_found"
 handler500 = "aftersales.exceptions.json_server_error"

@@ -54,7 +54,7 @@ class ShipmentStatsApi(APIView):
     permission_classes = [IsShopKey]
     parser_classes = [DecimalJSONParser]
 
-    @extend_schema(request=ShipmentStatIn, responses={201: dict, 200: dict})
+    @extend_schema(request=ShipmentStatIn, responses={201: ShipmentStatIn, 200: ShipmentStatIn})
     def post(self, request):
         serializer = ShipmentStatIn(data=request.data)
         serializer.is_valid(raise_exception=True)

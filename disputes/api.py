@@ -2,13 +2,14 @@
 
 from django.http import Http404
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.api import CreatedCursorPagination, DecimalJSONParser
 from aftersales.exceptions import ApplicationError
+from aftersales.schema import page_of, results_of
 from disputes import serializers as s
 from disputes import services, standard
 from disputes.models import Compensation, CompensationStatus
@@ -34,7 +35,7 @@ class JudgmentCreateApi(APIView):
         judgment = services.judgment_create(ticket=ticket, actor=actor_for(request), **data)
         return Response(s.JudgmentOut(judgment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.JudgmentOut(many=True)})
+    @extend_schema(responses={200: results_of(s.JudgmentOut)})
     def get(self, request, number):
         ticket = staff_ticket_get(request, number)
         return Response(
@@ -48,17 +49,18 @@ class JudgmentCreateApi(APIView):
 
 class CompensationOptionsApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("usable", bool),
-            OpenApiParameter("customer_refused", str, description="e.g. goodwill"),
-            OpenApiParameter("return_shipping_quote", str, description="decimal, e.g. 15.00"),
-            OpenApiParameter("ladder_step", int),
-        ],
-        responses={200: s.OptionOut(many=True)},
+        parameters=[s.OptionsQueryIn],
+        responses={
+            200: inline_serializer(
+                "CompensationOptions",
+                {"options": s.OptionOut(many=True), "pair": s.OptionOut(many=True)},
+            )
+        },
     )
     def get(self, request, number):
         ticket = staff_ticket_get(request, number)
-        query = validated(s.OptionsQueryIn, request.query_params.dict())
+        given = {key: value for key, value in request.query_params.items() if value != ""}
+        query = validated(s.OptionsQueryIn, given)
         options = services.compensation_options(
             ticket=ticket,
             usable=query["usable"],
@@ -87,7 +89,7 @@ class TicketCompensationsApi(APIView):
         )
         return Response(s.CompensationOut(compensation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.CompensationOut(many=True)})
+    @extend_schema(responses={200: results_of(s.CompensationOut)})
     def get(self, request, number):
         ticket = staff_ticket_get(request, number)
         rows = ticket.compensations.select_related("ticket", "policy", "proposed_by", "decided_by")
@@ -116,14 +118,14 @@ class CompensationListApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=CompensationStatus.values)],
-        responses={200: s.CompensationOut(many=True)},
+        responses={200: page_of(s.CompensationOut)},
     )
     def get(self, request):
         rows = Compensation.objects.select_related(
             "ticket", "policy", "proposed_by", "decided_by"
         ).filter(ticket__shop_id__in=visible_shop_ids(request.user))
         wanted = request.query_params.get("status")
-        if wanted:
+        if wanted:  # an empty parameter is not given, as in every list's filters
             if wanted not in CompensationStatus.values:
                 raise ApplicationError(
                     "validation_error",

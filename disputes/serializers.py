@@ -38,6 +38,7 @@ class JudgmentOut(serializers.Serializer):
 
 
 class OptionsQueryIn(StrictSerializer):
+    json_types = False  # read from the query string
     usable = serializers.BooleanField(required=False, default=True)
     customer_refused = serializers.CharField(
         max_length=30, required=False, allow_blank=True, default=""

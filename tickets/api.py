@@ -3,8 +3,9 @@
 import django_filters
 from django.contrib.auth import authenticate, get_user_model, user_logged_in
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -13,10 +14,11 @@ from rest_framework.views import APIView
 
 from aftersales.api import CreatedCursorPagination, DecimalJSONParser
 from aftersales.exceptions import ApplicationError
+from aftersales.schema import page_of, results_of
 from shops.permissions import IsStaff, is_shop_key, is_staff_user
 from tickets import serializers as s
 from tickets import services
-from tickets.idempotency import idempotent_run
+from tickets.idempotency import KEY_PATTERN, idempotent_run
 from tickets.models import Ticket
 from tickets.selectors import (
     ticket_events,
@@ -59,7 +61,10 @@ class TokenApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [DecimalJSONParser, FormParser]
 
-    @extend_schema(request=s.TokenIn, responses={200: dict})
+    @extend_schema(
+        request=s.TokenIn,
+        responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+    )
     def post(self, request):
         data = validated(s.TokenIn, request.data)
         # The HttpRequest, not DRF's wrapper: django-axes marks a locked-out login on it for its middleware.
@@ -100,7 +105,14 @@ class TicketListCreateApi(APIView):
         request=s.TicketCreateIn,
         responses={201: s.TicketOut},
         parameters=[
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=f"^{KEY_PATTERN}$",
+                description="Replays the first answer for a repeated create (24 h).",
+            )
         ],
     )
     def post(self, request):
@@ -143,12 +155,13 @@ class TicketListCreateApi(APIView):
         return response
 
     @extend_schema(
-        responses={200: s.TicketOut(many=True)},
+        operation_id="tickets_list",
+        responses={200: page_of(s.TicketOut)},
         parameters=[
             OpenApiParameter("status", str, enum=Status.values),
             OpenApiParameter("dispute_type", str),
             OpenApiParameter("priority", str, enum=Priority.values),
-            OpenApiParameter("updated_after", str, description="ISO-8601 time"),
+            OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="ISO-8601 time"),
             OpenApiParameter("order_no", str),
             OpenApiParameter("cursor", str),
             OpenApiParameter("page_size", int),
@@ -178,7 +191,7 @@ class TicketDetailApi(APIView):
 
 
 class TicketEventsApi(APIView):
-    @extend_schema(responses={200: s.EventOut(many=True)})
+    @extend_schema(responses={200: results_of(s.EventOut)})
     def get(self, request, number):
         ticket = ticket_get(user=request.user, number=number)
         return Response({"results": s.EventOut(ticket_events(ticket=ticket), many=True).data})
@@ -200,7 +213,7 @@ class TicketMessagesApi(APIView):
         )
         return Response(s.MessageOut(message).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.MessageOut(many=True)})
+    @extend_schema(responses={200: results_of(s.MessageOut)})
     def get(self, request, number):
         ticket = ticket_get(user=request.user, number=number)
         return Response(
@@ -222,7 +235,7 @@ class TicketAttachmentsApi(APIView):
         )
         return Response(s.AttachmentOut(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.AttachmentOut(many=True)})
+    @extend_schema(responses={200: results_of(s.AttachmentOut)})
     def get(self, request, number):
         ticket = ticket_get(user=request.user, number=number)
         return Response({"results": s.AttachmentOut(ticket.attachments.all(), many=True).data})
@@ -246,7 +259,7 @@ class TicketLogisticsApi(APIView):
         )
         return Response(s.LogisticsOut(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.LogisticsOut(many=True)})
+    @extend_schema(responses={200: results_of(s.LogisticsOut)})
     def get(self, request, number):
         ticket = ticket_get(user=request.user, number=number)
         return Response({"results": s.LogisticsOut(ticket.logistics_events.all(), many=True).data})

@@ -4,6 +4,7 @@ requests with one key run the action once (the unique index serialises them)."""
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -18,6 +19,8 @@ from shops.models import Shop
 from tickets.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
+# Visible ASCII, spaces only inside (a UUID, an order id): what every HTTP stack carries unchanged.
+KEY_PATTERN = r"[!-~]([ -~]{0,253}[!-~])?"
 
 
 def request_fingerprint(payload) -> str:
@@ -31,10 +34,10 @@ def idempotent_run(
     *, shop: Shop, key: str, payload, action: Callable[[], tuple[int, dict]]
 ) -> tuple[int, dict, bool]:
     """Run `action` once per (shop, key); returns (status, body, replayed)."""
-    if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
+    if not re.fullmatch(KEY_PATTERN, key):
         raise ApplicationError(
             "invalid_idempotency_key",
-            gettext("Idempotency-Key must be 1 to %(limit)s characters (no NUL).")
+            gettext("Idempotency-Key must be 1 to %(limit)s visible ASCII characters.")
             % {"limit": MAX_KEY_LENGTH},
         )
     fingerprint = request_fingerprint(payload)

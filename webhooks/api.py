@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.api import DecimalJSONParser
+from aftersales.schema import results_of
 from shops.permissions import IsShopKey
 from webhooks import serializers as s
 from webhooks import services
@@ -27,7 +28,7 @@ class WebhookListCreateApi(APIView):
         endpoint = services.endpoint_create(shop=request.user.shop, **serializer.validated_data)
         return Response(s.EndpointCreatedOut(endpoint).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.EndpointOut(many=True)})
+    @extend_schema(operation_id="webhooks_list", responses={200: results_of(s.EndpointOut)})
     def get(self, request):
         endpoints = WebhookEndpoint.objects.filter(shop=request.user.shop, active=True)
         return Response({"results": s.EndpointOut(endpoints, many=True).data})
@@ -49,7 +50,7 @@ class WebhookDetailApi(APIView):
 class WebhookDeliveriesApi(APIView):
     permission_classes = [IsShopKey]
 
-    @extend_schema(responses={200: s.AttemptOut(many=True)})
+    @extend_schema(responses={200: results_of(s.AttemptOut)})
     def get(self, request, endpoint_id):
         endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, shop=request.user.shop)
         attempts = (
