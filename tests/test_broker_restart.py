@@ -98,30 +98,25 @@ def _publish_to(url: str | None) -> None:
     app.amqp._producer_pool = None
 
 
-@pytest.fixture
-def worker(transactional_db, dispute_types_seeded, redis_server, tmp_path):
+def _start_worker(broker_url: str, log_path: Path, **env) -> subprocess.Popen:
     """A `celery worker` as deployed (prefork pool, gossip, mingle and heartbeats), consuming the
-    default queue of the private broker, against the test database."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": redis_server.url,
-        "WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
-    }
-    log_path = tmp_path / "worker.log"
+    default queue."""
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "aftersales", "worker", "--concurrency=1"],
+            [
+                *(sys.executable, "-m", "celery", "-A", "aftersales", "worker"),
+                *("--concurrency=1", "--loglevel=INFO"),
+            ],
             cwd=ROOT,
-            env=env,
+            env={**os.environ, "CELERY_BROKER_URL": broker_url, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     proc.log_path = log_path
-    _publish_to(redis_server.url)
-    yield proc
-    _publish_to(None)
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -129,6 +124,22 @@ def worker(transactional_db, dispute_types_seeded, redis_server, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def worker(transactional_db, dispute_types_seeded, redis_server, tmp_path):
+    """A worker on the private broker, against the test database."""
+    db = connection.settings_dict
+    proc = _start_worker(
+        redis_server.url,
+        tmp_path / "worker.log",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        WEBHOOK_ALLOW_LOOPBACK_HTTP="true",
+    )
+    _publish_to(redis_server.url)
+    yield proc
+    _publish_to(None)
+    _stop(proc)
 
 
 def _log(worker) -> str:
@@ -223,3 +234,18 @@ def test_the_worker_rides_out_a_broker_restart(worker, redis_server, settings):
         )
         assert worker.poll() is None
     assert "Unrecoverable error" not in worker.log_path.read_text(errors="replace")
+
+
+def test_a_worker_started_before_its_broker_waits_for_it_without_a_limit(tmp_path):
+    # Celery's default gives up after 100 attempts (about 46 minutes) and the worker exits.
+    redis_server = PrivateRedis(_free_port(), tmp_path)
+    worker = _start_worker(redis_server.url, tmp_path / "worker.log")
+    try:
+        _wait_for("a first retry", lambda: "Trying again" in _log(worker), worker)
+        assert "(1/None)" in _log(worker)  # attempt 1 of no maximum
+        assert worker.poll() is None
+        redis_server.start()
+        _wait_for("the worker ready", lambda: " ready." in _log(worker), worker)
+    finally:
+        _stop(worker)
+        redis_server.stop()
