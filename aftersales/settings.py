@@ -223,6 +223,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),  # broadcasts (kombu's default is ./control)
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A broker that vanishes without closing the TCP connection (failover, NAT or firewall
+        # timeout) is noticed instead of waited on forever; kombu's BRPOP waits only 1 s at a time.
+        "socket_keepalive": True,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 10,
+    }
+# A worker that lost its broker, or starts before it, reconnects for as long as it takes. With
+# Celery's default (100 attempts, about 46 minutes of back-off) it then exits ("Unrecoverable
+# error") and nothing consumes until it is restarted; 0 would mean no retry at all.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
