@@ -51,11 +51,21 @@ POINTS = {
     "ticket_page_context": "ticket -> dict: added to the workspace's ticket page context",
     "reply_template_values": "ticket -> dict: placeholders a reply template can fill",
     "workspace_labels": "() -> dict: name -> TextChoices, for the workspace's |label filter",
+    "customer_output": "customer -> dict: fields added to the API's customer body",
+    "customer_page_sections": (
+        "customer -> dict: name -> {'template': ..., ...}: sections of the workspace's customer page"
+    ),
+    "customer_risk": (
+        "customer -> dict: flag code -> {'message': ..., 'refs': [...]}: the customer's risk flags"
+    ),
 }
 TICKET_OUTPUT_QUERYSET = "ticket_output_queryset"
 TICKET_PAGE_CONTEXT = "ticket_page_context"
 REPLY_TEMPLATE_VALUES = "reply_template_values"
 WORKSPACE_LABELS = "workspace_labels"
+CUSTOMER_OUTPUT = "customer_output"
+CUSTOMER_PAGE_SECTIONS = "customer_page_sections"
+CUSTOMER_RISK = "customer_risk"
 
 _providers: dict[str, list[Callable]] = {name: [] for name in POINTS}
 _in_transaction: dict[str, list[Callable]] = {name: [] for name in EVENTS}

@@ -3,8 +3,10 @@
 import datetime as dt
 import random
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from shops.models import Shop
@@ -28,6 +30,9 @@ CUSTOMERS = [
     ("c-1005", "陈晨", "13544445555"),
     ("c-1006", "刘洋", "13355556666"),
 ]
+# The customer whose page (/customers/demo/c-1006/) the tour shows: several tickets, compensation
+# granted and still awaiting a supervisor, a follow-up text message (tests/test_demo.py checks it).
+HISTORY_CUSTOMER = "c-1006"
 COURIERS = ["SF", "ZTO", "YTO", "JD", "EMS"]
 STORIES = {
     "damaged_on_arrival": "收到的时候瓶子碎了,外箱也压扁了,有照片。",
@@ -79,7 +84,36 @@ def demo_tickets_create(
                 clock=clock,
                 now=now,
             )
+    _demo_follow_up_text(shop=shop, now=now)
     return count
+
+
+def _demo_follow_up_text(*, shop: Shop, now: dt.datetime) -> None:
+    """The history customer's latest resolved ticket gets its follow-up text message, sent the
+    way the follow-up timer sends it (within the contact window, counted against the daily
+    limit), at the next 11:00 shop time after the ticket's last event that has already passed."""
+    import time_machine
+
+    from sla.services import contact_customer
+
+    tz = ZoneInfo(shop.timezone)
+    resolved = Ticket.objects.filter(
+        shop=shop, customer__external_id=HISTORY_CUSTOMER, resolved_at__isnull=False
+    ).order_by("-resolved_at")
+    for ticket in resolved:
+        last = ticket.events.order_by("-created_at").values_list("created_at", flat=True).first()
+        local = last.astimezone(tz)
+        moment = dt.datetime.combine(local.date(), dt.time(11), tzinfo=tz)
+        if moment <= local:
+            moment += dt.timedelta(days=1)
+        if moment >= now:
+            continue
+        with time_machine.travel(moment, tick=False), transaction.atomic():
+            body = (
+                f"亲，您的售后工单 {ticket.number} 已处理完毕，请为我们的服务打分（1-5 星），谢谢！"
+            )
+            if contact_customer(ticket=ticket, purpose="follow_up", body=body, now=moment) is None:
+                return
 
 
 def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:

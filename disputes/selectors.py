@@ -3,7 +3,7 @@ supervisor's inbox show."""
 
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -235,6 +235,41 @@ def compensation_list_context(*, ticket: Ticket, user) -> dict:
             CompensationStatus.APPROVED,
         ),
     }
+
+
+# --- a customer's history --------------------------------------------------------------------
+
+# The parties the customer's page always lists (a count of 0 says "never"); "no fault" when it occurs.
+CUSTOMER_PAGE_PARTIES = (Party.MERCHANT, Party.COURIER, Party.CUSTOMER, Party.MANUFACTURER)
+
+
+def customer_compensation(*, customer_id: int) -> dict[str, Decimal]:
+    """Granted, pending and recovered over all the customer's tickets (services.compensation_totals:
+    the one definition of each), in one query."""
+    return services.compensation_totals(
+        Compensation.objects.filter(ticket__customer_id=customer_id).values_list(
+            "type", "status", "amount"
+        )
+    )
+
+
+def customer_judgments_by_party(*, customer_id: int) -> list[tuple[str, int]]:
+    """(party, tickets): who was found responsible on the customer's tickets, by each ticket's
+    current judgment (a revision replaces the earlier version), in one query."""
+    current_version = (
+        Judgment.objects.filter(ticket_id=OuterRef("ticket_id"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    counts = dict(
+        Judgment.objects.filter(ticket__customer_id=customer_id, version=Subquery(current_version))
+        .values("party")
+        .annotate(n=Count("id"))
+        .values_list("party", "n")
+    )
+    parties = [p.value for p in CUSTOMER_PAGE_PARTIES]
+    parties += sorted(p for p in counts if p not in parties)
+    return [(party, counts.get(party, 0)) for party in parties]
 
 
 # --- supervisor inbox ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """How disputes takes part in the core (aftersales.hooks): what it does when a ticket is created,
-and what it adds to the ticket's API body, its page's labels and its reply templates."""
+and what it adds to the ticket's API body, its page's labels and its reply templates, and to the
+customer's body and page (compensation, judgments)."""
 
 from django.db.models import Prefetch
 from django.utils.text import format_lazy
@@ -7,6 +8,7 @@ from django.utils.text import format_lazy
 from aftersales import hooks
 from disputes import standard
 from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party
+from disputes.selectors import customer_compensation, customer_judgments_by_party
 from disputes.services import (
     authority_used,
     food_safety_escalate,
@@ -40,6 +42,28 @@ def dispute_labels():
         "resolution": CompensationType,  # what the customer asks for uses the same words
         "compensation_status": CompensationStatus,
         "party": Party,
+    }
+
+
+MONEY_KEYS = ("granted", "pending", "recovered")
+
+
+@hooks.provide(hooks.CUSTOMER_OUTPUT)
+def customer_compensation_output(*, customer):
+    """API.md "Customers": granted / pending / recovered over the customer's tickets."""
+    totals = customer_compensation(customer_id=customer.pk)
+    return {"compensation": {key: totals[key] for key in MONEY_KEYS}}
+
+
+@hooks.provide(hooks.CUSTOMER_PAGE_SECTIONS)
+def customer_compensation_and_judgments(*, customer):
+    totals = customer_compensation(customer_id=customer.pk)
+    return {
+        "disputes": {
+            "template": "disputes/_customer_history.html",
+            "compensation": {key: totals[key] for key in MONEY_KEYS},
+            "judgments": customer_judgments_by_party(customer_id=customer.pk),
+        }
     }
 
 

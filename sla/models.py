@@ -73,6 +73,14 @@ class Timer(models.Model):
         return f"{self.kind} #{self.ticket_id} @ {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
 
 
+class ContactPurpose(models.TextChoices):
+    """Why the customer was contacted (OutboundContact.purpose), in words for the workspace."""
+
+    AUTO_CLOSE = "auto_close", _("Notice that the ticket closes")
+    FOLLOW_UP = "follow_up", _("Follow-up and satisfaction survey")
+    RESHIP_TRACKING = "reship_tracking", _("Re-shipment tracking number")
+
+
 class OutboundContact(models.Model):
     """One message sent (or call placed) to a customer: the log the per-day limit counts."""
 

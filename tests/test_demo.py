@@ -6,11 +6,13 @@ import pytest
 from django.utils import timezone
 
 from analytics import rollup, selectors
-from demo.tickets import demo_tickets_create
+from demo.tickets import HISTORY_CUSTOMER, demo_tickets_create
 from disputes.models import Compensation, Judgment
+from disputes.selectors import customer_compensation, customer_judgments_by_party
 from shops.models import Shop
 from shops.services import shop_bootstrap
-from tickets.models import SatisfactionSurvey, Ticket
+from sla.models import OutboundContact
+from tickets.models import Customer, SatisfactionSurvey, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +72,10 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
         figures["satisfaction"]["average"] is not None
         and figures["response"]["avg_resolution_minutes"] > 0
     )
+    # The tour's customer page has something in every section.
+    history = Customer.objects.get(shop=shop, external_id=HISTORY_CUSTOMER)
+    assert history.tickets.count() >= 3
+    money = customer_compensation(customer_id=history.pk)
+    assert money["granted"] > 0 and money["pending"] > 0, money
+    assert any(n for _party, n in customer_judgments_by_party(customer_id=history.pk))
+    assert OutboundContact.objects.filter(customer=history, purpose="follow_up").count() == 1

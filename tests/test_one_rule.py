@@ -149,3 +149,37 @@ def test_who_is_a_supervisor_is_one_answer_for_approving_escalations_and_the_inb
         f"/api/v1/compensations/{waiting.pk}/approve/", {}, format="json"
     )
     assert response.status_code == (200 if expected else 403)  # the API
+
+
+def test_the_customer_page_counts_contacts_as_the_daily_limit_does(shop, agent):
+    """The counter on the customer's page and the limit contact_customer enforces are one count."""
+    import time_machine
+    from django.test import Client
+
+    from sla.services import contact_customer, contacts_sent_today
+
+    ticket = make_ticket(shop)
+    noon = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with time_machine.travel(noon, tick=False):
+        for minutes in range(3):
+            assert (
+                contact_customer(
+                    ticket=ticket,
+                    purpose="follow_up",
+                    body=f"亲，第 {minutes + 1} 次",
+                    now=noon + dt.timedelta(minutes=minutes),
+                )
+                is None
+            )
+        later = noon + dt.timedelta(minutes=5)
+        assert contacts_sent_today(customer_id=ticket.customer_id, shop=shop, now=later) == 3
+        assert contact_customer(ticket=ticket, purpose="follow_up", body="第四次", now=later)
+    client = Client()
+    client.cookies.load({"django_language": "en"})
+    client.force_login(agent)
+    with time_machine.travel(later, tick=False):
+        page = client.get(f"/customers/{shop.code}/{ticket.customer.external_id}/")
+    body = page.content.decode()
+    assert "Contacted 3 of at most 3 times today." in body
+    assert "Next contact allowed from 12-03 10:00." in body
+    assert "第四次" not in body and body.count("亲，第") == 3

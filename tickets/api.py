@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import authenticate, get_user_model, user_logged_in
+from django.http import Http404
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,12 +16,16 @@ from rest_framework.views import APIView
 from aftersales.api import CreatedCursorPagination, DecimalJSONParser
 from aftersales.exceptions import ApplicationError
 from aftersales.schema import page_of, results_of
+from shops.models import Shop
 from shops.permissions import IsStaff, is_shop_key, is_staff_user
+from shops.selectors import shop_and_role
 from tickets import serializers as s
 from tickets import services
 from tickets.idempotency import KEY_PATTERN, idempotent_run
 from tickets.models import Ticket
 from tickets.selectors import (
+    customer_get,
+    customer_summary,
     ticket_events,
     ticket_get,
     tickets_visible_to,
@@ -311,3 +316,47 @@ class TicketAssignApi(APIView):
         return Response(
             s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data
         )
+
+
+def requested_shop(request) -> Shop:
+    """The shop a read about one shop is for: a shop key's own; for staff the `?shop=CODE` they
+    name, or their only shop. A shop the caller does not work for is 404, as its objects are;
+    staff of several shops who name none get a 400 asking for `shop`."""
+    code = (request.query_params.get("shop") or "").strip()
+    if is_shop_key(request):
+        if code and code != request.user.shop.code:
+            raise Http404("No such shop.")
+        return request.user.shop
+    if code:
+        shop, _role = shop_and_role(user=request.user, code=code)
+        if shop is None:
+            raise Http404("No such shop.")
+        return shop
+    shop_ids = visible_shop_ids(request.user)
+    if not shop_ids:
+        raise Http404("No such shop.")
+    if len(shop_ids) > 1:
+        raise ApplicationError(
+            "validation_error",
+            gettext("You work for several shops: name one with ?shop=CODE."),
+            fields={"shop": [gettext("Required when you work for several shops.")]},
+        )
+    return Shop.objects.get(pk=shop_ids[0])
+
+
+class CustomerDetailApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "shop",
+                str,
+                description="Staff of several shops: the shop's code. A shop key needs none.",
+            )
+        ],
+        responses={200: s.CustomerDetailOut},
+        description="The customer in one shop: tickets (newest first, at most 500), orders, "
+        "compensation and risk flags. Another shop's customer is 404.",
+    )
+    def get(self, request, external_id):
+        customer = customer_get(shop_id=requested_shop(request).pk, external_id=external_id)
+        return Response(s.CustomerDetailOut(customer_summary(customer=customer)).data)

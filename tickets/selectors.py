@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -81,6 +81,83 @@ def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:
         resolution_due
         and ((resolved and resolved > resolution_due) or (not resolved and clock > resolution_due))
     )
+
+
+# --- A customer's history (one shop) --------------------------------------------------------
+
+# The customer's page and API list at most this many tickets (and orders), the newest first.
+CUSTOMER_TICKETS_LIMIT = 500
+
+
+def customer_get(*, shop_id: int, external_id: str) -> Customer:
+    """The shop's customer by their id in the shop's systems, or 404 (another shop's is unknown)."""
+    if "\x00" in external_id:
+        raise Http404("No such customer.")
+    customer = (
+        Customer.objects.select_related("shop")
+        .filter(shop_id=shop_id, external_id=external_id)
+        .first()
+    )
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def customer_tickets(*, customer: Customer, limit: int = CUSTOMER_TICKETS_LIMIT) -> list[Ticket]:
+    """The customer's tickets, newest first, with what a row shows (type, assignee, order)."""
+    return list(
+        Ticket.objects.filter(customer=customer)
+        .select_related("dispute_type", "assignee", "order")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def customer_tickets_count(*, customer: Customer) -> int:
+    return Ticket.objects.filter(customer=customer).count()
+
+
+def _customer_orders(customer: Customer) -> QuerySet:
+    # Each ticket stores its own copy of the order: one order of the shop is one order number.
+    return Order.objects.filter(ticket__customer=customer).values("order_no")
+
+
+def customer_orders_count(*, customer: Customer) -> int:
+    return _customer_orders(customer).distinct().count()
+
+
+def customer_orders(*, customer: Customer, limit: int = CUSTOMER_TICKETS_LIMIT) -> list[dict]:
+    """The customer's orders (by order number), the newest first: amount, when paid (or, without a
+    payment time, when first claimed about) and how many tickets were opened on each."""
+    return list(
+        _customer_orders(customer)
+        .annotate(
+            amount=Max("amount"),
+            paid_at=Min("paid_at"),
+            first_ticket_at=Min("ticket__created_at"),
+            tickets=Count("ticket"),
+        )
+        .order_by(F("paid_at").desc(nulls_last=True), "-first_ticket_at", "order_no")[:limit]
+    )
+
+
+def customer_risk_flags(*, customer: Customer) -> list[dict]:
+    """The risk flags the features find on the customer (API.md "Risk"); empty when none."""
+    flags = hooks.collect(hooks.CUSTOMER_RISK, customer=customer)
+    return [{"code": code, **flag} for code, flag in flags.items()]
+
+
+def customer_summary(*, customer: Customer) -> dict:
+    """The API's customer body (API.md "Customers"): the core's fields, the risk flags, and what
+    the features add (disputes: the compensation totals)."""
+    return {
+        "external_id": customer.external_id,
+        "name": customer.name,
+        "phone": customer.masked_phone,
+        "tickets": customer_tickets(customer=customer),
+        "orders_count": customer_orders_count(customer=customer),
+        "risk": {"flags": customer_risk_flags(customer=customer)},
+        **hooks.collect(hooks.CUSTOMER_OUTPUT, customer=customer),
+    }
 
 
 # --- The agent queue ---------------------------------------------------------------------------

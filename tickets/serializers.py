@@ -253,3 +253,49 @@ class LogisticsOut(serializers.Serializer):
     authorized = serializers.BooleanField(allow_null=True)
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+# --- a customer's history (API.md "Customers") ---------------------------------
+
+
+class CustomerTicketOut(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    dispute_type = serializers.CharField(source="dispute_type.code")
+    created_at = serializers.DateTimeField()
+
+
+class CustomerCompensationOut(serializers.Serializer):
+    """Money strings; what each counts is disputes.services.compensation_totals."""
+
+    granted = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Approved, executing or executed."
+    )
+    pending = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Proposed or waiting for a supervisor."
+    )
+    recovered = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Courier claims granted (money coming back)."
+    )
+
+
+class RiskFlagOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    refs = serializers.ListField(child=serializers.CharField(), default=list)
+
+
+class RiskOut(serializers.Serializer):
+    flags = RiskFlagOut(many=True, help_text="Empty when nothing is found.")
+
+
+class CustomerDetailOut(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(help_text="Masked, e.g. 138****0000.")
+    tickets = CustomerTicketOut(
+        many=True, help_text="Newest first; at most the newest 500 (CUSTOMER_TICKETS_LIMIT)."
+    )
+    orders_count = serializers.IntegerField()
+    compensation = CustomerCompensationOut()
+    risk = RiskOut()

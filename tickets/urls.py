@@ -29,4 +29,5 @@ urlpatterns = [
         name="api-ticket-transition",
     ),
     path("tickets/<str:number>/assign/", api.TicketAssignApi.as_view(), name="api-ticket-assign"),
+    path("customers/<path:external_id>/", api.CustomerDetailApi.as_view(), name="api-customer"),
 ]

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from aftersales import hooks
 from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
-from shops.selectors import shop_ids_for_user
+from shops.selectors import shop_and_role, shop_ids_for_user
 from tickets import services
 from tickets.forms import (
     STATUS_ALL,
@@ -32,7 +32,19 @@ from tickets.forms import (
 )
 from tickets.models import Attachment, DisputeType, LogisticsEvent, ReplyTemplate, Ticket
 from tickets.reply_templates import reply_template_fill, reply_template_values
-from tickets.selectors import queue_tickets, sla_breached, ticket_events, ticket_get
+from tickets.selectors import (
+    CUSTOMER_TICKETS_LIMIT,
+    customer_get,
+    customer_orders,
+    customer_orders_count,
+    customer_risk_flags,
+    customer_tickets,
+    customer_tickets_count,
+    queue_tickets,
+    sla_breached,
+    ticket_events,
+    ticket_get,
+)
 from tickets.states import Action, Status, available_actions
 
 User = get_user_model()
@@ -198,6 +210,43 @@ def ticket_detail(request, number: str):
 
 
 _DRAFT_KEY = "ticket_reply_draft"
+
+
+# --- Customer page -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def customer_detail(request, shop_code: str, external_id: str):
+    """The customer's history in one shop, for its staff (anyone else: 404): tickets, orders, and
+    what the features know (disputes: compensation and judgments; sla: the contact log)."""
+    shop, _role = shop_and_role(user=request.user, code=shop_code)
+    if shop is None:
+        raise Http404("No such shop.")
+    customer = customer_get(shop_id=shop.pk, external_id=external_id)
+    tickets = customer_tickets(customer=customer)
+    tickets_total = (
+        customer_tickets_count(customer=customer)
+        if len(tickets) >= CUSTOMER_TICKETS_LIMIT
+        else len(tickets)
+    )
+    orders = customer_orders(customer=customer)
+    orders_total = (
+        customer_orders_count(customer=customer)
+        if len(orders) >= CUSTOMER_TICKETS_LIMIT
+        else len(orders)
+    )
+    context = {
+        "shop": shop,
+        "customer": customer,
+        "tickets": tickets,
+        "tickets_total": tickets_total,
+        "orders": orders,
+        "orders_total": orders_total,
+        "sections": list(hooks.collect(hooks.CUSTOMER_PAGE_SECTIONS, customer=customer).values()),
+        "risk_flags": customer_risk_flags(customer=customer),
+    }
+    return render(request, "tickets/customer_detail.html", context)
 
 
 def _after_post(request, number: str, **extra):

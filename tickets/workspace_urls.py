@@ -23,4 +23,9 @@ urlpatterns = [
     ),
     path("tickets/<str:number>/follow-up/", views.ticket_follow_up, name="ticket-follow-up"),
     path("attachments/<int:pk>/", views.attachment_file, name="attachment"),
+    path(
+        "customers/<str:shop_code>/<path:external_id>/",
+        views.customer_detail,
+        name="customer",
+    ),
 ]

@@ -10,6 +10,7 @@
 from sla.services.contact import (
     contact_customer,
     contact_next_allowed,
+    contacts_sent_today,
 )
 from sla.services.firing import (
     BATCHED,
@@ -50,6 +51,7 @@ __all__ = [
     "Effects",
     "contact_customer",
     "contact_next_allowed",
+    "contacts_sent_today",
     "reship_tracking_schedule",
     "survey_answer",
     "survey_for",

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from notifications.channels import channel_send
+from shops.models import Shop
 from shops.sla import cached_sla
 from sla.models import OutboundContact
 from tickets.models import Customer, Ticket, TicketEvent, mask_phone
@@ -14,12 +15,20 @@ from tickets.services import Actor, event_record
 # --- contacting customers (DOMAIN.md §6) --------------------------------------------------
 
 
-def contact_next_allowed(
-    *, ticket: Ticket, now: dt.datetime, sent_today: int
-) -> dt.datetime | None:
+def contacts_sent_today(*, customer_id: int, shop: Shop, now: dt.datetime) -> int:
+    """How many times the customer was contacted today (the shop's day, up to `now`): what the
+    daily limit counts (DOMAIN.md §6), and what the customer's page shows against it."""
+    tz = ZoneInfo(shop.timezone)
+    midnight = dt.datetime.combine(now.astimezone(tz).date(), dt.time.min, tzinfo=tz)
+    return OutboundContact.objects.filter(
+        customer_id=customer_id, created_at__gte=midnight, created_at__lte=now
+    ).count()
+
+
+def contact_next_allowed(*, shop: Shop, now: dt.datetime, sent_today: int) -> dt.datetime | None:
     """None when contact is allowed now; else the start of the next contact window."""
-    sla, _cal = cached_sla(ticket.shop)
-    tz = ZoneInfo(ticket.shop.timezone)
+    sla, _cal = cached_sla(shop)
+    tz = ZoneInfo(shop.timezone)
     local = now.astimezone(tz)
     opens, closes = (dt.time.fromisoformat(t) for t in sla["contact_window"])
     today_opens = dt.datetime.combine(local.date(), opens, tzinfo=tz)
@@ -39,12 +48,8 @@ def contact_customer(
     customer = Customer.objects.select_for_update().get(
         pk=ticket.customer_id
     )  # one counter per customer
-    tz = ZoneInfo(ticket.shop.timezone)
-    midnight = dt.datetime.combine(now.astimezone(tz).date(), dt.time.min, tzinfo=tz)
-    sent_today = OutboundContact.objects.filter(
-        customer=customer, created_at__gte=midnight, created_at__lte=now
-    ).count()
-    later = contact_next_allowed(ticket=ticket, now=now, sent_today=sent_today)
+    sent_today = contacts_sent_today(customer_id=customer.pk, shop=ticket.shop, now=now)
+    later = contact_next_allowed(shop=ticket.shop, now=now, sent_today=sent_today)
     if later is not None:
         return later.astimezone(dt.UTC)
     if not customer.phone:

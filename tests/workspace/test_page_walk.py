@@ -19,7 +19,13 @@ pytestmark = pytest.mark.django_db
 START = ["/", "/?status=all"]
 # What each role must reach from the nav (and nothing it links to may be refused).
 REACHES = {
-    "agent": {"workspace:queue", "workspace:ticket", "disputes:panels", "notifications:list"},
+    "agent": {
+        "workspace:queue",
+        "workspace:ticket",
+        "workspace:customer",
+        "disputes:panels",
+        "notifications:list",
+    },
     "supervisor": {
         "disputes:approvals",
         "analytics:dashboard",

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from demo.tickets import demo_tickets_create
+from demo.tickets import HISTORY_CUSTOMER, demo_tickets_create
 from shops.models import Shop
 from shops.services import shop_bootstrap
 
@@ -33,6 +33,8 @@ class Command(BaseCommand):
             "",
             f"  shop API key (Authorization: Api-Key ...): {creds['api_key']}",
             f"  API docs: {url}api/v1/docs/",
+            f"  a customer's history: {url}customers/demo/{HISTORY_CUSTOMER}/"
+            f"  (or click the customer's name on a ticket; API: {url}api/v1/customers/{HISTORY_CUSTOMER}/)",
             "  Passwords and key are new on every `make run`. Stop with Ctrl-C.",
             "=" * 64,
             "",
