@@ -16,10 +16,10 @@ from drf_spectacular.extensions import (
 )
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
-from aftersales.api import ISO_DATETIME, MONEY_TEXT
+from aftersales.api import ISO_DATETIME, MONEY_TEXT, CreatedCursorPagination
 
 
 def results_of(serializer_class):
@@ -43,6 +43,16 @@ def page_of(serializer_class):
         },
     )
 
+
+# The query parameters of every cursor-paginated list.
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="From the previous page's next/previous."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": CreatedCursorPagination.max_page_size},
+        description=f"Default {CreatedCursorPagination.page_size}.",
+    ),
+]
 
 ERROR_SCHEMA = {
     "type": "object",

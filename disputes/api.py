@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from aftersales.api import CreatedCursorPagination, DecimalJSONParser
 from aftersales.exceptions import ApplicationError
-from aftersales.schema import page_of, results_of
+from aftersales.schema import PAGE_PARAMETERS, page_of, results_of
 from disputes import serializers as s
 from disputes import services, standard
 from disputes.models import Compensation, CompensationStatus
@@ -117,7 +117,10 @@ class CompensationListApi(APIView):
     permission_classes = [IsStaff]
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=CompensationStatus.values)],
+        parameters=[
+            OpenApiParameter("status", str, enum=CompensationStatus.values),
+            *PAGE_PARAMETERS,
+        ],
         responses={200: page_of(s.CompensationOut)},
     )
     def get(self, request):

@@ -96,3 +96,17 @@ def test_text_fields_take_strings_only(shop_client, ticket):
         f"/api/v1/tickets/{ticket.number}/messages/", {"body": "12"}, format="json"
     )
     assert ok.status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", ["null", "0", "101", "-1", "１"])
+def test_a_page_size_the_list_cannot_give_is_refused(shop_client, size):
+    response = shop_client.get(f"/api/v1/tickets/?page_size={size}")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"page_size"}
+
+
+@pytest.mark.django_db
+def test_page_size_within_bounds_or_empty_is_used(shop_client):
+    assert shop_client.get("/api/v1/tickets/?page_size=100").status_code == 200
+    assert shop_client.get("/api/v1/tickets/?page_size=").status_code == 200

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from aftersales.api import CreatedCursorPagination, DecimalJSONParser
 from aftersales.exceptions import ApplicationError
-from aftersales.schema import page_of, results_of
+from aftersales.schema import PAGE_PARAMETERS, page_of, results_of
 from shops.models import Shop
 from shops.permissions import IsStaff, is_shop_key, is_staff_user
 from shops.selectors import shop_and_role
@@ -168,8 +168,7 @@ class TicketListCreateApi(APIView):
             OpenApiParameter("priority", str, enum=Priority.values),
             OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="ISO-8601 time"),
             OpenApiParameter("order_no", str),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
+            *PAGE_PARAMETERS,
         ],
     )
     def get(self, request):
