@@ -8,7 +8,7 @@ ticket partial, which replaces the page's content in place.
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
 from django.utils import timezone
@@ -31,6 +31,7 @@ from tickets.forms import (
     TransitionForm,
 )
 from tickets.models import Attachment, DisputeType, LogisticsEvent, ReplyTemplate, Ticket
+from tickets.presence import presence_beat, presence_leave
 from tickets.reply_templates import reply_template_fill, reply_template_values
 from tickets.selectors import (
     CUSTOMER_TICKETS_LIMIT,
@@ -277,6 +278,20 @@ def _form_error(form) -> str:
     return next(
         (str(error) for errors in form.errors.values() for error in errors), _("Check the form.")
     )
+
+
+@login_required
+@require_POST
+def ticket_presence(request, number: str):
+    """The ticket page's heartbeat: who else has it open and who is typing (tickets.presence)."""
+    ticket = ticket_get(user=request.user, number=number)
+    if request.POST.get("leave"):
+        presence_leave(ticket_number=ticket.number, user=request.user)
+        return HttpResponse(status=204)
+    others = presence_beat(
+        ticket_number=ticket.number, user=request.user, typing=request.POST.get("typing") == "1"
+    )
+    return render(request, "tickets/_presence.html", {"others": others})
 
 
 @login_required

@@ -9,6 +9,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:number>/reply/", views.ticket_reply, name="ticket-reply"),
+    path("tickets/<str:number>/presence/", views.ticket_presence, name="ticket-presence"),
     path("tickets/<str:number>/transition/", views.ticket_transition, name="ticket-transition"),
     path("tickets/<str:number>/assign/", views.ticket_assign, name="ticket-assign"),
     path(

@@ -45,10 +45,42 @@
     }
   });
 
-  // htmx does not swap error responses in; say so instead of failing silently.
-  function reportRequestError() {
+  // htmx does not swap error responses in; say so instead of failing silently. The presence
+  // heartbeat is only a hint: a missed beat is retried 5 s later, never an alert.
+  function reportRequestError(event) {
+    if (event.detail && event.detail.elt && event.detail.elt.id === "presence") return;
     window.alert(document.body.getAttribute("data-request-error") || "The request failed.");
   }
+
+  // Presence (tickets/presence.py): a keystroke in the reply marks the next beat "typing", and
+  // the first keystroke after a beat sends one at once so colleagues see it within seconds.
+  document.addEventListener("input", function (event) {
+    var typing = document.getElementById("presence-typing");
+    var presence = document.getElementById("presence");
+    if (!typing || !presence || event.target.id !== "reply-body") return;
+    if (typing.value !== "1") {
+      typing.value = "1";
+      var now = Date.now();
+      if (now - lastTypingBeat > 4000) {
+        lastTypingBeat = now;
+        htmx.trigger(presence, "beat");
+      }
+    }
+  });
+  var lastTypingBeat = 0;
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var typing = document.getElementById("presence-typing");
+    if (typing && event.detail.elt && event.detail.elt.id === "presence") typing.value = "0";
+  });
+  // Leaving the page drops this viewer at once instead of after the roster's 15 s.
+  window.addEventListener("pagehide", function () {
+    var presence = document.getElementById("presence");
+    if (!presence || !navigator.sendBeacon) return;
+    var form = new FormData();
+    form.append("leave", "1");
+    form.append("csrfmiddlewaretoken", presence.getAttribute("data-csrf"));
+    navigator.sendBeacon(presence.getAttribute("data-leave-url"), form);
+  });
   document.addEventListener("htmx:responseError", reportRequestError);
   document.addEventListener("htmx:sendError", reportRequestError);
 
