@@ -1,4 +1,5 @@
-// Agent workspace: SLA countdowns that stay true, the reply-template picker, auto-submitting filters.
+// Agent workspace: SLA countdowns that stay true, the reply-template picker, auto-submitting filters,
+// presence beats and keyboard shortcuts.
 // Event listeners are delegated to the document so they keep working after htmx swaps content in.
 (function () {
   "use strict";
@@ -83,6 +84,98 @@
   });
   document.addEventListener("htmx:responseError", reportRequestError);
   document.addEventListener("htmx:sendError", reportRequestError);
+
+  // --- Keyboard shortcuts (listed in templates/partials/shortcuts.html; "?" shows them) -------
+  var QUEUE_KEY = "aftersales.queue";  // the last queue page's ticket links, for j/k on a ticket
+  var pendingG = false;
+
+  function queueLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll("a.ticket-link"));
+  }
+
+  function rememberQueue() {
+    var links = queueLinks();
+    if (!links.length || !document.getElementById("queue-results")) return;
+    try {
+      sessionStorage.setItem(QUEUE_KEY, JSON.stringify(links.map(function (a) { return a.pathname; })));
+    } catch (e) { /* private mode: j/k on a ticket page just does nothing */ }
+  }
+
+  function moveHighlight(step) {
+    var rows = queueLinks().map(function (a) { return a.closest("tr"); });
+    if (!rows.length) return;
+    var current = rows.findIndex(function (row) { return row.classList.contains("kbd-current"); });
+    var next = Math.min(rows.length - 1, Math.max(0, current + step));
+    if (current >= 0) rows[current].classList.remove("kbd-current");
+    rows[next].classList.add("kbd-current");
+    rows[next].scrollIntoView({ block: "nearest" });
+  }
+
+  function neighbourTicket(step) {
+    var list;
+    try { list = JSON.parse(sessionStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { list = []; }
+    var index = list.indexOf(window.location.pathname);
+    if (index >= 0 && list[index + step]) window.location.assign(list[index + step]);
+  }
+
+  function startWriting(visibility) {
+    var body = document.getElementById("reply-body");
+    if (!body) return;
+    var radio = document.querySelector("input[name=visibility][value=" + visibility + "]");
+    if (radio) radio.checked = true;
+    body.focus();
+  }
+
+  function toggleHelp() {
+    var help = document.getElementById("shortcuts-help");
+    if (!help) return;
+    if (help.open) help.close(); else help.showModal();
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-open-shortcuts]")) toggleHelp();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var target = event.target;
+    if (target.closest("input, textarea, select, [contenteditable]")) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    var help = document.getElementById("shortcuts-help");
+    if (help && help.open && event.key !== "?") return;  // the dialog handles Esc itself
+    var onQueue = !!document.getElementById("queue-results");
+    var key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "q") { window.location.assign("/"); event.preventDefault(); }
+      return;
+    }
+    var handled = true;
+    if (key === "?") toggleHelp();
+    else if (key === "g") pendingG = true;
+    else if (key === "j") onQueue ? moveHighlight(1) : neighbourTicket(1);
+    else if (key === "k") onQueue ? moveHighlight(-1) : neighbourTicket(-1);
+    else if ((key === "o" || key === "Enter") && onQueue) {
+      var row = document.querySelector("tr.kbd-current a.ticket-link");
+      if (row) window.location.assign(row.href); else handled = false;
+    } else if (key === "/" && document.querySelector("input[type=search][name=q]")) {
+      document.querySelector("input[type=search][name=q]").focus();
+    } else if (key === "r") startWriting("public");
+    else if (key === "n") startWriting("internal");
+    else if (key === "a" && document.querySelector("[data-shortcut=assign-me]")) {
+      document.querySelector("[data-shortcut=assign-me]").click();
+    } else if (key === "e" && document.querySelector("button[name=action][value=resolve]")) {
+      if (window.confirm(help ? help.getAttribute("data-confirm-resolve") : "Resolve?")) {
+        document.querySelector("button[name=action][value=resolve]").click();
+      }
+    } else handled = false;
+    if (handled) event.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", rememberQueue);
+  document.addEventListener("htmx:afterSettle", rememberQueue);
 
   document.addEventListener("DOMContentLoaded", refreshCountdowns);
   document.addEventListener("htmx:afterSettle", refreshCountdowns);
