@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Attachment, LogisticsEvent
 from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
-from tickets.states import Priority, Status
+from tickets.states import Channel, Priority, Status
 
 QUEUE_TABS = [("all", _("All my shops")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
 QUEUE_SORTS = [("due", _("Due first")), ("newest", _("Newest")), ("updated", _("Recently updated"))]
@@ -115,3 +115,115 @@ class LogisticsReturnForm(forms.Form):
         required=False,
         error_messages={"invalid": _("Enter the date and time as 2026-03-10 14:30.")},
     )
+
+
+# --- A ticket created in the workspace (a customer called or wrote on chat) ---------------------
+
+WORKSPACE_CHANNELS = [
+    (Channel.PHONE, Channel.PHONE.label),
+    (Channel.CHAT, Channel.CHAT.label),
+    (Channel.IM, Channel.IM.label),
+    (Channel.EMAIL, Channel.EMAIL.label),
+    (Channel.WEB, _("Other")),
+]
+PHONE_PATTERN = r"^\+?[0-9 \-]{3,30}$"  # as the API's customer.phone
+NEW_ORDER = ""
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one <input type=file multiple> (Django's documented recipe)."""
+
+    class Widget(forms.ClearableFileInput):
+        allow_multiple_selected = True
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", self.Widget(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class TicketNewForm(forms.Form):
+    """The workspace's new-ticket form: the same data the API's create takes, for a person."""
+
+    shop = forms.ChoiceField(label=_("Shop"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=WORKSPACE_CHANNELS)
+    customer_id = forms.CharField(label=_("Customer ID"), max_length=100, required=False)
+    customer_name = forms.CharField(label=_("Customer name"), max_length=200, required=False)
+    customer_phone = forms.RegexField(
+        label=_("Phone"),
+        regex=PHONE_PATTERN,
+        max_length=40,
+        required=False,
+        error_messages={"invalid": _("Digits only, e.g. 138 0013 8000.")},
+    )
+    earlier_order = forms.CharField(label=_("Order"), max_length=100, required=False)
+    order_no = forms.CharField(label=_("Order number"), max_length=100, required=False)
+    order_amount = forms.DecimalField(
+        label=_("Order amount (¥)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+    )
+    delivered_at = forms.DateTimeField(
+        label=_("Delivered at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        error_messages={"invalid": _("Enter the date and time as 2026-03-10 14:30.")},
+    )
+    dispute_type = forms.ChoiceField(label=_("Dispute type"))
+    description = forms.CharField(
+        label=_("What the customer says"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10000,
+        required=False,
+        error_messages={"max_length": TOO_LONG},
+    )
+    evidence = MultipleFileField(label=_("Evidence (photos, video, PDF)"), required=False)
+
+    def __init__(self, *args, shops=(), dispute_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shop"].choices = [(shop.code, shop.name) for shop in shops]
+        self.fields["dispute_type"].choices = [("", _("Choose…"))] + [
+            (code, name) for code, name in dispute_types
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("customer_id") and not data.get("customer_phone"):
+            self.add_error(
+                "customer_id", _("Give the customer's ID in the shop, or their phone number.")
+            )
+        if data.get("earlier_order", NEW_ORDER) == NEW_ORDER and not data.get("order_no"):
+            self.add_error("order_no", _("Give the order number, or pick one of the customer's."))
+        return data
+
+
+class OrderItemRowForm(forms.Form):
+    """One line of the order; a row left blank is skipped."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=100, required=False)
+    name = forms.CharField(label=_("Item"), max_length=300, required=False)
+    unit_price = forms.DecimalField(
+        label=_("Unit price (¥)"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=100000, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sku") and data.get("unit_price") is None:
+            self.add_error("unit_price", _("Give the unit price of this item."))
+        if not data.get("sku") and (data.get("name") or data.get("unit_price") is not None):
+            self.add_error("sku", _("Give the item's SKU."))
+        return data
+
+
+OrderItemFormSet = forms.formset_factory(
+    OrderItemRowForm, extra=3, max_num=50, absolute_max=50, validate_max=True
+)

@@ -3,7 +3,8 @@
 import datetime as dt
 import re
 
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
 
@@ -227,3 +228,43 @@ def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime)
     if filters["q"]:
         qs = qs.filter(_search_filter(q=filters["q"], shop_ids=shop_ids))
     return qs.order_by(*QUEUE_ORDERINGS[filters["sort"]])
+
+
+def _phone_digits(phone: str) -> str:
+    return re.sub(r"[^0-9+]", "", phone)
+
+
+def customer_by_phone(*, shop_id: int, phone: str) -> Customer | None:
+    """The shop's customer with this phone number (spaces and dashes ignored), the most recently
+    seen first; None if nobody has it. Never another shop's."""
+    digits = _phone_digits(phone)
+    if len(digits) < 3:
+        return None
+    stripped = Replace(Replace("phone", Value(" "), Value("")), Value("-"), Value(""))
+    return (
+        Customer.objects.filter(shop_id=shop_id)
+        .annotate(phone_digits=stripped)
+        .filter(phone_digits=digits)
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+
+
+def customer_lookup(*, shop_id: int, text: str) -> Customer | None:
+    """Who the agent means by what they typed: the shop's customer with that ID, else with that
+    phone number."""
+    text = text.strip()
+    if not text or "\x00" in text:
+        return None
+    by_id = Customer.objects.filter(shop_id=shop_id, external_id=text).first()
+    return by_id or customer_by_phone(shop_id=shop_id, phone=text)
+
+
+def customer_order_latest(*, customer: Customer, order_no: str) -> Order | None:
+    """The newest copy of one of the customer's orders (each ticket keeps its own), to start a
+    new ticket on it."""
+    return (
+        Order.objects.filter(ticket__customer=customer, order_no=order_no)
+        .order_by("-ticket__created_at", "-id")
+        .first()
+    )

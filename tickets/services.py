@@ -2,6 +2,7 @@
 the ticket's timeline with who and when."""
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -676,6 +677,32 @@ def logistics_event_add(
     return row
 
 
+def order_as_input(order: Order) -> dict:
+    """An order as ticket_create takes it: a follow-up, or a new ticket on an earlier order,
+    carries the same facts and lines."""
+    return {
+        "order_no": order.order_no,
+        "amount": order.amount,
+        "paid_at": order.paid_at,
+        "shipped_at": order.shipped_at,
+        "delivered_at": order.delivered_at,
+        "courier": order.courier,
+        "tracking_no": order.tracking_no,
+        "items": [
+            {
+                "sku": item.sku,
+                "name": item.name,
+                "batch_no": item.batch_no,
+                "unit_price": item.unit_price,
+                "quantity": item.quantity,
+                "perishable": item.perishable,
+                "shelf_life_days": item.shelf_life_days,
+            }
+            for item in order.items.order_by("id")
+        ],
+    }
+
+
 @transaction.atomic
 def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
     """A closed ticket is final: what the customer still needs goes on a new ticket for the same
@@ -702,33 +729,12 @@ def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
             % {"number": existing.number},
             status_code=409,
         )
-    order = locked.order
     follow_up = ticket_create(
         shop=locked.shop,
         actor=actor,
         dispute_type_code=locked.dispute_type.code,
         customer={"external_id": locked.customer.external_id},
-        order={
-            "order_no": order.order_no,
-            "amount": order.amount,
-            "paid_at": order.paid_at,
-            "shipped_at": order.shipped_at,
-            "delivered_at": order.delivered_at,
-            "courier": order.courier,
-            "tracking_no": order.tracking_no,
-            "items": [
-                {
-                    "sku": item.sku,
-                    "name": item.name,
-                    "batch_no": item.batch_no,
-                    "unit_price": item.unit_price,
-                    "quantity": item.quantity,
-                    "perishable": item.perishable,
-                    "shelf_life_days": item.shelf_life_days,
-                }
-                for item in order.items.order_by("id")
-            ],
-        },
+        order=order_as_input(locked.order),
         description=locked.description,
         channel="web",
         requested_resolution=locked.requested_resolution,
@@ -748,3 +754,56 @@ def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
         data={"follow_up": follow_up.number},
     )
     return follow_up
+
+
+def evidence_kind(uploaded_file) -> str:
+    """What a file given at creation is, by its bytes: a photo, a video, else a document (an
+    unsupported type is refused by attachment_add)."""
+    content_type = sniff_content_type(uploaded_file) or ""
+    if content_type.startswith("image/"):
+        return Attachment.Kind.PHOTO
+    if content_type.startswith("video/"):
+        return Attachment.Kind.VIDEO
+    return Attachment.Kind.DOCUMENT
+
+
+@transaction.atomic
+def ticket_create_by_staff(
+    *,
+    shop: Shop,
+    actor: Actor,
+    customer: Customer | None,
+    customer_fields: dict,
+    order: dict,
+    dispute_type_code: str,
+    channel: str,
+    description: str = "",
+    evidence: list = (),
+) -> Ticket:
+    """A ticket an agent opens for a customer who called or wrote: ticket_create (the same rules,
+    SLA, timers and webhooks as the API's create) and its evidence, all or nothing. `customer` is
+    the one the agent found; otherwise `customer_fields` make a new one (without an ID in the
+    shop's systems, the phone number stands for it)."""
+    if customer is not None:
+        data = {**customer_fields, "external_id": customer.external_id}
+    else:
+        phone = customer_fields.get("phone", "")
+        external_id = customer_fields.get("external_id") or "tel:" + re.sub(r"[^0-9+]", "", phone)
+        data = {**customer_fields, "external_id": external_id}
+    ticket = ticket_create(
+        shop=shop,
+        actor=actor,
+        dispute_type_code=dispute_type_code,
+        customer={k: v for k, v in data.items() if v},
+        order=order,
+        description=description,
+        channel=channel,
+    )
+    for uploaded_file in evidence:
+        attachment_add(
+            ticket=ticket,
+            uploaded_file=uploaded_file,
+            kind=evidence_kind(uploaded_file),
+            actor=actor,
+        )
+    return ticket

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from tickets import views
+from tickets import views, views_new
 
 app_name = "workspace"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("tickets/new/", views_new.ticket_new, name="ticket-new"),
+    path("tickets/new/customer/", views_new.ticket_new_customer, name="ticket-new-customer"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:number>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:number>/presence/", views.ticket_presence, name="ticket-presence"),
