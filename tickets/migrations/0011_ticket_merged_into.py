@@ -5,6 +5,21 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def drop_sqlite_triggers_naming_tickets(apps, schema_editor):
+    """SQLite (`make run` without DATABASE_URL) rebuilds tickets_ticket to add a check constraint
+    or drop a foreign key, and its final RENAME fails while a trigger on another table names
+    tickets_ticket (analytics' rollup markers). Those triggers are installed again after every
+    migrate (analytics.rollup.triggers_install), so they are dropped here first."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%tickets_ticket%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,6 +29,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Forwards: before the table is rebuilt for the constraints.
+        migrations.RunPython(drop_sqlite_triggers_naming_tickets, migrations.RunPython.noop),
         migrations.AddField(
             model_name='ticket',
             name='merged_into',
@@ -32,4 +49,6 @@ class Migration(migrations.Migration):
             model_name='ticket',
             constraint=models.CheckConstraint(condition=models.Q(('merged_into', models.F('id')), _negated=True), name='ticket_not_merged_into_itself'),
         ),
+        # Backwards (operations undo in reverse order): before the table is rebuilt again.
+        migrations.RunPython(migrations.RunPython.noop, drop_sqlite_triggers_naming_tickets),
     ]
