@@ -58,6 +58,10 @@ POINTS = {
     "customer_risk": (
         "customer -> dict: flag code -> {'message': ..., 'refs': [...]}: the customer's risk flags"
     ),
+    "merge_blockers": (
+        "ticket -> dict: code -> sentence (reader's language): why the ticket cannot be merged "
+        "into another now; asked with the ticket's row locked"
+    ),
 }
 TICKET_OUTPUT_QUERYSET = "ticket_output_queryset"
 TICKET_PAGE_CONTEXT = "ticket_page_context"
@@ -66,6 +70,7 @@ WORKSPACE_LABELS = "workspace_labels"
 CUSTOMER_OUTPUT = "customer_output"
 CUSTOMER_PAGE_SECTIONS = "customer_page_sections"
 CUSTOMER_RISK = "customer_risk"
+MERGE_BLOCKERS = "merge_blockers"
 
 _providers: dict[str, list[Callable]] = {name: [] for name in POINTS}
 _in_transaction: dict[str, list[Callable]] = {name: [] for name in EVENTS}

@@ -85,7 +85,75 @@ def demo_tickets_create(
                 now=now,
             )
     _demo_follow_up_text(shop=shop, now=now)
-    return count
+    return count + _demo_duplicates(shop=shop, agent=agent, now=now)
+
+
+# Customers of the duplicate pairs (their own, so the other customers' histories stay as they are).
+DUPLICATE_CUSTOMERS = [("c-1007", "周杰", "13266667777"), ("c-1008", "吴倩", "13177778888")]
+
+
+def _demo_duplicates(*, shop: Shop, agent, now: dt.datetime) -> int:
+    """Two pairs of duplicates (one customer, one order, asked twice): the first pair still open,
+    so its ticket pages suggest each other; the second already merged, so its target shows the
+    duplicate's message under "Merged from" and the duplicate its banner. Returns how many."""
+    import time_machine
+
+    made = []
+    for pair, (external_id, name, phone) in enumerate(DUPLICATE_CUSTOMERS, start=1):
+        for attempt, hours_ago in enumerate((5 - pair, 4 - pair), start=1):
+            with time_machine.travel(now - dt.timedelta(hours=hours_ago), tick=False):
+                ticket = services.ticket_create(
+                    shop=shop,
+                    actor=services.Actor.shop(shop),
+                    dispute_type_code="damaged_on_arrival",
+                    description=STORIES["damaged_on_arrival"],
+                    external_ref=f"DEMO-DUP-{pair}-{attempt}",
+                    requested_resolution="refund",
+                    customer={"external_id": external_id, "name": name, "phone": phone},
+                    order={
+                        "order_no": f"TDUP{now:%Y%m%d}{pair:02d}",
+                        "amount": Decimal("35.00"),
+                        "paid_at": now - dt.timedelta(days=3),
+                        "shipped_at": now - dt.timedelta(days=2),
+                        "courier": "SF",
+                        "tracking_no": f"SF90000{pair}",
+                        "items": [
+                            {
+                                "sku": "MUG-01",
+                                "name": "陶瓷马克杯",
+                                "batch_no": "B2310",
+                                "unit_price": Decimal("35.00"),
+                                "quantity": 1,
+                            }
+                        ],
+                    },
+                    affected_items=[{"sku": "MUG-01", "quantity": 1}],
+                )
+                body = (
+                    "杯子收到就裂了。"
+                    if attempt == 1
+                    else "刚才提交过一次，没看到回复，再提交一次：杯子把手也掉了。"
+                )
+                services.message_add(ticket=ticket, body=body, actor=services.Actor.shop(shop))
+                photo = SimpleUploadedFile(
+                    f"dup-{pair}-{attempt}.png", demo_photo(), content_type="image/png"
+                )
+                services.attachment_add(
+                    ticket=ticket,
+                    uploaded_file=photo,
+                    kind="photo",
+                    actor=services.Actor.shop(shop),
+                )
+                made.append(ticket)
+    target, duplicate = made[2], made[3]
+    with time_machine.travel(now - dt.timedelta(minutes=90), tick=False):
+        services.ticket_merge(
+            source=duplicate,
+            target=target,
+            note="客户重复提交同一订单",
+            actor=services.Actor.staff(agent),
+        )
+    return len(made)
 
 
 def _demo_follow_up_text(*, shop: Shop, now: dt.datetime) -> None:

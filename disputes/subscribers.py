@@ -4,10 +4,18 @@ customer's body and page (compensation, judgments)."""
 
 from django.db.models import Prefetch
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 
 from aftersales import hooks
 from disputes import standard
-from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party
+from disputes.models import (
+    CLOSED_STATUSES,
+    Compensation,
+    CompensationStatus,
+    CompensationType,
+    Judgment,
+    Party,
+)
 from disputes.selectors import customer_compensation, customer_judgments_by_party
 from disputes.services import (
     authority_used,
@@ -96,3 +104,26 @@ def compensation_words(*, ticket):
         values[f"option_{index}"] = format_lazy("{} {}", label, yuan(option.amount))
         values[f"option_{index}_amount"] = yuan(option.amount)
     return values
+
+
+@hooks.provide(hooks.MERGE_BLOCKERS)
+def compensations_in_flight(*, ticket):
+    """A ticket whose compensation is still on its way (proposed, waiting for a supervisor, approved
+    or being executed) is not merged: the money would belong to a closed ticket. Compensation
+    decisions lock the ticket's row too, so none starts while the merge holds it."""
+    waiting = Compensation.objects.filter(ticket=ticket).exclude(status__in=CLOSED_STATUSES)
+    return {
+        f"compensation_{compensation.pk}": gettext(
+            "Compensation #%(id)s (%(type)s ¥%(amount)s) is %(status)s: let it finish or cancel "
+            "it first."
+        )
+        % {
+            "id": compensation.pk,
+            "type": CompensationType(compensation.type).label
+            if compensation.type in CompensationType.values
+            else compensation.type,
+            "amount": f"{compensation.amount:.2f}",
+            "status": CompensationStatus(compensation.status).label.lower(),
+        }
+        for compensation in waiting.order_by("id")
+    }

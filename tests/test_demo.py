@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from analytics import rollup, selectors
-from demo.tickets import HISTORY_CUSTOMER, demo_tickets_create
+from demo.tickets import DUPLICATE_CUSTOMERS, HISTORY_CUSTOMER, demo_tickets_create
 from disputes.models import Compensation, Judgment
 from disputes.selectors import customer_compensation, customer_judgments_by_party
 from shops.models import Shop
@@ -26,7 +26,8 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
     shop = Shop.objects.get(code="demo")
     agent = get_user_model().objects.get(username=creds["users"]["agent"]["username"])
     before = timezone.now()
-    assert demo_tickets_create(shop=shop, agent=agent) == 30
+    # 30 sample tickets and two pairs of duplicates (one pair merged)
+    assert demo_tickets_create(shop=shop, agent=agent) == 34
     after = timezone.now()
     assert demo_tickets_create(shop=shop, agent=agent) == 0  # kept on the next `make run`
     tickets = list(Ticket.objects.filter(shop=shop).prefetch_related("events"))
@@ -66,7 +67,7 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
     period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)
     rollup.stats_refresh_period(period)
     figures = selectors.dashboard(period)
-    assert figures["funnel"][0]["tickets"] == 30
+    assert figures["funnel"][0]["tickets"] == 34
     assert len([d for d in figures["volume_by_day"] if d["tickets"]]) >= 8
     assert (
         figures["satisfaction"]["average"] is not None
@@ -79,3 +80,13 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
     assert money["granted"] > 0 and money["pending"] > 0, money
     assert any(n for _party, n in customer_judgments_by_party(customer_id=history.pk))
     assert OutboundContact.objects.filter(customer=history, purpose="follow_up").count() == 1
+    # Duplicates: the first pair suggests each other, the second is merged.
+    from tickets.selectors import duplicate_suggestions
+
+    open_pair = list(Ticket.objects.filter(customer__external_id=DUPLICATE_CUSTOMERS[0][0]))
+    assert len(open_pair) == 2
+    assert [t.pk for t in duplicate_suggestions(ticket=open_pair[0])] == [open_pair[1].pk]
+    merged = Ticket.objects.get(
+        customer__external_id=DUPLICATE_CUSTOMERS[1][0], merged_into__isnull=False
+    )
+    assert merged.status == "closed" and merged.merged_into.customer_id == merged.customer_id

@@ -26,8 +26,10 @@ from tickets.models import Ticket
 from tickets.selectors import (
     customer_get,
     customer_summary,
+    ticket_attachments,
     ticket_events,
     ticket_get,
+    ticket_messages,
     tickets_visible_to,
     visible_shop_ids,
     with_output_relations,
@@ -220,9 +222,8 @@ class TicketMessagesApi(APIView):
     @extend_schema(responses={200: results_of(s.MessageOut)})
     def get(self, request, number):
         ticket = ticket_get(user=request.user, number=number)
-        return Response(
-            {"results": s.MessageOut(ticket.messages.select_related("author"), many=True).data}
-        )
+        # With the messages of the duplicates merged into it, each naming its ticket.
+        return Response({"results": s.MessageOut(ticket_messages(ticket=ticket), many=True).data})
 
 
 class TicketAttachmentsApi(APIView):
@@ -242,7 +243,9 @@ class TicketAttachmentsApi(APIView):
     @extend_schema(responses={200: results_of(s.AttachmentOut)})
     def get(self, request, number):
         ticket = ticket_get(user=request.user, number=number)
-        return Response({"results": s.AttachmentOut(ticket.attachments.all(), many=True).data})
+        return Response(
+            {"results": s.AttachmentOut(ticket_attachments(ticket=ticket), many=True).data}
+        )
 
 
 class TicketLogisticsApi(APIView):
@@ -314,6 +317,31 @@ class TicketAssignApi(APIView):
         services.ticket_assign(ticket=ticket, assignee=assignee, actor=actor_for(request))
         return Response(
             s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data
+        )
+
+
+class TicketMergeApi(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(
+        request=s.MergeIn,
+        responses={200: s.TicketOut},
+        description="Staff only. Merges this ticket (a duplicate) into `into`, a ticket of the same "
+        "shop and customer: this one is closed with `merged_into`; the target is returned. "
+        "409 merge_not_allowed with the reason (different customer, compensation in flight, "
+        "closed or merged ticket); another shop's ticket is 404.",
+    )
+    def post(self, request, number):
+        source = staff_ticket_get(request, number)
+        data = validated(s.MergeIn, request.data)
+        target = ticket_get(user=request.user, number=data["into"])
+        if target.shop_id != source.shop_id:  # another shop's ticket is unknown here
+            raise Http404("No such ticket.")
+        services.ticket_merge(
+            source=source, target=target, note=data["note"], actor=actor_for(request)
+        )
+        return Response(
+            s.TicketOut(ticket_get(user=request.user, number=target.number, for_output=True)).data
         )
 
 

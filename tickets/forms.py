@@ -85,6 +85,31 @@ class TransitionForm(forms.Form):
     )
 
 
+class MergeForm(forms.Form):
+    """Merge `source` (the page's ticket when empty) into `into`, with a note saying why."""
+
+    source = forms.CharField(max_length=20, required=False, strip=True)
+    into = forms.CharField(
+        max_length=20,
+        strip=True,
+        error_messages={
+            "required": _("Enter the number of the ticket to merge into."),
+            "max_length": _("That is not a ticket number."),
+        },
+    )
+    note = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        strip=True,
+        error_messages={
+            "required": _("Say why these tickets are one case."),
+            "max_length": TOO_LONG,
+        },
+    )
+
+    def clean_into(self) -> str:
+        return self.cleaned_data["into"].upper()
+
+
 class AttachmentForm(forms.Form):
     file = forms.FileField()
     kind = forms.ChoiceField(choices=Attachment.Kind.choices, initial=Attachment.Kind.PHOTO)

@@ -227,6 +227,16 @@ class Ticket(models.Model):
         related_name="follow_ups",
         verbose_name=_("follow-up of"),
     )
+    # A duplicate merged into another ticket of the same customer: closed, its messages and
+    # evidence shown on that ticket (tickets.services.ticket_merge).
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -239,7 +249,14 @@ class Ticket(models.Model):
                 fields=["shop", "external_ref"],
                 condition=Q(external_ref__isnull=False),
                 name="ticket_unique_shop_external_ref",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(status=Status.CLOSED.value),
+                name="ticket_merged_is_closed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="ticket_not_merged_into_itself"
+            ),
         ]
         indexes = [
             # Agent queue: active tickets by their earliest deadline (all / unassigned / mine).
@@ -305,6 +322,8 @@ class TicketEvent(models.Model):
         COMPENSATION_FAILED = "compensation_failed", _("Compensation failed")
         # Both tickets of a follow-up link (a closed ticket and the new one that continues it).
         FOLLOW_UP = "follow_up", _("Follow-up ticket")
+        # Both tickets of a merge: the duplicate (closed) and the ticket it went into.
+        MERGED = "merged", _("Merged")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

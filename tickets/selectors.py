@@ -3,7 +3,19 @@
 import datetime as dt
 import re
 
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
@@ -12,7 +24,16 @@ from aftersales import hooks
 from shops.authentication import ShopKeyUser
 from shops.selectors import shop_ids_for_user
 from tickets.forms import STATUS_ALL
-from tickets.models import Customer, Order, OrderItem, Ticket, TicketEvent, earliest_due
+from tickets.models import (
+    Attachment,
+    Customer,
+    Message,
+    Order,
+    OrderItem,
+    Ticket,
+    TicketEvent,
+    earliest_due,
+)
 from tickets.states import ACTIVE_STATUS_LIST, Status
 
 
@@ -29,9 +50,10 @@ def ticket_base_queryset() -> QuerySet:
 
 
 def with_output_relations(queryset: QuerySet) -> QuerySet:
-    """With what the API's ticket body shows of the features (disputes: judgments and
-    compensations), prefetched by the features themselves (aftersales.hooks)."""
-    return hooks.chain(hooks.TICKET_OUTPUT_QUERYSET, queryset)
+    """With what the API's ticket body shows: the number it was merged into, and what the features
+    add (disputes: judgments and compensations), prefetched by the features themselves
+    (aftersales.hooks)."""
+    return hooks.chain(hooks.TICKET_OUTPUT_QUERYSET, queryset.select_related("merged_into"))
 
 
 def tickets_visible_to(user) -> QuerySet:
@@ -54,6 +76,92 @@ def ticket_get(*, user, number: str, for_output: bool = False) -> Ticket:
 
 def ticket_events(*, ticket: Ticket) -> QuerySet:
     return TicketEvent.objects.filter(ticket=ticket).order_by("created_at", "id")
+
+
+# --- Merged duplicates -------------------------------------------------------------------------
+
+
+def merged_sources(*, ticket: Ticket) -> list[Ticket]:
+    """The duplicates merged into the ticket, and those merged into them before (one query per
+    generation, usually one), oldest first."""
+    found: list[Ticket] = []
+    generation = [ticket.pk]
+    while generation:
+        rows = list(
+            Ticket.objects.filter(merged_into_id__in=generation)
+            .select_related("merged_into")
+            .order_by("created_at", "id")
+        )
+        found.extend(rows)
+        generation = [row.pk for row in rows]
+    return sorted(found, key=lambda row: (row.created_at, row.pk))
+
+
+def merged_sources_for_page(*, ticket: Ticket) -> list[Ticket]:
+    """merged_sources with their messages and evidence, for the ticket page's "Merged from"."""
+    sources = merged_sources(ticket=ticket)
+    if sources:
+        prefetch_related_objects(
+            sources,
+            Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")),
+            Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "id")),
+        )
+    return sources
+
+
+def ticket_messages(*, ticket: Ticket) -> QuerySet:
+    """The ticket's messages with those of the duplicates merged into it (each knows its ticket),
+    in the order they were written. API.md "Merging duplicates"."""
+    ids = [ticket.pk, *(row.pk for row in merged_sources(ticket=ticket))]
+    return (
+        Message.objects.filter(ticket_id__in=ids)
+        .select_related("author", "ticket")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_attachments(*, ticket: Ticket) -> QuerySet:
+    """The ticket's evidence with that of the duplicates merged into it, oldest first."""
+    ids = [ticket.pk, *(row.pk for row in merged_sources(ticket=ticket))]
+    return (
+        Attachment.objects.filter(ticket_id__in=ids)
+        .select_related("ticket")
+        .order_by("created_at", "id")
+    )
+
+
+DUPLICATE_WINDOW = dt.timedelta(days=7)
+DUPLICATE_SUGGESTIONS_LIMIT = 10
+
+
+def duplicate_suggestions(*, ticket: Ticket) -> list[Ticket]:
+    """Likely duplicates of the ticket: the shop's other tickets still being worked on (not closed)
+    with the same order number, or of the same customer and dispute type created within 7 days of
+    it. One query; each row has `same_order` and `same_customer` (only those can be merged)."""
+    if ticket.merged_into_id is not None or ticket.status == Status.CLOSED:
+        return []
+    same_order = Q(order__shop_id=ticket.shop_id, order__order_no=ticket.order.order_no)
+    same_case = Q(
+        customer_id=ticket.customer_id,
+        dispute_type_id=ticket.dispute_type_id,
+        created_at__gte=ticket.created_at - DUPLICATE_WINDOW,
+        created_at__lte=ticket.created_at + DUPLICATE_WINDOW,
+    )
+    return list(
+        Ticket.objects.filter(same_order | same_case, shop_id=ticket.shop_id)
+        .exclude(pk=ticket.pk)
+        .exclude(status=Status.CLOSED)
+        .select_related("customer", "dispute_type", "order")
+        .annotate(
+            same_order=ExpressionWrapper(
+                Q(order__order_no=ticket.order.order_no), output_field=BooleanField()
+            ),
+            same_customer=ExpressionWrapper(
+                Q(customer_id=ticket.customer_id), output_field=BooleanField()
+            ),
+        )
+        .order_by("-same_order", "created_at", "id")[:DUPLICATE_SUGGESTIONS_LIMIT]
+    )
 
 
 def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:

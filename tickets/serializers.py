@@ -6,7 +6,7 @@ from aftersales.api import MAX_LIST, AwareDateTimeField, MoneyField, StrictSeria
 from tickets.models import Attachment, LogisticsEvent
 from tickets.selectors import sla_breached
 from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, SIGNED_BY_MAX_LENGTH
-from tickets.states import Action
+from tickets.states import STAFF_ACTIONS
 
 # --- input ------------------------------------------------------------------
 
@@ -117,9 +117,16 @@ class LogisticsIn(StrictSerializer):
 
 
 class TransitionIn(StrictSerializer):
-    action = serializers.ChoiceField(choices=Action.choices)
+    action = serializers.ChoiceField(choices=[(a.value, a.label) for a in STAFF_ACTIONS])
     note = serializers.CharField(
         max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, error_messages=TOO_LONG
+    )
+
+
+class MergeIn(StrictSerializer):
+    into = serializers.CharField(max_length=20, help_text="The number of the ticket to merge into.")
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, error_messages=TOO_LONG, help_text="Why they are one case."
     )
 
 
@@ -184,6 +191,12 @@ class TicketOut(serializers.Serializer):
     requested_resolution = serializers.CharField()
     description = serializers.CharField()
     assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    merged_into = serializers.CharField(
+        source="merged_into.number",
+        allow_null=True,
+        default=None,
+        help_text="The ticket this duplicate was merged into (it is closed); null otherwise.",
+    )
     affected_items = serializers.JSONField()
     platform_deadline_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -229,6 +242,10 @@ class EventOut(serializers.Serializer):
 
 class MessageOut(serializers.Serializer):
     id = serializers.IntegerField()
+    ticket = serializers.CharField(
+        source="ticket.number",
+        help_text="The ticket it was written on: a duplicate merged into this one, or this one.",
+    )
     author_kind = serializers.CharField()
     author = serializers.CharField(source="author.username", allow_null=True, default=None)
     body = serializers.CharField()
@@ -238,6 +255,10 @@ class MessageOut(serializers.Serializer):
 
 class AttachmentOut(serializers.Serializer):
     id = serializers.IntegerField()
+    ticket = serializers.CharField(
+        source="ticket.number",
+        help_text="The ticket it was sent on: a duplicate merged into this one, or this one.",
+    )
     kind = serializers.CharField()
     original_name = serializers.CharField()
     content_type = serializers.CharField()

@@ -34,7 +34,13 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.reply_templates import unfilled_placeholders
-from tickets.states import ACTIVE_STATUSES, Action, Status, target_status
+from tickets.states import (
+    ACTIVE_STATUSES,
+    SERVICE_ONLY_ACTIONS,
+    Action,
+    Status,
+    target_status,
+)
 from webhooks.services import event_emit
 
 User = get_user_model()
@@ -339,8 +345,16 @@ def _locked(ticket_id: int) -> Ticket:
 
 
 def _apply_status(
-    ticket: Ticket, *, target: str, action: str, actor: Actor, note: str = ""
+    ticket: Ticket,
+    *,
+    target: str,
+    action: str,
+    actor: Actor,
+    note: str = "",
+    also: dict | None = None,
 ) -> None:
+    """`also`: other fields set with the status (merged_into), saved in the same UPDATE and named
+    in the timeline event and the webhook (a ticket by its number)."""
     now = timezone.now()
     previous = ticket.status
     ticket.status = target
@@ -350,6 +364,8 @@ def _apply_status(
         ticket.closed_at = now
     elif action == Action.REOPEN:
         ticket.resolved_at = None
+    for field, value in (also or {}).items():
+        setattr(ticket, field, value)
     clock_fields = clock_on_status_change(ticket, previous=previous, now=now)
     ticket.next_due_at = next_due_at(ticket)
     ticket.save(
@@ -360,10 +376,13 @@ def _apply_status(
             "next_due_at",
             "updated_at",
             *clock_fields,
+            *(also or {}),
         ]
     )
     hooks.emit(hooks.TICKET_STATUS_CHANGED, ticket=ticket, previous=previous, now=now, actor=actor)
     data = {"from": previous, "to": target, "action": action}
+    for field, value in (also or {}).items():
+        data[field] = value.number if isinstance(value, Ticket) else value
     if note:
         data["note"] = note
     event = event_record(
@@ -382,7 +401,11 @@ def ticket_transition(*, ticket: Ticket, action: str, actor: Actor, note: str = 
     if len(note) > NOTE_MAX_LENGTH:
         raise _too_long("note", note, NOTE_MAX_LENGTH)
     locked = _locked(ticket.pk)
-    target = target_status(current=locked.status, action=action)
+    target = (
+        None
+        if action in SERVICE_ONLY_ACTIONS
+        else target_status(current=locked.status, action=action)
+    )
     if target is None:
         action_words = Action(action).label if action in Action.values else action
         if locked.status == Status.CLOSED:
@@ -425,6 +448,96 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
         },
     )
     return locked
+
+
+def _merge_refused(message: str) -> ApplicationError:
+    return ApplicationError("merge_not_allowed", message, status_code=409)
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, note: str, actor: Actor) -> Ticket:
+    """A duplicate goes into another ticket of the same shop and customer: the source closes with
+    `merged_into` (through the state machine, so its SLA timers stop as on any close), its messages
+    and evidence show on the target, and both timelines record the merge with the note.
+
+    Both rows are locked in id order, so two merges crossing each other (A into B, B into A) take
+    turns instead of deadlocking, and everything is checked on the locked rows: the second finds its
+    target closed and no cycle can form. The features say what still blocks the source
+    (hooks.MERGE_BLOCKERS; disputes: compensations in flight), asked with its row locked."""
+    note = (note or "").strip()
+    if not note:
+        raise _invalid("note", gettext("Say why these tickets are one case."))
+    if len(note) > NOTE_MAX_LENGTH:
+        raise _too_long("note", note, NOTE_MAX_LENGTH)
+    if source.pk == target.pk:
+        raise _invalid(
+            "into", gettext("A ticket cannot be merged into itself: name the other ticket.")
+        )
+    rows = {
+        row.pk: row
+        for row in Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=(source.pk, target.pk))
+        .order_by("pk")
+    }
+    locked_source, locked_target = rows[source.pk], rows[target.pk]
+    names = {"source": locked_source.number, "target": locked_target.number}
+    if locked_source.shop_id != locked_target.shop_id:
+        raise _merge_refused(gettext("Only tickets of the same shop can be merged."))
+    if locked_source.merged_into_id is not None:
+        merged = Ticket.objects.only("number").get(pk=locked_source.merged_into_id)
+        raise _merge_refused(
+            gettext("%(source)s was already merged into %(other)s.")
+            % {**names, "other": merged.number}
+        )
+    if locked_target.merged_into_id is not None:
+        merged = Ticket.objects.only("number").get(pk=locked_target.merged_into_id)
+        raise _merge_refused(
+            gettext("%(target)s was itself merged into %(other)s: merge into %(other)s instead.")
+            % {**names, "other": merged.number}
+        )
+    if locked_target.status == Status.CLOSED:
+        raise _merge_refused(
+            gettext("%(target)s is closed: merge into a ticket that is still being worked on.")
+            % names
+        )
+    if target_status(current=locked_source.status, action=Action.MERGE) is None:
+        raise _merge_refused(
+            gettext("%(source)s is closed: a closed ticket is final and cannot be merged.") % names
+        )
+    if locked_source.customer_id != locked_target.customer_id:
+        raise _merge_refused(
+            gettext(
+                "%(source)s and %(target)s are from different customers: only one customer's "
+                "tickets can be merged."
+            )
+            % names
+        )
+    blockers = hooks.collect(hooks.MERGE_BLOCKERS, ticket=locked_source)
+    if blockers:
+        raise _merge_refused(
+            gettext("%(source)s cannot be merged yet: %(reasons)s")
+            % {**names, "reasons": " ".join(str(reason) for reason in blockers.values())}
+        )
+    _apply_status(
+        locked_source,
+        target=Status.CLOSED,
+        action=Action.MERGE,
+        actor=actor,
+        also={"merged_into": locked_target},
+    )
+    event_record(
+        ticket=locked_source,
+        kind=TicketEvent.Kind.MERGED,
+        actor=actor,
+        data={"into": locked_target.number, "note": note},
+    )
+    event_record(
+        ticket=locked_target,
+        kind=TicketEvent.Kind.MERGED,
+        actor=actor,
+        data={"from": locked_source.number, "note": note},
+    )
+    return locked_target
 
 
 def newer_conversation(*, ticket: Ticket, seen_event_id: int, user) -> list[TicketEvent]:
@@ -713,6 +826,13 @@ def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
         .select_related("customer", "order", "dispute_type")
         .get(pk=ticket.pk)
     )
+    if locked.merged_into_id is not None:
+        raise ApplicationError(
+            "follow_up_not_allowed",
+            gettext("This ticket was merged into %(number)s: continue there.")
+            % {"number": Ticket.objects.only("number").get(pk=locked.merged_into_id).number},
+            status_code=409,
+        )
     if locked.status != Status.CLOSED:
         raise ApplicationError(
             "follow_up_not_allowed",

@@ -20,6 +20,8 @@ class Action(models.TextChoices):
     RESOLVE = "resolve", _("Resolve")
     CLOSE = "close", _("Close")
     REOPEN = "reopen", _("Reopen")
+    # Only through tickets.services.ticket_merge, which names the ticket it goes into.
+    MERGE = "merge", _("Merge into another ticket")
 
 
 # action -> (statuses it may start from, status it leads to)
@@ -43,7 +45,24 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     # pending_customer -> closed is the 7-day auto-close of an unanswered ticket.
     Action.CLOSE: (frozenset({Status.RESOLVED, Status.PENDING_CUSTOMER}), Status.CLOSED),
     Action.REOPEN: (frozenset({Status.RESOLVED}), Status.OPEN),
+    # A duplicate closes as merged into another ticket of the same customer (Ticket.merged_into).
+    Action.MERGE: (
+        frozenset(
+            {
+                Status.NEW,
+                Status.OPEN,
+                Status.PENDING_CUSTOMER,
+                Status.PENDING_INTERNAL,
+                Status.RESOLVED,
+            }
+        ),
+        Status.CLOSED,
+    ),
 }
+# Actions that need more than a note (a merge names its target ticket): never offered as a status
+# button nor taken by the transition API; their own service applies them.
+SERVICE_ONLY_ACTIONS = frozenset({Action.MERGE})
+STAFF_ACTIONS = tuple(action for action in Action if action not in SERVICE_ONLY_ACTIONS)
 
 # A tuple (fixed order) because the queue's partial indexes are built from it: a set's
 # order changes between processes and would make Django see a new index every time.
@@ -63,7 +82,11 @@ def target_status(*, current: str, action: str) -> str | None:
 
 
 def available_actions(current: str) -> list[str]:
-    return [action for action, (sources, _) in TRANSITIONS.items() if current in sources]
+    return [
+        action
+        for action, (sources, _) in TRANSITIONS.items()
+        if current in sources and action not in SERVICE_ONLY_ACTIONS
+    ]
 
 
 class Priority(models.TextChoices):

@@ -29,5 +29,6 @@ urlpatterns = [
         name="api-ticket-transition",
     ),
     path("tickets/<str:number>/assign/", api.TicketAssignApi.as_view(), name="api-ticket-assign"),
+    path("tickets/<str:number>/merge/", api.TicketMergeApi.as_view(), name="api-ticket-merge"),
     path("customers/<path:external_id>/", api.CustomerDetailApi.as_view(), name="api-customer"),
 ]

@@ -26,6 +26,7 @@ from tickets.forms import (
     STATUS_ALL,
     AttachmentForm,
     LogisticsReturnForm,
+    MergeForm,
     QueueFilterForm,
     ReplyForm,
     TransitionForm,
@@ -41,6 +42,8 @@ from tickets.selectors import (
     customer_risk_flags,
     customer_tickets,
     customer_tickets_count,
+    duplicate_suggestions,
+    merged_sources_for_page,
     queue_tickets,
     sla_breached,
     ticket_events,
@@ -184,6 +187,12 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         ],
         "return_reasons": LogisticsEvent.ReturnReason.choices,
         "follow_up_of": ticket.follow_up_of,
+        # A merged duplicate links to its target; a target shows what was merged into it.
+        "merged_into": ticket.merged_into,
+        "merged_sources": merged_sources_for_page(ticket=ticket),
+        "duplicates": duplicate_suggestions(ticket=ticket),
+        "merge_into": "",
+        "merge_note": "",
         # Only a closed ticket can have follow-ups.
         "follow_ups": list(ticket.follow_ups.order_by("id"))
         if ticket.status == Status.CLOSED
@@ -447,6 +456,60 @@ def ticket_follow_up(request, number: str):
     )
     url = resolve_url("workspace:ticket", number=follow_up.number)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_POST
+def ticket_merge(request, number: str):
+    """Merge a duplicate into another ticket of the same customer: from the merge form (this ticket
+    into the one named) or from a suggested duplicate (that one into this ticket). The agent is
+    taken to the ticket that stays; a refusal is shown on this page, with what was typed."""
+    ticket = ticket_get(user=request.user, number=number)
+    form = MergeForm(request.POST)
+    typed = {"merge_into": request.POST.get("into", ""), "merge_note": request.POST.get("note", "")}
+    if not form.is_valid():
+        messages.error(request, _form_error(form))
+        return _after_post(request, number, **typed)
+    source_number = form.cleaned_data["source"] or ticket.number
+    try:
+        source = (
+            ticket
+            if source_number == ticket.number
+            else ticket_get(user=request.user, number=source_number)
+        )
+        target = ticket_get(user=request.user, number=form.cleaned_data["into"])
+        if target.shop_id != source.shop_id:
+            raise Http404("No such ticket.")
+    except Http404:
+        messages.error(
+            request,
+            _("There is no ticket %(number)s in this shop.")
+            % {"number": form.cleaned_data["into"]},
+        )
+        return _after_post(request, number, **typed)
+    try:
+        services.ticket_merge(
+            source=source,
+            target=target,
+            note=form.cleaned_data["note"],
+            actor=services.Actor.staff(request.user),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _after_post(request, number, **typed)
+    messages.success(
+        request,
+        _("%(source)s was merged into %(target)s.")
+        % {"source": source.number, "target": target.number},
+    )
+    url = resolve_url("workspace:ticket", number=target.number)
+    if request.htmx:
+        return (
+            HttpResponseClientRedirect(url)
+            if target.pk != ticket.pk
+            else _after_post(request, number)
+        )
+    return redirect(url)
 
 
 @login_required

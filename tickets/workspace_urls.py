@@ -25,6 +25,7 @@ urlpatterns = [
         name="ticket-logistics-return",
     ),
     path("tickets/<str:number>/follow-up/", views.ticket_follow_up, name="ticket-follow-up"),
+    path("tickets/<str:number>/merge/", views.ticket_merge, name="ticket-merge"),
     path("attachments/<int:pk>/", views.attachment_file, name="attachment"),
     path(
         "customers/<str:shop_code>/<path:external_id>/",
