@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
@@ -11,7 +12,16 @@ from aftersales import hooks
 from shops.authentication import ShopKeyUser
 from shops.selectors import shop_ids_for_user
 from tickets.forms import STATUS_ALL
-from tickets.models import Customer, Order, OrderItem, Ticket, TicketEvent, earliest_due
+from tickets.models import (
+    Customer,
+    Order,
+    OrderItem,
+    SavedView,
+    Tag,
+    Ticket,
+    TicketEvent,
+    earliest_due,
+)
 from tickets.states import ACTIVE_STATUS_LIST, Status
 
 
@@ -24,7 +34,9 @@ def visible_shop_ids(user) -> list[int]:
 def ticket_base_queryset() -> QuerySet:
     return Ticket.objects.select_related(
         "shop", "customer", "order", "dispute_type", "assignee"
-    ).prefetch_related(Prefetch("order__items", queryset=OrderItem.objects.order_by("id")))
+    ).prefetch_related(
+        Prefetch("order__items", queryset=OrderItem.objects.order_by("id")), "tags"
+    )
 
 
 def with_output_relations(queryset: QuerySet) -> QuerySet:
@@ -35,6 +47,24 @@ def with_output_relations(queryset: QuerySet) -> QuerySet:
 
 def tickets_visible_to(user) -> QuerySet:
     return ticket_base_queryset().filter(shop_id__in=visible_shop_ids(user))
+
+
+def tagged(*, shop_ids: list[int], name: str) -> Q:
+    """Tickets carrying the shop's tag of that name (any case): the tag is found first by its
+    (shop, lower(name)) unique index, then the tickets through the link table."""
+    tags = Tag.objects.annotate(lowered=Lower("name")).filter(
+        shop_id__in=shop_ids, lowered=name.strip().lower()
+    )
+    return Q(tags__in=tags.values("pk"))
+
+
+def shop_tags(*, shop_ids: list[int]) -> list[Tag]:
+    """The tags of these shops, by name (the queue's tag filter)."""
+    return list(Tag.objects.filter(shop_id__in=shop_ids).order_by("name", "shop_id"))
+
+
+def saved_views_of(*, user) -> list[SavedView]:
+    return list(SavedView.objects.filter(user=user).order_by("name"))
 
 
 def ticket_get(*, user, number: str, for_output: bool = False) -> Ticket:
@@ -224,6 +254,8 @@ def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime)
         qs = qs.filter(earliest_due_at__lt=now)
     elif filters["due_soon"]:
         qs = qs.filter(earliest_due_at__lte=now + QUEUE_DUE_SOON)
+    if filters.get("tag"):
+        qs = qs.filter(tagged(shop_ids=shop_ids, name=filters["tag"]))
     if filters["q"]:
         qs = qs.filter(_search_filter(q=filters["q"], shop_ids=shop_ids))
     return qs.order_by(*QUEUE_ORDERINGS[filters["sort"]])
