@@ -283,6 +283,18 @@ class Ticket(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def tag_list(self) -> list["Tag"]:
+        """The ticket's tags by name: from the row's tag columns when its query read them
+        (tickets.selectors.with_tags), otherwise through the relation."""
+        names = getattr(self, "tag_names", None)
+        if names is None:
+            return sorted(self.tags.all(), key=lambda tag: (tag.name, tag.pk))
+        return [
+            Tag(shop_id=self.shop_id, name=name, colour=colour)
+            for name, colour in zip(names, self.tag_colours, strict=True)
+        ]
+
 
 TAG_NAME_MAX_LENGTH = 30
 TAGS_PER_TICKET = 20

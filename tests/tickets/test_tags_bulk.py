@@ -114,7 +114,7 @@ def test_bulk_assign_reports_a_bad_number_and_does_the_rest(agent_client, agent,
     body = response.json()
     assert body["done"] == [numbers[0], numbers[1]]
     assert body["failed"] == [
-        {"number": "AS000000NOPE", "error": {"code": "not_found", "message": "No such ticket."}}
+        {"number": "AS000000NOPE", "error": {"code": "not_found", "message": "工单不存在。"}}
     ]
     assert Ticket.objects.filter(assignee=agent).count() == 2
     event = TicketEvent.objects.filter(ticket=tickets[0], kind="assigned").get()
@@ -133,7 +133,7 @@ def test_bulk_never_reveals_another_shops_ticket(agent_client, other_shop, ticke
     assert response.json() == {
         "done": [],
         "failed": [
-            {"number": other.number, "error": {"code": "not_found", "message": "No such ticket."}}
+            {"number": other.number, "error": {"code": "not_found", "message": "工单不存在。"}}
         ],
     }
     assert not Ticket.objects.get(pk=other.pk).tags.exists()
