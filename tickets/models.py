@@ -342,7 +342,10 @@ class SavedView(models.Model):
     """A queue filter an agent saved under a name: the queue's query string, opened as it was."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        db_index=False,
     )
     # The shop the agent worked for when saving it (none for staff of several shops).
     shop = models.ForeignKey(

@@ -85,18 +85,24 @@ def queue_lists(*, user, shop_ids: list[int]) -> QueueLists:
     """What the queue page lists beside its rows, read in one round trip (a UNION of three small
     selects, tagged by kind): the page stays within its query budget (bench: ≤ 10 per list)."""
     text = CharField()
-    tags = Tag.objects.filter(shop_id__in=shop_ids).order_by().values_list(
-        Value("tag", output_field=text), "pk", "name", "colour"
+    tags = (
+        Tag.objects.filter(shop_id__in=shop_ids)
+        .order_by()
+        .values_list(Value("tag", output_field=text), "pk", "name", "colour")
     )
-    views = SavedView.objects.filter(user=user).order_by().values_list(
-        Value("view", output_field=text), "pk", "name", "query"
+    views = (
+        SavedView.objects.filter(user=user)
+        .order_by()
+        .values_list(Value("view", output_field=text), "pk", "name", "query")
     )
     colleagues = (
         get_user_model()
         .objects.filter(memberships__shop_id__in=shop_ids, is_active=True)
         .exclude(pk=user.pk)
         .order_by()
-        .values_list(Value("user", output_field=text), "pk", "username", Value("", output_field=text))
+        .values_list(
+            Value("user", output_field=text), "pk", "username", Value("", output_field=text)
+        )
     )
     lists = QueueLists([], [], [])
     for kind, pk, name, extra in sorted(

@@ -25,6 +25,8 @@ from shops.models import Membership, Shop
 from shops.sla import due_times
 from tickets.clock import clock_on_status_change
 from tickets.models import (
+    TAG_NAME_MAX_LENGTH,
+    TAGS_PER_TICKET,
     Attachment,
     Customer,
     DisputeType,
@@ -32,8 +34,6 @@ from tickets.models import (
     Message,
     Order,
     OrderItem,
-    TAG_NAME_MAX_LENGTH,
-    TAGS_PER_TICKET,
     SavedView,
     Tag,
     TagColour,
@@ -795,7 +795,11 @@ def tag_name_clean(name) -> str:
         raise _invalid(
             "tags",
             gettext("A tag has at most %(limit)s characters; “%(name)s” has %(count)s.")
-            % {"limit": TAG_NAME_MAX_LENGTH, "name": name[:TAG_NAME_MAX_LENGTH], "count": len(name)},
+            % {
+                "limit": TAG_NAME_MAX_LENGTH,
+                "name": name[:TAG_NAME_MAX_LENGTH],
+                "count": len(name),
+            },
         )
     if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in name):
         raise _invalid(
@@ -992,7 +996,9 @@ def tickets_bulk(
         except ApplicationError as exc:
             message = exc.message
             if exc.code == "validation_error":
-                message = next((v for v in (exc.fields or {}).values() if isinstance(v, str)), message)
+                message = next(
+                    (v for v in (exc.fields or {}).values() if isinstance(v, str)), message
+                )
             failed.append({"number": number, "error": {"code": exc.code, "message": message}})
         else:
             done.append(number)

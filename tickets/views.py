@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST

@@ -84,7 +84,9 @@ def test_list_filters_by_tag(agent_client, other_agent_client, tickets, other_sh
     other = make_ticket_for(other_shop, order_no="O-other")
     services.ticket_tags_set(ticket=other, names=["大客户"], actor=services.Actor.system())
 
-    numbers = [t["number"] for t in agent_client.get("/api/v1/tickets/?tag=大客户").json()["results"]]
+    numbers = [
+        t["number"] for t in agent_client.get("/api/v1/tickets/?tag=大客户").json()["results"]
+    ]
     assert sorted(numbers) == sorted([a.number, b.number])
     results = agent_client.get("/api/v1/tickets/?tag=食品").json()["results"]
     assert [t["number"] for t in results] == [b.number]
@@ -182,7 +184,10 @@ def test_bulk_refuses_a_bad_request_as_a_whole(agent_client, shop_client, ticket
         response = _bulk(agent_client, body)
         assert response.status_code == 400, (body, response.json())
     assert not TicketEvent.objects.filter(kind__in=["tags_changed", "status_changed"]).exists()
-    assert _bulk(shop_client, {"numbers": [number], "action": "add_tag", "value": "x"}).status_code == 403
+    assert (
+        _bulk(shop_client, {"numbers": [number], "action": "add_tag", "value": "x"}).status_code
+        == 403
+    )
 
 
 def test_bulk_assign_to_someone_of_another_shop_fails_per_ticket(agent_client, other_shop, tickets):
