@@ -196,3 +196,8 @@ def test_bulk_assign_to_someone_of_another_shop_fails_per_ticket(agent_client, o
         agent_client, {"numbers": [tickets[0].number], "action": "assign", "value": "stranger"}
     ).json()
     assert body["done"] == [] and body["failed"][0]["error"]["code"] == "invalid_assignee"
+
+
+def test_tag_filter_refuses_what_no_tag_can_be(agent_client, ticket):
+    assert agent_client.get("/api/v1/tickets/?tag=" + "x" * 31).status_code == 400
+    assert agent_client.get("/api/v1/tickets/?tag=%00").status_code == 400
