@@ -85,7 +85,9 @@ def demo_tickets_create(
                 now=now,
             )
     _demo_follow_up_text(shop=shop, now=now)
-    return count + _demo_duplicates(shop=shop, agent=agent, now=now)
+    count += _demo_duplicates(shop=shop, agent=agent, now=now)
+    _demo_tags_and_view(shop=shop, agent=agent)
+    return count
 
 
 # Customers of the duplicate pairs (their own, so the other customers' histories stay as they are).
@@ -154,6 +156,29 @@ def _demo_duplicates(*, shop: Shop, agent, now: dt.datetime) -> int:
             actor=services.Actor.staff(agent),
         )
     return len(made)
+
+
+# The saved view the agent finds in the queue (tests/test_demo.py checks it).
+DEMO_VIEW = ("加急工单", "tag=加急")
+
+
+def _demo_tags_and_view(*, shop: Shop, agent) -> None:
+    """Tags on the active tickets, as agents would set them (食品 on food complaints, 大客户 on the
+    history customer's, 加急 on those with a marketplace deadline), and the agent's saved view."""
+    actor = services.Actor.staff(agent)
+    active = Ticket.objects.filter(shop=shop).exclude(status__in=["resolved", "closed"])
+    for ticket in active.select_related("customer", "dispute_type").order_by("id"):
+        names = []
+        if ticket.dispute_type.code == "spoiled_food":
+            names.append("食品")
+        if ticket.customer.external_id == HISTORY_CUSTOMER:
+            names.append("大客户")
+        if ticket.platform_deadline_at:
+            names.append("加急")
+        if names:
+            services.ticket_tags_set(ticket=ticket, names=names, actor=actor)
+    name, query = DEMO_VIEW
+    services.saved_view_create(user=agent, name=name, query=query, shop_id=shop.pk)
 
 
 def _demo_follow_up_text(*, shop: Shop, now: dt.datetime) -> None:

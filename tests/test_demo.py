@@ -58,6 +58,11 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
         for t in tickets
     )
     assert Judgment.objects.filter(ticket__shop=shop).count() >= len(statuses)
+    # Tags on the active tickets, and the agent's saved view of the urgent ones.
+    tagged = {tag.name for t in tickets for tag in t.tags.all()}
+    assert {"大客户", "加急"} <= tagged, tagged
+    assert Ticket.objects.filter(shop=shop, tags__name="加急").exists()
+    assert list(agent.saved_views.values_list("name", "query")) == [("加急工单", "tag=加急")]
     needing_photo = [t for t in tickets if t.dispute_type.photo_required]
     assert needing_photo and all(
         t.attachments.filter(content_type="image/png").exists() for t in needing_photo

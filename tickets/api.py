@@ -22,10 +22,11 @@ from shops.selectors import shop_and_role
 from tickets import serializers as s
 from tickets import services
 from tickets.idempotency import KEY_PATTERN, idempotent_run
-from tickets.models import Ticket
+from tickets.models import TAG_NAME_MAX_LENGTH, Ticket
 from tickets.selectors import (
     customer_get,
     customer_summary,
+    tagged,
     ticket_attachments,
     ticket_events,
     ticket_get,
@@ -88,6 +89,7 @@ class TokenApi(APIView):
 
 class TicketFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices)
+    tag = django_filters.CharFilter(method="filter_tag", max_length=TAG_NAME_MAX_LENGTH)
     dispute_type = django_filters.CharFilter(field_name="dispute_type__code")
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
@@ -95,7 +97,10 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["status", "dispute_type", "priority", "updated_after", "order_no"]
+        fields = ["status", "dispute_type", "priority", "updated_after", "order_no", "tag"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tagged(shop_ids=visible_shop_ids(self.request.user), name=value))
 
     def filter_order_no(self, queryset, name, value):
         # An order belongs to its ticket's shop: naming the shops lets the (shop, order_no)
@@ -170,6 +175,7 @@ class TicketListCreateApi(APIView):
             OpenApiParameter("priority", str, enum=Priority.values),
             OpenApiParameter("updated_after", OpenApiTypes.DATETIME, description="ISO-8601 time"),
             OpenApiParameter("order_no", str),
+            OpenApiParameter("tag", str, description="Tickets with this tag (any case)."),
             *PAGE_PARAMETERS,
         ],
     )
@@ -189,11 +195,56 @@ class TicketListCreateApi(APIView):
 
 
 class TicketDetailApi(APIView):
+    parser_classes = [DecimalJSONParser]
+
     @extend_schema(responses={200: s.TicketOut})
     def get(self, request, number):
         return Response(
             s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data
         )
+
+    @extend_schema(
+        request=s.TicketUpdateIn,
+        responses={200: s.TicketOut},
+        description="Staff only. Tags (replacing the set) and/or priority; each change is on "
+        "the timeline.",
+    )
+    def patch(self, request, number):
+        ticket = staff_ticket_get(request, number)
+        data = validated(s.TicketUpdateIn, request.data)
+        services.ticket_update(
+            ticket=ticket,
+            actor=actor_for(request),
+            tags=data.get("tags"),
+            priority=data.get("priority"),
+        )
+        return Response(
+            s.TicketOut(ticket_get(user=request.user, number=number, for_output=True)).data
+        )
+
+
+class TicketBulkApi(APIView):
+    parser_classes = [DecimalJSONParser]
+
+    @extend_schema(
+        request=s.BulkIn,
+        responses={200: s.BulkOut},
+        description="Staff only. Each ticket on its own (its own transaction, the single-ticket "
+        "service): what failed is listed with why and never blocks the others; a number the "
+        "caller cannot see is `not_found`. A bad action or value is a 400 for the whole request.",
+    )
+    def post(self, request):
+        if not is_staff_user(request):
+            raise exceptions.PermissionDenied(IsStaff.message)
+        data = validated(s.BulkIn, request.data)
+        result = services.tickets_bulk(
+            shop_ids=visible_shop_ids(request.user),
+            numbers=data["numbers"],
+            action=data["action"],
+            value=data["value"],
+            actor=actor_for(request),
+        )
+        return Response(s.BulkOut(result).data)
 
 
 class TicketEventsApi(APIView):

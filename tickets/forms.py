@@ -1,9 +1,10 @@
 """Forms of the agent workspace. They only parse and validate input; writes go through services."""
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Attachment, LogisticsEvent
+from tickets.models import TAG_NAME_MAX_LENGTH, Attachment, LogisticsEvent
 from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
 from tickets.states import Channel, Priority, Status
 
@@ -27,6 +28,7 @@ class QueueFilterForm(forms.Form):
     due_soon = forms.BooleanField(required=False)
     overdue = forms.BooleanField(required=False)
     q = forms.CharField(max_length=100, required=False, strip=True)
+    tag = forms.CharField(max_length=TAG_NAME_MAX_LENGTH, required=False, strip=True)
     sort = forms.ChoiceField(choices=QUEUE_SORTS, required=False)
     page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
 
@@ -38,6 +40,7 @@ class QueueFilterForm(forms.Form):
         "due_soon": False,
         "overdue": False,
         "q": "",
+        "tag": "",
         "sort": "due",
         "page": 1,
     }
@@ -52,6 +55,18 @@ class QueueFilterForm(forms.Form):
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         return {key: cleaned.get(key) or default for key, default in self.DEFAULTS.items()}
+
+
+def queue_filter_query(query: str) -> str:
+    """A queue URL's query string reduced to the queue's own filters (no page, nothing empty,
+    nothing unknown): what a saved view stores and compares."""
+    params = QueryDict(query)
+    kept = QueryDict(mutable=True)
+    for name in QueueFilterForm.base_fields:
+        value = (params.get(name) or "").strip()
+        if name != "page" and value:
+            kept[name] = value
+    return kept.urlencode()
 
 
 TOO_LONG = _("At most %(limit_value)d characters; this one has %(show_value)d.")

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, Lower
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -238,6 +238,8 @@ class Ticket(models.Model):
         verbose_name=_("merged into"),
     )
 
+    tags = models.ManyToManyField("Tag", blank=True, related_name="tickets", verbose_name=_("tags"))
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -298,6 +300,89 @@ class Ticket(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def tag_list(self) -> list["Tag"]:
+        """The ticket's tags by name: from the row's tag columns when its query read them
+        (tickets.selectors.with_tags), otherwise through the relation."""
+        names = getattr(self, "tag_names", None)
+        if names is None:
+            return sorted(self.tags.all(), key=lambda tag: (tag.name, tag.pk))
+        return [
+            Tag(shop_id=self.shop_id, name=name, colour=colour)
+            for name, colour in zip(names, self.tag_colours, strict=True)
+        ]
+
+
+TAG_NAME_MAX_LENGTH = 30
+TAGS_PER_TICKET = 20
+
+
+class TagColour(models.TextChoices):
+    """The palette of tag chips (static/css/app.css .tag-<colour>)."""
+
+    GREY = "grey", _("Grey")
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    GREEN = "green", _("Green")
+    TEAL = "teal", _("Teal")
+    BLUE = "blue", _("Blue")
+    PURPLE = "purple", _("Purple")
+    PINK = "pink", _("Pink")
+
+
+class Tag(models.Model):
+    """A shop's free label for tickets (食品, 大客户, 加急), created on first use. Names keep the
+    case they were first written in; one name (whatever its case) is one tag of the shop."""
+
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="tags", db_index=False
+    )
+    name = models.CharField(_("name"), max_length=TAG_NAME_MAX_LENGTH)
+    colour = models.CharField(
+        _("colour"), max_length=10, choices=TagColour.choices, default=TagColour.GREY
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(F("shop"), Lower("name"), name="tag_unique_shop_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SavedView(models.Model):
+    """A queue filter an agent saved under a name: the queue's query string, opened as it was."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        db_index=False,
+    )
+    # The shop the agent worked for when saving it (none for staff of several shops).
+    shop = models.ForeignKey(
+        "shops.Shop", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    query = models.CharField(_("filter"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_view_unique_user_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
 
 class TicketEvent(models.Model):
     """One entry of a ticket's timeline. Append-only: never updated or deleted."""
@@ -324,6 +409,8 @@ class TicketEvent(models.Model):
         FOLLOW_UP = "follow_up", _("Follow-up ticket")
         # Both tickets of a merge: the duplicate (closed) and the ticket it went into.
         MERGED = "merged", _("Merged")
+        TAGS_CHANGED = "tags_changed", _("Tags changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

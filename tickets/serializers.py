@@ -1,12 +1,19 @@
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aftersales.api import MAX_LIST, AwareDateTimeField, MoneyField, StrictSerializer
-from tickets.models import Attachment, LogisticsEvent
+from tickets.models import TAG_NAME_MAX_LENGTH, TAGS_PER_TICKET, Attachment, LogisticsEvent
 from tickets.selectors import sla_breached
-from tickets.services import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH, SIGNED_BY_MAX_LENGTH
-from tickets.states import STAFF_ACTIONS
+from tickets.services import (
+    BULK_ACTIONS,
+    BULK_MAX_TICKETS,
+    MESSAGE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    SIGNED_BY_MAX_LENGTH,
+)
+from tickets.states import STAFF_ACTIONS, Priority
 
 # --- input ------------------------------------------------------------------
 
@@ -134,6 +141,64 @@ class AssignIn(StrictSerializer):
     assignee = serializers.CharField(max_length=150, allow_null=True)
 
 
+class TextField(serializers.CharField):
+    """Text in a JSON list: 12 or true is refused, not read as "12" (StrictSerializer checks
+    only the body's own fields)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TicketUpdateIn(StrictSerializer):
+    tags = serializers.ListField(
+        child=TextField(max_length=TAG_NAME_MAX_LENGTH),
+        max_length=TAGS_PER_TICKET,
+        required=False,
+        help_text="Replaces the ticket's tags; unknown names become the shop's new tags.",
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(gettext("Give tags, priority or both."))
+        return attrs
+
+
+class BulkIn(StrictSerializer):
+    numbers = serializers.ListField(
+        child=TextField(max_length=20), min_length=1, max_length=BULK_MAX_TICKETS
+    )
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
+    value = serializers.CharField(
+        max_length=150,
+        allow_null=True,
+        help_text="assign: a username, or null to unassign; transition: the transition "
+        "endpoint's action; add_tag / remove_tag: one tag.",
+    )
+
+    def validate(self, attrs):
+        if attrs["value"] is None and attrs["action"] != "assign":
+            raise serializers.ValidationError({"value": [gettext("This field may not be null.")]})
+        return attrs
+
+
+class BulkErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkFailureOut(serializers.Serializer):
+    number = serializers.CharField()
+    error = BulkErrorOut()
+
+
+class BulkOut(serializers.Serializer):
+    done = serializers.ListField(child=serializers.CharField())
+    failed = BulkFailureOut(many=True)
+
+
 class TokenIn(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -202,10 +267,16 @@ class TicketOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     sla = SlaOut(source="*")
+    tags = serializers.SerializerMethodField()
     responsibility = serializers.SerializerMethodField()
     compensations = serializers.SerializerMethodField()
     customer = CustomerOut()
     order = OrderOut()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, ticket) -> list[str]:
+        """The tags' names, sorted (read with the ticket: tickets.selectors.with_tags)."""
+        return [tag.name for tag in ticket.tag_list]
 
     def get_responsibility(self, ticket) -> dict | None:
         """The latest judgment (judgments are prefetched newest first)."""

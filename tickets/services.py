@@ -4,6 +4,8 @@ the ticket's timeline with who and when."""
 import datetime as dt
 import re
 import secrets
+import unicodedata
+import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -23,6 +26,8 @@ from shops.models import Membership, Shop
 from shops.sla import due_times
 from tickets.clock import clock_on_status_change
 from tickets.models import (
+    TAG_NAME_MAX_LENGTH,
+    TAGS_PER_TICKET,
     Attachment,
     Customer,
     DisputeType,
@@ -30,6 +35,9 @@ from tickets.models import (
     Message,
     Order,
     OrderItem,
+    SavedView,
+    Tag,
+    TagColour,
     Ticket,
     TicketEvent,
 )
@@ -37,7 +45,9 @@ from tickets.reply_templates import unfilled_placeholders
 from tickets.states import (
     ACTIVE_STATUSES,
     SERVICE_ONLY_ACTIONS,
+    STAFF_ACTIONS,
     Action,
+    Priority,
     Status,
     target_status,
 )
@@ -282,6 +292,7 @@ def ticket_create(
     set_prefetched(order_row, "items", created_items)
     set_prefetched(ticket, "judgments", [])
     set_prefetched(ticket, "compensations", [])
+    set_prefetched(ticket, "tags", [])
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
     TicketEvent.objects.create(
         ticket=ticket,
@@ -927,3 +938,299 @@ def ticket_create_by_staff(
             actor=actor,
         )
     return ticket
+
+
+# --- Priority and tags ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_priority_set(*, ticket: Ticket, priority: str, actor: Actor) -> Ticket:
+    """A new priority, recorded on the timeline. The SLA due times computed when the ticket came
+    in stay as they were: they are the shop's promise at that time."""
+    if priority not in Priority.values:
+        raise _invalid("priority", gettext("Choose a priority."))
+    locked = _locked(ticket.pk)
+    previous = locked.priority
+    if previous == priority:
+        return locked
+    locked.priority = priority
+    locked.save(update_fields=["priority", "updated_at"])
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.PRIORITY_CHANGED,
+        actor=actor,
+        data={"from": previous, "to": priority},
+    )
+    return locked
+
+
+def tag_name_clean(name) -> str:
+    """A tag's name as stored: trimmed, 1-30 characters, no control or invisible format
+    characters (they cannot be told apart on screen)."""
+    if not isinstance(name, str):
+        raise _invalid("tags", gettext("A tag is a piece of text."))
+    name = name.strip()
+    if not name:
+        raise _invalid("tags", gettext("A tag may not be blank."))
+    if len(name) > TAG_NAME_MAX_LENGTH:
+        raise _invalid(
+            "tags",
+            gettext("A tag has at most %(limit)s characters; “%(name)s” has %(count)s.")
+            % {
+                "limit": TAG_NAME_MAX_LENGTH,
+                "name": name[:TAG_NAME_MAX_LENGTH],
+                "count": len(name),
+            },
+        )
+    if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in name):
+        raise _invalid(
+            "tags", gettext("A tag may not contain control characters, tabs or line breaks.")
+        )
+    return name
+
+
+def tag_colour_for(name: str) -> str:
+    """A new tag's colour from the palette, the same for the same name in every shop."""
+    palette = [c for c in TagColour.values if c != TagColour.GREY]
+    return palette[zlib.crc32(name.lower().encode()) % len(palette)]
+
+
+def _tags_find(*, shop_id: int, names: list[str]) -> dict[str, Tag]:
+    """The shop's tags with these names (any case), by lower-cased name."""
+    lowered = [name.lower() for name in names]
+    rows = Tag.objects.annotate(lowered=Lower("name")).filter(shop_id=shop_id, lowered__in=lowered)
+    return {tag.name.lower(): tag for tag in rows}
+
+
+def _tags_get_or_create(*, shop_id: int, names: list[str]) -> list[Tag]:
+    """The shop's tags named so, those not yet known created (one per name whatever its case;
+    the first spelling stays). A concurrent creation of the same name is taken, not an error."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.lower(), name)
+    found = _tags_find(shop_id=shop_id, names=list(wanted.values()))
+    missing = [name for key, name in wanted.items() if key not in found]
+    if missing:
+        Tag.objects.bulk_create(
+            [Tag(shop_id=shop_id, name=name, colour=tag_colour_for(name)) for name in missing],
+            ignore_conflicts=True,
+        )
+        found.update(_tags_find(shop_id=shop_id, names=missing))
+    return [found[key] for key in wanted]
+
+
+def _tags_change(*, ticket: Ticket, tags: list[Tag], actor: Actor) -> Ticket:
+    """Give the (locked) ticket exactly these tags; the difference goes on the timeline."""
+    current = {tag.pk: tag for tag in ticket.tags.all()}
+    wanted = {tag.pk: tag for tag in tags}
+    added = [tag for pk, tag in wanted.items() if pk not in current]
+    removed = [tag for pk, tag in current.items() if pk not in wanted]
+    if len(wanted) > TAGS_PER_TICKET and added:
+        raise ApplicationError(
+            "too_many_tags",
+            gettext("A ticket has at most %(limit)s tags.") % {"limit": TAGS_PER_TICKET},
+            fields={"tags": gettext("At most %(limit)s tags.") % {"limit": TAGS_PER_TICKET}},
+        )
+    if not added and not removed:
+        return ticket
+    if removed:
+        ticket.tags.remove(*removed)
+    if added:
+        ticket.tags.add(*added)
+    event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.TAGS_CHANGED,
+        actor=actor,
+        data={
+            "added": sorted(tag.name for tag in added),
+            "removed": sorted(tag.name for tag in removed),
+        },
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_tags_set(*, ticket: Ticket, names: list[str], actor: Actor) -> Ticket:
+    """Replace the ticket's tags with these names (unknown names become the shop's new tags)."""
+    cleaned = [tag_name_clean(name) for name in names]
+    locked = _locked(ticket.pk)
+    tags = _tags_get_or_create(shop_id=locked.shop_id, names=cleaned)
+    return _tags_change(ticket=locked, tags=tags, actor=actor)
+
+
+@transaction.atomic
+def ticket_tag_add(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
+    name = tag_name_clean(name)
+    locked = _locked(ticket.pk)
+    current = list(locked.tags.all())
+    if any(tag.name.lower() == name.lower() for tag in current):
+        return locked
+    (tag,) = _tags_get_or_create(shop_id=locked.shop_id, names=[name])
+    return _tags_change(ticket=locked, tags=[*current, tag], actor=actor)
+
+
+@transaction.atomic
+def ticket_tag_remove(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
+    name = tag_name_clean(name)
+    locked = _locked(ticket.pk)
+    current = list(locked.tags.all())
+    kept = [tag for tag in current if tag.name.lower() != name.lower()]
+    return _tags_change(ticket=locked, tags=kept, actor=actor)
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    tags: list[str] | None = None,
+    priority: str | None = None,
+) -> Ticket:
+    """The ticket's editable fields (PATCH): either or both, in one transaction."""
+    if priority is not None:
+        ticket_priority_set(ticket=ticket, priority=priority, actor=actor)
+    if tags is not None:
+        ticket_tags_set(ticket=ticket, names=tags, actor=actor)
+    return ticket
+
+
+# --- Bulk actions -----------------------------------------------------------------------------
+
+BULK_MAX_TICKETS = 500
+BULK_ACTIONS = ("assign", "transition", "add_tag", "remove_tag")
+
+
+def _bulk_operation(*, action: str, value, actor: Actor):
+    """The single-ticket service a bulk action applies, with its value checked once for the whole
+    request (a bad one is a 400, before any ticket is touched)."""
+    if action == "assign":
+        if value is None:
+            return lambda ticket: ticket_assign(ticket=ticket, assignee=None, actor=actor)
+        assignee = (
+            User.objects.filter(username=value, is_active=True).first()
+            if isinstance(value, str)
+            else None
+        )
+        if assignee is None:
+            raise ApplicationError(
+                "invalid_assignee",
+                gettext("No active user '%(name)s'.") % {"name": value},
+                fields={"value": gettext("No such active user.")},
+            )
+        return lambda ticket: ticket_assign(ticket=ticket, assignee=assignee, actor=actor)
+    if action == "transition":
+        if value not in STAFF_ACTIONS:  # merge is its own service, never a bulk transition
+            raise _invalid(
+                "value",
+                gettext("Unknown action; use one of: %(actions)s.")
+                % {"actions": ", ".join(STAFF_ACTIONS)},
+            )
+        return lambda ticket: ticket_transition(ticket=ticket, action=value, actor=actor)
+    if action in ("add_tag", "remove_tag"):
+        try:
+            name = tag_name_clean(value)
+        except ApplicationError as exc:
+            raise _invalid("value", exc.fields["tags"]) from None
+        service = ticket_tag_add if action == "add_tag" else ticket_tag_remove
+        return lambda ticket: service(ticket=ticket, name=name, actor=actor)
+    raise _invalid(
+        "action",
+        gettext("Unknown action; use one of: %(actions)s.") % {"actions": ", ".join(BULK_ACTIONS)},
+    )
+
+
+def tickets_bulk(
+    *, shop_ids: list[int], numbers: list[str], action: str, value, actor: Actor
+) -> dict:
+    """One action on many tickets, each on its own: every ticket goes through the single-ticket
+    service in its own transaction, so one that fails (an illegal transition, an assignee from
+    another shop) is reported and never blocks the others. A number the caller cannot see is
+    `not_found`, whether it does not exist or is another shop's. Not one transaction on purpose.
+
+    Returns {"done": [numbers], "failed": [{"number", "error": {"code", "message"}}]}."""
+    if len(numbers) > BULK_MAX_TICKETS:
+        raise _invalid(
+            "numbers",
+            gettext("At most %(limit)s tickets at once.") % {"limit": BULK_MAX_TICKETS},
+        )
+    operation = _bulk_operation(action=action, value=value, actor=actor)
+    numbers = list(dict.fromkeys(n for n in numbers if isinstance(n, str)))
+    tickets = {
+        ticket.number: ticket
+        for ticket in Ticket.objects.filter(
+            shop_id__in=shop_ids, number__in=[n for n in numbers if "\x00" not in n]
+        )
+    }
+    done, failed = [], []
+    for number in numbers:
+        ticket = tickets.get(number)
+        if ticket is None:
+            failed.append(
+                {
+                    "number": number,
+                    "error": {"code": "not_found", "message": gettext("No such ticket.")},
+                }
+            )
+            continue
+        try:
+            operation(ticket)
+        except ApplicationError as exc:
+            message = exc.message
+            if exc.code == "validation_error":
+                message = next(
+                    (v for v in (exc.fields or {}).values() if isinstance(v, str)), message
+                )
+            failed.append({"number": number, "error": {"code": exc.code, "message": message}})
+        else:
+            done.append(number)
+    return {"done": done, "failed": failed}
+
+
+# --- Saved queue views ------------------------------------------------------------------------
+
+SAVED_VIEW_NAME_MAX_LENGTH = 50
+SAVED_VIEWS_PER_USER = 50
+
+
+@transaction.atomic
+def saved_view_create(*, user, name: str, query: str, shop_id: int | None = None) -> SavedView:
+    """Save a queue filter (its query string, already reduced to the queue's own parameters)
+    under a name of the agent's; names are unique per agent."""
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", gettext("Give the view a name."))
+    if len(name) > SAVED_VIEW_NAME_MAX_LENGTH:
+        raise _too_long("name", name, SAVED_VIEW_NAME_MAX_LENGTH)
+    if any(unicodedata.category(char)[0] == "C" for char in name):
+        raise _invalid("name", gettext("The name may not contain control characters."))
+    if len(query) > SavedView._meta.get_field("query").max_length:
+        raise _invalid("query", gettext("This filter is too long to save."))
+    duplicate = ApplicationError(
+        "duplicate_name",
+        gettext("You already have a view named “%(name)s”.") % {"name": name},
+        status_code=409,
+    )
+    views = SavedView.objects.filter(user=user)
+    if views.filter(name=name).exists():
+        raise duplicate
+    if views.count() >= SAVED_VIEWS_PER_USER:
+        raise ApplicationError(
+            "too_many_views",
+            gettext("At most %(limit)s saved views; delete one first.")
+            % {"limit": SAVED_VIEWS_PER_USER},
+        )
+    try:
+        with transaction.atomic():
+            return SavedView.objects.create(user=user, shop_id=shop_id, name=name, query=query)
+    except IntegrityError:  # the same name saved at the same moment in another tab
+        raise duplicate from None
+
+
+@transaction.atomic
+def saved_view_delete(*, user, view_id: int) -> None:
+    """Delete one of the agent's own views (another's is not found)."""
+    deleted, _ = SavedView.objects.filter(user=user, pk=view_id).delete()
+    if not deleted:
+        raise ApplicationError(
+            "not_found", gettext("That saved view does not exist."), status_code=404
+        )

@@ -6,6 +6,7 @@ urlpatterns = [
     path("ping/", api.PingApi.as_view(), name="api-ping"),
     path("auth/token/", api.TokenApi.as_view(), name="api-token"),
     path("tickets/", api.TicketListCreateApi.as_view(), name="api-tickets"),
+    path("tickets/bulk/", api.TicketBulkApi.as_view(), name="api-tickets-bulk"),
     path("tickets/<str:number>/", api.TicketDetailApi.as_view(), name="api-ticket"),
     path("tickets/<str:number>/events/", api.TicketEventsApi.as_view(), name="api-ticket-events"),
     path(

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -30,6 +31,7 @@ from tickets.forms import (
     QueueFilterForm,
     ReplyForm,
     TransitionForm,
+    queue_filter_query,
 )
 from tickets.models import Attachment, DisputeType, LogisticsEvent, ReplyTemplate, Ticket
 from tickets.presence import presence_beat, presence_leave
@@ -44,6 +46,7 @@ from tickets.selectors import (
     customer_tickets_count,
     duplicate_suggestions,
     merged_sources_for_page,
+    queue_lists,
     queue_tickets,
     sla_breached,
     ticket_events,
@@ -63,6 +66,14 @@ ACTION_LABELS = {
     Action.CLOSE: pgettext_lazy("ticket action", "Close"),
     Action.REOPEN: pgettext_lazy("ticket action", "Reopen"),
 }
+# What the queue's bulk bar offers to do with the selected tickets (the everyday moves).
+BULK_TRANSITIONS = (
+    Action.OPEN,
+    Action.WAIT_CUSTOMER,
+    Action.WAIT_INTERNAL,
+    Action.RESOLVE,
+    Action.CLOSE,
+)
 REPLY_TEMPLATE_CATEGORIES = {
     "apology": gettext_lazy("Apology"),
     "verify": gettext_lazy("Verification"),
@@ -107,12 +118,17 @@ def queue(request):
 
     page = filters["page"]
     offset = (page - 1) * QUEUE_PAGE_SIZE
+    lists = queue_lists(user=request.user, shop_ids=shop_ids)
     rows = list(
         queue_tickets(user=request.user, shop_ids=shop_ids, filters=filters, now=now)[
             offset : offset + QUEUE_PAGE_SIZE + 1
         ]
     )
     has_next = len(rows) > QUEUE_PAGE_SIZE
+    current_query = queue_filter_query(request.GET.urlencode())
+    tag_names = list(dict.fromkeys(tag.name for tag in lists.tags))
+    if filters["tag"] and filters["tag"] not in tag_names:
+        tag_names.insert(0, filters["tag"])
     context = {
         "form": form,
         "filters": filters,
@@ -126,6 +142,11 @@ def queue(request):
         "sorts": form.fields["sort"].choices,
         "priority_choices": form.fields["priority"].choices,
         "dispute_type_choices": form.fields["dispute_type"].choices,
+        "tag_names": tag_names,
+        "current_query": current_query,
+        "saved_views": lists.saved_views,
+        "colleagues": lists.colleagues,
+        "bulk_transitions": [(action, ACTION_LABELS[action]) for action in BULK_TRANSITIONS],
     }
     # htmx: the filter form swaps the whole queue (#queue), the pager the results only; Back/Forward
     # (a history restore request) get the whole page.
@@ -136,6 +157,88 @@ def queue(request):
         else None
     )
     return render(request, partial or "tickets/queue.html", context)
+
+
+def _back_to_queue(request):
+    """Back to the queue URL the form was sent from (only ever a path of this site)."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not target.startswith("/"):
+        target = resolve_url("workspace:queue")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def queue_bulk(request):
+    """The queue's bulk bar: one action on the selected tickets through the same service as the
+    API's bulk endpoint; the summary and each failure's reason come back as messages."""
+    numbers = [n for n in request.POST.getlist("numbers") if n][: services.BULK_MAX_TICKETS]
+    op = request.POST.get("op", "")
+    action, value = {
+        "assign_me": ("assign", request.user.get_username()),
+        "assign": ("assign", request.POST.get("assignee") or None),
+        "transition": ("transition", request.POST.get("transition", "")),
+        "add_tag": ("add_tag", request.POST.get("tag", "")),
+        "remove_tag": ("remove_tag", request.POST.get("tag", "")),
+    }.get(op, (op, None))
+    if not numbers:
+        messages.error(request, _("Select tickets first."))
+        return _back_to_queue(request)
+    try:
+        result = services.tickets_bulk(
+            shop_ids=shop_ids_for_user(user=request.user),
+            numbers=numbers,
+            action=action,
+            value=value,
+            actor=services.Actor.staff(request.user),
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return _back_to_queue(request)
+    done, failed = len(result["done"]), len(result["failed"])
+    summary = _("%(done)s done, %(failed)s failed.") % {"done": done, "failed": failed}
+    (messages.warning if failed else messages.success)(request, summary)
+    for failure in result["failed"]:
+        messages.error(
+            request,
+            _("%(number)s: %(reason)s")
+            % {"number": failure["number"], "reason": failure["error"]["message"]},
+        )
+    return _back_to_queue(request)
+
+
+@login_required
+@require_POST
+def saved_view_save(request):
+    """Save the queue's current filter under a name; the agent lands on it."""
+    query = queue_filter_query(request.POST.get("query", ""))
+    shop_ids = shop_ids_for_user(user=request.user)
+    try:
+        view = services.saved_view_create(
+            user=request.user,
+            name=request.POST.get("name", ""),
+            query=query,
+            shop_id=shop_ids[0] if len(shop_ids) == 1 else None,
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+        return redirect(resolve_url("workspace:queue") + (f"?{query}" if query else ""))
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(resolve_url("workspace:queue") + (f"?{view.query}" if view.query else ""))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, pk: int):
+    try:
+        services.saved_view_delete(user=request.user, view_id=pk)
+    except ApplicationError as exc:
+        messages.error(request, _error_message(exc))
+    else:
+        messages.success(request, _("The saved view is deleted."))
+    return _back_to_queue(request)
 
 
 # --- Ticket page -------------------------------------------------------------------------------

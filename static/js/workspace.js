@@ -31,9 +31,38 @@
     });
   }
 
+  // The queue's bulk bar: its controls work once tickets are selected; "select all" covers the page.
+  function refreshBulk() {
+    var form = document.querySelector("form[data-bulk]");
+    if (!form) return;
+    var rows = document.querySelectorAll("input[data-bulk-row]");
+    var selected = document.querySelectorAll("input[data-bulk-row]:checked").length;
+    form.querySelectorAll("[data-bulk-control]").forEach(function (control) {
+      control.disabled = selected === 0;
+    });
+    var count = form.querySelector("[data-bulk-count]");
+    if (count) {
+      count.textContent = selected
+        ? count.getAttribute("data-some").replace("{n}", selected)
+        : count.getAttribute("data-none");
+    }
+    var all = document.querySelector("input[data-bulk-all]");
+    if (all) {
+      all.checked = rows.length > 0 && selected === rows.length;
+      all.indeterminate = selected > 0 && selected < rows.length;
+    }
+  }
+
   document.addEventListener("change", function (event) {
     var target = event.target;
-    if (target.matches("select[data-fill]")) {
+    if (target.matches("input[data-bulk-all]")) {
+      document.querySelectorAll("input[data-bulk-row]").forEach(function (box) {
+        box.checked = target.checked;
+      });
+      refreshBulk();
+    } else if (target.matches("input[data-bulk-row]")) {
+      refreshBulk();
+    } else if (target.matches("select[data-fill]")) {
       var option = target.selectedOptions[0];
       var textarea = document.querySelector(target.getAttribute("data-fill"));
       if (option && option.dataset.body && textarea) {
@@ -178,6 +207,9 @@
   document.addEventListener("htmx:afterSettle", rememberQueue);
 
   document.addEventListener("DOMContentLoaded", refreshCountdowns);
+  document.addEventListener("DOMContentLoaded", refreshBulk);
+  document.addEventListener("htmx:afterSettle", refreshBulk);
+  document.addEventListener("pageshow", refreshBulk);
   document.addEventListener("htmx:afterSettle", refreshCountdowns);
   document.addEventListener("htmx:historyRestore", refreshCountdowns);
   setInterval(refreshCountdowns, 30000);
