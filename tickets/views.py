@@ -5,6 +5,8 @@ JavaScript (POST, then redirect to the ticket page); with htmx the same view ans
 ticket partial, which replaces the page's content in place.
 """
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q
@@ -110,9 +112,23 @@ def queue_params(request) -> tuple[QueueFilterForm, dict, list[int]]:
     return form, filters, shop_ids
 
 
+def queue_version(tickets, has_next: bool) -> str:
+    """What the rows on screen show, in a few characters: the live queue asks whether it changed."""
+    seen = "|".join(
+        f"{t.number}:{t.updated_at.timestamp()}:{t.status}:{t.assignee_id}:{t.priority}"
+        f":{','.join(tag.name for tag in getattr(t, 'tag_list', ()))}"
+        for t in tickets
+    )
+    return hashlib.blake2b(f"{seen}|{has_next}".encode(), digest_size=8).hexdigest()
+
+
 @login_required
 @require_GET
 def queue(request):
+    polled_version = request.GET.get("poll")
+    if polled_version is not None:  # the live rows asking (below); not a filter
+        request.GET = request.GET.copy()
+        del request.GET["poll"]
     form, filters, shop_ids = queue_params(request)
     now = timezone.now()
 
@@ -148,6 +164,12 @@ def queue(request):
         "colleagues": lists.colleagues,
         "bulk_transitions": [(action, ACTION_LABELS[action]) for action in BULK_TRANSITIONS],
     }
+    context["queue_version"] = queue_version(context["tickets"], has_next)
+    context["poll_url"] = request.path + (f"?{request.GET.urlencode()}" if request.GET else "")
+    if polled_version is not None and request.htmx and request.htmx.target == "queue-rows":
+        if polled_version == context["queue_version"]:
+            return HttpResponse(status=204)  # nothing changed: htmx leaves the rows alone
+        return render(request, "tickets/_queue_rows.html", context)
     # htmx: the filter form swaps the whole queue (#queue), the pager the results only; Back/Forward
     # (a history restore request) get the whole page.
     partials = {"queue": "tickets/_queue.html", "queue-results": "tickets/_queue_results.html"}

@@ -203,6 +203,21 @@
     if (handled) event.preventDefault();
   });
 
+  // The live queue swaps its rows in place: the keyboard highlight stays on the same ticket.
+  var highlighted = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "queue-rows") {
+      var current = document.querySelector("tr.kbd-current a.ticket-link");
+      highlighted = current ? current.getAttribute("href") : null;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!highlighted) return;
+    var link = document.querySelector('#queue-rows a.ticket-link[href="' + highlighted + '"]');
+    if (link) link.closest("tr").classList.add("kbd-current");
+    highlighted = null;
+  });
+
   document.addEventListener("DOMContentLoaded", rememberQueue);
   document.addEventListener("htmx:afterSettle", rememberQueue);
 
