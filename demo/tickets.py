@@ -179,6 +179,31 @@ def _demo_tags_and_view(*, shop: Shop, agent) -> None:
             services.ticket_tags_set(ticket=ticket, names=names, actor=actor)
     name, query = DEMO_VIEW
     services.saved_view_create(user=agent, name=name, query=query, shop_id=shop.pk)
+    _demo_macro(shop=shop)
+
+
+# The shop's own macro (⚡ in the ticket page's reply picker; Settings → 话术与宏).
+DEMO_MACRO = "回访完结（解决并加标签）"
+
+
+def _demo_macro(*, shop: Shop) -> None:
+    from tickets.macros import macro_save
+
+    if not shop.reply_templates.filter(title=DEMO_MACRO).exists():
+        macro_save(
+            shop=shop,
+            fields={
+                "category": "followup",
+                "title": DEMO_MACRO,
+                "body": "亲，{customer_name}，订单 {order_no} 的问题已经处理完毕，"
+                "感谢您的耐心！如还有问题随时联系我们。",
+                "language": "zh-hans",
+            },
+            actions=[
+                {"type": "set_status", "value": "resolve"},
+                {"type": "add_tag", "value": "已回访"},
+            ],
+        )
 
 
 def _demo_follow_up_text(*, shop: Shop, now: dt.datetime) -> None:

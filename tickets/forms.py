@@ -84,6 +84,8 @@ class ReplyForm(forms.Form):
     )
     # The newest timeline event on the agent's screen (the collision guard); absent: not checked.
     seen_event_id = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
+    # The macro the reply was written from: its actions run once the reply is sent.
+    macro = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
     @property
     def internal(self) -> bool:
@@ -267,3 +269,56 @@ class OrderItemRowForm(forms.Form):
 OrderItemFormSet = forms.formset_factory(
     OrderItemRowForm, extra=3, max_num=50, absolute_max=50, validate_max=True
 )
+
+
+class MacroForm(forms.Form):
+    """A shop's own reply template, and what it also does when its reply is sent (tickets.macros)."""
+
+    category = forms.ChoiceField(label=_("Group"))
+    title = forms.CharField(label=_("Title"), max_length=100)
+    body = forms.CharField(
+        label=_("Reply"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=MESSAGE_MAX_LENGTH,
+        error_messages={"max_length": TOO_LONG},
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the reply"), choices=[("zh-hans", "中文"), ("en", "English")]
+    )
+    set_status = forms.ChoiceField(label=_("Then change the status to"), required=False)
+    set_priority = forms.ChoiceField(
+        label=_("Then set the priority to"),
+        choices=[("", _("(leave as it is)")), *Priority.choices],
+        required=False,
+    )
+    add_tag = forms.CharField(label=_("Then add the tag"), max_length=30, required=False)
+    assign_me = forms.BooleanField(label=_("Then assign the ticket to me"), required=False)
+
+    def __init__(self, *args, categories=(), status_actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = list(categories)
+        self.fields["set_status"].choices = [("", _("(leave as it is)")), *status_actions]
+
+    def actions(self) -> list[dict]:
+        data = self.cleaned_data
+        chosen = [
+            {"type": "set_status", "value": data["set_status"]} if data["set_status"] else None,
+            {"type": "set_priority", "value": data["set_priority"]}
+            if data["set_priority"]
+            else None,
+            {"type": "add_tag", "value": data["add_tag"]} if data["add_tag"] else None,
+            {"type": "assign_me"} if data["assign_me"] else None,
+        ]
+        return [action for action in chosen if action]
+
+    @classmethod
+    def initial_for(cls, template) -> dict:
+        initial = {
+            "category": template.category,
+            "title": template.title,
+            "body": template.body,
+            "language": template.language,
+        }
+        for action in template.actions or []:
+            initial[action["type"]] = action.get("value", True)
+        return initial

@@ -570,6 +570,8 @@ class ReplyTemplate(models.Model):
     body = models.TextField(_("body"))
     language = models.CharField(max_length=10, default="zh-hans")
     position = models.PositiveSmallIntegerField(default=0)
+    # A macro's actions when its reply is sent (tickets.macros): [{"type": "set_status", ...}].
+    actions = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("reply template")

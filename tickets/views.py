@@ -35,6 +35,7 @@ from tickets.forms import (
     TransitionForm,
     queue_filter_query,
 )
+from tickets.macros import macro_action_words, macro_apply
 from tickets.models import Attachment, DisputeType, LogisticsEvent, ReplyTemplate, Ticket
 from tickets.presence import presence_beat, presence_leave
 from tickets.reply_templates import reply_template_fill, reply_template_values
@@ -283,6 +284,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
     for template in reply_templates:
         # What the picker puts in the reply box, in the template's language (the customer reads it).
         template.filled = reply_template_fill(template.body, values, language=template.language)
+        template.action_words = "; ".join(macro_action_words(a) for a in template.actions or [])
         groups.setdefault(template.category, []).append(template)
     template_groups = [
         (REPLY_TEMPLATE_CATEGORIES.get(key, key), rows) for key, rows in groups.items() if rows
@@ -455,7 +457,29 @@ def ticket_reply(request, number: str):
             request, number, reply_body=form.cleaned_data["body"], reply_internal=form.internal
         )
     messages.success(request, _("Internal note added.") if form.internal else _("Reply sent."))
+    macro = _macro_for(ticket, form.cleaned_data.get("macro"))
+    if macro is not None and macro.actions:
+        result = macro_apply(
+            ticket=ticket, template=macro, actor=services.Actor.staff(request.user)
+        )
+        if result.done:
+            messages.success(
+                request,
+                _("Macro “%(title)s” also did: %(actions)s.")
+                % {"title": macro.title_in_reader_language, "actions": "; ".join(result.done)},
+            )
+        for failure in result.failed:
+            messages.warning(request, _("Not done: %(failure)s") % {"failure": failure})
     return _after_post(request, number)
+
+
+def _macro_for(ticket: Ticket, macro_id: int | None) -> ReplyTemplate | None:
+    """The macro the reply came from, if it is one the ticket's shop may use."""
+    if not macro_id:
+        return None
+    return ReplyTemplate.objects.filter(
+        Q(shop_id=ticket.shop_id) | Q(shop__isnull=True), pk=macro_id
+    ).first()
 
 
 @login_required

@@ -1,10 +1,19 @@
 from django.urls import path
 
-from tickets import views, views_new
+from tickets import views, views_macros, views_new
 
 app_name = "workspace"
 
 urlpatterns = [
+    path("settings/<slug:code>/macros/", views_macros.macro_list, name="macros"),
+    path("settings/<slug:code>/macros/new/", views_macros.macro_edit, name="macro-new"),
+    path("settings/<slug:code>/macros/<int:pk>/", views_macros.macro_edit, name="macro-edit"),
+    path("settings/<slug:code>/macros/<int:pk>/copy/", views_macros.macro_copy, name="macro-copy"),
+    path(
+        "settings/<slug:code>/macros/<int:pk>/delete/",
+        views_macros.macro_delete,
+        name="macro-delete",
+    ),
     path("", views.queue, name="queue"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("tickets/new/", views_new.ticket_new, name="ticket-new"),

@@ -69,6 +69,15 @@
         textarea.value = option.dataset.body;
         textarea.focus();
       }
+      // A macro (⚡) also acts when its reply is sent: remember which, and say what it will do.
+      var macro = document.getElementById("reply-macro");
+      var said = document.getElementById("macro-actions");
+      if (macro && said && option) {
+        macro.value = option.dataset.actions ? option.value : "";
+        said.textContent = option.dataset.actions
+          ? said.getAttribute("data-prefix") + " " + option.dataset.actions : "";
+        said.hidden = !option.dataset.actions;
+      }
       target.value = "";
     } else if (target.closest("form[data-autosubmit]") && target.name !== "q") {
       target.form.requestSubmit();

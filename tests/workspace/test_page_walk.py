@@ -49,9 +49,10 @@ ENGLISH = re.compile(
 
 class VisibleText(HTMLParser):
     """Text nodes and placeholders, outside script/style/template. Text in <code> is an
-    identifier shown on purpose (the dispute type code a shop backend sends to the API)."""
+    identifier shown on purpose (the dispute type code a shop backend sends to the API); a
+    <textarea> holds what someone wrote (a macro's reply with its {customer_name} blanks)."""
 
-    HIDDEN = {"script", "style", "template", "code"}
+    HIDDEN = {"script", "style", "template", "code", "textarea"}
 
     def __init__(self):
         super().__init__()
