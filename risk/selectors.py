@@ -10,12 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
-from disputes.models import Compensation
 from disputes.services import compensation_totals, policy_current, policy_of
 from risk.models import PhotoHash, PhotoMatch
 from tickets.models import Attachment, Customer, Ticket
@@ -59,14 +58,17 @@ def _shown(value: dt.datetime) -> str:
     return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
-def _photo_evidence(photo_ids) -> tuple[list[PhotoHash], dict[int, list[PhotoMatch]]]:
-    """Photos with their ticket's order, and their matches on another order's ticket."""
+def _photo_evidence(**which) -> tuple[list[PhotoHash], dict[int, list[PhotoMatch]]]:
+    """Photos (PhotoHash.objects.filter(**which)) with their ticket's order, and their matches on
+    another order's ticket (a second query only when there are photos)."""
     photos = list(
-        PhotoHash.objects.filter(pk__in=photo_ids)
+        PhotoHash.objects.filter(**which)
         .select_related("attachment", "ticket__order")
         .order_by("attachment_id")
     )
     matches: dict[int, list[PhotoMatch]] = defaultdict(list)
+    if not photos:
+        return photos, matches
     rows = (
         PhotoMatch.objects.filter(photo_id__in=[p.pk for p in photos])
         .exclude(other__order_no=F("photo__order_no"))
@@ -140,7 +142,7 @@ def _predates(photos: list[PhotoHash]) -> Finding | None:
 def attachments_findings(attachments) -> dict[int, list[Finding]]:
     """Each photo's own findings (reused, predates), by attachment id: 2 queries."""
     ids = [a.pk for a in attachments]
-    photos, matches = _photo_evidence(PhotoHash.objects.filter(attachment_id__in=ids).values("pk"))
+    photos, matches = _photo_evidence(attachment_id__in=ids)
     result: dict[int, list[Finding]] = {pk: [] for pk in ids}
     for photo in photos:
         found = [_reused([photo], matches), _predates([photo])]
@@ -151,7 +153,9 @@ def attachments_findings(attachments) -> dict[int, list[Finding]]:
 # --- the customer: frequent claims, linked accounts -------------------------------------------
 
 
-def _customers_findings(customers: list[Customer]) -> dict[int, list[Finding]]:
+def _customers_findings(
+    customers: list[Customer], shops: dict | None = None
+) -> dict[int, list[Finding]]:
     """Frequent claimant and linked accounts of each customer, by customer id: one query per shop
     for its policy, then 3 queries whatever the number of customers."""
     result: dict[int, list[Finding]] = {c.pk: [] for c in customers}
@@ -161,39 +165,33 @@ def _customers_findings(customers: list[Customer]) -> dict[int, list[Finding]]:
     policies = {}
     for customer in customers:
         if customer.shop_id not in policies:
-            policies[customer.shop_id] = policy_of(policy_current(shop=customer.shop))
+            shop = (shops or {}).get(customer.shop_id) or customer.shop
+            policies[customer.shop_id] = policy_of(policy_current(shop=shop))
     since = {
         shop_id: now - dt.timedelta(days=policy.risk_window_days)
         for shop_id, policy in policies.items()
     }
-    in_window = Q()
-    for shop_id, start in since.items():
-        in_window |= Q(
-            customer_id__in=[c.pk for c in customers if c.shop_id == shop_id], created_at__gte=start
-        )
-    counts = dict(
-        Ticket.objects.filter(in_window)
-        .values("customer_id")
-        .annotate(n=Count("id"))
-        .values_list("customer_id", "n")
-    )
-    rows = defaultdict(list)
-    for customer_id, *row in (
-        Compensation.objects.filter(
-            **{"ticket__customer_id__in": [c.pk for c in customers]},
-        )
-        .filter(
+    in_window = Q(
+        *[
             Q(
-                *[
-                    Q(ticket__customer__shop_id=shop_id, created_at__gte=start)
-                    for shop_id, start in since.items()
-                ],
-                _connector=Q.OR,
+                customer_id__in=[c.pk for c in customers if c.shop_id == shop_id],
+                created_at__gte=start,
             )
-        )
-        .values_list("ticket__customer_id", "type", "status", "amount")
+            for shop_id, start in since.items()
+        ],
+        _connector=Q.OR,
+    )
+    # One query: the customers' tickets of the window, each with its compensations (a row per
+    # compensation, or one row with none); granted is compensation_totals' own definition.
+    tickets_of = defaultdict(set)
+    rows = defaultdict(list)
+    for ticket_id, customer_id, *row in Ticket.objects.filter(in_window).values_list(
+        "id", "customer_id", "compensations__type", "compensations__status", "compensations__amount"
     ):
-        rows[customer_id].append(tuple(row))
+        tickets_of[customer_id].add(ticket_id)
+        if row[0] is not None:
+            rows[customer_id].append(tuple(row))
+    counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
     phones = {(c.shop_id, c.phone) for c in customers if c.phone}
     linked = defaultdict(list)
     if phones:
@@ -258,14 +256,12 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
     """Every finding of each ticket, by ticket id, in a fixed number of queries (the tickets come
     with their customer and order)."""
     tickets = list(tickets)
-    photos, matches = _photo_evidence(
-        PhotoHash.objects.filter(ticket_id__in=[t.pk for t in tickets]).values("pk")
-    )
+    photos, matches = _photo_evidence(ticket_id__in=[t.pk for t in tickets])
     by_ticket = defaultdict(list)
     for photo in photos:
         by_ticket[photo.ticket_id].append(photo)
     customers = list({t.customer_id: t.customer for t in tickets}.values())
-    of_customer = _customers_findings(customers)
+    of_customer = _customers_findings(customers, {t.shop_id: t.shop for t in tickets})
     result = {}
     for ticket in tickets:
         ticket_photos = by_ticket.get(ticket.pk, [])
@@ -286,9 +282,7 @@ def ticket_risk(ticket: Ticket) -> dict:
 def customer_findings(customer: Customer) -> list[Finding]:
     """The customer's own flags (frequent claims, linked accounts) and the evidence flags of
     their tickets (refs: those tickets' numbers)."""
-    photos, matches = _photo_evidence(
-        PhotoHash.objects.filter(ticket__customer=customer).values("pk")
-    )
+    photos, matches = _photo_evidence(ticket__customer=customer)
     by_ticket = defaultdict(list)
     for photo in photos:
         by_ticket[photo.ticket.number].append(photo)

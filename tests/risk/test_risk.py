@@ -154,9 +154,7 @@ def test_without_delivery_the_payment_time_counts(shop, media_root):
     Order.objects.filter(pk=ticket.order_id).update(delivered_at=None)
     ticket.refresh_from_db()
     add_photo(ticket, jpeg_bytes(sample_photo(22), exif=exif_taken("2026:11:19 23:00:00")))
-    assert flag(ticket_risk(ticket), "evidence_predates_order")["refs"][2].startswith(
-        "paid_at:"
-    )
+    assert flag(ticket_risk(ticket), "evidence_predates_order")["refs"][2].startswith("paid_at:")
 
 
 def test_photo_after_delivery_or_without_exif_is_not_flagged(shop, media_root):
@@ -172,7 +170,9 @@ def test_photo_after_delivery_or_without_exif_is_not_flagged(shop, media_root):
 
 
 def test_more_tickets_than_the_policy_allows_flag_the_customer(shop):
-    tickets = [lone_ticket(shop, f"F-{i}", customer_id="c-f", phone="13911110000") for i in range(3)]
+    tickets = [
+        lone_ticket(shop, f"F-{i}", customer_id="c-f", phone="13911110000") for i in range(3)
+    ]
     assert "frequent_claimant" not in codes(ticket_risk(tickets[-1]))  # 3 is not more than 3
     fourth = lone_ticket(shop, "F-3", customer_id="c-f", phone="13911110000")
     assert "frequent_claimant" in codes(ticket_risk(fourth))
@@ -186,7 +186,11 @@ def test_granted_compensation_above_the_policy_flags_the_customer(shop):
         ticket=ticket, type="cash", amount=Decimal("200.00"), status="approved", policy=policy
     )
     Compensation.objects.create(  # pending is not granted
-        ticket=ticket, type="cash", amount=Decimal("50.00"), status="pending_approval", policy=policy
+        ticket=ticket,
+        type="cash",
+        amount=Decimal("50.00"),
+        status="pending_approval",
+        policy=policy,
     )
     assert "frequent_claimant" not in codes(ticket_risk(ticket))
     Compensation.objects.create(
