@@ -18,6 +18,8 @@ class PhotoHash(models.Model):
     # EXIF DateTimeOriginal (or DateTime); exif_present is False when the photo carries neither.
     taken_at = models.DateTimeField(null=True, blank=True)
     exif_present = models.BooleanField(default=False)
+    # False for pictures too small or too plain to compare (risk.photos.MIN_SIDE): no bands.
+    compared = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -67,7 +67,7 @@ def _photo_evidence(**which) -> tuple[list[PhotoHash], dict[int, list[PhotoMatch
         .order_by("attachment_id")
     )
     matches: dict[int, list[PhotoMatch]] = defaultdict(list)
-    if not photos:
+    if not any(photo.compared for photo in photos):
         return photos, matches
     rows = (
         PhotoMatch.objects.filter(photo_id__in=[p.pk for p in photos])

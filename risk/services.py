@@ -24,6 +24,7 @@ def photo_hash_store(*, attachment: Attachment) -> PhotoHash | None:
         phash=facts.phash,
         taken_at=facts.taken_at,
         exif_present=facts.exif_present,
+        compared=facts.comparable,
     )
     if not facts.comparable:
         return photo

@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
                 ('phash', models.BigIntegerField()),
                 ('taken_at', models.DateTimeField(blank=True, null=True)),
                 ('exif_present', models.BooleanField(default=False)),
+                ('compared', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('attachment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='photo_hash', to='tickets.attachment')),
                 ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='shops.shop')),
