@@ -35,6 +35,7 @@ EVENTS = {
     "ticket_status_changed": "ticket, previous, now, actor — the status moved (clock fields saved)",
     "ticket_clock_changed": "ticket, now — a due time or first response changed without a status change",
     "message_added": "ticket, message, actor — a message or internal note was stored",
+    "attachment_added": "ticket, attachment, actor — evidence was stored (its file saved)",
     "compensation_decided": "compensation, actor — approved or rejected by a supervisor (or auto-approved)",
     "compensation_executed": "compensation, actor — the shop reported it done",
 }
@@ -42,6 +43,7 @@ TICKET_CREATED = "ticket_created"
 TICKET_STATUS_CHANGED = "ticket_status_changed"
 TICKET_CLOCK_CHANGED = "ticket_clock_changed"
 MESSAGE_ADDED = "message_added"
+ATTACHMENT_ADDED = "attachment_added"
 COMPENSATION_DECIDED = "compensation_decided"
 COMPENSATION_EXECUTED = "compensation_executed"
 
@@ -62,6 +64,18 @@ POINTS = {
         "ticket -> dict: code -> sentence (reader's language): why the ticket cannot be merged "
         "into another now; asked with the ticket's row locked"
     ),
+    "ticket_risk": (
+        "tickets -> dict: ticket id -> {flag code -> {'message': ..., 'refs': [...]}}: the risk flags"
+        " of a page of tickets, read in a fixed number of queries however many tickets"
+    ),
+    "attachment_risk": (
+        "attachments -> dict: attachment id -> {flag code -> {'message': ..., 'refs': [...]}}: each"
+        " piece of evidence's own risk flags, in a fixed number of queries"
+    ),
+    "compensation_review_reasons": (
+        "tickets -> dict: ticket id -> {code -> message}: why each ticket's compensation must wait"
+        " for a supervisor whatever its amount (disputes' authority rule and approval inbox ask)"
+    ),
 }
 TICKET_OUTPUT_QUERYSET = "ticket_output_queryset"
 TICKET_PAGE_CONTEXT = "ticket_page_context"
@@ -71,6 +85,9 @@ CUSTOMER_OUTPUT = "customer_output"
 CUSTOMER_PAGE_SECTIONS = "customer_page_sections"
 CUSTOMER_RISK = "customer_risk"
 MERGE_BLOCKERS = "merge_blockers"
+TICKET_RISK = "ticket_risk"
+ATTACHMENT_RISK = "attachment_risk"
+COMPENSATION_REVIEW_REASONS = "compensation_review_reasons"
 
 _providers: dict[str, list[Callable]] = {name: [] for name in POINTS}
 _in_transaction: dict[str, list[Callable]] = {name: [] for name in EVENTS}

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "notifications",
     "tickets",
     "disputes",
+    "risk",
     "sla",
     "analytics",
     "demo",

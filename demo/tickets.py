@@ -1,6 +1,7 @@
 """Sample tickets for the demo shop, spread over dispute types and states."""
 
 import datetime as dt
+import io
 import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from risk.samples import exif_taken, jpeg_bytes, resized, sample_photo
 from shops.models import Shop
 from tickets import services
 from tickets.catalogue import DISPUTE_TYPES
@@ -87,6 +89,7 @@ def demo_tickets_create(
     _demo_follow_up_text(shop=shop, now=now)
     count += _demo_duplicates(shop=shop, agent=agent, now=now)
     _demo_tags_and_view(shop=shop, agent=agent)
+    _demo_risky_evidence(shop=shop)
     return count
 
 
@@ -137,8 +140,9 @@ def _demo_duplicates(*, shop: Shop, agent, now: dt.datetime) -> int:
                     else "刚才提交过一次，没看到回复，再提交一次：杯子把手也掉了。"
                 )
                 services.message_add(ticket=ticket, body=body, actor=services.Actor.shop(shop))
+                # The same picture twice on one order (a duplicate, not reused evidence).
                 photo = SimpleUploadedFile(
-                    f"dup-{pair}-{attempt}.png", demo_photo(), content_type="image/png"
+                    f"dup-{pair}-{attempt}.png", demo_photo_of(900 + pair), content_type="image/png"
                 )
                 services.attachment_add(
                     ticket=ticket,
@@ -204,6 +208,43 @@ def _demo_macro(*, shop: Shop) -> None:
                 {"type": "add_tag", "value": "已回访"},
             ],
         )
+
+
+def _demo_risky_evidence(*, shop: Shop) -> None:
+    """What the risk section shows (README "Risk"): one photo sent on two orders' tickets, and a
+    photo whose EXIF says it was taken long before the order was delivered."""
+    tickets = list(
+        Ticket.objects.filter(shop=shop, dispute_type__photo_required=True)
+        .select_related("order", "shop")
+        .order_by("created_at")[:3]
+    )
+    if len(tickets) < 3:
+        return
+    actor = services.Actor.shop(shop)
+    reused = sample_photo(2026, size=(480, 320))
+    for ticket, data in ((tickets[0], reused), (tickets[1], resized(reused, 0.8))):
+        services.attachment_add(
+            ticket=ticket,
+            uploaded_file=SimpleUploadedFile("photo-again.jpg", jpeg_bytes(data, quality=70)),
+            kind="photo",
+            actor=actor,
+        )
+    services.attachment_add(
+        ticket=tickets[2],
+        uploaded_file=SimpleUploadedFile(
+            "photo-old.jpg",
+            jpeg_bytes(sample_photo(2027, size=(480, 320)), exif=exif_taken("2025:03:08 14:20:00")),
+        ),
+        kind="photo",
+        actor=actor,
+    )
+
+
+def demo_photo_of(index: int) -> bytes:
+    """A different picture for each demo ticket (PNG)."""
+    buffer = io.BytesIO()
+    sample_photo(index, size=(480, 320)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _demo_follow_up_text(*, shop: Shop, now: dt.datetime) -> None:
@@ -286,7 +327,10 @@ def _demo_ticket(*, shop, agent, rng, code, index, recent, clock, now) -> None:
     if (
         ticket.dispute_type.photo_required
     ):  # the customer's photo, as the standard asks before compensating
-        photo = SimpleUploadedFile(f"photo-{index + 1}.png", demo_photo(), content_type="image/png")
+        # each customer's own picture: the same one on two orders is what risk flags
+        photo = SimpleUploadedFile(
+            f"photo-{index + 1}.png", demo_photo_of(index), content_type="image/png"
+        )
         services.attachment_add(
             ticket=ticket, uploaded_file=photo, kind="photo", actor=services.Actor.shop(shop)
         )

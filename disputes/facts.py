@@ -112,10 +112,11 @@ MONEY_FIELDS = (
     "return_shipping_cap",
     "agent_authority",
     "food_safety_min_claim",
+    "frequent_claimant_amount",
 )
 RATIO_FIELDS = ("goodwill_price_ratio_cap", "late_ship_penalty_rate")
 # Ints that must be at least 1 (0 would make every ticket a batch alert / an empty window).
-POSITIVE_INT_FIELDS = ("batch_alert_threshold", "batch_alert_window_days")
+POSITIVE_INT_FIELDS = ("batch_alert_threshold", "batch_alert_window_days", "risk_window_days")
 # Money must fit the amount columns it ends up in (12 digits, 2 places: below 10^10); counts (days,
 # hours, multiples, points) stay sane, and within what a timedelta can hold.
 MONEY_LIMIT = Decimal("10000000000")
@@ -149,6 +150,11 @@ class Policy:
     food_safety_min_claim: Decimal = Decimal("1000.00")  # 食品安全法 Art. 148: at least ¥1,000
     food_safety_price_multiple: int = 10  # ... 10 × the price
     food_safety_loss_multiple: int = 3  # ... or 3 × the loss
+    # Risk (API.md "Risk"): a customer with more than this many tickets, or more than this much
+    # granted compensation, within the window is a frequent claimant.
+    risk_window_days: int = 90
+    frequent_claimant_tickets: int = 3
+    frequent_claimant_amount: Decimal = Decimal("200.00")
 
     def validate(self) -> dict[str, str]:
         """Field errors of this policy (wrong type, negative, ratio > 1); empty when valid."""

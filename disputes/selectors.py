@@ -30,6 +30,9 @@ POLICY_LABELS = {
     "food_safety_min_claim": _("Food safety claim minimum (¥)"),
     "food_safety_price_multiple": _("Food safety claim, multiple of the price"),
     "food_safety_loss_multiple": _("Food safety claim, multiple of the loss"),
+    "risk_window_days": _("Risk window (days)"),
+    "frequent_claimant_tickets": _("Tickets in the risk window before a customer is flagged"),
+    "frequent_claimant_amount": _("Compensation granted in the risk window before a flag (¥)"),
 }
 # The standard's rows (standard.py `rule`), in words: a compensation shows which row it follows.
 RULE_LABELS = {
@@ -322,6 +325,7 @@ def approval_inbox_context(*, user) -> dict:
     )
     zh = _zh()
     money_by_ticket = ticket_money(ticket_ids={c.ticket_id for c in pending})
+    reasons = services.review_reasons(tickets={c.ticket_id: c.ticket for c in pending}.values())
     entries = []
     for compensation in pending:
         ticket = compensation.ticket
@@ -354,6 +358,7 @@ def approval_inbox_context(*, user) -> dict:
                 "authority_used": money["authority_used"],
                 "over_authority": standard.over_agent_authority(money["authority_used"], policy),
                 "food_safety_exposure": exposure,
+                "review_reasons": list(reasons.get(ticket.pk, {}).values()),
             }
         )
     return {

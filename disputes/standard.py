@@ -37,6 +37,7 @@ Decisions on points DOMAIN.md leaves open:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -152,14 +153,16 @@ def needs_supervisor(
     policy: Policy,
     within_standard: bool,
     is_supervisor: bool,
+    review_reasons: Mapping[str, str] | None = None,
 ) -> bool:
     """True when the proposal must wait for a supervisor. An agent may grant up to
     `agent_authority` (¥50) cash-equivalent per ticket in total, counting `already_granted`;
-    anything outside the standard waits. A supervisor (or admin) never waits.
+    anything outside the standard waits, and so does anything on a ticket with review reasons
+    (a feature's flags, e.g. risk's: whatever the amount). A supervisor (or admin) never waits.
     Seed 001: 如果消费者提的条件超出自己的权限范围,也可以请主管出面处理."""
     if is_supervisor:
         return False
-    if not within_standard:
+    if not within_standard or review_reasons:
         return True
     return over_agent_authority(money(already_granted) + money(amount), policy)
 

@@ -67,6 +67,11 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
     assert needing_photo and all(
         t.attachments.filter(content_type="image/png").exists() for t in needing_photo
     )
+    # Risk (issue 16): one photo on two orders' tickets, one taken before the order was delivered.
+    from risk.selectors import ticket_risk
+
+    found = {flag["code"] for t in needing_photo for flag in ticket_risk(t)["flags"]}
+    assert {"reused_evidence", "evidence_predates_order"} <= found, found
     tz = selectors.Period(shop=shop, date_from=before.date(), date_to=before.date()).tz
     today = before.astimezone(tz).date()
     period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)

@@ -329,6 +329,25 @@ def customer_risk_flags(*, customer: Customer) -> list[dict]:
     return [{"code": code, **flag} for code, flag in flags.items()]
 
 
+def _flags(found: dict) -> list[dict]:
+    return [{"code": code, **flag} for code, flag in found.items()]
+
+
+def tickets_risk_flags(tickets) -> dict[int, list[dict]]:
+    """Each ticket's risk flags (API.md "Risk") by ticket id, read for the whole list at once
+    (the features answer in a fixed number of queries)."""
+    tickets = list(tickets)
+    found = hooks.collect(hooks.TICKET_RISK, tickets=tickets) if tickets else {}
+    return {ticket.pk: _flags(found.get(ticket.pk, {})) for ticket in tickets}
+
+
+def attachments_risk_flags(attachments) -> dict[int, list[dict]]:
+    """Each attachment's own risk flags (a photo reused, or older than the order) by id."""
+    attachments = list(attachments)
+    found = hooks.collect(hooks.ATTACHMENT_RISK, attachments=attachments) if attachments else {}
+    return {attachment.pk: _flags(found.get(attachment.pk, {})) for attachment in attachments}
+
+
 def customer_summary(*, customer: Customer) -> dict:
     """The API's customer body (API.md "Customers"): the core's fields, the risk flags, and what
     the features add (disputes: the compensation totals)."""

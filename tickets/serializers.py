@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from aftersales.api import MAX_LIST, AwareDateTimeField, MoneyField, StrictSerializer
 from tickets.models import TAG_NAME_MAX_LENGTH, TAGS_PER_TICKET, Attachment, LogisticsEvent
-from tickets.selectors import sla_breached
+from tickets.selectors import attachments_risk_flags, sla_breached, tickets_risk_flags
 from tickets.services import (
     BULK_ACTIONS,
     BULK_MAX_TICKETS,
@@ -245,6 +245,45 @@ class SlaOut(serializers.Serializer):
         return sla_breached(ticket)
 
 
+class RiskFlagOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    refs = serializers.ListField(child=serializers.CharField(), default=list)
+
+
+class RiskOut(serializers.Serializer):
+    flags = RiskFlagOut(many=True, help_text="Empty when nothing is found.")
+
+
+class _WithRiskList(serializers.ListSerializer):
+    """A list whose risk flags are read for all its rows at once (a fixed number of queries,
+    however long the page): `risk_of(rows) -> {id: flags}` sets `risk_flags` on each row."""
+
+    risk_of = None
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        flags = type(self).risk_of(rows)
+        for row in rows:
+            row.risk_flags = flags[row.pk]
+        return super().to_representation(rows)
+
+
+class TicketListOut(_WithRiskList):
+    risk_of = staticmethod(tickets_risk_flags)
+
+
+class AttachmentListOut(_WithRiskList):
+    risk_of = staticmethod(attachments_risk_flags)
+
+
+def _risk(row, risk_of) -> dict:
+    flags = getattr(row, "risk_flags", None)
+    if flags is None:
+        flags = risk_of([row])[row.pk]
+    return {"flags": flags}
+
+
 class TicketOut(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -272,6 +311,16 @@ class TicketOut(serializers.Serializer):
     compensations = serializers.SerializerMethodField()
     customer = CustomerOut()
     order = OrderOut()
+    risk = serializers.SerializerMethodField()
+
+    class Meta:
+        list_serializer_class = TicketListOut
+
+    @extend_schema_field(RiskOut)
+    def get_risk(self, ticket) -> dict:
+        """API.md "Risk": what the features find (risk: reused or old evidence, frequent claims,
+        linked accounts)."""
+        return _risk(ticket, tickets_risk_flags)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, ticket) -> list[str]:
@@ -335,6 +384,15 @@ class AttachmentOut(serializers.Serializer):
     content_type = serializers.CharField()
     size = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    risk = serializers.SerializerMethodField()
+
+    class Meta:
+        list_serializer_class = AttachmentListOut
+
+    @extend_schema_field(RiskOut)
+    def get_risk(self, attachment) -> dict:
+        """This photo's own flags: reused on another order's ticket, or taken before the order."""
+        return _risk(attachment, attachments_risk_flags)
 
 
 class LogisticsOut(serializers.Serializer):
@@ -369,16 +427,6 @@ class CustomerCompensationOut(serializers.Serializer):
     recovered = serializers.DecimalField(
         max_digits=16, decimal_places=2, help_text="Courier claims granted (money coming back)."
     )
-
-
-class RiskFlagOut(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    refs = serializers.ListField(child=serializers.CharField(), default=list)
-
-
-class RiskOut(serializers.Serializer):
-    flags = RiskFlagOut(many=True, help_text="Empty when nothing is found.")
 
 
 class CustomerDetailOut(serializers.Serializer):

@@ -728,6 +728,7 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
             "content_type": content_type,
         },
     )
+    hooks.emit(hooks.ATTACHMENT_ADDED, ticket=locked, attachment=attachment, actor=actor)
     return attachment
 
 

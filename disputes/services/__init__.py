@@ -33,6 +33,7 @@ from disputes.services.compensations import (
     compensation_type_label,
     food_safety_escalate,
     is_granted,
+    review_reasons,
 )
 from disputes.services.judgments import (
     judgment_create,
@@ -84,6 +85,7 @@ __all__ = [
     "policy_current",
     "policy_of",
     "policy_update",
+    "review_reasons",
     "shipping_deadline",
     "ticket_facts",
 ]

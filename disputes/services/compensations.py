@@ -69,6 +69,13 @@ def is_granted(status: str) -> bool:
     return status in GRANTED_STATUSES
 
 
+def review_reasons(*, tickets) -> dict[int, dict[str, str]]:
+    """Why each ticket's compensation must wait for a supervisor whatever its amount, by ticket id
+    (the features' answers, e.g. risk's flags); a ticket without reasons is absent."""
+    tickets = list(tickets)
+    return hooks.collect(hooks.COMPENSATION_REVIEW_REASONS, tickets=tickets) if tickets else {}
+
+
 def compensation_totals(rows) -> dict[str, Decimal]:
     """What a ticket's compensations add up to, by their amounts as given: `granted` (is_granted),
     `pending` (asked, not decided), `rejected`; `recovered` is courier claims granted (money coming
@@ -243,6 +250,7 @@ def compensation_propose(
         policy,
         within_standard=within,
         is_supervisor=is_decider,
+        review_reasons=review_reasons(tickets=[locked]).get(locked.pk),
     )
     matched = next((o for o in options if o.type == type and amount <= o.amount), None)
     now = timezone.now()

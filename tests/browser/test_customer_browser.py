@@ -36,8 +36,19 @@ def test_from_a_ticket_to_the_customers_history_in_both_languages(live_server):
 
     with chromium() as browser:
         for language, texts in {
-            "zh-hans": ("工单记录", "已给", "¥12.50", "该客户没有风险标记。"),
-            "en": ("Ticket history", "Granted", "¥12.50", "Nothing is flagged on this customer."),
+            # c-2002 has the same phone: a linked account (issue 16)
+            "zh-hans": (
+                "工单记录",
+                "已给",
+                "¥12.50",
+                "本店其他客户账号使用了相同的手机号：c-2002。",
+            ),
+            "en": (
+                "Ticket history",
+                "Granted",
+                "¥12.50",
+                "The same phone number is used by another customer id of the shop: c-2002.",
+            ),
         }.items():
             context, page = log_in(browser, live_server.url, "agent", language=language)
             page.goto(f"{live_server.url}/tickets/{tickets[1].number}/")

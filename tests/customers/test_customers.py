@@ -84,7 +84,12 @@ def test_shop_key_reads_its_customer_with_masked_phone_tickets_newest_first_and_
     assert body["orders_count"] == 3
     # granted = approved + executing + executed; pending = asked, undecided; recovered = courier claims.
     assert body["compensation"] == {"granted": "9.50", "pending": "8.25", "recovered": "10.50"}
-    assert body["risk"] == {"flags": []}
+    # 4 tickets in the risk window (more than 3), and c-2002 shares the phone (issue 16)
+    assert [flag["code"] for flag in body["risk"]["flags"]] == [
+        "frequent_claimant",
+        "linked_accounts",
+    ]
+    assert body["risk"]["flags"][1]["refs"] == ["c-2002"]
 
 
 def test_money_strings_are_zero_with_two_places_when_nothing_was_asked(shop, shop_client):

@@ -730,6 +730,9 @@ def test_policy_defaults_are_domain_md():
         "food_safety_min_claim": "1000.00",
         "food_safety_price_multiple": 10,
         "food_safety_loss_multiple": 3,
+        "risk_window_days": 90,
+        "frequent_claimant_tickets": 3,
+        "frequent_claimant_amount": "200.00",
     }
     assert Policy().validate() == {}
 

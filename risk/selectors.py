@@ -1,0 +1,313 @@
+"""Reads of risk (API.md "Risk"): the flags of tickets, customers and photos. Flags explain; they
+never reject. Each function reads a fixed number of queries however many tickets it is given, so
+the ticket list's query count stays constant.
+
+A finding carries the API's code, message and refs, plus `evidence` for the ticket page (the two
+photos and tickets, the two dates): the API shows only code, message and refs."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
+
+from disputes.services import compensation_totals, policy_current, policy_of
+from risk.models import PhotoHash, PhotoMatch
+from tickets.models import Attachment, Customer, Ticket
+
+REUSED_EVIDENCE = "reused_evidence"
+EVIDENCE_PREDATES_ORDER = "evidence_predates_order"
+FREQUENT_CLAIMANT = "frequent_claimant"
+LINKED_ACCOUNTS = "linked_accounts"
+CODES = (REUSED_EVIDENCE, EVIDENCE_PREDATES_ORDER, FREQUENT_CLAIMANT, LINKED_ACCOUNTS)
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    refs: list[str]
+    evidence: list[dict] = field(default_factory=list)
+
+    def as_flag(self) -> dict:
+        return {"code": self.code, "message": self.message, "refs": self.refs}
+
+
+def flags_of(findings: list[Finding]) -> dict:
+    return {"flags": [finding.as_flag() for finding in findings]}
+
+
+# --- the evidence: reused photos, photos older than the order --------------------------------
+
+
+def _order_time(order) -> tuple[str, dt.datetime | None]:
+    if order.delivered_at is not None:
+        return "delivered_at", order.delivered_at
+    return "paid_at", order.paid_at
+
+
+def _moment(value: dt.datetime) -> str:
+    return timezone.localtime(value).isoformat()
+
+
+def _shown(value: dt.datetime) -> str:
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _photo_evidence(**which) -> tuple[list[PhotoHash], dict[int, list[PhotoMatch]]]:
+    """Photos (PhotoHash.objects.filter(**which)) with their ticket's order, and their matches on
+    another order's ticket (a second query only when there are photos)."""
+    photos = list(
+        PhotoHash.objects.filter(**which)
+        .select_related("attachment", "ticket__order")
+        .order_by("attachment_id")
+    )
+    matches: dict[int, list[PhotoMatch]] = defaultdict(list)
+    if not any(photo.compared for photo in photos):
+        return photos, matches
+    rows = (
+        PhotoMatch.objects.filter(photo_id__in=[p.pk for p in photos])
+        .exclude(other__order_no=F("photo__order_no"))
+        .select_related("other__attachment", "other__ticket")
+        .order_by("other__ticket__number", "other__attachment_id")
+    )
+    for match in rows:
+        matches[match.photo_id].append(match)
+    return photos, matches
+
+
+def _reused(photos: list[PhotoHash], matches: dict[int, list[PhotoMatch]]) -> Finding | None:
+    numbers: list[str] = []
+    evidence = []
+    for photo in photos:
+        for match in matches.get(photo.pk, []):
+            if match.other.ticket.number not in numbers:
+                numbers.append(match.other.ticket.number)
+            evidence.append(
+                {
+                    "attachment": photo.attachment,
+                    "ticket": photo.ticket,
+                    "other_attachment": match.other.attachment,
+                    "other_ticket": match.other.ticket,
+                    "distance": match.distance,
+                }
+            )
+    if not numbers:
+        return None
+    message = ngettext(
+        "A photo matches one sent on another order's ticket: %(numbers)s.",
+        "Photos match ones sent on other orders' tickets: %(numbers)s.",
+        len(numbers),
+    ) % {"numbers": ", ".join(numbers)}
+    return Finding(REUSED_EVIDENCE, message, numbers, evidence)
+
+
+def _predates(photos: list[PhotoHash]) -> Finding | None:
+    refs: list[str] = []
+    evidence = []
+    for photo in photos:
+        which, order_time = _order_time(photo.ticket.order)
+        if photo.taken_at is None or order_time is None or photo.taken_at >= order_time:
+            continue
+        refs += [
+            f"attachment:{photo.attachment_id}",
+            f"taken_at:{_moment(photo.taken_at)}",
+            f"{which}:{_moment(order_time)}",
+        ]
+        evidence.append(
+            {
+                "attachment": photo.attachment,
+                "taken_at": photo.taken_at,
+                "order_time": order_time,
+                "delivered": which == "delivered_at",
+            }
+        )
+    if not evidence:
+        return None
+    first = evidence[0]
+    if first["delivered"]:
+        text = gettext(
+            "A photo was taken on %(taken)s, before the order was delivered (%(order)s)."
+        )
+    else:
+        text = gettext("A photo was taken on %(taken)s, before the order was paid (%(order)s).")
+    message = text % {"taken": _shown(first["taken_at"]), "order": _shown(first["order_time"])}
+    return Finding(EVIDENCE_PREDATES_ORDER, message, refs, evidence)
+
+
+def attachments_findings(attachments) -> dict[int, list[Finding]]:
+    """Each photo's own findings (reused, predates), by attachment id: 2 queries."""
+    ids = [a.pk for a in attachments]
+    photos, matches = _photo_evidence(attachment_id__in=ids)
+    result: dict[int, list[Finding]] = {pk: [] for pk in ids}
+    for photo in photos:
+        found = [_reused([photo], matches), _predates([photo])]
+        result[photo.attachment_id] = [f for f in found if f]
+    return result
+
+
+# --- the customer: frequent claims, linked accounts -------------------------------------------
+
+
+def _customers_findings(
+    customers: list[Customer], shops: dict | None = None
+) -> dict[int, list[Finding]]:
+    """Frequent claimant and linked accounts of each customer, by customer id: one query per shop
+    for its policy, then 3 queries whatever the number of customers."""
+    result: dict[int, list[Finding]] = {c.pk: [] for c in customers}
+    if not customers:
+        return result
+    now = timezone.now()
+    policies = {}
+    for customer in customers:
+        if customer.shop_id not in policies:
+            shop = (shops or {}).get(customer.shop_id) or customer.shop
+            policies[customer.shop_id] = policy_of(policy_current(shop=shop))
+    since = {
+        shop_id: now - dt.timedelta(days=policy.risk_window_days)
+        for shop_id, policy in policies.items()
+    }
+    in_window = Q(
+        *[
+            Q(
+                customer_id__in=[c.pk for c in customers if c.shop_id == shop_id],
+                created_at__gte=start,
+            )
+            for shop_id, start in since.items()
+        ],
+        _connector=Q.OR,
+    )
+    # One query: the customers' tickets of the window, each with its compensations (a row per
+    # compensation, or one row with none); granted is compensation_totals' own definition.
+    tickets_of = defaultdict(set)
+    rows = defaultdict(list)
+    for ticket_id, customer_id, *row in Ticket.objects.filter(in_window).values_list(
+        "id", "customer_id", "compensations__type", "compensations__status", "compensations__amount"
+    ):
+        tickets_of[customer_id].add(ticket_id)
+        if row[0] is not None:
+            rows[customer_id].append(tuple(row))
+    counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
+    phones = {(c.shop_id, c.phone) for c in customers if c.phone}
+    linked = defaultdict(list)
+    if phones:
+        same_phone = Q(
+            *[Q(shop_id=shop_id, phone=phone) for shop_id, phone in phones], _connector=Q.OR
+        )
+        for pk, shop_id, phone, external_id in (
+            Customer.objects.filter(same_phone)
+            .order_by("external_id")
+            .values_list("pk", "shop_id", "phone", "external_id")
+        ):
+            linked[(shop_id, phone)].append((pk, external_id))
+    for customer in customers:
+        policy = policies[customer.shop_id]
+        found = result[customer.pk]
+        tickets = counts.get(customer.pk, 0)
+        granted = compensation_totals(rows[customer.pk])["granted"]
+        too_many = tickets > policy.frequent_claimant_tickets
+        too_much = granted > policy.frequent_claimant_amount
+        if too_many or too_much:
+            found.append(_frequent(tickets, granted, policy, too_many=too_many))
+        others = [
+            external_id
+            for pk, external_id in linked.get((customer.shop_id, customer.phone), [])
+            if pk != customer.pk
+        ]
+        if customer.phone and others:
+            message = ngettext(
+                "The same phone number is used by another customer id of the shop: %(ids)s.",
+                "The same phone number is used by other customer ids of the shop: %(ids)s.",
+                len(others),
+            ) % {"ids": ", ".join(others)}
+            found.append(Finding(LINKED_ACCOUNTS, message, others))
+    return result
+
+
+def _frequent(tickets: int, granted: Decimal, policy, *, too_many: bool) -> Finding:
+    values = {
+        "tickets": tickets,
+        "granted": f"{granted:.2f}",
+        "days": policy.risk_window_days,
+        "max_tickets": policy.frequent_claimant_tickets,
+        "max_amount": f"{policy.frequent_claimant_amount:.2f}",
+    }
+    if too_many:
+        message = gettext(
+            "%(tickets)s tickets in the last %(days)s days (more than %(max_tickets)s); "
+            "¥%(granted)s granted."
+        )
+    else:
+        message = gettext(
+            "¥%(granted)s compensation granted in the last %(days)s days (more than "
+            "¥%(max_amount)s); %(tickets)s tickets."
+        )
+    return Finding(FREQUENT_CLAIMANT, message % values, [])
+
+
+# --- tickets and customers ------------------------------------------------------------------
+
+
+def tickets_findings(tickets) -> dict[int, list[Finding]]:
+    """Every finding of each ticket, by ticket id, in a fixed number of queries (the tickets come
+    with their customer and order)."""
+    tickets = list(tickets)
+    photos, matches = _photo_evidence(ticket_id__in=[t.pk for t in tickets])
+    by_ticket = defaultdict(list)
+    for photo in photos:
+        by_ticket[photo.ticket_id].append(photo)
+    customers = list({t.customer_id: t.customer for t in tickets}.values())
+    of_customer = _customers_findings(customers, {t.shop_id: t.shop for t in tickets})
+    result = {}
+    for ticket in tickets:
+        ticket_photos = by_ticket.get(ticket.pk, [])
+        found = [_reused(ticket_photos, matches), _predates(ticket_photos)]
+        result[ticket.pk] = [f for f in found if f] + of_customer[ticket.customer_id]
+    return result
+
+
+def ticket_findings(ticket: Ticket) -> list[Finding]:
+    return tickets_findings([ticket])[ticket.pk]
+
+
+def ticket_risk(ticket: Ticket) -> dict:
+    """API.md "Risk": {"flags": [{"code", "message", "refs"}]}, empty when nothing is found."""
+    return flags_of(ticket_findings(ticket))
+
+
+def customer_findings(customer: Customer) -> list[Finding]:
+    """The customer's own flags (frequent claims, linked accounts) and the evidence flags of
+    their tickets (refs: those tickets' numbers)."""
+    photos, matches = _photo_evidence(ticket__customer=customer)
+    by_ticket = defaultdict(list)
+    for photo in photos:
+        by_ticket[photo.ticket.number].append(photo)
+    evidence = []
+    for code, message, check in (
+        (
+            REUSED_EVIDENCE,
+            gettext("Photos on these tickets match ones on other orders' tickets: %(numbers)s."),
+            lambda found: _reused(found, matches),
+        ),
+        (
+            EVIDENCE_PREDATES_ORDER,
+            gettext("Photos on these tickets were taken before the order: %(numbers)s."),
+            _predates,
+        ),
+    ):
+        numbers = [number for number, found in sorted(by_ticket.items()) if check(found)]
+        if numbers:
+            evidence.append(Finding(code, message % {"numbers": ", ".join(numbers)}, numbers))
+    return evidence + _customers_findings([customer])[customer.pk]
+
+
+def customer_risk(customer: Customer) -> dict:
+    return flags_of(customer_findings(customer))
+
+
+def attachment_risk(attachment: Attachment) -> dict:
+    return flags_of(attachments_findings([attachment])[attachment.pk])
