@@ -4,6 +4,8 @@ A producer calls ``hooks.emit(TICKET_CREATED, ticket=ticket, now=now)`` and neve
 consumers (as Zulip's ``queue_event_on_commit`` and Saleor's plugin manager work). Features
 subscribe in their ``AppConfig.ready()``, so the core (``tickets``) stays below them:
 
+    assignment gives a new ticket to an agent (created); hands out waiting tickets when an
+               assigned one leaves the active statuses (status changed, after commit)
     sla        keeps each ticket's timers (created, status changed, clock changed)
     disputes   escalates spoiled food to the supervisors (created)
     analytics  checks the batch-quality alert (created, after commit)

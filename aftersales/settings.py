@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "webhooks",
     "notifications",
     "tickets",
+    "assignment",
     "disputes",
     "risk",
     "sla",

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("disputes.urls")),
     path("", include("disputes.workspace_urls")),
+    path("api/v1/", include("assignment.api_urls")),
+    path("", include("assignment.urls")),
     path("api/v1/", include("sla.api_urls")),
     path("", include("sla.urls")),
     path("", include("notifications.urls")),

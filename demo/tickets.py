@@ -90,7 +90,17 @@ def demo_tickets_create(
     count += _demo_duplicates(shop=shop, agent=agent, now=now)
     _demo_tags_and_view(shop=shop, agent=agent)
     _demo_risky_evidence(shop=shop)
+    _demo_assignment(shop=shop, agent=agent)
     return count
+
+
+def _demo_assignment(*, shop: Shop, agent) -> None:
+    """Round robin with the demo agent available: the tickets still waiting for someone go to
+    them now, and new ones (a shop backend's, the New ticket page's) as they arrive."""
+    from assignment.services import assignment_settings_update, availability_set
+
+    assignment_settings_update(shop=shop, data={"mode": "round_robin", "max_open_per_agent": 40})
+    availability_set(user=agent, available=True)
 
 
 # Customers of the duplicate pairs (their own, so the other customers' histories stay as they are).

@@ -434,7 +434,9 @@ def ticket_transition(*, ticket: Ticket, action: str, actor: Actor, note: str = 
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
+def ticket_assign(*, ticket: Ticket, assignee, actor: Actor, mode: str | None = None) -> Ticket:
+    """Give the ticket to `assignee` (None: unassign). `mode` names the automatic assignment that
+    chose them (assignment app: "round_robin", "least_loaded"); the timeline event says it."""
     locked = _locked(ticket.pk)
     if assignee is not None and not (
         assignee.is_superuser
@@ -456,6 +458,7 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor) -> Ticket:
         data={
             "from": previous.get_username() if previous else None,
             "to": assignee.get_username() if assignee else None,
+            **({"mode": mode} if mode else {}),
         },
     )
     return locked

@@ -36,6 +36,7 @@ REACHES = {
         "disputes:shop-policy",
         "disputes:shop-dispute-types",
         "sla-settings",
+        "assignment:settings",
         "analytics:settings",
     },
 }

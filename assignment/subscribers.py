@@ -1,0 +1,24 @@
+"""What assignment does when a ticket changes (aftersales.hooks): a new ticket finds its agent
+inside the creation's transaction; a ticket leaving an agent's open work frees a place under the
+cap, so the shop's waiting tickets are handed out once that has committed."""
+
+from aftersales import hooks
+from assignment.models import Mode
+from assignment.services import ticket_auto_assign, tickets_hand_out
+from tickets.states import ACTIVE_STATUSES
+
+
+@hooks.subscribe(hooks.TICKET_CREATED)
+def assign_new_ticket(*, ticket, **_):
+    ticket_auto_assign(ticket=ticket)
+
+
+@hooks.subscribe(hooks.TICKET_STATUS_CHANGED, after_commit=True)
+def hand_out_when_a_place_frees(*, ticket, previous, **_):
+    if ticket.assignee_id and previous in ACTIVE_STATUSES and ticket.status not in ACTIVE_STATUSES:
+        tickets_hand_out(shop_id=ticket.shop_id)
+
+
+@hooks.provide(hooks.WORKSPACE_LABELS)
+def assignment_labels():
+    return {"assignment_mode": Mode}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python
+"""What automatic assignment costs a ticket's creation.
+
+    .venv/bin/python bench/assignment.py [--blocks 6 --per-block 30 --agents 5]
+
+In a small database of its own (`aftersales_assign_bench`, created and migrated here), tickets
+are created through `tickets.services.ticket_create` (order with 2 items) in alternating blocks
+with the shop's mode set to manual, round_robin and least_loaded — so all modes share the
+machine's noise. The agents are available and the cap is high, so every automatic creation
+really assigns (takes the shop's lock, counts open tickets, writes the assignment event).
+Prints ms per creation in each mode and the ratio automatic / manual.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django
+
+DB = "aftersales_assign_bench"
+MODES = ("manual", "round_robin", "least_loaded")
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--blocks", type=int, default=6, help="blocks per mode")
+    parser.add_argument("--per-block", type=int, default=30, help="creations per block")
+    parser.add_argument("--agents", type=int, default=5, help="available agents of the shop")
+    args = parser.parse_args()
+
+    import psycopg2
+
+    admin = psycopg2.connect(f"{PG}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{DB}"')
+    admin.close()
+    subprocess.run(
+        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **bench_env(DB)},
+        check=True,
+    )
+    setup_django(DB)
+    from django.contrib.auth import get_user_model
+
+    from assignment.models import AssignmentSettings, Availability
+    from shops.models import Membership, Shop
+    from tickets import services
+    from tickets.models import TicketEvent
+
+    shop, _ = Shop.objects.get_or_create(code="bench-assign", defaults={"name": "Bench assign"})
+    for i in range(args.agents):
+        user, _ = get_user_model().objects.get_or_create(username=f"bench-agent-{i}")
+        Membership.objects.get_or_create(user=user, shop=shop)
+        Availability.objects.update_or_create(user=user, defaults={"available": True})
+    settings, _ = AssignmentSettings.objects.get_or_create(shop=shop)
+    settings.max_open_per_agent = 10**6  # every automatic creation assigns
+    settings.save()
+    actor = services.Actor.shop(shop)
+    counter = iter(range(10**9))
+
+    def create():
+        n = next(counter)
+        services.ticket_create(
+            shop=shop,
+            actor=actor,
+            dispute_type_code="damaged_on_arrival",
+            customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
+            order={
+                "order_no": f"A{time.time_ns()}-{n}",
+                "courier": "SF",
+                "amount": "21.00",
+                "items": [
+                    {"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
+                    {"sku": "CAP-1", "unit_price": "1.00", "quantity": 1},
+                ],
+            },
+        )
+
+    for _ in range(args.per_block):  # warm-up
+        create()
+    times = {mode: [] for mode in MODES}
+    assigned_before = TicketEvent.objects.filter(ticket__shop=shop, kind="assigned").count()
+    for block in range(args.blocks * len(MODES)):
+        mode = MODES[block % len(MODES)]
+        AssignmentSettings.objects.filter(pk=settings.pk).update(mode=mode)
+        start = time.perf_counter()
+        for _ in range(args.per_block):
+            create()
+        times[mode].append((time.perf_counter() - start) * 1000 / args.per_block)
+    assigned = (
+        TicketEvent.objects.filter(ticket__shop=shop, kind="assigned").count() - assigned_before
+    )
+    medians = {mode: statistics.median(times[mode]) for mode in MODES}
+    print(
+        f"ticket create (order with 2 items), median of {args.blocks} blocks of {args.per_block}, "
+        f"{args.agents} available agents:"
+    )
+    for mode in MODES:
+        print(
+            f"  {mode:13s} {medians[mode]:.2f} ms   "
+            f"(blocks {min(times[mode]):.2f}–{max(times[mode]):.2f})"
+        )
+    for mode in MODES[1:]:
+        print(f"  {mode} / manual = {medians[mode] / medians['manual']:.3f}")
+    print(f"  assignments written: {assigned} (expected {2 * args.blocks * args.per_block})")
+
+
+if __name__ == "__main__":
+    main()
