@@ -17,6 +17,23 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
             db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_on_the_test_database(django_db_setup, django_db_blocker):
+    """Torn down just before the test database is dropped: a connection a live server's thread or
+    a Celery worker subprocess still holds for a moment would make the drop fail ("being accessed
+    by other users") and leave the database behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def shop(db):
     return ShopFactory(code="demo", name="Demo shop")
