@@ -192,12 +192,15 @@ def test_queue_uses_the_earliest_deadline_index_in_order(deadlines, agent, shop)
             cursor.execute("SET LOCAL enable_bitmapscan = off")
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
-        index = {
-            "all": "ticket_queue_shop_earliest",
-            "unassigned": "ticket_queue_unasg_earliest",
-            "mine": "ticket_queue_mine_earliest",
+        # The tab's partial index, or the shop's whole one with the tab as a filter: on a table of a
+        # few rows their costs tie and the planner may take either (both read in deadline order).
+        wanted = {
+            "all": ["ticket_queue_shop_earliest"],
+            "unassigned": ["ticket_queue_unasg_earliest", "ticket_queue_shop_earliest"],
+            "mine": ["ticket_queue_mine_earliest", "ticket_queue_shop_earliest"],
         }[tab]
-        assert index in plan, plan
+        index = next((name for name in wanted if name in plan), None)
+        assert index, plan
         assert "Sort" not in plan.split(index)[0].split("Limit")[-1], plan
 
 
