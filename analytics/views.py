@@ -192,8 +192,6 @@ def _named_errors(fields: dict | None, labels: dict) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def analytics_settings(request, code):
     shop = admin_shop(user=request.user, code=code)
-    if shop is None:
-        raise Http404("No such shop.")
     errors, values = {}, None
     if request.method == "POST":
         values = {name: request.POST.get(name, "") for name in services.SETTINGS_FIELDS}

@@ -1,14 +1,12 @@
 """The workspace: the availability toggle in the nav, and a shop's assignment settings page."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aftersales.auth import login_required
+from aftersales.auth import login_required, redirect_back
 from aftersales.exceptions import ApplicationError
 from assignment.models import Mode
 from assignment.selectors import dispute_types_for_skills, shop_staff_for_assignment
@@ -35,12 +33,7 @@ def availability(request):
         messages.success(request, _("You are available: new tickets can come to you."))
     else:
         messages.success(request, _("You are away: no new tickets will come to you."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "workspace:queue"
-    return redirect(target)
+    return redirect_back(request, "workspace:queue")
 
 
 def _form_to_data(post, usernames: list[str]) -> dict:
@@ -58,8 +51,6 @@ def _form_to_data(post, usernames: list[str]) -> dict:
 @require_http_methods(["GET", "POST"])
 def assignment_settings(request, code):
     shop = admin_shop(user=request.user, code=code)
-    if shop is None:
-        raise Http404("No such shop.")
     staff = shop_staff_for_assignment(shop=shop)
     current = assignment_public(assignment_settings_get(shop=shop))
     errors = {}

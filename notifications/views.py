@@ -1,11 +1,10 @@
 """The workspace bell: unread count in the top bar, the list, mark read."""
 
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from aftersales.auth import login_required
+from aftersales.auth import login_required, redirect_back
 from notifications.selectors import notifications_for, unread_count
 from notifications.services import notification_mark_read
 
@@ -28,7 +27,4 @@ def notification_read(request):
     notification_mark_read(
         user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None
     )
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("notifications:list")
+    return redirect_back(request, "notifications:list")

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404
 
 from shops.models import Membership, Role, Shop
 
@@ -48,7 +49,10 @@ def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, st
     return (membership.shop, membership.role) if membership else (None, None)
 
 
-def admin_shop(*, user: AbstractBaseUser, code: str) -> Shop | None:
-    """The shop `code` if the user is one of its admins (the settings pages), else None."""
+def admin_shop(*, user: AbstractBaseUser, code: str) -> Shop:
+    """The shop `code` if the user is one of its admins (the settings pages); 404 otherwise, as
+    for a shop they do not work for."""
     shop, role = shop_and_role(user=user, code=code)
-    return shop if role == Role.ADMIN else None
+    if shop is None or role != Role.ADMIN:
+        raise Http404("No such shop.")
+    return shop

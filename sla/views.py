@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods
 
 from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
-from shops.models import Shop
 from shops.selectors import admin_shop
 from shops.services import shop_sla_update
 from shops.sla import PRIORITIES, WEEKDAYS, sla_public
@@ -49,13 +48,6 @@ def survey(request, token):
         else 200
     )
     return render(request, "sla/survey.html", context, status=status)
-
-
-def _admin_shop(request, code) -> Shop:
-    shop = admin_shop(user=request.user, code=code)
-    if shop is None:
-        raise Http404("No such shop.")
-    return shop
 
 
 def _form_to_settings(post) -> dict:
@@ -166,7 +158,7 @@ def _typed(post, sla: dict) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def sla_settings(request, code):
-    shop = _admin_shop(request, code)
+    shop = admin_shop(user=request.user, code=code)
     errors = {}
     sla = sla_public(shop)
     overrides_json = json.dumps(sla.get("dispute_type_targets") or {}, ensure_ascii=False)

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, When
@@ -46,6 +48,11 @@ def mask_phone(phone: str) -> str:
 
 # db_index=False on a foreign key below: a composite index leading with that column covers it,
 # and every insert would otherwise maintain a redundant index.
+
+
+def phone_digits(phone: str) -> str:
+    """A phone number as compared: its digits and a leading +, spaces and dashes dropped."""
+    return re.sub(r"[^0-9+]", "", phone)
 
 
 class Customer(models.Model):

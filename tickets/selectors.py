@@ -41,6 +41,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
     earliest_due,
+    phone_digits,
 )
 from tickets.states import ACTIVE_STATUS_LIST, Status
 
@@ -325,8 +326,7 @@ def customer_orders(*, customer: Customer, limit: int = CUSTOMER_TICKETS_LIMIT) 
 
 def customer_risk_flags(*, customer: Customer) -> list[dict]:
     """The risk flags the features find on the customer (API.md "Risk"); empty when none."""
-    flags = hooks.collect(hooks.CUSTOMER_RISK, customer=customer)
-    return [{"code": code, **flag} for code, flag in flags.items()]
+    return _flags(hooks.collect(hooks.CUSTOMER_RISK, customer=customer))
 
 
 def _flags(found: dict) -> list[dict]:
@@ -437,14 +437,10 @@ def queue_tickets(*, user, shop_ids: list[int], filters: dict, now: dt.datetime)
     return qs.order_by(*QUEUE_ORDERINGS[filters["sort"]])
 
 
-def _phone_digits(phone: str) -> str:
-    return re.sub(r"[^0-9+]", "", phone)
-
-
 def customer_by_phone(*, shop_id: int, phone: str) -> Customer | None:
     """The shop's customer with this phone number (spaces and dashes ignored), the most recently
     seen first; None if nobody has it. Never another shop's."""
-    digits = _phone_digits(phone)
+    digits = phone_digits(phone)
     if len(digits) < 3:
         return None
     stripped = Replace(Replace("phone", Value(" "), Value("")), Value("-"), Value(""))

@@ -2,7 +2,6 @@
 the ticket's timeline with who and when."""
 
 import datetime as dt
-import re
 import secrets
 import unicodedata
 import zlib
@@ -40,6 +39,7 @@ from tickets.models import (
     TagColour,
     Ticket,
     TicketEvent,
+    phone_digits,
 )
 from tickets.reply_templates import unfilled_placeholders
 from tickets.states import (
@@ -923,7 +923,7 @@ def ticket_create_by_staff(
         data = {**customer_fields, "external_id": customer.external_id}
     else:
         phone = customer_fields.get("phone", "")
-        external_id = customer_fields.get("external_id") or "tel:" + re.sub(r"[^0-9+]", "", phone)
+        external_id = customer_fields.get("external_id") or "tel:" + phone_digits(phone)
         data = {**customer_fields, "external_id": external_id}
     ticket = ticket_create(
         shop=shop,

@@ -14,14 +14,13 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from aftersales import hooks
-from aftersales.auth import login_required
+from aftersales.auth import login_required, redirect_back
 from aftersales.exceptions import ApplicationError
 from shops.selectors import shop_and_role, shop_ids_for_user
 from tickets import services
@@ -183,13 +182,8 @@ def queue(request):
 
 
 def _back_to_queue(request):
-    """Back to the queue URL the form was sent from (only ever a path of this site)."""
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ) or not target.startswith("/"):
-        target = resolve_url("workspace:queue")
-    return redirect(target)
+    """Back to the queue URL the form was sent from."""
+    return redirect_back(request, "workspace:queue")
 
 
 @login_required

@@ -3,7 +3,6 @@ the seeded 话术 are the defaults every shop sees, copied to be changed. Writes
 
 from django.contrib import messages
 from django.db.models import F, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,13 +15,6 @@ from tickets.forms import MacroForm
 from tickets.models import ReplyTemplate
 from tickets.states import STAFF_ACTIONS
 from tickets.views import ACTION_LABELS, REPLY_TEMPLATE_CATEGORIES
-
-
-def _shop(request, code):
-    shop = admin_shop(user=request.user, code=code)
-    if shop is None:
-        raise Http404("No such shop.")
-    return shop
 
 
 def _form(*args, **kwargs) -> MacroForm:
@@ -39,7 +31,7 @@ def _form(*args, **kwargs) -> MacroForm:
 @login_required
 @require_http_methods(["GET"])
 def macro_list(request, code):
-    shop = _shop(request, code)
+    shop = admin_shop(user=request.user, code=code)
     rows = list(
         ReplyTemplate.objects.filter(Q(shop=shop) | Q(shop__isnull=True)).order_by(
             F("shop_id").asc(nulls_last=True), "position", "id"
@@ -60,7 +52,7 @@ def macro_list(request, code):
 @login_required
 @require_http_methods(["GET", "POST"])
 def macro_edit(request, code, pk=None):
-    shop = _shop(request, code)
+    shop = admin_shop(user=request.user, code=code)
     template = get_object_or_404(ReplyTemplate, pk=pk, shop=shop) if pk else None
     if request.method == "GET":
         form = _form(initial=MacroForm.initial_for(template) if template else {})
@@ -86,7 +78,7 @@ def _render_edit(request, shop, form, template, *, status=200):
 @login_required
 @require_POST
 def macro_copy(request, code, pk):
-    shop = _shop(request, code)
+    shop = admin_shop(user=request.user, code=code)
     default = get_object_or_404(ReplyTemplate, pk=pk, shop__isnull=True)
     copy = macros.macro_copy(shop=shop, template=default)
     messages.success(request, _("Copied: change it as you like."))
@@ -96,7 +88,7 @@ def macro_copy(request, code, pk):
 @login_required
 @require_POST
 def macro_delete(request, code, pk):
-    shop = _shop(request, code)
+    shop = admin_shop(user=request.user, code=code)
     template = get_object_or_404(ReplyTemplate, pk=pk, shop=shop)
     macros.macro_delete(shop=shop, template=template)
     messages.success(request, _("Macro “%(title)s” deleted.") % {"title": template.title})
