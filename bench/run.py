@@ -574,42 +574,22 @@ def load_test(args, api_key):
 
 
 def delete_load_rows(shop):
-    """Remove what the create load made, so the bench database stays as generated."""
+    """Remove what the create load made, so the bench database stays as generated. Through the
+    ORM, so every table that hangs off a ticket (timers, outbox, alerts' links, …) goes too."""
     from django.db import connection
 
+    from tickets.models import Customer, Order, Ticket
+
+    tickets = Ticket.objects.filter(shop=shop, order__order_no__startswith=LOAD_MARK)
+    removed = tickets.count()
+    tickets.delete()
+    Order.objects.filter(shop=shop, order_no__startswith=LOAD_MARK).delete()
+    Customer.objects.filter(shop=shop, external_id__startswith="bench-c-").delete()
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT t.id, t.order_id FROM tickets_ticket t JOIN tickets_order o ON o.id = t.order_id "
-            "WHERE t.shop_id = %s AND o.order_no LIKE %s",
-            [shop.id, LOAD_MARK + "%"],
-        )
-        rows = cur.fetchall()
-        ticket_ids = [r[0] for r in rows]
-        if ticket_ids:
-            for table in (
-                "tickets_ticketevent",
-                "tickets_message",
-                "tickets_attachment",
-                "tickets_logisticsevent",
-            ):
-                cur.execute(f"DELETE FROM {table} WHERE ticket_id = ANY(%s)", [ticket_ids])
-            cur.execute("DELETE FROM tickets_ticket WHERE id = ANY(%s)", [ticket_ids])
-        cur.execute(
-            "DELETE FROM tickets_orderitem WHERE order_id IN (SELECT id FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s)",
-            [shop.id, LOAD_MARK + "%"],
-        )
-        cur.execute(
-            "DELETE FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s",
-            [shop.id, LOAD_MARK + "%"],
-        )
-        cur.execute(
-            "DELETE FROM tickets_customer WHERE shop_id = %s AND external_id LIKE 'bench-c-%%'",
-            [shop.id],
-        )
         cur.execute(
             "VACUUM ANALYZE tickets_ticket, tickets_ticketevent, tickets_order, tickets_orderitem, tickets_customer"
         )
-    return len(ticket_ids)
+    return removed
 
 
 # --- main ----------------------------------------------------------------------------------------------
