@@ -215,15 +215,19 @@ def duplicate_suggestions(*, ticket: Ticket) -> list[Ticket]:
     it. One query; each row has `same_order` and `same_customer` (only those can be merged)."""
     if ticket.merged_into_id is not None or ticket.status == Status.CLOSED:
         return []
-    same_order = Q(order__shop_id=ticket.shop_id, order__order_no=ticket.order.order_no)
-    same_case = Q(
+    # Two index scans (orders by number, tickets by customer) unioned: one OR across the joined
+    # order and the ticket made the planner scan all of the shop's tickets.
+    same_order = Ticket.objects.filter(
+        order__shop_id=ticket.shop_id, order__order_no=ticket.order.order_no
+    ).values("id")
+    same_case = Ticket.objects.filter(
         customer_id=ticket.customer_id,
         dispute_type_id=ticket.dispute_type_id,
         created_at__gte=ticket.created_at - DUPLICATE_WINDOW,
         created_at__lte=ticket.created_at + DUPLICATE_WINDOW,
-    )
+    ).values("id")
     return list(
-        Ticket.objects.filter(same_order | same_case, shop_id=ticket.shop_id)
+        Ticket.objects.filter(pk__in=same_order.union(same_case), shop_id=ticket.shop_id)
         .exclude(pk=ticket.pk)
         .exclude(status=Status.CLOSED)
         .select_related("customer", "dispute_type", "order")
