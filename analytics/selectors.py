@@ -17,8 +17,9 @@ from django.db.models import Count, Q, Sum
 
 from analytics.models import AnalyticsSettings, BatchAlert, DailyStat, ShipmentStat
 from disputes.models import CompensationType
-from shops.models import Membership, Shop
+from shops.models import Shop
 from shops.permissions import SUPERVISOR_ROLES
+from shops.selectors import shop_ids_with_role
 from shops.sla import shop_sla
 from tickets.models import DisputeType, Ticket
 
@@ -75,8 +76,8 @@ def supervised_shops(user) -> list[Shop]:
         return []
     if user.is_superuser:
         return list(Shop.objects.order_by("code"))
-    ids = Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES).values("shop_id")
-    return list(Shop.objects.filter(pk__in=ids).order_by("code"))
+    ids = shop_ids_with_role(user=user, roles=SUPERVISOR_ROLES)
+    return list(Shop.objects.filter(pk__in=ids).order_by("code")) if ids else []
 
 
 def settings_for(shop: Shop) -> AnalyticsSettings:

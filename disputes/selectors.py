@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from disputes import services, standard
 from disputes.models import Compensation, CompensationStatus, CompensationType, Judgment, Party
-from shops.models import Membership
 from shops.permissions import SUPERVISOR_ROLES
+from shops.selectors import shop_ids_with_role
 from tickets.models import Attachment, Ticket
 
 POLICY_LABELS = {
@@ -91,15 +91,11 @@ def _zh() -> bool:
 
 
 def is_decider(*, user, shop_id: int) -> bool:
-    return Membership.objects.filter(user=user, shop_id=shop_id, role__in=SUPERVISOR_ROLES).exists()
+    return shop_id in decider_shop_ids(user=user)
 
 
 def decider_shop_ids(*, user) -> list[int]:
-    return list(
-        Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES).values_list(
-            "shop_id", flat=True
-        )
-    )
+    return shop_ids_with_role(user=user, roles=SUPERVISOR_ROLES)
 
 
 def pending_approval_count_in(*, shop_ids: list[int]) -> int:

@@ -4,38 +4,47 @@ from django.http import Http404
 from shops.models import Membership, Role, Shop
 
 
+def memberships(user: AbstractBaseUser) -> list[tuple[int, str, str]]:
+    """(shop_id, shop_code, role) of each shop the user works for, by code: read once per user
+    object — a request's user lives for that request, so the nav, the permission checks and the
+    queries of one page share one read."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_shop_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user)
+            .order_by("shop__code")
+            .values_list("shop_id", "shop__code", "role")
+        )
+        user._shop_memberships = cached
+    return cached
+
+
 def shop_ids_for_user(*, user: AbstractBaseUser) -> list[int]:
     """The shops a staff user works for (superusers: all shops)."""
     if not user.is_authenticated:
         return []
     if user.is_superuser:
         return list(Shop.objects.values_list("id", flat=True))
-    return list(Membership.objects.filter(user=user).values_list("shop_id", flat=True))
+    return [shop_id for shop_id, _code, _role in memberships(user)]
 
 
 def user_role_in_shop(*, user: AbstractBaseUser, shop_id: int) -> str | None:
     if user.is_superuser:
         return Role.ADMIN
-    return (
-        Membership.objects.filter(user=user, shop_id=shop_id).values_list("role", flat=True).first()
-    )
+    return next((role for sid, _code, role in memberships(user) if sid == shop_id), None)
+
+
+def shop_ids_with_role(*, user: AbstractBaseUser, roles) -> list[int]:
+    """The shops where the user holds one of `roles` (superusers: only where they are members)."""
+    return [shop_id for shop_id, _code, role in memberships(user) if role in roles]
 
 
 def memberships_for_request(request) -> list[tuple[int, str, str]]:
-    """(shop_id, shop_code, role) of the request's user, read once per request: the workspace
-    nav asks several times (approvals, policy links, dashboard link)."""
-    cached = getattr(request, "_shop_memberships", None)
-    if cached is None:
-        user = getattr(request, "user", None)
-        cached = []
-        if user is not None and user.is_authenticated:
-            cached = list(
-                Membership.objects.filter(user=user)
-                .order_by("shop__code")
-                .values_list("shop_id", "shop__code", "role")
-            )
-        request._shop_memberships = cached
-    return cached
+    """(shop_id, shop_code, role) of the request's user (see memberships)."""
+    user = getattr(request, "user", None)
+    return memberships(user) if user is not None else []
 
 
 def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, str | None]:

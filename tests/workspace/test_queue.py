@@ -204,6 +204,20 @@ def test_queue_uses_the_earliest_deadline_index_in_order(deadlines, agent, shop)
         assert "Sort" not in plan.split(index)[0].split("Limit")[-1], plan
 
 
+def test_a_page_reads_the_users_memberships_once(client, deadlines):
+    """The nav (approvals, settings, dashboard links), the shops the queue lists and the ticket
+    page's permission share one read of the user's memberships."""
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = deadlines["sla_soon"]
+    for url in ("/", f"/tickets/{ticket.number}/"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        own = '"shops_membership"."user_id" = '  # not the colleagues' (bulk assign)
+        reads = [q["sql"] for q in ctx.captured_queries if own in q["sql"]]
+        assert len(reads) == 1, (url, reads)
+
+
 def test_query_count_stays_bounded_with_the_new_filters(
     client, deadlines, django_assert_max_num_queries
 ):
