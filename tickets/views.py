@@ -9,7 +9,7 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
@@ -262,6 +262,7 @@ def saved_view_delete(request, pk: int):
 
 
 def _ticket_context(ticket: Ticket, **extra) -> dict:
+    prefetch_related_objects([ticket], "attachments")  # listed here, and read by the features
     events = list(ticket_events(ticket=ticket))
     affected = {}
     for entry in ticket.affected_items or []:

@@ -18,7 +18,7 @@ from disputes.models import (
 from disputes.quality import same_batch_ticket_count
 from disputes.services.checks import notes_bounded
 from disputes.services.policy import policy_current, policy_of
-from tickets.models import Attachment, Ticket
+from tickets.models import Ticket
 from tickets.services import Actor, event_record
 
 # --- facts ------------------------------------------------------------------
@@ -34,7 +34,7 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         remaining[row["sku"]] = remaining.get(row["sku"], 0) + row["quantity"]
     whole_order = not remaining
     items = []
-    for item in order.items.order_by("id"):
+    for item in sorted(order.items.all(), key=lambda item: item.pk):  # prefetched on the page
         if whole_order:
             affected_quantity = item.quantity
         else:  # a SKU on several lines: its affected units fill the lines in order
@@ -59,7 +59,10 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         )
         for e in ticket.logistics_events.order_by("at", "id")
     )
-    has_photo = Attachment.objects.filter(ticket=ticket, content_type__startswith="image/").exists()
+    if "attachments" in getattr(ticket, "_prefetched_objects_cache", {}):  # the ticket page's
+        has_photo = any(a.content_type.startswith("image/") for a in ticket.attachments.all())
+    else:
+        has_photo = ticket.attachments.filter(content_type__startswith="image/").exists()
     return TicketFacts(
         dispute_type=ticket.dispute_type.rule_code,
         reported_at=ticket.created_at,
