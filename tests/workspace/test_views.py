@@ -518,18 +518,18 @@ def test_ticket_page_query_count_is_constant(
     )
     assert TicketEvent.objects.filter(ticket=ticket).count() > 50
 
-    # 15, 9 for the reply templates' blanks (the standard's offered pair reads the dispute facts),
+    # 14, 7 for the reply templates' blanks (the standard's offered pair reads the dispute facts),
     # 2 for merged duplicates (those merged into it, the likely duplicates to suggest), 4 for the
     # risk section: photos, the policy, the customer's tickets and phone (and 1 for the photos'
     # matches, read only when a photo was big enough to compare: not these 1×1 pixels), and 1 for
     # the nav's availability toggle.
-    with django_assert_max_num_queries(31):
+    with django_assert_max_num_queries(28):
         response = client.get(f"/tickets/{ticket.number}/")
     body = response.content.decode()
     assert "customer 14" in body and "msg-customer" in body and "门卫" in body
     with django_assert_max_num_queries(
-        35
-    ):  # the write and the refreshed partial (9 the templates' blanks, 2 merged, 4 the risk section)
+        29
+    ):  # the write and the refreshed partial (7 the templates' blanks, 2 merged, 4 the risk section)
         client.post(
             f"/tickets/{ticket.number}/reply/", {"body": "more", "visibility": "public"}, **HTMX
         )
