@@ -7,8 +7,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from aftersales import hooks
 from tickets.models import Attachment, LogisticsEvent, Message, TicketEvent
@@ -40,10 +40,16 @@ def _all_labels() -> dict:
 @register.filter
 def label(value, choices: str):
     """The translated label of a stored code ({{ ticket.status|label:"status" }}); unknown codes as they are."""
+    return _label(choices, value, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(choices: str, value, language: str | None):
+    """Remembered per language: a page of tickets asks the same few codes hundreds of times."""
     enum = _all_labels()[choices]
     try:
-        return enum(value).label
-    except ValueError:
+        return str(enum(value).label)
+    except (ValueError, TypeError):
         return value
 
 
