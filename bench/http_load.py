@@ -3,6 +3,8 @@
 
     .venv/bin/python bench/http_load.py                     # 100k and 1M, 4 rounds of 10 s per figure
     .venv/bin/python bench/http_load.py --db aftersales_bench --rounds 2 --seconds 5
+    git worktree add --detach ../before <commit> && ln -s $PWD/.venv ../before/.venv
+    .venv/bin/python bench/http_load.py --baseline ../before      # before/after in one run
 
 For each bench database (bench/generate.py) a gunicorn with --workers sync workers (2, as the
 peer was measured; gunicorn.conf.py's hooks apply) serves the product, and wrk drives it over
@@ -266,6 +268,11 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure and round")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--only", help="only figures whose name contains this text")
+    parser.add_argument(
+        "--baseline",
+        help="another checkout of the product (e.g. a `git worktree` of an older commit, with its "
+        ".venv) served beside this one on the same databases, so before/after are one run's ratios",
+    )
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     parser.add_argument("--cleanup", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -285,31 +292,36 @@ def main():
     from bench.run import Gunicorn
 
     dbs = args.db or list(DEFAULT_DBS)
+    codes = {"this": ROOT, **({"baseline": Path(args.baseline).resolve()} if args.baseline else {})}
+    targets = [(code, db) for db in dbs for code in codes]  # what each figure runs against
     figures = [f for f in FIGURES if not args.only or args.only in f.name]
     setups, servers = {}, {}
     try:
         for db in dbs:
             print(f"preparing {db} ...", flush=True)
             setups[db] = in_subprocess("--prepare", db)
-            servers[db] = Gunicorn(db, args.workers)
-            servers[db].wait_ready()
+            for code, root in codes.items():
+                server = Gunicorn(db, args.workers, root=root, log_name=f"gunicorn-{code}-{db}.log")
+                servers[code, db] = server
+                server.wait_ready()
         print(
-            f"gunicorn: {args.workers} sync workers per database; wrk -t1, {args.seconds} s per run, "
-            f"{args.rounds} rounds; {os.cpu_count()} CPUs\n",
+            f"gunicorn: {args.workers} sync workers per server ({', '.join(codes)} × "
+            f"{', '.join(dbs)}); wrk -t1, {args.seconds} s per run, {args.rounds} rounds; "
+            f"{os.cpu_count()} CPUs\n",
             flush=True,
         )
         for round_no in range(1, args.rounds + 1):
             for figure in figures:
-                for db in dbs if round_no % 2 else reversed(dbs):
+                for code, db in targets if round_no % 2 else reversed(targets):
                     result = run_wrk(
-                        servers[db].base,
+                        servers[code, db].base,
                         args.seconds,
                         figure.connections,
-                        script_for(figure, setups[db], round_no),
+                        script_for(figure, setups[db], f"{code[0]}{round_no}"),
                     )
-                    figure.runs.setdefault(db, []).append(result)
+                    figure.runs.setdefault((code, db), []).append(result)
                     print(
-                        f"  round {round_no} {db} {figure.name} c{figure.connections}: "
+                        f"  round {round_no} {code} {db} {figure.name} c{figure.connections}: "
                         f"{result['rps']:.0f} req/s, p50 {result['p50']:.1f} p95 {result['p95']:.1f} "
                         f"p99 {result['p99']:.1f} ms, {result['errors']} errors, "
                         f"load {result['load']:.2f}",
@@ -326,21 +338,28 @@ def main():
         f"# bench/http_load.py ({time.strftime('%Y-%m-%d %H:%M')}): gunicorn {args.workers} sync workers, "
         f"wrk -t1 on 127.0.0.1, {args.rounds} alternating rounds of {args.seconds} s, "
         f"{os.cpu_count()} CPUs; median (min–max) over the rounds\n",
-        "| figure | conn | tickets | req/s | p50 ms | p95 ms | p99 ms | queries/req | errors | load avg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| figure | conn | tickets | code | req/s | p50 ms | p95 ms | p99 ms | queries/req | errors "
+        "| load avg |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for figure in figures:
-        for db in dbs:
-            runs = figure.runs.get(db, [])
+        for code, db in targets:
+            runs = figure.runs.get((code, db), [])
             if not runs:
                 continue
+            # queries are counted with this checkout's code only
+            queries = setups[db]["queries"][figure.kind] if code == "this" else "–"
+            ratio = ""
+            if code == "baseline" and figure.runs.get(("this", db)):
+                this = statistics.median(r["rps"] for r in figure.runs["this", db])
+                ratio = f" (this: {this / statistics.median(r['rps'] for r in runs):.2f}×)"
             lines.append(
-                f"| {figure.name} | {figure.connections} | {setups[db]['tickets']:,} | "
-                f"{spread([r['rps'] for r in runs])} | "
+                f"| {figure.name} | {figure.connections} | {setups[db]['tickets']:,} | {code} | "
+                f"{spread([r['rps'] for r in runs])}{ratio} | "
                 f"{statistics.median(r['p50'] for r in runs):.1f} | "
                 f"{statistics.median(r['p95'] for r in runs):.1f} | "
                 f"{statistics.median(r['p99'] for r in runs):.1f} | "
-                f"{setups[db]['queries'][figure.kind]} | {sum(r['errors'] for r in runs)} | "
+                f"{queries} | {sum(r['errors'] for r in runs)} | "
                 f"{spread([r['load'] for r in runs], '{:.2f}')} |"
             )
     table = "\n".join(lines)

@@ -412,14 +412,16 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    def __init__(self, db, workers, conf=None):
+    """The product under gunicorn on a free port; `root`: another checkout's code (its own .venv)."""
+
+    def __init__(self, db, workers, conf=None, root=ROOT, log_name="gunicorn.log"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **bench_env(db)}
-        self.log = open(OUT_DIR / "gunicorn.log", "w")
+        self.log = open(OUT_DIR / log_name, "w")
         self.proc = subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/gunicorn"),
+                str(Path(root) / ".venv/bin/gunicorn"),
                 "aftersales.wsgi",
                 "-w",
                 str(workers),
@@ -431,7 +433,7 @@ class Gunicorn:
                 "-",
             ]
             + (["-c", conf] if conf else []),
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
