@@ -41,6 +41,9 @@ TARGET_P95_MS = 100.0
 TARGET_TICKET_P50_MS = 25.0
 MAX_LIST_QUERIES = 10
 MAX_TICKET_QUERIES = 15
+# The customer page shows what four features know of the customer (tickets, orders, compensation,
+# judgments, contacts, risk): a fixed number of queries however long the history.
+MAX_CUSTOMER_QUERIES = 20
 LOAD_MARK = "LOAD-"
 GC_PER_REQUEST = (
     False  # gc.collect() after each request, outside the timing (off with --no-gc-hooks)
@@ -259,6 +262,21 @@ def build_cases(args, shop, agent, api_key):
             )
             by_events[n_events] = [row[0] for row in cur.fetchall()]
         six_event_tickets = by_events[6]
+        # Customers for the customer page: the one with the most tickets in the shop (its history
+        # is longest) and one with a single ticket, to show the query count does not depend on it.
+        cur.execute(
+            "SELECT c.external_id, count(*) FROM tickets_ticket t JOIN tickets_customer c ON c.id = t.customer_id "
+            "WHERE t.shop_id = %s GROUP BY c.external_id ORDER BY count(*) DESC, c.external_id LIMIT 1",
+            [shop.id],
+        )
+        busiest_customer = cur.fetchone()
+        cur.execute(
+            "SELECT c.external_id FROM tickets_customer c WHERE c.shop_id = %s AND "
+            "(SELECT count(*) FROM tickets_ticket t WHERE t.customer_id = c.id) = 1 "
+            "ORDER BY c.id DESC LIMIT 1",
+            [shop.id],
+        )
+        single_customer = cur.fetchone()[0]
 
     cases = []
     routes = queue_routes()
@@ -351,6 +369,28 @@ def build_cases(args, shop, agent, api_key):
         cases.append(
             Case("c) ticket page", "not implemented yet (no workspace ticket route)", None, None)
         )
+    from urllib.parse import quote
+
+    for group, base, client, headers in (
+        ("e) customer page", f"/customers/{shop.code}/", staff, {}),
+        ("e) customer API", "/api/v1/customers/", api, api_headers),
+    ):
+        for n_tickets, external_id in (
+            (busiest_customer[1], busiest_customer[0]),
+            (1, single_customer),
+        ):
+            cases.append(
+                Case(
+                    group,
+                    f"history, {'the longest' if n_tickets > 1 else 'one ticket'} "
+                    f"({n_tickets} ticket{'s' if n_tickets > 1 else ''})",
+                    f"{base}{quote(external_id)}/",
+                    client,
+                    headers=headers,
+                    page_size=n_tickets,
+                    max_queries=MAX_CUSTOMER_QUERIES,
+                )
+            )
     # The API's ticket detail, for reference next to the page.
     api_paths = [f"/api/v1/tickets/{n}/" for n in six_event_tickets]
     cases.append(
@@ -782,9 +822,11 @@ def main():
             same = len({s.result["queries_max"] for s in siblings}) == 1
             checks.append(same)
             targets.append(
-                "same queries at every page size"
-                if c.group != "c) ticket page"
-                else "same queries at 2 and 6 events"
+                "same queries at 2 and 6 events"
+                if c.group == "c) ticket page"
+                else "same queries however long the history"
+                if c.group.startswith("e)")
+                else "same queries at every page size"
             )
         if compare and other != "–":
             checks.append(other == r["queries_max"])

@@ -446,22 +446,34 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor, mode: str | None = 
             "invalid_assignee",
             gettext("%(name)s does not work for this shop.") % {"name": assignee.get_username()},
         )
-    previous = locked.assignee
+    return ticket_assign_held(ticket=locked, assignee=assignee, actor=actor, mode=mode)
+
+
+def ticket_assign_held(
+    *, ticket: Ticket, assignee, actor: Actor, mode: str | None = None
+) -> Ticket:
+    """ticket_assign for a caller that already holds the ticket's row lock (or has just inserted
+    it, in its transaction) and knows `assignee` works for the ticket's shop (the assignment
+    app: it chose them among the shop's members): no second lock, no second membership check.
+    The new assignee and the updated_at of the event are written in one UPDATE."""
+    previous = ticket.assignee
     if previous == assignee:
-        return locked
-    locked.assignee = assignee
-    locked.save(update_fields=["assignee", "updated_at"])
-    event_record(
-        ticket=locked,
+        return ticket
+    event = TicketEvent.objects.create(
+        ticket=ticket,
         kind=TicketEvent.Kind.ASSIGNED,
-        actor=actor,
+        actor=actor.user,
+        actor_label=actor.label,
         data={
             "from": previous.get_username() if previous else None,
             "to": assignee.get_username() if assignee else None,
             **({"mode": mode} if mode else {}),
         },
     )
-    return locked
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, updated_at=event.created_at)
+    ticket.assignee = assignee
+    ticket.updated_at = event.created_at
+    return ticket
 
 
 def _merge_refused(message: str) -> ApplicationError:
