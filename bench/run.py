@@ -35,7 +35,15 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DEFAULT_DB, OUT_DIR, ROOT, bench_env, setup_django
+from bench.common import (
+    DEFAULT_DB,
+    OUT_DIR,
+    ROOT,
+    bench_env,
+    rows_delete_since,
+    rows_snapshot,
+    setup_django,
+)
 
 TARGET_P95_MS = 100.0
 TARGET_TICKET_P50_MS = 25.0
@@ -613,45 +621,6 @@ def load_test(args, api_key):
         server.stop()
 
 
-def delete_load_rows(shop):
-    """Remove what the create load made, so the bench database stays as generated."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT t.id, t.order_id FROM tickets_ticket t JOIN tickets_order o ON o.id = t.order_id "
-            "WHERE t.shop_id = %s AND o.order_no LIKE %s",
-            [shop.id, LOAD_MARK + "%"],
-        )
-        rows = cur.fetchall()
-        ticket_ids = [r[0] for r in rows]
-        if ticket_ids:
-            for table in (
-                "tickets_ticketevent",
-                "tickets_message",
-                "tickets_attachment",
-                "tickets_logisticsevent",
-            ):
-                cur.execute(f"DELETE FROM {table} WHERE ticket_id = ANY(%s)", [ticket_ids])
-            cur.execute("DELETE FROM tickets_ticket WHERE id = ANY(%s)", [ticket_ids])
-        cur.execute(
-            "DELETE FROM tickets_orderitem WHERE order_id IN (SELECT id FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s)",
-            [shop.id, LOAD_MARK + "%"],
-        )
-        cur.execute(
-            "DELETE FROM tickets_order WHERE shop_id = %s AND order_no LIKE %s",
-            [shop.id, LOAD_MARK + "%"],
-        )
-        cur.execute(
-            "DELETE FROM tickets_customer WHERE shop_id = %s AND external_id LIKE 'bench-c-%%'",
-            [shop.id],
-        )
-        cur.execute(
-            "VACUUM ANALYZE tickets_ticket, tickets_ticketevent, tickets_order, tickets_orderitem, tickets_customer"
-        )
-    return len(ticket_ids)
-
-
 # --- main ----------------------------------------------------------------------------------------------
 
 
@@ -772,9 +741,18 @@ def main():
     load = None
     if not args.skip_load and (not args.only or "create" in args.only):
         print("\nd) create-ticket API under gunicorn", flush=True)
-        load = load_test(args, api_key)
-        removed = delete_load_rows(shop)
-        print(f"  removed the {removed} tickets the load made", flush=True)
+        with connection.cursor() as cur:
+            snapshot = rows_snapshot(cur)
+        try:
+            load = load_test(args, api_key)
+        finally:
+            with connection.cursor() as cur:
+                removed = rows_delete_since(cur, snapshot)
+        print(
+            f"  removed what the load wrote ({removed.get('tickets_ticket', 0)} tickets, "
+            f"{sum(removed.values())} rows in {len(removed)} tables)",
+            flush=True,
+        )
 
     # --- the table --------------------------------------------------------------------------------
     lines = []
