@@ -256,7 +256,12 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
     """Every finding of each ticket, by ticket id, in a fixed number of queries (the tickets come
     with their customer and order)."""
     tickets = list(tickets)
-    photos, matches = _photo_evidence(ticket_id__in=[t.pk for t in tickets])
+    # A ticket whose attachments are known to be none (a new one, as ticket_create answers) has
+    # no photos: no query for them.
+    with_photos = [t.pk for t in tickets if not _known_without_attachments(t)]
+    photos, matches = (
+        _photo_evidence(ticket_id__in=with_photos) if with_photos else ([], defaultdict(list))
+    )
     by_ticket = defaultdict(list)
     for photo in photos:
         by_ticket[photo.ticket_id].append(photo)
@@ -268,6 +273,11 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
         found = [_reused(ticket_photos, matches), _predates(ticket_photos)]
         result[ticket.pk] = [f for f in found if f] + of_customer[ticket.customer_id]
     return result
+
+
+def _known_without_attachments(ticket: Ticket) -> bool:
+    known = getattr(ticket, "_prefetched_objects_cache", {}).get("attachments")
+    return known is not None and not known._result_cache
 
 
 def ticket_findings(ticket: Ticket) -> list[Finding]:
