@@ -183,14 +183,31 @@ def _customers_findings(
     )
     # One query: the customers' tickets of the window, each with its compensations (a row per
     # compensation, or one row with none); granted is compensation_totals' own definition.
+    # Customers whose tickets and their compensations are known (a new customer, as ticket_create
+    # answers) are counted from those instead.
     tickets_of = defaultdict(set)
     rows = defaultdict(list)
-    for ticket_id, customer_id, *row in Ticket.objects.filter(in_window).values_list(
-        "id", "customer_id", "compensations__type", "compensations__status", "compensations__amount"
-    ):
-        tickets_of[customer_id].add(ticket_id)
-        if row[0] is not None:
-            rows[customer_id].append(tuple(row))
+    known = {c.pk: _known_tickets(c) for c in customers}
+    for customer in customers:
+        for ticket in known[customer.pk] or []:
+            if ticket.created_at >= since[customer.shop_id]:
+                tickets_of[customer.pk].add(ticket.pk)
+                rows[customer.pk] += [
+                    (c.type, c.status, c.amount) for c in ticket.compensations.all()
+                ]
+    if any(tickets is None for tickets in known.values()):
+        for ticket_id, customer_id, *row in Ticket.objects.filter(in_window).values_list(
+            "id",
+            "customer_id",
+            "compensations__type",
+            "compensations__status",
+            "compensations__amount",
+        ):
+            if known.get(customer_id) is not None:
+                continue
+            tickets_of[customer_id].add(ticket_id)
+            if row[0] is not None:
+                rows[customer_id].append(tuple(row))
     counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
     phones = {(c.shop_id, c.phone) for c in customers if c.phone}
     linked = defaultdict(list)
@@ -226,6 +243,18 @@ def _customers_findings(
             ) % {"ids": ", ".join(others)}
             found.append(Finding(LINKED_ACCOUNTS, message, others))
     return result
+
+
+def _known_tickets(customer: Customer) -> list[Ticket] | None:
+    """The customer's tickets if they and each one's compensations are already in hand."""
+    cache = getattr(customer, "_prefetched_objects_cache", {})
+    if "tickets" not in cache:
+        return None
+    tickets = list(cache["tickets"])
+    for ticket in tickets:
+        if "compensations" not in getattr(ticket, "_prefetched_objects_cache", {}):
+            return None
+    return tickets
 
 
 def _frequent(tickets: int, granted: Decimal, policy, *, too_many: bool) -> Finding:

@@ -200,6 +200,7 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
             phone=customer.get("phone", ""),
         )
         if _insert_unless_conflict(customer_row):
+            customer_row._just_created = True
             return customer_row
         customer_row = Customer.objects.get(shop=shop, external_id=customer["external_id"])
     if customer_row is not None:
@@ -326,6 +327,9 @@ def ticket_create(
     set_prefetched(ticket, "compensations", [])
     set_prefetched(ticket, "tags", [])
     set_prefetched(ticket, "attachments", [])  # none yet (risk: no photos to look up)
+    if getattr(customer_row, "_just_created", False):
+        # A new customer's only ticket is this one (risk: nothing to count in the database).
+        set_prefetched(customer_row, "tickets", [ticket])
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
     TicketEvent.objects.create(
         ticket=ticket,
