@@ -11,7 +11,8 @@ def check_batch(*, ticket, **_):
     """After the ticket's transaction commits, so concurrent creations see each other's tickets
     and a failure of the check never undoes (or fails) the ticket."""
     if is_quality_type(ticket.dispute_type):
-        batch_check(ticket_id=ticket.pk)
+        # The creation's own instance (shop, type, order and items as written): no read-back.
+        batch_check(ticket_id=ticket.pk, ticket=ticket)
 
 
 @hooks.provide(hooks.TICKET_PAGE_CONTEXT)

@@ -12,7 +12,9 @@ given twice.
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales.exceptions import ApplicationError
@@ -25,7 +27,7 @@ from assignment.models import (
 )
 from shops.models import Membership, Shop
 from tickets.models import DisputeType, Ticket
-from tickets.services import Actor, ticket_assign
+from tickets.services import Actor, ticket_assign_held
 from tickets.states import ACTIVE_STATUS_LIST, Priority
 
 User = get_user_model()
@@ -44,36 +46,39 @@ _URGENCY = Case(
 # --- choosing -----------------------------------------------------------------------------
 
 
-def _locked_settings(shop_id: int) -> AssignmentSettings | None:
-    return (
-        AssignmentSettings.objects.select_for_update(of=("self",))
-        .select_related("last_assignee")
-        .filter(shop_id=shop_id)
-        .first()
+def _locked_settings(shop_id: int, *, automatic_only: bool = False) -> AssignmentSettings | None:
+    """The shop's settings row, locked. `automatic_only`: only if the shop assigns automatically
+    (one query for the check and the lock; PostgreSQL re-checks the mode once the lock is had,
+    and a manual shop's row is not locked)."""
+    rows = AssignmentSettings.objects.select_for_update(of=("self",)).select_related(
+        "last_assignee"
     )
+    if automatic_only:
+        rows = rows.filter(mode__in=AUTOMATIC_MODES)
+    return rows.filter(shop_id=shop_id).first()
 
 
-def _available_agents(shop_id: int) -> list:
-    """The shop's staff who take tickets now, by username (the round's order)."""
-    agents = User.objects.filter(
-        memberships__shop_id=shop_id, is_active=True, availability__available=True
+def _agents_with_counts(shop_id: int) -> tuple[list, dict[int, int]]:
+    """The shop's staff who take tickets now, by username (the round's order), and how many of
+    the shop's active tickets each has: one query (a count per agent, read from the partial
+    index of each one's active tickets)."""
+    open_in_shop = (
+        Ticket.objects.filter(
+            assignee=OuterRef("pk"), shop_id=shop_id, status__in=ACTIVE_STATUS_LIST
+        )
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    agents = list(
+        User.objects.filter(
+            memberships__shop_id=shop_id, is_active=True, availability__available=True
+        ).annotate(open_in_shop=Coalesce(Subquery(open_in_shop), 0))
     )
     # Sorted here, not by the database's collation: choose_agent compares usernames in Python.
-    return sorted(agents, key=lambda agent: agent.get_username())
-
-
-def _open_counts(shop_id: int, agents: list) -> dict[int, int]:
-    counts = {agent.pk: 0 for agent in agents}
-    rows = (
-        Ticket.objects.filter(
-            shop_id=shop_id, assignee__in=[a.pk for a in agents], status__in=ACTIVE_STATUS_LIST
-        )
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        counts[row["assignee_id"]] = row["n"]
-    return counts
+    agents.sort(key=lambda agent: agent.get_username())
+    return agents, {agent.pk: agent.open_in_shop for agent in agents}
 
 
 def takes_type(settings: AssignmentSettings, agent, type_code: str) -> bool:
@@ -107,8 +112,9 @@ def choose_agent(
 
 
 def _give(settings: AssignmentSettings, *, ticket: Ticket, agent, counts: dict[int, int]) -> None:
-    ticket_assign(ticket=ticket, assignee=agent, actor=Actor.system(), mode=settings.mode)
-    ticket.assignee = agent
+    # The caller holds the ticket (just created in its transaction, or claimed FOR UPDATE) and
+    # chose the agent among the shop's members.
+    ticket_assign_held(ticket=ticket, assignee=agent, actor=Actor.system(), mode=settings.mode)
     counts[agent.pk] = counts.get(agent.pk, 0) + 1
     settings.last_assignee = agent
 
@@ -122,27 +128,22 @@ def ticket_auto_assign(*, ticket: Ticket):
     transaction (the `ticket_created` subscriber), so the shop's lock is held until it commits."""
     if ticket.assignee_id is not None:
         return None
-    mode = (
-        AssignmentSettings.objects.filter(shop_id=ticket.shop_id)
-        .values_list("mode", flat=True)
-        .first()
-    )
-    if mode not in AUTOMATIC_MODES:  # manual shops pay one indexed read, no lock
-        return None
     # No savepoint: inside the creation's transaction, whose failure undoes this anyway.
     with transaction.atomic(savepoint=False):
-        settings = _locked_settings(ticket.shop_id)
-        if settings is None or settings.mode not in AUTOMATIC_MODES:
+        # Manual shops pay this one indexed read and take no lock.
+        settings = _locked_settings(ticket.shop_id, automatic_only=True)
+        if settings is None:
             return None
-        agents = _available_agents(ticket.shop_id)
-        counts = _open_counts(ticket.shop_id, agents)
+        agents, counts = _agents_with_counts(ticket.shop_id)
         agent = choose_agent(
             settings, agents=agents, counts=counts, type_code=ticket.dispute_type.code
         )
         if agent is None:
             return None
         _give(settings, ticket=ticket, agent=agent, counts=counts)
-        settings.save(update_fields=["last_assignee", "updated_at"])
+        AssignmentSettings.objects.filter(pk=settings.pk).update(
+            last_assignee=agent, updated_at=timezone.now()
+        )
         return agent
 
 
@@ -154,8 +155,7 @@ def tickets_hand_out(*, shop_id: int) -> list[int]:
         settings = _locked_settings(shop_id)
         if settings is None or settings.mode not in AUTOMATIC_MODES:
             return given
-        agents = _available_agents(shop_id)
-        counts = _open_counts(shop_id, agents)
+        agents, counts = _agents_with_counts(shop_id)
         seen: set[int] = set()
         while True:
             free = [a for a in agents if counts[a.pk] < settings.max_open_per_agent]

@@ -48,3 +48,38 @@ def timed(label: str, timings: list | None = None):
     print(f"  {label}: {elapsed:.1f} s", flush=True)
     if timings is not None:
         timings.append((label, elapsed))
+
+
+def rows_snapshot(cursor) -> dict[str, int]:
+    """The highest id of every table with an integer id: what rows_delete_since leaves."""
+    cursor.execute(
+        "SELECT c.table_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_schema, table_name) "
+        "WHERE c.table_schema = 'public' AND c.column_name = 'id' AND t.table_type = 'BASE TABLE' "
+        "AND c.data_type IN ('integer', 'bigint') AND c.table_name <> 'django_migrations'"
+    )
+    tables = [row[0] for row in cursor.fetchall()]
+    snapshot = {}
+    for table in tables:
+        cursor.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"')
+        snapshot[table] = cursor.fetchone()[0]
+    return snapshot
+
+
+def rows_delete_since(cursor, snapshot: dict[str, int]) -> dict[str, int]:
+    """Delete every row a benchmark added since `snapshot` (rows of every table, whatever feature
+    wrote them: timers, outbox, alerts, markers), so the bench database stays as generated. Foreign
+    keys are not checked while deleting (all the new rows go, children and parents alike); the
+    tables written are VACUUM ANALYZEd (autovacuum is off on the bench server)."""
+    deleted = {}
+    cursor.execute("SET session_replication_role = replica")
+    try:
+        for table, max_id in snapshot.items():
+            cursor.execute(f'DELETE FROM "{table}" WHERE id > %s', [max_id])
+            if cursor.rowcount:
+                deleted[table] = cursor.rowcount
+    finally:
+        cursor.execute("SET session_replication_role = DEFAULT")
+    if deleted:
+        cursor.execute("VACUUM ANALYZE " + ", ".join(f'"{t}"' for t in deleted))
+    return deleted

@@ -123,6 +123,10 @@ def prepare(db: str) -> dict:
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         raise SystemExit(f"{db} has unapplied migrations: run bench/generate.py --db {db}")
+    from bench.common import rows_snapshot
+
+    with connection.cursor() as cur:  # what cleanup() leaves: the rows the run adds go
+        (OUT_DIR / f"snapshot-{db}.json").write_text(json.dumps(rows_snapshot(cur)))
     shop = Shop.objects.get(code="demo")
     key_row, key = ShopAPIKey.objects.create_key(name="bench http", shop=shop)
     staff = Client()
@@ -175,14 +179,17 @@ def prepare(db: str) -> dict:
 
 
 def cleanup(db: str, key_id: str) -> int:
-    from bench.common import setup_django
+    from bench.common import rows_delete_since, setup_django
 
     setup_django(db)
-    from bench.run import delete_load_rows
-    from shops.models import Shop, ShopAPIKey
+    from django.db import connection
+
+    from shops.models import ShopAPIKey
 
     ShopAPIKey.objects.filter(pk=key_id).delete()
-    return delete_load_rows(Shop.objects.get(code="demo"))
+    snapshot = json.loads((OUT_DIR / f"snapshot-{db}.json").read_text())
+    with connection.cursor() as cur:
+        return rows_delete_since(cur, snapshot).get("tickets_ticket", 0)
 
 
 def in_subprocess(*args) -> dict:

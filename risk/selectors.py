@@ -183,14 +183,31 @@ def _customers_findings(
     )
     # One query: the customers' tickets of the window, each with its compensations (a row per
     # compensation, or one row with none); granted is compensation_totals' own definition.
+    # Customers whose tickets and their compensations are known (a new customer, as ticket_create
+    # answers) are counted from those instead.
     tickets_of = defaultdict(set)
     rows = defaultdict(list)
-    for ticket_id, customer_id, *row in Ticket.objects.filter(in_window).values_list(
-        "id", "customer_id", "compensations__type", "compensations__status", "compensations__amount"
-    ):
-        tickets_of[customer_id].add(ticket_id)
-        if row[0] is not None:
-            rows[customer_id].append(tuple(row))
+    known = {c.pk: _known_tickets(c) for c in customers}
+    for customer in customers:
+        for ticket in known[customer.pk] or []:
+            if ticket.created_at >= since[customer.shop_id]:
+                tickets_of[customer.pk].add(ticket.pk)
+                rows[customer.pk] += [
+                    (c.type, c.status, c.amount) for c in ticket.compensations.all()
+                ]
+    if any(tickets is None for tickets in known.values()):
+        for ticket_id, customer_id, *row in Ticket.objects.filter(in_window).values_list(
+            "id",
+            "customer_id",
+            "compensations__type",
+            "compensations__status",
+            "compensations__amount",
+        ):
+            if known.get(customer_id) is not None:
+                continue
+            tickets_of[customer_id].add(ticket_id)
+            if row[0] is not None:
+                rows[customer_id].append(tuple(row))
     counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
     phones = {(c.shop_id, c.phone) for c in customers if c.phone}
     linked = defaultdict(list)
@@ -228,6 +245,18 @@ def _customers_findings(
     return result
 
 
+def _known_tickets(customer: Customer) -> list[Ticket] | None:
+    """The customer's tickets if they and each one's compensations are already in hand."""
+    cache = getattr(customer, "_prefetched_objects_cache", {})
+    if "tickets" not in cache:
+        return None
+    tickets = list(cache["tickets"])
+    for ticket in tickets:
+        if "compensations" not in getattr(ticket, "_prefetched_objects_cache", {}):
+            return None
+    return tickets
+
+
 def _frequent(tickets: int, granted: Decimal, policy, *, too_many: bool) -> Finding:
     values = {
         "tickets": tickets,
@@ -256,7 +285,12 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
     """Every finding of each ticket, by ticket id, in a fixed number of queries (the tickets come
     with their customer and order)."""
     tickets = list(tickets)
-    photos, matches = _photo_evidence(ticket_id__in=[t.pk for t in tickets])
+    # A ticket whose attachments are known to be none (a new one, as ticket_create answers) has
+    # no photos: no query for them.
+    with_photos = [t.pk for t in tickets if not _known_without_attachments(t)]
+    photos, matches = (
+        _photo_evidence(ticket_id__in=with_photos) if with_photos else ([], defaultdict(list))
+    )
     by_ticket = defaultdict(list)
     for photo in photos:
         by_ticket[photo.ticket_id].append(photo)
@@ -268,6 +302,11 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
         found = [_reused(ticket_photos, matches), _predates(ticket_photos)]
         result[ticket.pk] = [f for f in found if f] + of_customer[ticket.customer_id]
     return result
+
+
+def _known_without_attachments(ticket: Ticket) -> bool:
+    known = getattr(ticket, "_prefetched_objects_cache", {}).get("attachments")
+    return known is not None and not known._result_cache
 
 
 def ticket_findings(ticket: Ticket) -> list[Finding]:

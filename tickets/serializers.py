@@ -3,7 +3,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aftersales.api import MAX_LIST, AwareDateTimeField, MoneyField, StrictSerializer
+from aftersales.api import (
+    MAX_LIST,
+    AwareDateTimeField,
+    MoneyField,
+    SharedFieldsMixin,
+    StrictSerializer,
+)
 from tickets.models import TAG_NAME_MAX_LENGTH, TAGS_PER_TICKET, Attachment, LogisticsEvent
 from tickets.selectors import attachments_risk_flags, sla_breached, tickets_risk_flags
 from tickets.services import (
@@ -58,7 +64,8 @@ class AffectedItemIn(StrictSerializer):
     quantity = serializers.IntegerField(min_value=1, max_value=100000)
 
 
-class TicketCreateIn(StrictSerializer):
+class TicketCreateIn(SharedFieldsMixin, StrictSerializer):
+    # The create path's input (bench/create_profile.py): its fields are built once.
     dispute_type = serializers.SlugField(max_length=50)
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     channel = serializers.ChoiceField(

@@ -11,8 +11,9 @@ from typing import NamedTuple
 import filetype
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, router, transaction
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -185,13 +186,24 @@ def next_due_at(ticket: Ticket) -> dt.datetime | None:
 
 
 def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
-    """The shop's customer by external id, created or with a changed name or phone updated."""
-    customer_row, created = Customer.objects.get_or_create(
-        shop=shop,
-        external_id=customer["external_id"],
-        defaults={"name": customer.get("name", ""), "phone": customer.get("phone", "")},
-    )
-    if not created:
+    """The shop's customer by external id, created or with a changed name or phone updated.
+
+    Not get_or_create: its savepoint around the INSERT costs two statements per new customer.
+    The INSERT skips a conflict on (shop, external_id) instead, so a customer a concurrent request
+    inserted first is read again rather than failing this transaction."""
+    customer_row = Customer.objects.filter(shop=shop, external_id=customer["external_id"]).first()
+    if customer_row is None:
+        customer_row = Customer(
+            shop=shop,
+            external_id=customer["external_id"],
+            name=customer.get("name", ""),
+            phone=customer.get("phone", ""),
+        )
+        if _insert_unless_conflict(customer_row):
+            customer_row._just_created = True
+            return customer_row
+        customer_row = Customer.objects.get(shop=shop, external_id=customer["external_id"])
+    if customer_row is not None:
         changed = {
             k: customer[k]
             for k in ("name", "phone")
@@ -202,6 +214,27 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
             for field, value in changed.items():  # the response is rendered from this object
                 setattr(customer_row, field, value)
     return customer_row
+
+
+def _insert_unless_conflict(row) -> bool:
+    """INSERT the new model instance with ON CONFLICT DO NOTHING (any unique constraint), in
+    one statement and without a savepoint; True and the row's pk set if it was inserted, False if
+    a unique constraint already held its values (nothing written, the transaction intact)."""
+    meta = row._meta
+    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+    returned = row.__class__._base_manager._insert(
+        [row],
+        fields=fields,
+        returning_fields=[meta.pk],
+        using=router.db_for_write(row.__class__, instance=row),
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not returned or returned[0] is None:
+        return False
+    row.pk = returned[0][0]
+    row._state.adding = False
+    row._state.db = router.db_for_write(row.__class__, instance=row)
+    return True
 
 
 def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
@@ -293,6 +326,10 @@ def ticket_create(
     set_prefetched(ticket, "judgments", [])
     set_prefetched(ticket, "compensations", [])
     set_prefetched(ticket, "tags", [])
+    set_prefetched(ticket, "attachments", [])  # none yet (risk: no photos to look up)
+    if getattr(customer_row, "_just_created", False):
+        # A new customer's only ticket is this one (risk: nothing to count in the database).
+        set_prefetched(customer_row, "tickets", [ticket])
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
     TicketEvent.objects.create(
         ticket=ticket,
@@ -329,21 +366,18 @@ def _duplicate_external_ref(external_ref: str) -> ApplicationError:
 
 
 def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int = 5) -> None:
+    """Insert the ticket with a fresh random number; on a unique conflict (no savepoint: the
+    INSERT skips it and writes nothing) either a concurrent request took the same external_ref
+    (409) or, rarely, the number was taken: try another."""
     for _ in range(attempts):
         ticket.number = _new_number(now)
-        try:
-            with transaction.atomic():
-                ticket.save(force_insert=True)
+        if _insert_unless_conflict(ticket):
             return
-        except IntegrityError:
-            # Either a concurrent request took the same external_ref, or (rarely) the number.
-            if (
-                ticket.external_ref
-                and Ticket.objects.filter(
-                    shop=ticket.shop, external_ref=ticket.external_ref
-                ).exists()
-            ):
-                raise _duplicate_external_ref(ticket.external_ref) from None
+        if (
+            ticket.external_ref
+            and Ticket.objects.filter(shop=ticket.shop, external_ref=ticket.external_ref).exists()
+        ):
+            raise _duplicate_external_ref(ticket.external_ref)
     raise ApplicationError(
         "number_exhausted",
         gettext("Could not allocate a ticket number; please retry."),
@@ -446,22 +480,34 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor, mode: str | None = 
             "invalid_assignee",
             gettext("%(name)s does not work for this shop.") % {"name": assignee.get_username()},
         )
-    previous = locked.assignee
+    return ticket_assign_held(ticket=locked, assignee=assignee, actor=actor, mode=mode)
+
+
+def ticket_assign_held(
+    *, ticket: Ticket, assignee, actor: Actor, mode: str | None = None
+) -> Ticket:
+    """ticket_assign for a caller that already holds the ticket's row lock (or has just inserted
+    it, in its transaction) and knows `assignee` works for the ticket's shop (the assignment
+    app: it chose them among the shop's members): no second lock, no second membership check.
+    The new assignee and the updated_at of the event are written in one UPDATE."""
+    previous = ticket.assignee
     if previous == assignee:
-        return locked
-    locked.assignee = assignee
-    locked.save(update_fields=["assignee", "updated_at"])
-    event_record(
-        ticket=locked,
+        return ticket
+    event = TicketEvent.objects.create(
+        ticket=ticket,
         kind=TicketEvent.Kind.ASSIGNED,
-        actor=actor,
+        actor=actor.user,
+        actor_label=actor.label,
         data={
             "from": previous.get_username() if previous else None,
             "to": assignee.get_username() if assignee else None,
             **({"mode": mode} if mode else {}),
         },
     )
-    return locked
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, updated_at=event.created_at)
+    ticket.assignee = assignee
+    ticket.updated_at = event.created_at
+    return ticket
 
 
 def _merge_refused(message: str) -> ApplicationError:
@@ -732,6 +778,8 @@ def attachment_add(*, ticket: Ticket, uploaded_file, kind: str, actor: Actor) ->
         },
     )
     hooks.emit(hooks.ATTACHMENT_ADDED, ticket=locked, attachment=attachment, actor=actor)
+    # The caller's instance may hold its attachments as known (ticket_create: none); not any more.
+    getattr(ticket, "_prefetched_objects_cache", {}).pop("attachments", None)
     return attachment
 
 

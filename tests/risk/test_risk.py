@@ -17,9 +17,9 @@ from risk import photos
 from risk.models import PhotoHash
 from risk.samples import cropped, exif_taken, jpeg_bytes, reencoded, resized, sample_photo
 from risk.selectors import customer_risk, ticket_risk
-from tests.factories import make_ticket_for, staff_member
+from tests.factories import make_ticket_for, staff_member, ticket_payload
 from tickets import services as ticket_services
-from tickets.models import Customer, Order
+from tickets.models import Customer, Order, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +298,32 @@ def test_ticket_page_shows_the_risk_section(shop, media_root, language, heading,
     assert 'data-testid="risk-section"' in html and heading in html and words in html
     assert f"/tickets/{first.number}/" in html  # the other ticket, its photo beside this one
     assert "reused_evidence" not in html and "evidence_predates_order" not in html
+
+
+# --- a new ticket's flags from what its creation knows ---------------------------------------------
+
+
+def test_a_new_tickets_flags_from_its_creation_are_those_read_back(shop, shop_client):
+    """ticket_create answers with what it wrote: a new customer's only ticket (no compensations,
+    no attachments) is counted in memory, not read. The flags must be the same as read back."""
+    disputes.policy_update(
+        shop=shop,
+        changes={"frequent_claimant_tickets": 0},
+        actor=ticket_services.Actor.shop(shop),
+    )
+    lone_ticket(shop, "N-0", customer_id="c-n0", phone="13600002222")
+    body = ticket_payload()
+    body["order"]["order_no"] = "N-1"
+    body["customer"] = {"external_id": "c-n1", "name": "新", "phone": "13600002222"}
+    with CaptureQueriesContext(connection) as created_queries:
+        response = shop_client.post("/api/v1/tickets/", body, format="json")
+    assert response.status_code == 201, response.content
+    answered = response.json()["risk"]
+    assert sorted(codes(answered)) == ["frequent_claimant", "linked_accounts"]
+    assert flag(answered, "linked_accounts")["refs"] == ["c-n0"]
+    read_back = ticket_risk(Ticket.objects.get(number=response.json()["number"]))
+    assert answered == read_back
+    # Neither the customer's tickets nor the ticket's photos were looked up.
+    sqls = [q["sql"] for q in created_queries.captured_queries]
+    assert not any('FROM "risk_photohash"' in sql for sql in sqls)
+    assert not any('"disputes_compensation"' in sql for sql in sqls)
