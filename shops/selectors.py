@@ -49,13 +49,17 @@ def memberships_for_request(request) -> list[tuple[int, str, str]]:
 
 def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, str | None]:
     """The shop `code` if the user works for it, with the user's role there (superusers: admin
-    of every shop); (None, None) otherwise. One query."""
+    of every shop); (None, None) otherwise. One query (the shop) beside the memberships' read."""
     if user.is_superuser:
         return Shop.objects.filter(code=code).first(), Role.ADMIN
-    membership = (
-        Membership.objects.filter(user=user, shop__code=code).select_related("shop").first()
+    # through the user's memberships (read once per request, the nav reads them too)
+    found = next(
+        ((sid, role) for sid, shop_code, role in memberships(user) if shop_code == code), None
     )
-    return (membership.shop, membership.role) if membership else (None, None)
+    if found is None:
+        return None, None
+    shop = Shop.objects.filter(pk=found[0]).first()
+    return (shop, found[1]) if shop else (None, None)
 
 
 def admin_shop(*, user: AbstractBaseUser, code: str) -> Shop:
