@@ -176,6 +176,7 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
     policy = services.policy_of(policy_row)
     facts = services.ticket_facts(ticket=ticket, policy=policy)
     options = services.compensation_options(ticket=ticket, **walk)
+    held_because = list(services.review_reasons(tickets=[ticket]).get(ticket.pk, {}).values())
     zh = _zh()
     rows = [
         {
@@ -201,6 +202,7 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
         "authority_left": max(policy.agent_authority - used, Decimal("0.00")),
         "refundable": standard.refundable_total(facts),
         "needs_photo": ticket.dispute_type.photo_required and not facts.has_photo,
+        "review_reasons": held_because,
         "food_safety_exposure": standard.food_safety_exposure(facts, policy)
         if facts.dispute_type == "spoiled_food"
         else None,

@@ -7,16 +7,17 @@ photos and tickets, the two dates): the API shows only code, message and refs.""
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from disputes.services import compensation_totals, policy_current, policy_of
-from risk.models import PhotoHash, PhotoMatch
+from risk import photos as photo_hashing
+from risk.models import FlagDismissal, PhotoBand, PhotoHash, PhotoMatch
 from tickets.models import Attachment, Customer, Ticket
 
 REUSED_EVIDENCE = "reused_evidence"
@@ -24,6 +25,17 @@ EVIDENCE_PREDATES_ORDER = "evidence_predates_order"
 FREQUENT_CLAIMANT = "frequent_claimant"
 LINKED_ACCOUNTS = "linked_accounts"
 CODES = (REUSED_EVIDENCE, EVIDENCE_PREDATES_ORDER, FREQUENT_CLAIMANT, LINKED_ACCOUNTS)
+FLAG_LABELS = {
+    REUSED_EVIDENCE: gettext_lazy("Reused evidence"),
+    EVIDENCE_PREDATES_ORDER: gettext_lazy("Photo older than the order"),
+    FREQUENT_CLAIMANT: gettext_lazy("Frequent claimant"),
+    LINKED_ACCOUNTS: gettext_lazy("Linked accounts"),
+}
+
+
+def flag_label(code: str) -> str:
+    """A flag's name in the reader's language (its code when unknown)."""
+    return str(FLAG_LABELS.get(code, code))
 
 
 @dataclass
@@ -32,13 +44,62 @@ class Finding:
     message: str
     refs: list[str]
     evidence: list[dict] = field(default_factory=list)
+    # A supervisor's dismissal covering this flag on this ticket (risk.services.flag_dismiss).
+    dismissal: FlagDismissal | None = None
+
+    @property
+    def label(self) -> str:
+        return flag_label(self.code)
 
     def as_flag(self) -> dict:
-        return {"code": self.code, "message": self.message, "refs": self.refs}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "refs": self.refs,
+            "dismissed": dismissal_out(self.dismissal),
+        }
+
+
+def dismissal_out(dismissal: FlagDismissal | None) -> dict | None:
+    if dismissal is None:
+        return None
+    return {
+        "by": dismissal.dismissed_by_label,
+        "at": _moment(dismissal.created_at),
+        "note": dismissal.note,
+    }
+
+
+def covers(dismissal: FlagDismissal | None, finding: Finding) -> bool:
+    """A dismissal covers the flag while the flag names nothing it did not name then."""
+    return dismissal is not None and set(finding.refs) <= set(dismissal.refs)
 
 
 def flags_of(findings: list[Finding]) -> dict:
     return {"flags": [finding.as_flag() for finding in findings]}
+
+
+# --- the index: stored photos near a hash ---------------------------------------------------
+
+
+def photo_candidates(*, shop_id: int, phash: int):
+    """The shop's stored photos that share a band with one of the hash's probes (index-only:
+    photo id and hash), each once per band it shares."""
+    return PhotoBand.objects.filter(
+        shop_id=shop_id, band__any_of=frozenset(photo_hashing.probes(phash))
+    ).values_list("photo_id", "phash")
+
+
+def photos_within(*, shop_id: int, phash: int) -> list[tuple[int, int]]:
+    """(photo id, distance) of the shop's stored photos within MATCH_DISTANCE of the hash: the
+    index's candidates, measured exactly (risk.photos). Never another shop's."""
+    found = {}
+    for photo_id, other in photo_candidates(shop_id=shop_id, phash=phash):
+        if photo_id not in found:
+            distance = photo_hashing.distance(phash, other)
+            if distance <= photo_hashing.MATCH_DISTANCE:
+                found[photo_id] = distance
+    return sorted(found.items())
 
 
 # --- the evidence: reused photos, photos older than the order --------------------------------
@@ -121,6 +182,7 @@ def _predates(photos: list[PhotoHash]) -> Finding | None:
         evidence.append(
             {
                 "attachment": photo.attachment,
+                "ticket": photo.ticket,
                 "taken_at": photo.taken_at,
                 "order_time": order_time,
                 "delivered": which == "delivered_at",
@@ -262,12 +324,27 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
         by_ticket[photo.ticket_id].append(photo)
     customers = list({t.customer_id: t.customer for t in tickets}.values())
     of_customer = _customers_findings(customers, {t.shop_id: t.shop for t in tickets})
+    dismissals = {
+        (d.ticket_id, d.code): d
+        for d in FlagDismissal.objects.filter(ticket_id__in=[t.pk for t in tickets])
+    }
     result = {}
     for ticket in tickets:
         ticket_photos = by_ticket.get(ticket.pk, [])
         found = [_reused(ticket_photos, matches), _predates(ticket_photos)]
-        result[ticket.pk] = [f for f in found if f] + of_customer[ticket.customer_id]
+        # The customer's findings are shared by their tickets: each ticket its own copy, to
+        # carry its own dismissal.
+        found = [f for f in found if f] + [replace(f) for f in of_customer[ticket.customer_id]]
+        for finding in found:
+            dismissal = dismissals.get((ticket.pk, finding.code))
+            finding.dismissal = dismissal if covers(dismissal, finding) else None
+        result[ticket.pk] = found
     return result
+
+
+def open_findings(findings: list[Finding]) -> list[Finding]:
+    """The flags no supervisor has dismissed: what holds compensation for a supervisor."""
+    return [finding for finding in findings if finding.dismissal is None]
 
 
 def ticket_findings(ticket: Ticket) -> list[Finding]:
@@ -299,9 +376,16 @@ def customer_findings(customer: Customer) -> list[Finding]:
             _predates,
         ),
     ):
-        numbers = [number for number, found in sorted(by_ticket.items()) if check(found)]
+        numbers, shown = [], []
+        for number, found in sorted(by_ticket.items()):
+            finding = check(found)
+            if finding:
+                numbers.append(number)
+                shown += finding.evidence
         if numbers:
-            evidence.append(Finding(code, message % {"numbers": ", ".join(numbers)}, numbers))
+            evidence.append(
+                Finding(code, message % {"numbers": ", ".join(numbers)}, numbers, shown)
+            )
     return evidence + _customers_findings([customer])[customer.pk]
 
 

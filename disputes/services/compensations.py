@@ -2,6 +2,7 @@
 authority, supervisor decisions, the shop's execution report, and the lifecycle table."""
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db import transaction
@@ -143,7 +144,7 @@ def compensation_options(
 ) -> list[standard.Option]:
     policy = policy_of(policy_current(shop=ticket.shop))
     judgment = judgment_latest(ticket=ticket)
-    return standard.compensation_options(
+    options = standard.compensation_options(
         ticket_facts(ticket=ticket, policy=policy),
         policy,
         usable=usable,
@@ -153,6 +154,11 @@ def compensation_options(
         party=judgment.party if judgment else None,
         ladder_step=ladder_step,
     )
+    if review_reasons(tickets=[ticket]).get(ticket.pk):
+        # A flagged ticket (risk): whatever it costs, every option waits for a supervisor, as
+        # compensation_propose will decide.
+        options = [replace(option, requires_approval=True) for option in options]
+    return options
 
 
 def _role(actor: Actor, shop_id: int) -> str | None:
