@@ -10,12 +10,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from disputes.services import compensation_totals, policy_current, policy_of
+from disputes.models import Compensation
+from disputes.services import GRANTED_STATUSES, compensation_totals, policy_current, policy_of
 from risk import photos as photo_hashing
 from risk.models import FlagDismissal, PhotoBand, PhotoHash, PhotoMatch
 from tickets.models import Attachment, Customer, Ticket
@@ -324,21 +326,24 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
         by_ticket[photo.ticket_id].append(photo)
     customers = list({t.customer_id: t.customer for t in tickets}.values())
     of_customer = _customers_findings(customers, {t.shop_id: t.shop for t in tickets})
-    dismissals = {
-        (d.ticket_id, d.code): d
-        for d in FlagDismissal.objects.filter(ticket_id__in=[t.pk for t in tickets])
-    }
     result = {}
     for ticket in tickets:
         ticket_photos = by_ticket.get(ticket.pk, [])
         found = [_reused(ticket_photos, matches), _predates(ticket_photos)]
         # The customer's findings are shared by their tickets: each ticket its own copy, to
         # carry its own dismissal.
-        found = [f for f in found if f] + [replace(f) for f in of_customer[ticket.customer_id]]
+        result[ticket.pk] = [f for f in found if f] + [
+            replace(f) for f in of_customer[ticket.customer_id]
+        ]
+    # One query whether or not a flag is found, so a page's query count does not depend on it.
+    dismissals = {
+        (d.ticket_id, d.code): d
+        for d in FlagDismissal.objects.filter(ticket_id__in=[t.pk for t in tickets])
+    }
+    for pk, found in result.items():
         for finding in found:
-            dismissal = dismissals.get((ticket.pk, finding.code))
+            dismissal = dismissals.get((pk, finding.code))
             finding.dismissal = dismissal if covers(dismissal, finding) else None
-        result[ticket.pk] = found
     return result
 
 
@@ -395,3 +400,94 @@ def customer_risk(customer: Customer) -> dict:
 
 def attachment_risk(attachment: Attachment) -> dict:
     return flags_of(attachments_findings([attachment])[attachment.pk])
+
+
+# --- the dashboard: flags of a period ------------------------------------------------------------
+
+SUMMARY_CHUNK = 500
+
+
+def _maybe_flagged(tickets, *, shop, policy, now: dt.datetime):
+    """The tickets that may carry a flag, in SQL (index reads): a photo matching another order's,
+    a photo older than the order, a phone shared with another customer id, a customer with more
+    tickets than the policy allows or with granted compensation in its window. Which of them
+    really are flagged (and dismissed) is then told by tickets_findings, the one rule."""
+    since = now - dt.timedelta(days=policy.risk_window_days)
+    reused = Exists(
+        PhotoMatch.objects.filter(photo__ticket_id=OuterRef("pk")).exclude(
+            other__order_no=F("photo__order_no")
+        )
+    )
+    predates = Exists(
+        PhotoHash.objects.filter(
+            ticket_id=OuterRef("pk"),
+            taken_at__lt=Coalesce(OuterRef("order__delivered_at"), OuterRef("order__paid_at")),
+        )
+    )
+    linked = Exists(
+        Customer.objects.filter(shop_id=OuterRef("shop_id"), phone=OuterRef("customer__phone"))
+        .exclude(pk=OuterRef("customer_id"))
+        .exclude(phone="")
+    )
+    busy = (
+        Ticket.objects.filter(shop=shop, created_at__gte=since)
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=policy.frequent_claimant_tickets)
+        .values("customer_id")
+    )
+    paid = Compensation.objects.filter(
+        ticket__shop=shop, ticket__created_at__gte=since, status__in=GRANTED_STATUSES
+    ).values("ticket__customer_id")
+    return tickets.filter(
+        reused | predates | linked | Q(customer_id__in=busy) | Q(customer_id__in=paid)
+    )
+
+
+def flags_summary(*, shop, start: dt.datetime, end: dt.datetime, dispute_type=None) -> dict:
+    """The supervisor dashboard's risk panel for the shop's tickets created in [start, end): how
+    many are flagged (and how many of those a supervisor cleared of every flag), and their
+    compensation — held back (awaiting a decision), refused, and granted despite the flags
+    (disputes' compensation_totals) — in total and by flag (a ticket with two flags counts in
+    both rows, once in the total)."""
+    tickets = Ticket.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
+    if dispute_type is not None:
+        tickets = tickets.filter(dispute_type=dispute_type)
+    policy = policy_of(policy_current(shop=shop))
+    candidates = list(
+        _maybe_flagged(tickets, shop=shop, policy=policy, now=timezone.now())
+        .select_related("customer", "order", "shop")
+        .order_by("pk")
+    )
+    findings: dict[int, list[Finding]] = {}
+    for first in range(0, len(candidates), SUMMARY_CHUNK):
+        found = tickets_findings(candidates[first : first + SUMMARY_CHUNK])
+        findings.update({pk: codes for pk, codes in found.items() if codes})
+    rows = defaultdict(list)
+    for ticket_id, *row in Compensation.objects.filter(ticket_id__in=list(findings)).values_list(
+        "ticket_id", "type", "status", "amount"
+    ):
+        rows[ticket_id].append(tuple(row))
+    money_of = {pk: compensation_totals(rows[pk]) for pk in findings}
+
+    def line(ticket_ids: list[int], cleared: int) -> dict:
+        money = {key: Decimal("0.00") for key in ("pending", "rejected", "granted")}
+        for pk in ticket_ids:
+            for key in money:
+                money[key] += money_of[pk][key]
+        return {"tickets": len(ticket_ids), "dismissed": cleared, **money}
+
+    by_code = []
+    for code in CODES:
+        flagged = [pk for pk, found in findings.items() if any(f.code == code for f in found)]
+        if flagged:
+            cleared = sum(
+                1 for pk in flagged if all(f.dismissal for f in findings[pk] if f.code == code)
+            )
+            by_code.append({"code": code, "label": flag_label(code), **line(flagged, cleared)})
+    cleared_all = sum(1 for found in findings.values() if not open_findings(found))
+    return {
+        "tickets": tickets.count(),
+        "total": line(list(findings), cleared_all),
+        "by_code": by_code,
+    }

@@ -141,7 +141,10 @@ def compensation_options(
     customer_refused: str | None = None,
     return_shipping_quote: Decimal | None = None,
     ladder_step: int = 0,
+    held_because: dict[str, str] | None = None,
 ) -> list[standard.Option]:
+    """The standard's options for the ticket at this step of the walk. `held_because`: the
+    ticket's review reasons when the caller has them already (else they are asked here)."""
     policy = policy_of(policy_current(shop=ticket.shop))
     judgment = judgment_latest(ticket=ticket)
     options = standard.compensation_options(
@@ -154,7 +157,9 @@ def compensation_options(
         party=judgment.party if judgment else None,
         ladder_step=ladder_step,
     )
-    if review_reasons(tickets=[ticket]).get(ticket.pk):
+    if held_because is None:
+        held_because = review_reasons(tickets=[ticket]).get(ticket.pk, {})
+    if held_because:
         # A flagged ticket (risk): whatever it costs, every option waits for a supervisor, as
         # compensation_propose will decide.
         options = [replace(option, requires_approval=True) for option in options]
