@@ -2,6 +2,8 @@
 answers the risk flags of tickets, customers and attachments, and why a flagged ticket's
 compensation waits for a supervisor."""
 
+from django.utils.translation import gettext
+
 from aftersales import hooks
 from risk import selectors
 from risk.services import photo_hash_store
@@ -48,7 +50,11 @@ def flagged_tickets(*, tickets):
     for pk, found in selectors.tickets_findings(tickets).items():
         still = selectors.open_findings(found)
         if still:
-            result[pk] = {f.code: f.message for f in still}
+            # The flag's name, then what it found: the inbox and the panel list these.
+            result[pk] = {
+                f.code: gettext("%(flag)s: %(message)s") % {"flag": f.label, "message": f.message}
+                for f in still
+            }
     return result
 
 

@@ -236,6 +236,7 @@ def test_a_flagged_tickets_one_yuan_goodwill_waits_for_a_supervisor(shop, agent_
     page.force_login(staff_member(shop, "supervisor", username="boss"))
     inbox = page.get("/approvals/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="inbox-review-reasons"' in inbox and "before the order was" in inbox
+    assert "Photo older than the order: A photo was taken on" in inbox  # the flag's name, then why
 
 
 # --- the API and the pages ------------------------------------------------------------------------
