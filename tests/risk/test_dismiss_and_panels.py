@@ -275,3 +275,32 @@ def test_dashboard_panel_never_counts_another_shops_tickets(shop, other_shop, me
     assert mine["by_code"] == [] and mine["total"]["tickets"] == 0
     theirs_summary = risk_flags(around_today(other_shop))
     assert theirs_summary["total"]["tickets"] == 1
+
+
+# --- the migration to wide bands -------------------------------------------------------------------
+
+
+def test_the_wide_band_migration_rebuilds_every_compared_photos_bands(shop, media_root):
+    import importlib
+
+    from django.apps import apps
+
+    from risk import photos
+    from risk.models import PhotoBand, PhotoHash
+
+    rebuild = importlib.import_module("risk.migrations.0002_wide_bands").rebuild_bands
+    first, second = lone_ticket(shop, "M-1"), lone_ticket(shop, "M-2")
+    add_photo(first, jpeg_bytes(sample_photo(80)))
+    add_photo(second, jpeg_bytes(sample_photo(81)))
+    stored = list(PhotoHash.objects.filter(compared=True))
+    # What 0001 left: 11 narrow bands per photo, without the hash.
+    PhotoBand.objects.all().delete()
+    PhotoBand.objects.bulk_create(
+        PhotoBand(photo=p, shop=shop, band=n, phash=0) for p in stored for n in range(11)
+    )
+    rebuild(apps, None)
+    for photo in stored:
+        rows = PhotoBand.objects.filter(photo=photo)
+        assert sorted(rows.values_list("band", flat=True)) == sorted(photos.bands(photo.phash))
+        assert set(rows.values_list("phash", flat=True)) == {photo.phash}
+    assert PhotoBand.objects.count() == 3 * len(stored) == 6
