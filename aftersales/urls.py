@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("disputes.workspace_urls")),
     path("api/v1/", include("assignment.api_urls")),
     path("", include("assignment.urls")),
+    path("api/v1/", include("risk.urls")),
+    path("", include("risk.workspace_urls")),
     path("api/v1/", include("sla.api_urls")),
     path("", include("sla.urls")),
     path("", include("notifications.urls")),

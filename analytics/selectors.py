@@ -17,6 +17,7 @@ from django.db.models import Count, Q, Sum
 
 from analytics.models import AnalyticsSettings, BatchAlert, DailyStat, ShipmentStat
 from disputes.models import CompensationType
+from risk import selectors as risk_selectors
 from shops.models import Shop
 from shops.permissions import SUPERVISOR_ROLES
 from shops.selectors import shop_ids_with_role
@@ -482,6 +483,14 @@ def alert_tickets(alert: BatchAlert):
         Ticket.objects.filter(pk__in=alert.links.values("ticket_id"))
         .select_related("customer", "dispute_type", "order")
         .order_by("created_at", "id")
+    )
+
+
+def risk_flags(period: Period) -> dict:
+    """The risk panel: flagged tickets of the period and their compensation, by flag (read live
+    from risk, not the rollup: flags change with the evidence and with dismissals)."""
+    return risk_selectors.flags_summary(
+        shop=period.shop, start=period.start, end=period.end, dispute_type=period.dispute_type
     )
 
 

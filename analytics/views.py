@@ -147,6 +147,7 @@ def dashboard(request):
             status=BatchAlert.Status.RESOLVED
         )[:20],
         query=request.GET.urlencode(),
+        risk=selectors.risk_flags(period),
     )
     return render(request, "analytics/dashboard.html", context)
 

@@ -6,7 +6,8 @@ Draws N different pictures (risk.samples: random shapes over gradients, with noi
 them and a resized (50 %), re-encoded (JPEG quality 30), cropped (5 % of the area) and
 combined copy of each, and prints per transformation the share of copies within
 risk.photos.MATCH_DISTANCE, the false-match rate over all pairs of different pictures, the
-closest different pair, and how many stored hashes a lookup reads as band candidates.
+closest different pair, and how many stored hashes a lookup reads as index candidates (a band
+of the stored hash among the new hash's probes, risk.photos.probes).
 """
 
 import os
@@ -29,7 +30,10 @@ def main(n: int) -> None:
         "cropped 5 % of each side": lambda image: cropped(image, 1 - 0.95**2),
         "resized + cropped + JPEG 40": lambda image: reencoded(cropped(resized(image, 0.6)), 40),
     }
-    print(f"{n} pictures, match distance <= {photos.MATCH_DISTANCE}, {photos.BANDS} bands")
+    print(
+        f"{n} pictures, match distance <= {photos.MATCH_DISTANCE}, {photos.BANDS} bands of "
+        f"{photos.BAND_WIDTHS} bits, radii {photos.BAND_RADII}"
+    )
     for name, transform in transforms.items():
         distances = [
             photos.distance(h, photos.photo_facts_of_image(transform(image)).phash)
@@ -43,11 +47,12 @@ def main(n: int) -> None:
     pairs = [(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1 :]]
     distances = [photos.distance(a, b) for a, b in pairs]
     false = sum(d <= photos.MATCH_DISTANCE for d in distances)
-    candidates = sum(bool(set(photos.bands(a)) & set(photos.bands(b))) for a, b in pairs)
+    probes = {h: set(photos.probes(h)) for h in hashes}
+    candidates = sum(bool(probes[a] & set(photos.bands(b))) for a, b in pairs)
     print(
         f"  different pictures: {false}/{len(pairs)} pairs matched "
         f"({100 * false / len(pairs):.3f} %), closest {min(distances)} bits; "
-        f"band candidates {100 * candidates / len(pairs):.1f} % of pairs"
+        f"index candidates {candidates}/{len(pairs)} ({100 * candidates / len(pairs):.2f} %)"
     )
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import random
+from contextlib import suppress
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -248,6 +249,39 @@ def _demo_risky_evidence(*, shop: Shop) -> None:
         kind="photo",
         actor=actor,
     )
+    _demo_risk_decisions(shop=shop, reused=tickets[1], old_photo=tickets[2])
+
+
+def _demo_risk_decisions(*, shop: Shop, reused: Ticket, old_photo: Ticket) -> None:
+    """What a supervisor does with flags: the reused photo is dismissed with a note (the ticket
+    page shows it dismissed, the timeline records it), and the old photo's ticket gets a small
+    goodwill that waits for approval — the dashboard's risk panel counts both."""
+    from aftersales.exceptions import ApplicationError
+    from disputes import services as disputes
+    from risk.services import flag_dismiss
+    from shops.models import Membership
+
+    boss = Membership.objects.filter(shop=shop, role="supervisor").select_related("user").first()
+    clerk = Membership.objects.filter(shop=shop, role="agent").select_related("user").first()
+    # A flag not raised (a shop without the pair) or a goodwill the standard refuses for this
+    # ticket is skipped: the demo shows what applies.
+    if boss is not None:
+        with suppress(ApplicationError):
+            flag_dismiss(
+                ticket=reused,
+                code="reused_evidence",
+                note="买家两次购买同款，两张订单截图已核实，照片相似属正常。",
+                actor=services.Actor.staff(boss.user),
+            )
+    if clerk is not None:
+        with suppress(ApplicationError):
+            disputes.compensation_propose(
+                ticket=old_photo,
+                type="coupon",
+                amount=Decimal("2.00"),
+                actor=services.Actor.staff(clerk.user),
+                note="小额补偿（照片拍摄时间早于签收，待主管确认）",
+            )
 
 
 def demo_photo_of(index: int) -> bytes:

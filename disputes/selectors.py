@@ -171,7 +171,8 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
     policy_row = services.policy_current(shop=ticket.shop)
     policy = services.policy_of(policy_row)
     facts = services.ticket_facts(ticket=ticket, policy=policy)
-    options = services.compensation_options(ticket=ticket, **walk)
+    held_because = services.review_reasons(tickets=[ticket]).get(ticket.pk, {})
+    options = services.compensation_options(ticket=ticket, held_because=held_because, **walk)
     zh = _zh()
     rows = [
         {
@@ -197,6 +198,7 @@ def compensation_panel_context(*, ticket: Ticket, user, params) -> dict:
         "authority_left": max(policy.agent_authority - used, Decimal("0.00")),
         "refundable": standard.refundable_total(facts),
         "needs_photo": ticket.dispute_type.photo_required and not facts.has_photo,
+        "review_reasons": list(held_because.values()),
         "food_safety_exposure": standard.food_safety_exposure(facts, policy)
         if facts.dispute_type == "spoiled_food"
         else None,

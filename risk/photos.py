@@ -1,14 +1,20 @@
 """What a photo tells by itself: its perceptual hash, the hash's bands, and its capture time.
 
 Matching (README "Risk"): two photos match when the Hamming distance of their 64-bit pHashes is
-at most MATCH_DISTANCE. The hash is split into BANDS = MATCH_DISTANCE + 1 bands; two hashes that
-differ in at most MATCH_DISTANCE bits cannot differ in every band (pigeonhole), so every match
-shares at least one band exactly, and candidates are found by band equality on an index, never by
-reading every hash of the shop. The exact distance is then computed here, in Python.
+at most MATCH_DISTANCE. The index is multi-index hashing (Norouzi, Punjani & Fleet 2012): the hash
+is cut into 3 wide bands (22, 21 and 21 bits) and each band may differ by at most its radius
+(3, 3, 2). Two hashes within MATCH_DISTANCE bits cannot exceed every radius — that would take
+(3+1) + (3+1) + (2+1) = 11 bits — so every match has a band within its radius. A lookup
+therefore asks the index for the stored bands equal to one of the *probes*: every value within
+the radius of each of the new hash's bands (3,588 values). Wide bands are what makes it
+selective: a random stored hash is a candidate with probability ~1.3e-3 (1,794/2^22 + 1,562/2^21
++ 232/2^21), against ~19 % for 11 bands of 6 bits (every band value is shared by 1/64 of all
+hashes). The exact distance is then computed here, in Python.
 """
 
 import datetime as dt
 import re
+from itertools import combinations
 from zoneinfo import ZoneInfo
 
 import imagehash
@@ -17,11 +23,15 @@ from PIL import Image, UnidentifiedImageError
 # Tuned on generated pictures (bench/risk_phash.py, README "Risk"): resized, re-encoded and
 # 5 %-cropped copies stay within 10 bits, different pictures were never closer than 14.
 MATCH_DISTANCE = 10
-BANDS = MATCH_DISTANCE + 1
 HASH_BITS = 64
-# Band widths: 64 bits over 11 bands, 6 bits each and the last ones 5.
-_WIDTHS = [HASH_BITS // BANDS + (1 if i < HASH_BITS % BANDS else 0) for i in range(BANDS)]
-_BAND_SHIFT = 8  # a band is stored as (its number << 8) | its bits: one indexed integer column
+# Band widths and how many bits each may differ by; radii + 1 must add up to more than
+# MATCH_DISTANCE for the guarantee (checked below).
+BAND_WIDTHS = (22, 21, 21)
+BAND_RADII = (3, 3, 2)
+BANDS = len(BAND_WIDTHS)
+_BAND_SHIFT = 24  # a band is stored as (its number << 24) | its bits: one indexed integer column
+assert sum(BAND_WIDTHS) == HASH_BITS and max(BAND_WIDTHS) <= _BAND_SHIFT
+assert sum(radius + 1 for radius in BAND_RADII) > MATCH_DISTANCE
 
 # EXIF: the Exif IFD, DateTimeOriginal and its offset; IFD0's DateTime and its offset.
 EXIF_IFD = 0x8769
@@ -122,10 +132,32 @@ def distance(a: int, b: int) -> int:
 
 def bands(phash: int) -> list[int]:
     """The hash's BANDS bands, each tagged with its number so equal bits in different bands
-    never compare equal."""
+    never compare equal: what is stored in the index."""
     value = phash & ((1 << HASH_BITS) - 1)
     result, shift = [], 0
-    for number, width in enumerate(_WIDTHS):
+    for number, width in enumerate(BAND_WIDTHS):
         result.append((number << _BAND_SHIFT) | ((value >> shift) & ((1 << width) - 1)))
         shift += width
+    return result
+
+
+def _within(width: int, radius: int) -> list[int]:
+    """Every XOR mask of `width` bits with at most `radius` bits set."""
+    masks = [0]
+    for count in range(1, radius + 1):
+        masks += [sum(1 << bit for bit in bits) for bits in combinations(range(width), count)]
+    return masks
+
+
+_MASKS = [_within(width, radius) for width, radius in zip(BAND_WIDTHS, BAND_RADII, strict=True)]
+
+
+def probes(phash: int) -> list[int]:
+    """The band values a lookup asks the index for: each band of the hash with up to its radius
+    of bits flipped. A stored hash within MATCH_DISTANCE has at least one band among them."""
+    result = []
+    for number, (band, masks) in enumerate(zip(bands(phash), _MASKS, strict=True)):
+        tag = number << _BAND_SHIFT
+        bits = band ^ tag
+        result += [tag | (bits ^ mask) for mask in masks]
     return result

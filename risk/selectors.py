@@ -7,16 +7,19 @@ photos and tickets, the two dates): the API shows only code, message and refs.""
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from disputes.services import compensation_totals, policy_current, policy_of
-from risk.models import PhotoHash, PhotoMatch
+from disputes.models import Compensation
+from disputes.services import GRANTED_STATUSES, compensation_totals, policy_current, policy_of
+from risk import photos as photo_hashing
+from risk.models import FlagDismissal, PhotoBand, PhotoHash, PhotoMatch
 from tickets.models import Attachment, Customer, Ticket
 
 REUSED_EVIDENCE = "reused_evidence"
@@ -24,6 +27,17 @@ EVIDENCE_PREDATES_ORDER = "evidence_predates_order"
 FREQUENT_CLAIMANT = "frequent_claimant"
 LINKED_ACCOUNTS = "linked_accounts"
 CODES = (REUSED_EVIDENCE, EVIDENCE_PREDATES_ORDER, FREQUENT_CLAIMANT, LINKED_ACCOUNTS)
+FLAG_LABELS = {
+    REUSED_EVIDENCE: gettext_lazy("Reused evidence"),
+    EVIDENCE_PREDATES_ORDER: gettext_lazy("Photo older than the order"),
+    FREQUENT_CLAIMANT: gettext_lazy("Frequent claimant"),
+    LINKED_ACCOUNTS: gettext_lazy("Linked accounts"),
+}
+
+
+def flag_label(code: str) -> str:
+    """A flag's name in the reader's language (its code when unknown)."""
+    return str(FLAG_LABELS.get(code, code))
 
 
 @dataclass
@@ -32,13 +46,62 @@ class Finding:
     message: str
     refs: list[str]
     evidence: list[dict] = field(default_factory=list)
+    # A supervisor's dismissal covering this flag on this ticket (risk.services.flag_dismiss).
+    dismissal: FlagDismissal | None = None
+
+    @property
+    def label(self) -> str:
+        return flag_label(self.code)
 
     def as_flag(self) -> dict:
-        return {"code": self.code, "message": self.message, "refs": self.refs}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "refs": self.refs,
+            "dismissed": dismissal_out(self.dismissal),
+        }
+
+
+def dismissal_out(dismissal: FlagDismissal | None) -> dict | None:
+    if dismissal is None:
+        return None
+    return {
+        "by": dismissal.dismissed_by_label,
+        "at": _moment(dismissal.created_at),
+        "note": dismissal.note,
+    }
+
+
+def covers(dismissal: FlagDismissal | None, finding: Finding) -> bool:
+    """A dismissal covers the flag while the flag names nothing it did not name then."""
+    return dismissal is not None and set(finding.refs) <= set(dismissal.refs)
 
 
 def flags_of(findings: list[Finding]) -> dict:
     return {"flags": [finding.as_flag() for finding in findings]}
+
+
+# --- the index: stored photos near a hash ---------------------------------------------------
+
+
+def photo_candidates(*, shop_id: int, phash: int):
+    """The shop's stored photos that share a band with one of the hash's probes (index-only:
+    photo id and hash), each once per band it shares."""
+    return PhotoBand.objects.filter(
+        shop_id=shop_id, band__any_of=frozenset(photo_hashing.probes(phash))
+    ).values_list("photo_id", "phash")
+
+
+def photos_within(*, shop_id: int, phash: int) -> list[tuple[int, int]]:
+    """(photo id, distance) of the shop's stored photos within MATCH_DISTANCE of the hash: the
+    index's candidates, measured exactly (risk.photos). Never another shop's."""
+    found = {}
+    for photo_id, other in photo_candidates(shop_id=shop_id, phash=phash):
+        if photo_id not in found:
+            distance = photo_hashing.distance(phash, other)
+            if distance <= photo_hashing.MATCH_DISTANCE:
+                found[photo_id] = distance
+    return sorted(found.items())
 
 
 # --- the evidence: reused photos, photos older than the order --------------------------------
@@ -121,6 +184,7 @@ def _predates(photos: list[PhotoHash]) -> Finding | None:
         evidence.append(
             {
                 "attachment": photo.attachment,
+                "ticket": photo.ticket,
                 "taken_at": photo.taken_at,
                 "order_time": order_time,
                 "delivered": which == "delivered_at",
@@ -300,13 +364,31 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
     for ticket in tickets:
         ticket_photos = by_ticket.get(ticket.pk, [])
         found = [_reused(ticket_photos, matches), _predates(ticket_photos)]
-        result[ticket.pk] = [f for f in found if f] + of_customer[ticket.customer_id]
+        # The customer's findings are shared by their tickets: each ticket its own copy, to
+        # carry its own dismissal.
+        result[ticket.pk] = [f for f in found if f] + [
+            replace(f) for f in of_customer[ticket.customer_id]
+        ]
+    # One query whether or not a flag is found, so a page's query count does not depend on it.
+    dismissals = {
+        (d.ticket_id, d.code): d
+        for d in FlagDismissal.objects.filter(ticket_id__in=[t.pk for t in tickets])
+    }
+    for pk, found in result.items():
+        for finding in found:
+            dismissal = dismissals.get((pk, finding.code))
+            finding.dismissal = dismissal if covers(dismissal, finding) else None
     return result
 
 
 def _known_without_attachments(ticket: Ticket) -> bool:
     known = getattr(ticket, "_prefetched_objects_cache", {}).get("attachments")
     return known is not None and not known._result_cache
+
+
+def open_findings(findings: list[Finding]) -> list[Finding]:
+    """The flags no supervisor has dismissed: what holds compensation for a supervisor."""
+    return [finding for finding in findings if finding.dismissal is None]
 
 
 def ticket_findings(ticket: Ticket) -> list[Finding]:
@@ -338,9 +420,16 @@ def customer_findings(customer: Customer) -> list[Finding]:
             _predates,
         ),
     ):
-        numbers = [number for number, found in sorted(by_ticket.items()) if check(found)]
+        numbers, shown = [], []
+        for number, found in sorted(by_ticket.items()):
+            finding = check(found)
+            if finding:
+                numbers.append(number)
+                shown += finding.evidence
         if numbers:
-            evidence.append(Finding(code, message % {"numbers": ", ".join(numbers)}, numbers))
+            evidence.append(
+                Finding(code, message % {"numbers": ", ".join(numbers)}, numbers, shown)
+            )
     return evidence + _customers_findings([customer])[customer.pk]
 
 
@@ -350,3 +439,94 @@ def customer_risk(customer: Customer) -> dict:
 
 def attachment_risk(attachment: Attachment) -> dict:
     return flags_of(attachments_findings([attachment])[attachment.pk])
+
+
+# --- the dashboard: flags of a period ------------------------------------------------------------
+
+SUMMARY_CHUNK = 500
+
+
+def _maybe_flagged(tickets, *, shop, policy, now: dt.datetime):
+    """The tickets that may carry a flag, in SQL (index reads): a photo matching another order's,
+    a photo older than the order, a phone shared with another customer id, a customer with more
+    tickets than the policy allows or with granted compensation in its window. Which of them
+    really are flagged (and dismissed) is then told by tickets_findings, the one rule."""
+    since = now - dt.timedelta(days=policy.risk_window_days)
+    reused = Exists(
+        PhotoMatch.objects.filter(photo__ticket_id=OuterRef("pk")).exclude(
+            other__order_no=F("photo__order_no")
+        )
+    )
+    predates = Exists(
+        PhotoHash.objects.filter(
+            ticket_id=OuterRef("pk"),
+            taken_at__lt=Coalesce(OuterRef("order__delivered_at"), OuterRef("order__paid_at")),
+        )
+    )
+    linked = Exists(
+        Customer.objects.filter(shop_id=OuterRef("shop_id"), phone=OuterRef("customer__phone"))
+        .exclude(pk=OuterRef("customer_id"))
+        .exclude(phone="")
+    )
+    busy = (
+        Ticket.objects.filter(shop=shop, created_at__gte=since)
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=policy.frequent_claimant_tickets)
+        .values("customer_id")
+    )
+    paid = Compensation.objects.filter(
+        ticket__shop=shop, ticket__created_at__gte=since, status__in=GRANTED_STATUSES
+    ).values("ticket__customer_id")
+    return tickets.filter(
+        reused | predates | linked | Q(customer_id__in=busy) | Q(customer_id__in=paid)
+    )
+
+
+def flags_summary(*, shop, start: dt.datetime, end: dt.datetime, dispute_type=None) -> dict:
+    """The supervisor dashboard's risk panel for the shop's tickets created in [start, end): how
+    many are flagged (and how many of those a supervisor cleared of every flag), and their
+    compensation — held back (awaiting a decision), refused, and granted despite the flags
+    (disputes' compensation_totals) — in total and by flag (a ticket with two flags counts in
+    both rows, once in the total)."""
+    tickets = Ticket.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end)
+    if dispute_type is not None:
+        tickets = tickets.filter(dispute_type=dispute_type)
+    policy = policy_of(policy_current(shop=shop))
+    candidates = list(
+        _maybe_flagged(tickets, shop=shop, policy=policy, now=timezone.now())
+        .select_related("customer", "order", "shop")
+        .order_by("pk")
+    )
+    findings: dict[int, list[Finding]] = {}
+    for first in range(0, len(candidates), SUMMARY_CHUNK):
+        found = tickets_findings(candidates[first : first + SUMMARY_CHUNK])
+        findings.update({pk: codes for pk, codes in found.items() if codes})
+    rows = defaultdict(list)
+    for ticket_id, *row in Compensation.objects.filter(ticket_id__in=list(findings)).values_list(
+        "ticket_id", "type", "status", "amount"
+    ):
+        rows[ticket_id].append(tuple(row))
+    money_of = {pk: compensation_totals(rows[pk]) for pk in findings}
+
+    def line(ticket_ids: list[int], cleared: int) -> dict:
+        money = {key: Decimal("0.00") for key in ("pending", "rejected", "granted")}
+        for pk in ticket_ids:
+            for key in money:
+                money[key] += money_of[pk][key]
+        return {"tickets": len(ticket_ids), "dismissed": cleared, **money}
+
+    by_code = []
+    for code in CODES:
+        flagged = [pk for pk, found in findings.items() if any(f.code == code for f in found)]
+        if flagged:
+            cleared = sum(
+                1 for pk in flagged if all(f.dismissal for f in findings[pk] if f.code == code)
+            )
+            by_code.append({"code": code, "label": flag_label(code), **line(flagged, cleared)})
+    cleared_all = sum(1 for found in findings.values() if not open_findings(found))
+    return {
+        "tickets": tickets.count(),
+        "total": line(list(findings), cleared_all),
+        "by_code": by_code,
+    }

@@ -1,8 +1,20 @@
-"""Writes of risk: a photo's hash, bands and matches, stored with the photo."""
+"""Writes of risk: a photo's hash, bands and matches, stored with the photo; a supervisor's
+dismissal of a flag."""
 
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from aftersales.exceptions import ApplicationError
 from risk import photos
-from risk.models import PhotoBand, PhotoHash, PhotoMatch
-from tickets.models import Attachment
+from risk.models import FlagDismissal, PhotoBand, PhotoHash, PhotoMatch
+from risk.selectors import CODES, photos_within, ticket_findings
+from shops.permissions import SUPERVISOR_ROLES
+from shops.selectors import user_role_in_shop
+from tickets.models import Attachment, Ticket, TicketEvent
+from tickets.services import Actor, event_record
+
+NOTE_MAX = 2000
 
 
 def photo_hash_store(*, attachment: Attachment) -> PhotoHash | None:
@@ -28,24 +40,73 @@ def photo_hash_store(*, attachment: Attachment) -> PhotoHash | None:
     )
     if not facts.comparable:
         return photo
-    bands = photos.bands(facts.phash)
-    candidates = (
-        PhotoHash.objects.filter(
-            pk__in=PhotoBand.objects.filter(shop_id=ticket.shop_id, band__in=bands).values(
-                "photo_id"
-            )
-        )
-        .exclude(pk=photo.pk)
-        .values_list("pk", "phash")
-    )
     matches = []
-    for other_id, other_hash in candidates:
-        distance = photos.distance(facts.phash, other_hash)
-        if distance <= photos.MATCH_DISTANCE:
-            matches.append(PhotoMatch(photo=photo, other_id=other_id, distance=distance))
-            matches.append(PhotoMatch(photo_id=other_id, other=photo, distance=distance))
+    for other_id, distance in photos_within(shop_id=ticket.shop_id, phash=facts.phash):
+        matches.append(PhotoMatch(photo=photo, other_id=other_id, distance=distance))
+        matches.append(PhotoMatch(photo_id=other_id, other=photo, distance=distance))
     PhotoBand.objects.bulk_create(
-        PhotoBand(photo=photo, shop_id=ticket.shop_id, band=band) for band in bands
+        PhotoBand(photo=photo, shop_id=ticket.shop_id, band=band, phash=facts.phash)
+        for band in photos.bands(facts.phash)
     )
     PhotoMatch.objects.bulk_create(matches)
     return photo
+
+
+@transaction.atomic
+def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> FlagDismissal:
+    """A supervisor (or admin) says a flag of the ticket does not hold, with a note: recorded on
+    the timeline (who, when, the flag, what it named, the note). The flag stays shown, marked
+    dismissed, and no longer holds the ticket's compensation for a supervisor. Dismissing again
+    (the flag came back naming something new) covers what it names now."""
+    note = (note or "").strip()
+    fields = {}
+    if code not in CODES:
+        fields["code"] = gettext("Not a risk flag: %(code)s.") % {"code": code}
+    if not note:
+        fields["note"] = gettext("Say why the flag does not hold.")
+    elif len(note) > NOTE_MAX:
+        fields["note"] = gettext("At most %(count)s characters.") % {"count": NOTE_MAX}
+    if fields:
+        raise ApplicationError(
+            "validation_error", gettext("The request has invalid fields."), fields=fields
+        )
+    role = user_role_in_shop(user=actor.user, shop_id=ticket.shop_id) if actor.user else None
+    if role not in SUPERVISOR_ROLES:
+        raise ApplicationError(
+            "not_allowed",
+            gettext("Only a supervisor or an admin can dismiss a risk flag."),
+            status_code=403,
+        )
+    locked = Ticket.objects.select_for_update().select_related("customer", "order", "shop")
+    locked = locked.get(pk=ticket.pk)
+    finding = next((f for f in ticket_findings(locked) if f.code == code), None)
+    if finding is None:
+        raise ApplicationError(
+            "flag_not_raised",
+            gettext("This ticket does not carry that flag (any more)."),
+            status_code=409,
+        )
+    if finding.dismissal is not None:
+        raise ApplicationError(
+            "flag_already_dismissed",
+            gettext("This flag was already dismissed."),
+            status_code=409,
+        )
+    dismissal, _ = FlagDismissal.objects.update_or_create(
+        ticket=locked,
+        code=code,
+        defaults={
+            "refs": finding.refs,
+            "note": note,
+            "dismissed_by": actor.user,
+            "dismissed_by_label": actor.label,
+            "created_at": timezone.now(),
+        },
+    )
+    event_record(
+        ticket=locked,
+        kind=TicketEvent.Kind.RISK_FLAG_DISMISSED,
+        actor=actor,
+        data={"code": code, "message": finding.message, "refs": finding.refs, "note": note},
+    )
+    return dismissal

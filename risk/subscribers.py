@@ -2,6 +2,8 @@
 answers the risk flags of tickets, customers and attachments, and why a flagged ticket's
 compensation waits for a supervisor."""
 
+from django.utils.translation import gettext
+
 from aftersales import hooks
 from risk import selectors
 from risk.services import photo_hash_store
@@ -13,7 +15,14 @@ def hash_photo(*, attachment, **_):
 
 
 def _by_code(findings) -> dict:
-    return {f.code: {"message": f.message, "refs": f.refs} for f in findings}
+    return {
+        f.code: {
+            "message": f.message,
+            "refs": f.refs,
+            "dismissed": selectors.dismissal_out(f.dismissal),
+        }
+        for f in findings
+    }
 
 
 @hooks.provide(hooks.TICKET_RISK)
@@ -35,14 +44,31 @@ def customer_risk(*, customer):
 
 @hooks.provide(hooks.COMPENSATION_REVIEW_REASONS)
 def flagged_tickets(*, tickets):
-    """A flagged ticket's compensation always waits for a supervisor (API.md "Risk")."""
-    return {
-        pk: {f.code: f.message for f in found}
-        for pk, found in selectors.tickets_findings(tickets).items()
-        if found
-    }
+    """A flagged ticket's compensation always waits for a supervisor (API.md "Risk"), unless a
+    supervisor dismissed the flag."""
+    result = {}
+    for pk, found in selectors.tickets_findings(tickets).items():
+        still = selectors.open_findings(found)
+        if still:
+            # The flag's name, then what it found: the inbox and the panel list these.
+            result[pk] = {
+                f.code: gettext("%(flag)s: %(message)s") % {"flag": f.label, "message": f.message}
+                for f in still
+            }
+    return result
 
 
 @hooks.provide(hooks.TICKET_PAGE_CONTEXT)
 def risk_section(*, ticket):
-    return {"risk_findings": selectors.ticket_findings(ticket)}
+    findings = selectors.ticket_findings(ticket)
+    return {"risk_findings": findings, "risk_holds": bool(selectors.open_findings(findings))}
+
+
+@hooks.provide(hooks.CUSTOMER_PAGE_SECTIONS)
+def customer_risk_evidence(*, customer):
+    """The customer page's evidence beside the flags: each reused photo next to the one it
+    matches, each photo's capture time next to the order's delivery (or payment)."""
+    findings = [f for f in selectors.customer_findings(customer) if f.evidence]
+    if not findings:
+        return {}
+    return {"risk": {"template": "risk/_customer_risk.html", "findings": findings}}

@@ -72,11 +72,25 @@ def test_demo_tickets_are_spread_over_weeks_with_coherent_timelines(
 
     found = {flag["code"] for t in needing_photo for flag in ticket_risk(t)["flags"]}
     assert {"reused_evidence", "evidence_predates_order"} <= found, found
+    dismissed = [
+        flag
+        for t in needing_photo
+        for flag in ticket_risk(t)["flags"]
+        if flag["code"] == "reused_evidence" and flag["dismissed"]
+    ]
+    assert len(dismissed) == 1 and dismissed[0]["dismissed"]["note"], dismissed
     tz = selectors.Period(shop=shop, date_from=before.date(), date_to=before.date()).tz
     today = before.astimezone(tz).date()
     period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)
     rollup.stats_refresh_period(period)
     figures = selectors.dashboard(period)
+    risk_panel = selectors.risk_flags(period)
+    assert {row["code"] for row in risk_panel["by_code"]} >= {
+        "reused_evidence",
+        "evidence_predates_order",
+    }
+    reused_row = next(r for r in risk_panel["by_code"] if r["code"] == "reused_evidence")
+    assert reused_row["dismissed"] == 1 and risk_panel["total"]["pending"] > 0
     assert figures["funnel"][0]["tickets"] == 34
     assert len([d for d in figures["volume_by_day"] if d["tickets"]]) >= 8
     assert (

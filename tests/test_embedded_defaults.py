@@ -39,6 +39,8 @@ print(json.dumps({
     "breach_events": TicketEvent.objects.filter(kind="sla", data__what="breached").count(),
     "breach_notifications": Notification.objects.filter(kind="sla_breached", created_at__isnull=False).count(),
     "breach_deliveries": WebhookDelivery.objects.filter(event__type="ticket.sla_breached", status="pending").count(),
+    # Risk: the photo index's lookup (IN on SQLite) found the reused photo; the dashboard panel.
+    "risk_flags": sorted(row["code"] for row in selectors.risk_flags(period)["by_code"]),
 }))
 """
 
@@ -83,3 +85,4 @@ def test_demo_data_timers_and_dashboard_on_sqlite(tmp_path):
         result["breach_events"] > 0 and result["breach_notifications"] >= result["breach_events"]
     ), result
     assert result["breach_deliveries"] == result["breach_events"], result
+    assert {"reused_evidence", "evidence_predates_order"} <= set(result["risk_flags"]), result

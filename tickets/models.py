@@ -416,6 +416,8 @@ class TicketEvent(models.Model):
         FOLLOW_UP = "follow_up", _("Follow-up ticket")
         # Both tickets of a merge: the duplicate (closed) and the ticket it went into.
         MERGED = "merged", _("Merged")
+        # Written by risk.services: a supervisor dismissed a risk flag with a note.
+        RISK_FLAG_DISMISSED = "risk_flag_dismissed", _("Risk flag dismissed")
         TAGS_CHANGED = "tags_changed", _("Tags changed")
         PRIORITY_CHANGED = "priority_changed", _("Priority changed")
 

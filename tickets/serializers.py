@@ -252,10 +252,22 @@ class SlaOut(serializers.Serializer):
         return sla_breached(ticket)
 
 
+class RiskDismissedOut(serializers.Serializer):
+    by = serializers.CharField()
+    at = serializers.DateTimeField()
+    note = serializers.CharField()
+
+
 class RiskFlagOut(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     refs = serializers.ListField(child=serializers.CharField(), default=list)
+    dismissed = RiskDismissedOut(
+        allow_null=True,
+        required=False,
+        help_text="A supervisor's dismissal (who, when, the note): the flag no longer holds the "
+        "ticket's compensation for a supervisor. Null when not dismissed.",
+    )
 
 
 class RiskOut(serializers.Serializer):

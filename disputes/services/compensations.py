@@ -2,6 +2,7 @@
 authority, supervisor decisions, the shop's execution report, and the lifecycle table."""
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db import transaction
@@ -140,10 +141,13 @@ def compensation_options(
     customer_refused: str | None = None,
     return_shipping_quote: Decimal | None = None,
     ladder_step: int = 0,
+    held_because: dict[str, str] | None = None,
 ) -> list[standard.Option]:
+    """The standard's options for the ticket at this step of the walk. `held_because`: the
+    ticket's review reasons when the caller has them already (else they are asked here)."""
     policy = policy_of(policy_current(shop=ticket.shop))
     judgment = judgment_latest(ticket=ticket)
-    return standard.compensation_options(
+    options = standard.compensation_options(
         ticket_facts(ticket=ticket, policy=policy),
         policy,
         usable=usable,
@@ -153,6 +157,13 @@ def compensation_options(
         party=judgment.party if judgment else None,
         ladder_step=ladder_step,
     )
+    if held_because is None:
+        held_because = review_reasons(tickets=[ticket]).get(ticket.pk, {})
+    if held_because:
+        # A flagged ticket (risk): whatever it costs, every option waits for a supervisor, as
+        # compensation_propose will decide.
+        options = [replace(option, requires_approval=True) for option in options]
+    return options
 
 
 def _role(actor: Actor, shop_id: int) -> str | None:

@@ -713,7 +713,8 @@ def test_inbox_queries_do_not_grow_with_the_entries(agent_web, supervisor_web, s
     with CaptureQueriesContext(connection) as six:
         body = page_text(supervisor_web.get("/approvals/"))
     assert body.count('data-testid="inbox-approve"') == 6
-    assert 0 < len(six.captured_queries) == len(one.captured_queries) <= 15
+    # 16: risk's review reasons read the supervisors' dismissals of flags (one query).
+    assert 0 < len(six.captured_queries) == len(one.captured_queries) <= 16
 
 
 def test_panel_queries_do_not_grow_with_judgments_and_compensations(agent_web, bottle):
@@ -732,7 +733,9 @@ def test_panel_queries_do_not_grow_with_judgments_and_compensations(agent_web, b
     with CaptureQueriesContext(connection) as six:
         body = panels(agent_web, bottle)
     assert body.count('data-testid="compensation-status"') == 6 and "6 versions" in body
-    assert len(six.captured_queries) == len(one.captured_queries) <= 30, len(one.captured_queries)
+    # 32: the panel asks risk why every option might wait (review reasons: the photos, the
+    # policy, the customer's window, linked phones, dismissals), a fixed number of queries.
+    assert len(six.captured_queries) == len(one.captured_queries) <= 32, len(one.captured_queries)
 
 
 def test_a_failed_execution_reaches_the_timeline_and_the_people(

@@ -70,20 +70,27 @@ def test_transformed_copies_match_and_different_pictures_do_not():
         for copy in (resized(image), reencoded(image, 30), cropped(image)):
             other = photos.photo_facts_of_image(copy).phash
             assert photos.distance(phash, other) <= photos.MATCH_DISTANCE
-            assert set(photos.bands(phash)) & set(photos.bands(other))  # found by the index
+            assert set(photos.probes(phash)) & set(photos.bands(other))  # found by the index
     for i, a in enumerate(hashes):
         for b in hashes[i + 1 :]:
             assert photos.distance(a, b) > photos.MATCH_DISTANCE
 
 
-def test_bands_guarantee_a_shared_band_within_the_threshold():
+def test_probes_find_every_hash_within_the_threshold():
     base = 0x0123456789ABCDEF
-    for bits in ((0, 6, 12, 18, 24, 30, 36, 42, 48, 54), tuple(range(10)), (63, 58, 1, 7)):
+    # The worst spreads for bands of 22/21/21 bits with radii 3/3/2: 4 + 4 + 2, 4 + 3 + 3, ...
+    worst = ((0, 1, 2, 3, 22, 23, 24, 25, 43, 44), (0, 5, 9, 21, 22, 30, 42, 43, 50, 63))
+    for bits in (*worst, (0, 6, 12, 18, 24, 30, 36, 42, 48, 54), tuple(range(10)), (63, 58, 1, 7)):
         flipped = base
         for bit in bits:
             flipped ^= 1 << bit
         assert photos.distance(base, flipped) == len(bits)
-        assert set(photos.bands(base)) & set(photos.bands(photos.to_signed(flipped)))
+        assert set(photos.probes(base)) & set(photos.bands(photos.to_signed(flipped)))
+    # 11 bits spread 4 + 4 + 3 exceed every radius: the index alone does not find it.
+    far = base
+    for bit in (0, 1, 2, 3, 22, 23, 24, 25, 43, 44, 45):
+        far ^= 1 << bit
+    assert not set(photos.probes(base)) & set(photos.bands(photos.to_signed(far)))
 
 
 # --- reused evidence -----------------------------------------------------------------------------
@@ -229,6 +236,7 @@ def test_a_flagged_tickets_one_yuan_goodwill_waits_for_a_supervisor(shop, agent_
     page.force_login(staff_member(shop, "supervisor", username="boss"))
     inbox = page.get("/approvals/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="inbox-review-reasons"' in inbox and "before the order was" in inbox
+    assert "Photo older than the order: A photo was taken on" in inbox  # the flag's name, then why
 
 
 # --- the API and the pages ------------------------------------------------------------------------
