@@ -116,7 +116,7 @@ class _Errors:
 
 
 def _money(value) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+    if not isinstance(value, str):  # money is a decimal string, never a JSON number
         return None
     try:
         amount = Decimal(str(value).strip())
