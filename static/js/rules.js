@@ -20,46 +20,69 @@
   }
 
   let listCount = 0;
-  function suggest(input, choices) {
-    // A datalist of the known values (the value box stays free text, checked by the server).
-    if (input.list) input.list.remove();
-    input.removeAttribute("list");
-    if (!choices.length) return;
-    const list = document.createElement("datalist");
-    list.id = "rule-values-" + (++listCount);
-    for (const [value, label] of choices) {
-      const option = document.createElement("option");
-      option.value = value;
-      option.label = label;
-      option.textContent = label;
-      list.appendChild(option);
+  // The value box: a select when the value is one of known choices, else free text (with the
+  // known values suggested for several-value operators). The server checks either.
+  function valueControl(row, choices, single) {
+    const old = row.querySelector("[data-rule-value]");
+    const current = old.value;
+    let control;
+    if (choices.length && single) {
+      control = document.createElement("select");
+      fill(control, choices, current);
+      if (current && !choices.some(([value]) => value === current)) {
+        const option = new Option(current, current, true, true);
+        control.add(option, 0);  // a value the server refused stays visible with its error
+      }
+    } else {
+      control = document.createElement("input");
+      control.value = current;
+      if (choices.length) {
+        const list = document.createElement("datalist");
+        list.id = "rule-values-" + (++listCount);
+        for (const [value, label] of choices) list.appendChild(new Option(label, value));
+        row.appendChild(list);
+        control.setAttribute("list", list.id);
+      }
     }
-    input.after(list);
-    input.setAttribute("list", list.id);
+    control.name = old.name;
+    control.setAttribute("data-rule-value", "");
+    control.setAttribute("aria-label", old.getAttribute("aria-label") || "");
+    old.replaceWith(control);
+    return control;
   }
 
   function setupCondition(row) {
     const field = row.querySelector("[data-rule-field]");
     const op = row.querySelector("[data-rule-op]");
-    const value = row.querySelector("[data-rule-value]");
     fill(field, Object.entries(options.fields).map(([name, f]) => [name, f.label]), row.dataset.field);
+    const refreshValue = () => {
+      const spec = options.fields[field.value];
+      const value = valueControl(row, spec.choices, op.value === "eq" || op.value === "ne");
+      if (spec.kind === "money") value.placeholder = "100.00";
+    };
     const refresh = () => {
       const spec = options.fields[field.value];
       const currentOp = op.value || row.dataset.op;
       fill(op, spec.ops.map((o) => [o, options.ops[o]]), currentOp);
-      suggest(value, spec.choices);
-      value.placeholder = spec.kind === "money" ? "100.00" : "";
+      refreshValue();
     };
-    field.addEventListener("change", () => { op.value = ""; row.dataset.op = ""; refresh(); });
+    field.addEventListener("change", () => {
+      op.value = ""; row.dataset.op = "";
+      row.querySelector("[data-rule-value]").value = "";
+      refresh();
+    });
+    op.addEventListener("change", refreshValue);
     refresh();
   }
 
   function setupAction(row) {
     const type = row.querySelector("[data-rule-action]");
-    const value = row.querySelector("[data-rule-value]");
     fill(type, Object.entries(options.actions).map(([name, a]) => [name, a.label]), row.dataset.type);
-    const refresh = () => suggest(value, options.actions[type.value].choices);
-    type.addEventListener("change", () => { value.value = ""; refresh(); });
+    const refresh = () => valueControl(row, options.actions[type.value].choices, true);
+    type.addEventListener("change", () => {
+      row.querySelector("[data-rule-value]").value = "";
+      refresh();
+    });
     refresh();
   }
 
