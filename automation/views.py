@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from aftersales.auth import login_required
 from aftersales.exceptions import ApplicationError
 from automation import services, spec
-from automation.models import AfterField, Event
+from automation.models import AfterField, Event, Rule
 from automation.selectors import rule_firings, shop_rule, shop_rules
 from shops.selectors import admin_shop
 from tickets.models import ReplyTemplate
@@ -40,7 +40,11 @@ def rule_list(request, code):
 def rule_toggle(request, code, rule_id):
     shop = admin_shop(user=request.user, code=code)
     rule = shop_rule(shop=shop, rule_id=rule_id)
-    services.rule_update(rule=rule, data={"enabled": not rule.enabled}, user=request.user)
+    try:
+        services.rule_update(rule=rule, data={"enabled": not rule.enabled}, user=request.user)
+    except ApplicationError as exc:  # e.g. its assignee left the shop: fix the rule first
+        messages.error(request, "; ".join([exc.message, *map(str, (exc.fields or {}).values())]))
+        return redirect("automation:rule-edit", code=shop.code, rule_id=rule.pk)
     if rule.enabled:
         messages.success(request, _("Rule “%(name)s” disabled.") % {"name": rule.name})
     else:
@@ -60,8 +64,8 @@ def rule_move(request, code, rule_id):
     if 0 <= other < len(rules):
         rules[index], rules[other] = rules[other], rules[index]
         for position, row in enumerate(rules, start=1):
-            if row.position != position:
-                services.rule_update(rule=row, data={"position": position}, user=request.user)
+            if row.position != position:  # the order only: not a new version, nothing re-checked
+                Rule.objects.filter(pk=row.pk).update(position=position)
     return redirect("automation:rules", code=shop.code)
 
 

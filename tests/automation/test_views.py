@@ -101,3 +101,16 @@ def test_toggle_and_move(shop, admin_browser, make_rule):
     first.refresh_from_db()
     assert second.enabled and (second.position, first.position) == (1, 2)
     assert second.version == 1  # enabling and moving are not new versions
+
+
+def test_enabling_a_rule_that_no_longer_holds_explains_why(shop, admin_browser, make_rule):
+    from shops.models import Membership
+
+    leaver = staff_member(shop, "agent", username="leaver")
+    rule = make_rule(enabled=False, actions=[{"type": "assign", "value": "leaver"}])
+    Membership.objects.filter(user=leaver).delete()
+    response = admin_browser.post(f"/settings/demo/rules/{rule.pk}/toggle/", follow=True)
+    assert response.status_code == 200
+    rule.refresh_from_db()
+    assert not rule.enabled
+    assert "leaver" in response.content.decode()
