@@ -19,7 +19,7 @@ from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop
 from aftersales.exceptions import ApplicationError
 from assignment.services import ticket_auto_assign
 from automation import spec
-from automation.facts import Facts, conditions_match
+from automation.facts import Facts, compile_conditions, compiled_match, conditions_match
 from automation.models import Event, FiringState, Outcome, Rule, RuleFiring
 from notifications.services import notification_send, shop_supervisors
 from sla.models import ContactPurpose
@@ -66,12 +66,32 @@ def rule_actor(*, rule_id: int, version: int, name: str) -> tickets.Actor:
     return tickets.Actor(label=f"rule:{rule_id}@{version} {name}"[:150], kind="system")
 
 
+# (shop id, event) -> (stamp, rules with compiled conditions): a rule's JSON is read and prepared
+# once per change, not on every ticket event. The stamp (one small indexed query) changes with any
+# rule written, enabled, disabled, moved or deleted, since each of those sets updated_at.
+_cache: dict[tuple[int, str], tuple[tuple, list[Rule]]] = {}
+
+
 def enabled_rules(*, shop_id: int, event: str) -> list[Rule]:
-    return list(
-        Rule.objects.filter(
-            shop_id=shop_id, event=event, enabled=True, deleted_at__isnull=True
-        ).order_by("position", "id")
+    """The shop's enabled rules for the event, in order, each with `compiled` conditions."""
+    enabled = Rule.objects.filter(
+        shop_id=shop_id, event=event, enabled=True, deleted_at__isnull=True
     )
+    stamp = tuple(
+        enabled.aggregate(
+            n=Count("id"), ids=Sum("id"), versions=Sum("version"), changed=Max("updated_at")
+        ).values()
+    )
+    if not stamp[0]:
+        return []
+    cached = _cache.get((shop_id, event))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rules = list(enabled.order_by("position", "id"))
+    for rule in rules:
+        rule.compiled = compile_conditions(rule.conditions)
+    _cache[(shop_id, event)] = (stamp, rules)
+    return rules
 
 
 def rules_run(
@@ -98,7 +118,7 @@ def rules_run(
     for rule in rules:
         if rule.pk in acting:  # its own change: never again
             continue
-        if not conditions_match(rule.conditions, facts):
+        if not compiled_match(rule.compiled, facts):
             continue
         firing = RuleFiring(
             rule=rule,

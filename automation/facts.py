@@ -3,6 +3,7 @@ the compensation decided) and the comparison of each operator. Money is compared
 text comparisons ignore case and surrounding space, and `contains` finds Chinese words as well."""
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from tickets.models import Message, Ticket
 
@@ -95,21 +96,47 @@ def _norm(value):
     return value
 
 
-def _compare(op: str, actual, expected) -> bool:
+class Compiled(NamedTuple):
+    """Conditions with their values prepared once (normalised words, Decimal amounts, sets)."""
+
+    all: tuple
+    any: tuple
+
+
+def _prepare(cond: dict) -> tuple:
+    value = cond["value"]
+    if isinstance(value, list):
+        prepared = frozenset(_norm(v) for v in value)
+        words = tuple(_norm(v) for v in value)
+    else:
+        prepared = _norm(value)
+        words = (prepared,)
+    return cond["field"], cond["op"], prepared, words
+
+
+def compile_conditions(conditions: dict) -> Compiled:
+    return Compiled(
+        tuple(_prepare(c) for c in conditions.get("all", [])),
+        tuple(_prepare(c) for c in conditions.get("any", [])),
+    )
+
+
+def _compare(op: str, actual, expected, words: tuple) -> bool:
+    """`expected`: the prepared value (a frozenset for several); `words`: the same as a tuple."""
     if isinstance(actual, list):  # tags, SKUs
         have = {_norm(v) for v in actual}
-        wanted = {_norm(v) for v in (expected if isinstance(expected, list) else [expected])}
+        wanted = expected if isinstance(expected, frozenset) else {expected}
         if op in ("contains", "in"):
-            return bool(have & wanted)
+            return not have.isdisjoint(wanted)
         if op == "not_in":
-            return not (have & wanted)
+            return have.isdisjoint(wanted)
         return False
     if actual is None:
         # A fact the ticket does not have (no amount, no compensation, no message) matches
         # only "is not" / "is none of".
         return op in ("ne", "not_in")
     if isinstance(actual, Decimal):
-        if op in ("in", "not_in"):
+        if isinstance(expected, frozenset):
             hit = any(actual == Decimal(v) for v in expected)
             return hit if op == "in" else not hit
         target = Decimal(expected)
@@ -123,23 +150,28 @@ def _compare(op: str, actual, expected) -> bool:
         return (actual == expected) if op == "eq" else (actual != expected)
     actual = _norm(actual)
     if op == "eq":
-        return actual == _norm(expected)
+        return actual == expected
     if op == "ne":
-        return actual != _norm(expected)
+        return actual != expected
     if op == "in":
-        return actual in {_norm(v) for v in expected}
+        return actual in expected
     if op == "not_in":
-        return actual not in {_norm(v) for v in expected}
+        return actual not in expected
     if op == "contains":
-        words = expected if isinstance(expected, list) else [expected]
-        return any(_norm(word) in actual for word in words)
+        return any(word in actual for word in words)
     return False
 
 
-def conditions_match(conditions: dict, facts: Facts) -> bool:
+def compiled_match(compiled: Compiled, facts: Facts) -> bool:
     """`all` must all hold and, when given, at least one of `any`. No conditions: always."""
-    for cond in conditions.get("all", []):
-        if not _compare(cond["op"], facts.get(cond["field"]), cond["value"]):
+    for field, op, expected, words in compiled.all:
+        if not _compare(op, facts.get(field), expected, words):
             return False
-    anyof = conditions.get("any", [])
-    return not anyof or any(_compare(c["op"], facts.get(c["field"]), c["value"]) for c in anyof)
+    return not compiled.any or any(
+        _compare(op, facts.get(field), expected, words)
+        for field, op, expected, words in compiled.any
+    )
+
+
+def conditions_match(conditions: dict, facts: Facts) -> bool:
+    return compiled_match(compile_conditions(conditions), facts)

@@ -60,7 +60,8 @@ def rule_update(*, rule: Rule, data: dict, user=None) -> Rule:
 @transaction.atomic
 def rule_delete(*, rule: Rule) -> None:
     """Marked deleted and disabled: its firings and the timeline keep naming it."""
-    Rule.objects.filter(pk=rule.pk).update(enabled=False, deleted_at=timezone.now())
+    now = timezone.now()
+    Rule.objects.filter(pk=rule.pk).update(enabled=False, deleted_at=now, updated_at=now)
 
 
 def rule_public(rule: Rule) -> dict:

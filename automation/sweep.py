@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from automation.facts import Facts, conditions_match
+from automation.facts import Facts, compile_conditions, compiled_match
 from automation.models import Event, FiringState, Rule, RuleFiring
 from tickets.models import Ticket
 
@@ -40,6 +40,7 @@ def _scan_rule(rule: Rule, *, now: dt.datetime, batch: int) -> int:
     high = now - dt.timedelta(hours=rule.after_hours)
     low = rule.swept_until or (high - LOOKBACK)
     created = 0
+    compiled = compile_conditions(rule.conditions)
     base = (
         Ticket.objects.filter(shop_id=rule.shop_id, **{f"{field}__lte": high})
         .select_related("order", "customer", "dispute_type", "assignee")
@@ -48,7 +49,7 @@ def _scan_rule(rule: Rule, *, now: dt.datetime, batch: int) -> int:
     )
     for _ in range(MAX_SCAN_BATCHES_PER_RULE):
         rows = list(base.filter(**{f"{field}__gte": low})[:batch])
-        matched = [t for t in rows if conditions_match(rule.conditions, Facts(t))]
+        matched = [t for t in rows if compiled_match(compiled, Facts(t))]
         if matched:
             made = RuleFiring.objects.bulk_create(
                 [

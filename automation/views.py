@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -65,7 +66,7 @@ def rule_move(request, code, rule_id):
         rules[index], rules[other] = rules[other], rules[index]
         for position, row in enumerate(rules, start=1):
             if row.position != position:  # the order only: not a new version, nothing re-checked
-                Rule.objects.filter(pk=row.pk).update(position=position)
+                Rule.objects.filter(pk=row.pk).update(position=position, updated_at=timezone.now())
     return redirect("automation:rules", code=shop.code)
 
 
