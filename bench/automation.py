@@ -19,7 +19,8 @@ enabled time rules in shop `demo` (5 on created_at, 5 on updated_at, 24-240 h); 
 reads only the tickets that crossed its mark since its watermark. Printed: ms per tick (median of
 --ticks ticks, each 60 s of simulated time later than the previous), firings created, and the plan
 of one rule's scan. Run at 100k and 1M tickets to see it flat in N. Leaves the database as it was
-(rules and firings are removed at the end).
+(rules and firings are removed at the end). The look-back is worked off first (ticks at the same
+moment until one adds nothing), outside the steady figure.
 """
 
 import argparse
@@ -188,7 +189,13 @@ def bench_sweep(args) -> None:
 
         now = timezone.now()
         start = time.perf_counter()
-        automation_sweep(now=now, enqueue=work_done)  # the 7-day look-back, once
+        catch_up_ticks = 0
+        while True:  # the 7-day look-back: a tick reads at most 20 batches per rule
+            catch_up_ticks += 1
+            before = RuleFiring.objects.filter(rule_id__in=ids).count()
+            automation_sweep(now=now, enqueue=work_done)
+            if RuleFiring.objects.filter(rule_id__in=ids).count() == before:
+                break
         first = (time.perf_counter() - start) * 1000
         first_firings = RuleFiring.objects.filter(rule_id__in=ids).count()
         ticks = []
@@ -213,7 +220,10 @@ def bench_sweep(args) -> None:
         )
         plan = scan.explain(analyze=True, buffers=True).splitlines()
         print(f"time-rule sweep, {tickets:,} tickets in shop demo, 10 enabled time rules:")
-        print(f"  first tick (7-day look-back): {first:.1f} ms, {first_firings:,} firings")
+        print(
+            f"  catch-up (7-day look-back): {first:.0f} ms in {catch_up_ticks} ticks, "
+            f"{first_firings:,} firings"
+        )
         print(
             f"  steady tick (60 s later each): median {statistics.median(ticks):.2f} ms "
             f"(min {min(ticks):.2f}, max {max(ticks):.2f}) over {len(ticks)} ticks, "
