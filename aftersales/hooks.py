@@ -40,6 +40,11 @@ EVENTS = {
     "attachment_added": "ticket, attachment, actor — evidence was stored (its file saved)",
     "compensation_decided": "compensation, actor — approved or rejected by a supervisor (or auto-approved)",
     "compensation_executed": "compensation, actor — the shop reported it done",
+    "ticket_updated": (
+        "ticket, changes, actor — priority, tags or assignee changed; changes: field -> new value"
+        " ({'priority': 'urgent'}, {'tags': {'added': [...], 'removed': [...]}}, {'assignee': name})"
+    ),
+    "sla_warning": "ticket, target, due_at, now — an SLA 80 % warning fired (sla's timers)",
 }
 TICKET_CREATED = "ticket_created"
 TICKET_STATUS_CHANGED = "ticket_status_changed"
@@ -48,6 +53,8 @@ MESSAGE_ADDED = "message_added"
 ATTACHMENT_ADDED = "attachment_added"
 COMPENSATION_DECIDED = "compensation_decided"
 COMPENSATION_EXECUTED = "compensation_executed"
+TICKET_UPDATED = "ticket_updated"
+SLA_WARNING = "sla_warning"
 
 # Extension points: name -> what a provider receives and returns.
 POINTS = {

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "disputes",
     "risk",
     "sla",
+    "automation",
     "analytics",
     "demo",
 ]
@@ -272,6 +273,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 15.0,
     },
     "sweep-sla-timers": {"task": "sla.tasks.sweep_timers", "schedule": 10.0},
+    "sweep-automation-rules": {"task": "automation.tasks.sweep_rules", "schedule": 30.0},
     "refresh-analytics-stats": {
         "task": "analytics.tasks.refresh_stats",
         "schedule": float(ANALYTICS_REFRESH_SECONDS),

@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("risk.workspace_urls")),
     path("api/v1/", include("sla.api_urls")),
     path("", include("sla.urls")),
+    path("api/v1/", include("automation.api_urls")),
+    path("", include("automation.urls")),
     path("", include("notifications.urls")),
     path("api/v1/", include("analytics.urls")),
     path("", include("analytics.workspace_urls")),

@@ -92,7 +92,54 @@ def demo_tickets_create(
     _demo_tags_and_view(shop=shop, agent=agent)
     _demo_risky_evidence(shop=shop)
     _demo_assignment(shop=shop, agent=agent)
+    _demo_rules(shop=shop)
     return count
+
+
+# The demo's own automation rules (Settings → 自动化规则), besides the shipped ones.
+DEMO_RULES = [
+    {
+        "name": "大额订单优先",
+        "event": "ticket.created",
+        "conditions": {"all": [{"field": "order.amount", "op": "gte", "value": "200.00"}]},
+        "actions": [
+            {"type": "add_tag", "value": "大额订单"},
+            {"type": "set_priority", "value": "high"},
+        ],
+    },
+    {
+        "name": "内部处理超过 24 小时：备注并提醒处理人",
+        "event": "time",
+        "after": {"field": "status_since", "hours": 24},
+        "conditions": {"all": [{"field": "status", "op": "eq", "value": "pending_internal"}]},
+        "actions": [
+            {"type": "internal_note", "value": "已等待内部处理超过 24 小时，请跟进。"},
+            {"type": "notify", "value": "assignee"},
+        ],
+    },
+]
+DEMO_COMPLAINT = "你们再不处理，我就去12315投诉，还要在网上曝光！"
+
+
+def _demo_rules(*, shop: Shop) -> None:
+    """The shipped rules (the complaint-words one switched on) and the demo's two, enabled; then
+    a customer writes a complaint on an open ticket, so its timeline shows a rule acting (the
+    tag 投诉风险, the supervisors' bell). The time rule acts when beat sweeps in `make run`."""
+    from automation.models import Rule
+    from automation.services import rule_create, rule_update, rules_defaults_ensure
+
+    rules_defaults_ensure(shop=shop)
+    for rule in Rule.objects.filter(shop=shop, default_key="complaint_words"):
+        rule_update(rule=rule, data={"enabled": True})
+    for position, data in enumerate(DEMO_RULES, start=4):
+        rule_create(shop=shop, data={**data, "enabled": True, "position": position})
+    ticket = (
+        Ticket.objects.filter(shop=shop, status="open", merged_into__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if ticket is not None:
+        services.message_add(ticket=ticket, body=DEMO_COMPLAINT, actor=services.Actor.shop(shop))
 
 
 def _demo_assignment(*, shop: Shop, agent) -> None:

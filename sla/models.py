@@ -79,6 +79,7 @@ class ContactPurpose(models.TextChoices):
     AUTO_CLOSE = "auto_close", _("Notice that the ticket closes")
     FOLLOW_UP = "follow_up", _("Follow-up and satisfaction survey")
     RESHIP_TRACKING = "reship_tracking", _("Re-shipment tracking number")
+    RULE_REPLY = "rule_reply", _("Automation rule's reply")
 
 
 class OutboundContact(models.Model):

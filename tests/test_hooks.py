@@ -11,6 +11,7 @@ def test_the_features_subscribe_to_ticket_created_in_layer_order():
         "assignment.subscribers.assign_new_ticket",
         "disputes.subscribers.escalate_food_safety",
         "sla.subscribers.timers_for_new_ticket",
+        "automation.subscribers.on_ticket_created",
         "analytics.subscribers.check_batch (after commit)",
     ]
 

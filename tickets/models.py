@@ -249,6 +249,9 @@ class Ticket(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the ticket entered its current status (automation's time rules: N hours in a status);
+    # empty on tickets older than the column.
+    status_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -302,6 +305,7 @@ class Ticket(models.Model):
                 fields=["shop", "priority", "-created_at"], name="ticket_shop_priority_created"
             ),
             models.Index(fields=["shop", "-updated_at"], name="ticket_shop_updated"),
+            models.Index(fields=["shop", "status_since"], name="ticket_shop_status_since"),
         ]
 
     def __str__(self):
@@ -420,6 +424,8 @@ class TicketEvent(models.Model):
         RISK_FLAG_DISMISSED = "risk_flag_dismissed", _("Risk flag dismissed")
         TAGS_CHANGED = "tags_changed", _("Tags changed")
         PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+        # Written by automation: a rule (named with its version) acted, and what each action did.
+        AUTOMATION = "automation", _("Automation rule")
 
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="events", db_index=False

@@ -318,6 +318,7 @@ def ticket_create(
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
         follow_up_of=follow_up_of,
+        status_since=now,
     )
     ticket.next_due_at = next_due_at(ticket)
     _save_with_unique_number(ticket, now=now)
@@ -403,6 +404,7 @@ def _apply_status(
     now = timezone.now()
     previous = ticket.status
     ticket.status = target
+    ticket.status_since = now
     if target == Status.RESOLVED:
         ticket.resolved_at = now
     elif target == Status.CLOSED:
@@ -416,6 +418,7 @@ def _apply_status(
     ticket.save(
         update_fields=[
             "status",
+            "status_since",
             "resolved_at",
             "closed_at",
             "next_due_at",
@@ -507,6 +510,12 @@ def ticket_assign_held(
     Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, updated_at=event.created_at)
     ticket.assignee = assignee
     ticket.updated_at = event.created_at
+    hooks.emit(
+        hooks.TICKET_UPDATED,
+        ticket=ticket,
+        changes={"assignee": assignee.get_username() if assignee else None},
+        actor=actor,
+    )
     return ticket
 
 
@@ -651,7 +660,7 @@ def message_add(
         raise _invalid("body", gettext("The message may not be blank."))
     if len(body) > MESSAGE_MAX_LENGTH:
         raise _too_long("body", body, MESSAGE_MAX_LENGTH)
-    if internal and actor.kind != "staff":
+    if internal and actor.kind == "shop":  # staff, or the system (an automation rule's note)
         raise ApplicationError(
             "internal_not_allowed", gettext("Only staff can write internal notes.")
         )
@@ -1013,6 +1022,7 @@ def ticket_priority_set(*, ticket: Ticket, priority: str, actor: Actor) -> Ticke
         actor=actor,
         data={"from": previous, "to": priority},
     )
+    hooks.emit(hooks.TICKET_UPDATED, ticket=locked, changes={"priority": priority}, actor=actor)
     return locked
 
 
@@ -1089,15 +1099,12 @@ def _tags_change(*, ticket: Ticket, tags: list[Tag], actor: Actor) -> Ticket:
         ticket.tags.remove(*removed)
     if added:
         ticket.tags.add(*added)
-    event_record(
-        ticket=ticket,
-        kind=TicketEvent.Kind.TAGS_CHANGED,
-        actor=actor,
-        data={
-            "added": sorted(tag.name for tag in added),
-            "removed": sorted(tag.name for tag in removed),
-        },
-    )
+    change = {
+        "added": sorted(tag.name for tag in added),
+        "removed": sorted(tag.name for tag in removed),
+    }
+    event_record(ticket=ticket, kind=TicketEvent.Kind.TAGS_CHANGED, actor=actor, data=change)
+    hooks.emit(hooks.TICKET_UPDATED, ticket=ticket, changes={"tags": change}, actor=actor)
     return ticket
 
 

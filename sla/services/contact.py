@@ -41,10 +41,12 @@ def contact_next_allowed(*, shop: Shop, now: dt.datetime, sent_today: int) -> dt
 
 
 def contact_customer(
-    *, ticket: Ticket, purpose: str, body: str, now: dt.datetime
+    *, ticket: Ticket, purpose: str, body: str, now: dt.datetime, actor: Actor | None = None
 ) -> dt.datetime | None:
-    """Text the customer now if the shop's contact rules allow it (logged on the timeline),
-    else return when to try again: never dropped, only deferred."""
+    """Text the customer now if the shop's contact rules allow it (logged on the timeline as
+    `actor`'s, the system by default), else return when to try again: never dropped, only
+    deferred."""
+    actor = actor or Actor.system()
     customer = Customer.objects.select_for_update().get(
         pk=ticket.customer_id
     )  # one counter per customer
@@ -56,7 +58,7 @@ def contact_customer(
         event_record(
             ticket=ticket,
             kind=TicketEvent.Kind.CONTACT,
-            actor=Actor.system(),
+            actor=actor,
             data={"purpose": purpose, "channel": "sms", "skipped": "no phone number", "body": body},
         )
         return None
@@ -73,7 +75,7 @@ def contact_customer(
     event_record(
         ticket=ticket,
         kind=TicketEvent.Kind.CONTACT,
-        actor=Actor.system(),
+        actor=actor,
         data={"purpose": purpose, "channel": "sms", "to": mask_phone(customer.phone), "body": body},
     )
     phone = customer.phone

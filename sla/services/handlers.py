@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from aftersales import hooks
 from disputes.services import shipping_deadline
 from notifications.channels import channel_send
 from notifications.services import (
@@ -139,6 +140,8 @@ def _warn(target: str):
             ticket=ticket,
             url=_ticket_url(ticket),
         )
+        # Automation's sla.warning rules act on it once the chunk has committed.
+        hooks.emit(hooks.SLA_WARNING, ticket=ticket, target=target, due_at=due, now=now)
         return "warned"
 
     return handler

@@ -127,6 +127,10 @@ def actor(label: str) -> str:
         return _("System")
     if label.startswith("shop:"):
         return _("Shop backend (%(code)s)") % {"code": label[5:]}
+    if label.startswith("rule:"):  # automation: "rule:<id>@<version> <name>"
+        ref, _space, name = label[5:].partition(" ")
+        version = ref.partition("@")[2]
+        return _("Rule “%(name)s” v%(version)s") % {"name": name, "version": version}
     return label
 
 
