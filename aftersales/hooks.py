@@ -41,7 +41,8 @@ EVENTS = {
     "compensation_decided": "compensation, actor — approved or rejected by a supervisor (or auto-approved)",
     "compensation_executed": "compensation, actor — the shop reported it done",
     "ticket_updated": (
-        "ticket, changes, actor — priority, tags or assignee changed; changes: field -> new value"
+        "ticket, changes, actor (and previous_assignee_id when the assignee changed) — priority,"
+        " tags or assignee changed; changes: field -> new value"
         " ({'priority': 'urgent'}, {'tags': {'added': [...], 'removed': [...]}}, {'assignee': name})"
     ),
     "sla_warning": "ticket, target, due_at, now — an SLA 80 % warning fired (sla's timers)",

@@ -1,6 +1,7 @@
 """What assignment does when a ticket changes (aftersales.hooks): a new ticket finds its agent
-inside the creation's transaction; a ticket leaving an agent's open work frees a place under the
-cap, so the shop's waiting tickets are handed out once that has committed."""
+inside the creation's transaction; a ticket leaving an agent's open work (resolved, closed, or
+taken from them) frees a place under the cap, so the shop's waiting tickets are handed out once
+that has committed."""
 
 from aftersales import hooks
 from assignment.models import Mode
@@ -16,6 +17,14 @@ def assign_new_ticket(*, ticket, **_):
 @hooks.subscribe(hooks.TICKET_STATUS_CHANGED, after_commit=True)
 def hand_out_when_a_place_frees(*, ticket, previous, **_):
     if ticket.assignee_id and previous in ACTIVE_STATUSES and ticket.status not in ACTIVE_STATUSES:
+        tickets_hand_out(shop_id=ticket.shop_id)
+
+
+@hooks.subscribe(hooks.TICKET_UPDATED, after_commit=True)
+def hand_out_when_taken_from_an_agent(*, ticket, changes, previous_assignee_id=None, **_):
+    """An open ticket taken from an agent (unassigned, or given to someone else) frees a place
+    under that agent's cap; handing a waiting ticket out fills one and frees none."""
+    if "assignee" in changes and previous_assignee_id and ticket.status in ACTIVE_STATUSES:
         tickets_hand_out(shop_id=ticket.shop_id)
 
 

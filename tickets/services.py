@@ -514,6 +514,7 @@ def ticket_assign_held(
         hooks.TICKET_UPDATED,
         ticket=ticket,
         changes={"assignee": assignee.get_username() if assignee else None},
+        previous_assignee_id=previous.pk if previous else None,
         actor=actor,
     )
     return ticket

@@ -123,6 +123,28 @@ def test_a_place_freed_under_the_cap_hands_out_after_commit(
     assert assignees([second]) == ["ann"]
 
 
+def test_a_ticket_taken_from_an_agent_frees_a_place_under_the_cap(
+    shop, agents, supervisor, django_capture_on_commit_callbacks
+):
+    """Reassigning (or unassigning) an open ticket frees a place as resolving it does: the waiting
+    ticket goes to the agent at once, not at the next creation."""
+    _ann, bob = agents
+    available(bob, state=False)
+    automatic(shop, "round_robin", cap=1)
+    first, second = new_ticket(shop), new_ticket(shop)
+    assert assignees([first, second]) == ["ann", None]
+    by_supervisor = services.Actor.staff(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_assign(ticket=first, assignee=bob, actor=by_supervisor)
+    assert assignees([first, second]) == ["bob", "ann"]
+    # unassigned, an open ticket is waiting again, and handed out like any other (ann is free)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_assign(ticket=second, assignee=None, actor=by_supervisor)
+    assert assignees([first, second]) == ["bob", "ann"]
+    events = TicketEvent.objects.filter(ticket=second, kind="assigned").order_by("id")
+    assert [e.data["to"] for e in events] == ["ann", None, "ann"]
+
+
 def test_hand_out_in_a_manual_shop_gives_nothing(shop, agents):
     new_ticket(shop)
     assert tickets_hand_out(shop_id=shop.pk) == []
