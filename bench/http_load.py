@@ -29,7 +29,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,41 +39,12 @@ from bench.common import OUT_DIR, ROOT, VENV_PY
 
 DEFAULT_DBS = ("aftersales_bench_100k", "aftersales_bench")
 
-WRK_REPORT = r"""
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRKJSON {\"requests\": %d, \"duration_us\": %d, \"errors\": %d, \"non2xx\": %d, " ..
-    "\"p50_us\": %d, \"p95_us\": %d, \"p99_us\": %d}\n",
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-end
-"""
+from bench.run import WRK_CREATE as _WRK_CREATE  # noqa: E402
 
-# Each connection (wrk thread state) counts its own requests; the server's pid-free order
-# number is the wrk thread id, the round and the counter, so rounds never collide.
-WRK_CREATE = r"""
-local counter = 0
-local threadid = 0
-local types = {"damaged_on_arrival", "wrong_item", "missing_item", "late_shipment", "lost_parcel", "quality_defect"}
-function setup(thread)
-  thread:set("threadid", threadid)
-  threadid = threadid + 1
-end
-function request()
-  counter = counter + 1
-  local body = string.format([[{"dispute_type": "%s", "description": "bench", "channel": "api",
-    "requested_resolution": "refund",
-    "customer": {"external_id": "bench-c-%d", "name": "压测", "phone": "13800000000"},
-    "order": {"order_no": "LOAD-__ROUND__-%d-%d", "amount": "21.00", "paid_at": "2026-11-20T10:00:00+08:00",
-      "courier": "SF", "tracking_no": "SF123",
-      "items": [{"sku": "GLASS-500", "name": "glass", "batch_no": "B2311", "unit_price": "10.50", "quantity": 2}]},
-    "affected_items": [{"sku": "GLASS-500", "quantity": 1}]}]],
-    types[(counter % #types) + 1], counter % 5000, threadid, counter)
-  return wrk.format("POST", "/api/v1/tickets/", {["Content-Type"] = "application/json",
-                    ["Authorization"] = "Api-Key __KEY__"}, body)
-end
-"""
+# run.py's create load, its order numbers also marked by round and server ("t1", "b2"), so rounds
+# and the baseline never send the same order number twice.
+WRK_CREATE = _WRK_CREATE.replace('"LOAD-%d-%d"', '"LOAD-__ROUND__-%d-%d"')
+assert "__ROUND__" in WRK_CREATE
 
 WRK_GET = r"""
 local paths = {__PATHS__}
@@ -223,40 +193,10 @@ def script_for(figure: Figure, setup: dict, round_no: int) -> str:
 
 
 def run_wrk(base: str, seconds: int, connections: int, script_text: str) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, dir=OUT_DIR) as f:
-        f.write(script_text + WRK_REPORT)
-        script = f.name
+    from bench.run import run_wrk as wrk_run
+
     load = os.getloadavg()[0]
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                script,
-                base,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script)
-    data = json.loads(out.split("WRKJSON", 1)[1].strip().splitlines()[0])
-    return {
-        "rps": data["requests"] / (data["duration_us"] / 1e6),
-        "requests": data["requests"],
-        "errors": data["errors"] + data["non2xx"],
-        "p50": data["p50_us"] / 1000,
-        "p95": data["p95_us"] / 1000,
-        "p99": data["p99_us"] / 1000,
-        "load": load,
-    }
+    return {**wrk_run(base, seconds, connections, script_text), "load": load}
 
 
 def spread(values, fmt="{:.0f}") -> str:

@@ -423,9 +423,9 @@ WRK_REPORT = r"""
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "WRKJSON {\"requests\": %d, \"duration_us\": %d, \"errors\": %d, \"non2xx\": %d, \"p50_us\": %d, \"p99_us\": %d}\n",
+    "WRKJSON {\"requests\": %d, \"duration_us\": %d, \"errors\": %d, \"non2xx\": %d, \"p50_us\": %d, \"p95_us\": %d, \"p99_us\": %d}\n",
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
 end
 """
 
@@ -540,6 +540,7 @@ def run_wrk(url, seconds, connections, script_text, key=""):
         "requests": data["requests"],
         "errors": data["errors"] + data["non2xx"],
         "p50": data["p50_us"] / 1000,
+        "p95": data["p95_us"] / 1000,
         "p99": data["p99_us"] / 1000,
         "tool": "wrk -t1 -c%d" % connections,
     }
