@@ -111,10 +111,14 @@ def choose_agent(
     return eligible[0]
 
 
-def _give(settings: AssignmentSettings, *, ticket: Ticket, agent, counts: dict[int, int]) -> None:
+def _give(
+    settings: AssignmentSettings, *, ticket: Ticket, agent, counts: dict[int, int], new: bool
+) -> None:
     # The caller holds the ticket (just created in its transaction, or claimed FOR UPDATE) and
-    # chose the agent among the shop's members.
-    ticket_assign_held(ticket=ticket, assignee=agent, actor=Actor.system(), mode=settings.mode)
+    # chose the agent among the shop's members. A new ticket's assignment is part of its creation.
+    ticket_assign_held(
+        ticket=ticket, assignee=agent, actor=Actor.system(), mode=settings.mode, announce=not new
+    )
     counts[agent.pk] = counts.get(agent.pk, 0) + 1
     settings.last_assignee = agent
 
@@ -140,7 +144,7 @@ def ticket_auto_assign(*, ticket: Ticket):
         )
         if agent is None:
             return None
-        _give(settings, ticket=ticket, agent=agent, counts=counts)
+        _give(settings, ticket=ticket, agent=agent, counts=counts, new=True)
         AssignmentSettings.objects.filter(pk=settings.pk).update(
             last_assignee=agent, updated_at=timezone.now()
         )
@@ -182,7 +186,7 @@ def tickets_hand_out(*, shop_id: int) -> list[int]:
                     settings, agents=agents, counts=counts, type_code=ticket.dispute_type.code
                 )
                 if agent is not None:
-                    _give(settings, ticket=ticket, agent=agent, counts=counts)
+                    _give(settings, ticket=ticket, agent=agent, counts=counts, new=False)
                     given.append(ticket.pk)
         if given:
             settings.save(update_fields=["last_assignee", "updated_at"])

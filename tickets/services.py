@@ -487,12 +487,14 @@ def ticket_assign(*, ticket: Ticket, assignee, actor: Actor, mode: str | None = 
 
 
 def ticket_assign_held(
-    *, ticket: Ticket, assignee, actor: Actor, mode: str | None = None
+    *, ticket: Ticket, assignee, actor: Actor, mode: str | None = None, announce: bool = True
 ) -> Ticket:
     """ticket_assign for a caller that already holds the ticket's row lock (or has just inserted
     it, in its transaction) and knows `assignee` works for the ticket's shop (the assignment
     app: it chose them among the shop's members): no second lock, no second membership check.
-    The new assignee and the updated_at of the event are written in one UPDATE."""
+    The new assignee and the updated_at of the event are written in one UPDATE. `announce=False`:
+    no `ticket_updated` event — the assignment is part of the ticket's creation (its
+    `ticket_created` subscribers), not a change to an existing ticket."""
     previous = ticket.assignee
     if previous == assignee:
         return ticket
@@ -510,6 +512,8 @@ def ticket_assign_held(
     Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, updated_at=event.created_at)
     ticket.assignee = assignee
     ticket.updated_at = event.created_at
+    if not announce:
+        return ticket
     hooks.emit(
         hooks.TICKET_UPDATED,
         ticket=ticket,

@@ -247,6 +247,22 @@ def test_assign_auto_uses_automatic_assignment(shop, make_rule):
     assert ticket.assignee == agent
 
 
+def test_the_assignment_a_new_ticket_gets_is_part_of_its_creation_not_an_update(shop, make_rule):
+    """ticket.updated rules see later changes; a ticket handed to an agent as it is created (an
+    automatic mode) was not updated — it was created assigned."""
+    from assignment.services import assignment_settings_update, availability_set
+
+    availability_set(user=staff_member(shop, "agent", username="li"), available=True)
+    assignment_settings_update(shop=shop, data={"mode": "round_robin"})
+    make_rule(event="ticket.updated", actions=[{"type": "add_tag", "value": "changed"}])
+    ticket = make_ticket(shop)
+    ticket.refresh_from_db()
+    assert ticket.assignee is not None and ticket.tag_list == []
+    tickets.ticket_assign(ticket=ticket, assignee=None, actor=tickets.Actor.system())
+    ticket.refresh_from_db()
+    assert [tag.name for tag in ticket.tag_list] == ["changed"]
+
+
 def test_reply_within_the_contact_window_is_sent_and_outside_it_deferred_not_dropped(
     shop, make_rule, django_capture_on_commit_callbacks
 ):
