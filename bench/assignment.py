@@ -12,16 +12,14 @@ Prints ms per creation in each mode and the ratio automatic / manual.
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django
+from bench.common import database_ready
 
 DB = "aftersales_assign_bench"
 MODES = ("manual", "round_robin", "least_loaded")
@@ -36,22 +34,7 @@ def main():
     parser.add_argument("--agents", type=int, default=5, help="available agents of the shop")
     args = parser.parse_args()
 
-    import psycopg2
-
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{DB}"')
-    admin.close()
-    subprocess.run(
-        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **bench_env(DB)},
-        check=True,
-    )
-    setup_django(DB)
+    database_ready(DB)
     from django.contrib.auth import get_user_model
 
     from assignment.models import AssignmentSettings, Availability

@@ -25,37 +25,16 @@ moment until one adds nothing), outside the steady figure.
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django
+from bench.common import database_ready
 
 CREATE_DB = "aftersales_rules_create_bench"
-
-
-def _ensure_db(db: str, migrate: bool = True) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{db}"')
-    admin.close()
-    if migrate:
-        subprocess.run(
-            [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT,
-            env={**os.environ, **bench_env(db)},
-            check=True,
-        )
 
 
 def _rule(i: int, *, match: bool) -> dict:
@@ -79,8 +58,7 @@ def _rule(i: int, *, match: bool) -> dict:
 
 
 def bench_create(args) -> None:
-    _ensure_db(CREATE_DB)
-    setup_django(CREATE_DB)
+    database_ready(CREATE_DB)
     from automation import services as automation
     from automation.models import Rule
     from shops.models import Shop
@@ -144,7 +122,7 @@ def bench_create(args) -> None:
 
 
 def bench_sweep(args) -> None:
-    setup_django(args.db)
+    database_ready(args.db)  # made by bench/generate.py; migrated here
     from django.utils import timezone
 
     from automation import services as automation
@@ -153,13 +131,6 @@ def bench_sweep(args) -> None:
     from shops.models import Shop
     from tickets.models import Ticket
 
-    _ensure_db(args.db, migrate=False)
-    subprocess.run(
-        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **bench_env(args.db)},
-        check=True,
-    )
     shop = Shop.objects.get(code="demo")
     tickets = Ticket.objects.filter(shop=shop).count()
     Rule.objects.filter(shop=shop, name__startswith="bench time").delete()

@@ -39,6 +39,28 @@ def setup_django(db: str = DEFAULT_DB) -> None:
     django.setup()
 
 
+def database_ready(db: str) -> None:
+    """The bench's own database: created when missing, migrated, and Django set up on it."""
+    import subprocess
+
+    import psycopg2
+
+    admin = psycopg2.connect(f"{PG}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{db}"')
+    admin.close()
+    subprocess.run(
+        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, **bench_env(db)},
+        check=True,
+    )
+    setup_django(db)
+
+
 @contextmanager
 def timed(label: str, timings: list | None = None):
     start = time.perf_counter()

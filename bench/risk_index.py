@@ -20,17 +20,15 @@ hashes at the start), one shop, one ticket:
 """
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django
+from bench.common import database_ready
 
 DB = "aftersales_risk_bench"
 # A random signed 64-bit hash from the row number, and its three tagged bands (risk.photos.bands:
@@ -65,22 +63,7 @@ def main():
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
-    import psycopg2
-
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{DB}"')
-    admin.close()
-    subprocess.run(
-        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **bench_env(DB)},
-        check=True,
-    )
-    setup_django(DB)
+    database_ready(DB)
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
 

@@ -11,16 +11,14 @@ ratio, and the markers written per ticket life.
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG, ROOT, VENV_PY, bench_env, setup_django
+from bench.common import database_ready
 
 DB = "aftersales_bench_triggers"
 
@@ -33,22 +31,7 @@ def main():
     parser.add_argument("--per-block", type=int, default=40, help="ticket lives per block")
     args = parser.parse_args()
 
-    import psycopg2
-
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{DB}"')
-    admin.close()
-    subprocess.run(
-        [str(VENV_PY), "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, **bench_env(DB)},
-        check=True,
-    )
-    setup_django(DB)
+    database_ready(DB)
     from django.db import connection
 
     from analytics.models import DailyStatStale
