@@ -13,18 +13,14 @@ deferred replies, swept by beat like the SLA timers (sla.services.sweep): rows, 
 """
 
 import datetime as dt
-import logging
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from aftersales import claims
 from automation.facts import Facts, compile_conditions, compiled_match
 from automation.models import Event, FiringState, Rule, RuleFiring
 from tickets.models import Ticket
-
-logger = logging.getLogger(__name__)
 
 # A new rule version looks back this far: tickets that crossed its mark in the last week act.
 LOOKBACK = dt.timedelta(days=7)
@@ -95,48 +91,22 @@ def time_rules_scan(*, now: dt.datetime, batch: int = SCAN_BATCH) -> int:
 
 
 def firings_claim_due(*, now: dt.datetime, limit: int, enqueue=None) -> list[int]:
-    with transaction.atomic():
-        ids = list(
-            RuleFiring.objects.select_for_update(skip_locked=True)
-            .filter(state=FiringState.PENDING, due_at__lte=now)
-            .order_by("due_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        if ids:
-            RuleFiring.objects.filter(pk__in=ids).update(
-                state=FiringState.CLAIMED, claimed_at=now, attempts=F("attempts") + 1
-            )
-            if enqueue is not None:
-                transaction.on_commit(lambda: enqueue(ids), robust=True)
-    return ids
+    return claims.rows_claim_due(RuleFiring, now=now, limit=limit, enqueue=enqueue)
 
 
 def firings_release(*, ids: list[int]) -> int:
-    return RuleFiring.objects.filter(pk__in=ids, state=FiringState.CLAIMED).update(
-        state=FiringState.PENDING, claimed_at=None
-    )
+    return claims.rows_release(RuleFiring, ids=ids)
 
 
 def firings_reap(*, now: dt.datetime, timeout_seconds: int | None = None) -> int:
     """Claims older than the timeout go back to pending (their task was lost or killed)."""
-    timeout = dt.timedelta(
-        seconds=settings.SLA_CLAIM_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
-    )
-    return RuleFiring.objects.filter(
-        state=FiringState.CLAIMED, claimed_at__lt=now - timeout
-    ).update(state=FiringState.PENDING, claimed_at=None)
+    return claims.rows_reap(RuleFiring, now=now, timeout_seconds=timeout_seconds)
 
 
 def _enqueue(ids: list[int], queue: str | None) -> None:
     from automation.tasks import fire_rules
 
-    for start in range(0, len(ids), TASK_CHUNK):
-        try:
-            fire_rules.apply_async(args=[ids[start : start + TASK_CHUNK]], queue=queue, retry=False)
-        except Exception:  # broker down: give the rest back now
-            firings_release(ids=ids[start:])
-            logger.warning("broker unavailable: rule firings released", exc_info=True)
-            return
+    claims.rows_enqueue(RuleFiring, ids, task=fire_rules, chunk=TASK_CHUNK, queue=queue)
 
 
 def automation_sweep(
