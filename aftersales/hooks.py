@@ -4,8 +4,8 @@ A producer calls ``hooks.emit(TICKET_CREATED, ticket=ticket, now=now)`` and neve
 consumers (as Zulip's ``queue_event_on_commit`` and Saleor's plugin manager work). Features
 subscribe in their ``AppConfig.ready()``, so the core (``tickets``) stays below them:
 
-    assignment gives a new ticket to an agent (created); hands out waiting tickets when an
-               assigned one leaves the active statuses (status changed, after commit)
+    assignment hands out waiting tickets when an assigned one leaves the active statuses
+               (status changed, after commit) or is taken from its agent (updated, after commit)
     sla        keeps each ticket's timers (created, status changed, clock changed)
     disputes   escalates spoiled food to the supervisors (created)
     analytics  checks the batch-quality alert (created, after commit)
@@ -82,6 +82,12 @@ POINTS = {
         "attachments -> dict: attachment id -> {flag code -> {'message': ..., 'refs': [...]}}: each"
         " piece of evidence's own risk flags, in a fixed number of queries"
     ),
+    "new_ticket_assignee": (
+        "shop, dispute_type -> dict: {'assignee': user, 'mode': str} or {}: who gets a ticket"
+        " about to be created, asked inside the creation's transaction just before its INSERT (so"
+        " the ticket is written with its assignee, not updated after); a provider may lock rows"
+        " until the creation commits"
+    ),
     "compensation_review_reasons": (
         "tickets -> dict: ticket id -> {code -> message}: why each ticket's compensation must wait"
         " for a supervisor whatever its amount (disputes' authority rule and approval inbox ask)"
@@ -98,6 +104,7 @@ MERGE_BLOCKERS = "merge_blockers"
 TICKET_RISK = "ticket_risk"
 ATTACHMENT_RISK = "attachment_risk"
 COMPENSATION_REVIEW_REASONS = "compensation_review_reasons"
+NEW_TICKET_ASSIGNEE = "new_ticket_assignee"
 
 _providers: dict[str, list[Callable]] = {name: [] for name in POINTS}
 _in_transaction: dict[str, list[Callable]] = {name: [] for name in EVENTS}

@@ -1,8 +1,8 @@
 """Automatic assignment: who gets a ticket, and the writes that give it.
 
 Fairness under concurrency rests on one lock per shop: every choice of an agent — a new ticket
-(`ticket_auto_assign`, inside the creation's transaction) or the hand-out of waiting tickets
-(`tickets_hand_out`) — first takes the shop's `AssignmentSettings` row with SELECT … FOR UPDATE
+(`assignee_for_new_ticket`, inside the creation's transaction, before its INSERT) or the
+hand-out of waiting tickets (`tickets_hand_out`) — first takes the shop's `AssignmentSettings` row with SELECT … FOR UPDATE
 and only then counts the agents' open tickets. Two choices in one shop therefore take turns, and
 the second counts what the first gave, so no agent goes over the cap. The hand-out also claims the
 waiting tickets with SKIP LOCKED (as the SLA sweep claims its timers): a ticket someone is working
@@ -126,13 +126,35 @@ def _give(
 # --- new tickets and waiting tickets ---------------------------------------------------------
 
 
+def assignee_for_new_ticket(*, shop_id: int, dispute_type: DisputeType):
+    """Who gets a ticket of a shop in an automatic mode that is about to be created: (agent, mode),
+    or None (a manual shop, or nobody qualifies: the ticket waits, unassigned, for
+    `tickets_hand_out`). Asked by `ticket_create` inside its transaction, before the ticket's
+    INSERT, so the ticket is written with its assignee; the shop's lock is held until the
+    creation commits, so concurrent creations count each other's tickets."""
+    # Manual shops pay this one indexed read and take no lock.
+    settings = _locked_settings(shop_id, automatic_only=True)
+    if settings is None:
+        return None
+    agents, counts = _agents_with_counts(shop_id)
+    agent = choose_agent(settings, agents=agents, counts=counts, type_code=dispute_type.code)
+    if agent is None:
+        return None
+    if settings.mode == Mode.ROUND_ROBIN:
+        # Where the round goes on from; least_loaded does not use it.
+        AssignmentSettings.objects.filter(pk=settings.pk).update(
+            last_assignee=agent, updated_at=timezone.now()
+        )
+    return agent, settings.mode
+
+
 def ticket_auto_assign(*, ticket: Ticket):
-    """A new ticket of a shop in an automatic mode goes to the agent `choose_agent` names; with
-    nobody qualifying it waits, unassigned, for `tickets_hand_out`. Runs inside the creation's
-    transaction (the `ticket_created` subscriber), so the shop's lock is held until it commits."""
+    """An existing unassigned ticket (a rule's "assign: auto") goes to the agent `choose_agent`
+    names, as a new one would; with nobody qualifying it stays waiting. Inside the caller's
+    transaction, so the shop's lock is held until it commits."""
     if ticket.assignee_id is not None:
         return None
-    # No savepoint: inside the creation's transaction, whose failure undoes this anyway.
+    # No savepoint: inside the caller's transaction, whose failure undoes this anyway.
     with transaction.atomic(savepoint=False):
         # Manual shops pay this one indexed read and take no lock.
         settings = _locked_settings(ticket.shop_id, automatic_only=True)

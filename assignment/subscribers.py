@@ -1,17 +1,18 @@
 """What assignment does when a ticket changes (aftersales.hooks): a new ticket finds its agent
-inside the creation's transaction; a ticket leaving an agent's open work (resolved, closed, or
-taken from them) frees a place under the cap, so the shop's waiting tickets are handed out once
-that has committed."""
+before it is inserted (the NEW_TICKET_ASSIGNEE extension point); a ticket leaving an agent's open
+work (resolved, closed, or taken from them) frees a place under the cap, so the shop's waiting
+tickets are handed out once that has committed."""
 
 from aftersales import hooks
 from assignment.models import Mode
-from assignment.services import ticket_auto_assign, tickets_hand_out
+from assignment.services import assignee_for_new_ticket, tickets_hand_out
 from tickets.states import ACTIVE_STATUSES
 
 
-@hooks.subscribe(hooks.TICKET_CREATED)
-def assign_new_ticket(*, ticket, **_):
-    ticket_auto_assign(ticket=ticket)
+@hooks.provide(hooks.NEW_TICKET_ASSIGNEE)
+def assignee_of_new_ticket(*, shop, dispute_type):
+    chosen = assignee_for_new_ticket(shop_id=shop.pk, dispute_type=dispute_type)
+    return {"assignee": chosen[0], "mode": chosen[1]} if chosen else {}
 
 
 @hooks.subscribe(hooks.TICKET_STATUS_CHANGED, after_commit=True)

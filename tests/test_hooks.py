@@ -8,7 +8,6 @@ from aftersales import hooks
 
 def test_the_features_subscribe_to_ticket_created_in_layer_order():
     assert hooks.subscribers(hooks.TICKET_CREATED) == [
-        "assignment.subscribers.assign_new_ticket",
         "disputes.subscribers.escalate_food_safety",
         "sla.subscribers.timers_for_new_ticket",
         "automation.subscribers.on_ticket_created",

@@ -321,6 +321,9 @@ def ticket_create(
         status_since=now,
     )
     ticket.next_due_at = next_due_at(ticket)
+    # The assignment app's choice (automatic shops), written with the ticket: no UPDATE after.
+    chosen = hooks.collect(hooks.NEW_TICKET_ASSIGNEE, shop=shop, dispute_type=dispute_type)
+    ticket.assignee = chosen.get("assignee")
     _save_with_unique_number(ticket, now=now)
     # The caller can render the new ticket without reading it back.
     set_prefetched(order_row, "items", created_items)
@@ -332,13 +335,31 @@ def ticket_create(
         # A new customer's only ticket is this one (risk: nothing to count in the database).
         set_prefetched(customer_row, "tickets", [ticket])
     # Not event_record: the ticket was just inserted, its updated_at needs no bump.
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=TicketEvent.Kind.CREATED,
-        actor=actor.user,
-        actor_label=actor.label,
-        data={"dispute_type": dispute_type.code, "priority": priority, "channel": ticket.channel},
-    )
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            kind=TicketEvent.Kind.CREATED,
+            actor=actor.user,
+            actor_label=actor.label,
+            data={
+                "dispute_type": dispute_type.code,
+                "priority": priority,
+                "channel": ticket.channel,
+            },
+        )
+    ]
+    if ticket.assignee is not None:
+        system = Actor.system()
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind=TicketEvent.Kind.ASSIGNED,
+                actor=system.user,
+                actor_label=system.label,
+                data={"from": None, "to": ticket.assignee.get_username(), "mode": chosen["mode"]},
+            )
+        )
+    TicketEvent.objects.bulk_create(events)
     event_emit(
         shop=shop,
         type="ticket.created",

@@ -2,6 +2,8 @@
 qualifies, and the timeline event naming the mode."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assignment.models import AssignmentSettings
 from assignment.services import availability_set, tickets_hand_out
@@ -32,6 +34,23 @@ def test_round_robin_takes_turns_and_remembers_the_last(shop, agents):
     carl = staff_member(shop, "agent", username="carl")
     available(carl)
     assert assignees([new_ticket(shop) for _ in range(3)]) == ["bob", "carl", "ann"]
+
+
+@pytest.mark.parametrize("mode", ["round_robin", "least_loaded"])
+def test_a_new_ticket_is_written_with_its_assignee_not_updated_after(shop, agents, mode):
+    """The choice comes before the ticket's INSERT (the NEW_TICKET_ASSIGNEE extension point): no
+    UPDATE of the ticket rewrites its row and indexes right after it was written, and the
+    timeline still shows the creation, then the assignment naming the mode."""
+    automatic(shop, mode)
+    with CaptureQueriesContext(connection) as ctx:
+        ticket = new_ticket(shop)
+    assert not [
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
+    ]
+    assert assignees([ticket]) == ["ann"]
+    events = list(ticket.events.order_by("id").values_list("kind", "actor_label", "data"))
+    assert [e[0] for e in events[:2]] == ["created", "assigned"]
+    assert events[1][1:] == ("system", {"from": None, "to": "ann", "mode": mode})
 
 
 def test_least_loaded_gives_to_the_fewest_open_ties_by_name(shop, agents):
