@@ -4,7 +4,7 @@ which only reads."""
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,11 +152,16 @@ def _preview_days(days) -> int:
     return days
 
 
+# A ticket's automatic assignment is written with it: its event falls within this of the creation.
+CREATION_MOMENT = dt.timedelta(seconds=1)
+
+
 def rule_preview(*, shop, definition: dict, days: int = 30, now: dt.datetime | None = None) -> dict:
     """Which of the shop's tickets of the last `days` days the rule (as `definition`, cleaned by
     spec.rule_clean) would have matched, newest first, and what it would have done. Reads only.
 
-    Per event: ticket.created / ticket.updated read every ticket as it is now; message.received
+    Per event: ticket.created reads every ticket as it is now; ticket.updated the tickets whose
+    priority, tags or assignee changed (as they are now); message.received
     the tickets with a customer message (conditions on message.body read the latest one);
     compensation.decided the tickets with a decided compensation (the latest); sla.warning the
     tickets that had an SLA warning; a time rule the tickets whose mark has passed."""
@@ -177,6 +182,20 @@ def rule_preview(*, shop, definition: dict, days: int = 30, now: dt.datetime | N
             Exists(
                 TicketEvent.objects.filter(
                     ticket=OuterRef("pk"), kind=TicketEvent.Kind.SLA, data__what="warning"
+                )
+            )
+        )
+    elif event == Event.TICKET_UPDATED:
+        # Only tickets whose priority, tags or assignee changed can have fired it. A new ticket's
+        # automatic assignment is part of its creation (written with it), not an update.
+        tickets = tickets.filter(
+            Exists(
+                TicketEvent.objects.filter(ticket=OuterRef("pk")).filter(
+                    Q(kind__in=[TicketEvent.Kind.PRIORITY_CHANGED, TicketEvent.Kind.TAGS_CHANGED])
+                    | Q(
+                        kind=TicketEvent.Kind.ASSIGNED,
+                        created_at__gt=OuterRef("created_at") + CREATION_MOMENT,
+                    )
                 )
             )
         )

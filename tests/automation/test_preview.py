@@ -101,3 +101,37 @@ def test_preview_days_are_checked(admin_client, days):
     )
     assert response.status_code == 400
     assert "days" in response.json()["error"]["fields"]
+
+
+def test_preview_of_update_rules_reads_only_tickets_that_changed(shop, admin_client):
+    """A ticket.updated rule can only have fired on tickets whose priority, tags or assignee
+    changed; a new ticket's automatic assignment is part of its creation."""
+    from assignment.models import AssignmentSettings, Availability
+    from tests.factories import staff_member
+
+    agent = staff_member(shop, "agent", username="ann")
+    Availability.objects.create(user=agent, available=True)
+    AssignmentSettings.objects.create(shop=shop, mode="round_robin")
+    untouched = ticket(shop, order_no="U1")
+    assert untouched.assignee == agent  # assigned at creation: not an update
+    tagged = ticket(shop, order_no="U2")
+    tickets.ticket_tag_add(ticket=tagged, name="加急", actor=tickets.Actor.staff(agent))
+    raised = ticket(shop, order_no="U3")
+    tickets.ticket_priority_set(ticket=raised, priority="high", actor=tickets.Actor.staff(agent))
+    handed = ticket(shop, order_no="U4", days_ago=2)
+    with time_machine.travel(timezone.now() - dt.timedelta(days=1), tick=False):
+        tickets.ticket_assign(ticket=handed, assignee=None, actor=tickets.Actor.staff(agent))
+    rule = {
+        "name": "改动",
+        "event": "ticket.updated",
+        "conditions": {
+            "all": [{"field": "dispute_type", "op": "eq", "value": "damaged_on_arrival"}]
+        },
+        "actions": [{"type": "internal_note", "value": "看一下"}],
+    }
+    rule_id = admin_client.post("/api/v1/shops/demo/rules/", rule, format="json").json()["id"]
+    body = admin_client.post(
+        f"/api/v1/shops/demo/rules/{rule_id}/preview/", {}, format="json"
+    ).json()
+    assert body["matched"] == 3
+    assert set(body["examples"]) == {tagged.number, raised.number, handed.number}
