@@ -196,7 +196,7 @@ def tickets_hand_out(*, shop_id: int) -> list[int]:
                 waiting = waiting.filter(dispute_type__code__in=codes)
             room = sum(settings.max_open_per_agent - counts[a.pk] for a in free)
             batch = list(
-                waiting.select_for_update(of=("self",), skip_locked=True)
+                waiting.locked(skip_locked=True)
                 .select_related("dispute_type")
                 .order_by(_URGENCY, "created_at", "id")[: min(room, 200)]
             )

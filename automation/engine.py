@@ -281,7 +281,7 @@ def firing_due(*, firing_id: int, now: dt.datetime | None = None) -> str:
         if firing is None or firing.state != FiringState.CLAIMED:
             return "not claimed"
         ticket = (
-            Ticket.objects.select_for_update(of=("self",))
+            Ticket.objects.locked()
             .select_related("order", "customer", "dispute_type", "assignee", "shop")
             .get(pk=firing.ticket_id)
         )

@@ -77,7 +77,7 @@ def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> FlagD
             gettext("Only a supervisor or an admin can dismiss a risk flag."),
             status_code=403,
         )
-    locked = Ticket.objects.select_for_update().select_related("customer", "order", "shop")
+    locked = Ticket.objects.locked().select_related("customer", "order", "shop")
     locked = locked.get(pk=ticket.pk)
     finding = next((f for f in ticket_findings(locked) if f.code == code), None)
     if finding is None:

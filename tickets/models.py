@@ -184,6 +184,15 @@ class DisputeType(models.Model):
         return self.rules_as or self.code
 
 
+class TicketQuerySet(models.QuerySet):
+    def locked(self, **options):
+        """The tickets locked for a change: SELECT … FOR NO KEY UPDATE OF the ticket (the lock
+        PostgreSQL's own UPDATE of non-key columns takes). Two services changing one ticket still
+        take turns, while rows that only reference it (timeline events, messages, rule firings)
+        can be inserted meanwhile; joined rows (shop, customer, order) are not locked."""
+        return self.select_for_update(of=("self",), no_key=True, **options)
+
+
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
     shop = models.ForeignKey(
@@ -252,6 +261,8 @@ class Ticket(models.Model):
     # When the ticket entered its current status (automation's time rules: N hours in a status);
     # empty on tickets older than the column.
     status_since = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ticket")

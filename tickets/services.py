@@ -408,7 +408,7 @@ def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int 
 
 
 def _locked(ticket_id: int) -> Ticket:
-    return Ticket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
+    return Ticket.objects.locked().get(pk=ticket_id)
 
 
 def _apply_status(
@@ -570,9 +570,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, note: str, actor: Actor) -> 
         )
     rows = {
         row.pk: row
-        for row in Ticket.objects.select_for_update(of=("self",))
-        .filter(pk__in=(source.pk, target.pk))
-        .order_by("pk")
+        for row in Ticket.objects.locked().filter(pk__in=(source.pk, target.pk)).order_by("pk")
     }
     locked_source, locked_target = rows[source.pk], rows[target.pk]
     names = {"source": locked_source.number, "target": locked_target.number}
@@ -920,7 +918,7 @@ def ticket_follow_up_create(*, ticket: Ticket, actor: Actor) -> Ticket:
     shop, customer, order and dispute type, linked to the closed one. Created by ticket_create, as
     the API creates tickets (the same SLA, timers and webhooks); both timelines record the link."""
     locked = (
-        Ticket.objects.select_for_update(of=("self",))
+        Ticket.objects.locked()
         .select_related("customer", "order", "dispute_type")
         .get(pk=ticket.pk)
     )

@@ -203,9 +203,7 @@ def compensation_propose(
     amount = amount.quantize(Decimal("0.01"))
     offered = _offered_pair(offered, type=type, amount=amount)
     locked = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("shop", "dispute_type", "order")
-        .get(pk=ticket.pk)
+        Ticket.objects.locked().select_related("shop", "dispute_type", "order").get(pk=ticket.pk)
     )
     policy_row = policy_current(shop=locked.shop)
     policy = policy_of(policy_row)

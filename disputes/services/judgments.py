@@ -108,7 +108,7 @@ def judgment_create(
                 % {"parties": ", ".join(Party.values)}
             },
         )
-    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    locked = Ticket.objects.locked().get(pk=ticket.pk)
     suggestion = judgment_suggest(ticket=locked)
     if suggestion.party and party != suggestion.party and not (note or reason).strip():
         raise ApplicationError(

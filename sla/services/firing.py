@@ -62,7 +62,7 @@ def timers_fire_batch(*, timer_ids: list[int], now: dt.datetime | None = None) -
     a constant number of statements whatever the chunk's size. Call inside a transaction."""
     tickets = {
         ticket.pk: ticket
-        for ticket in Ticket.objects.select_for_update(of=("self",))
+        for ticket in Ticket.objects.locked()
         # The order is one per ticket (joined); shops, types and assignees are few (one query each).
         .select_related("order")
         .prefetch_related("shop", "dispute_type", "assignee")
@@ -108,7 +108,7 @@ def timers_fire_each(*, timer_ids: list[int], now: dt.datetime | None = None) ->
     with transaction.atomic():
         # Tickets, then customers, each in id order, as timers_fire_batch takes them.
         customers = (
-            Ticket.objects.select_for_update()
+            Ticket.objects.locked()
             .filter(pk__in=set(owners.values()))
             .order_by("pk")
             .values_list("customer_id", flat=True)
@@ -157,11 +157,7 @@ def _timer_failed(*, timer_id: int, error: Exception) -> str:
 
 def _fire_one(*, timer_id: int, ticket_id: int, now: dt.datetime | None) -> str:
     # Ticket first, then timer: the order ticket services use (they lock the ticket, then touch timers).
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related(*TICKET_RELATED)
-        .get(pk=ticket_id)
-    )
+    ticket = Ticket.objects.locked().select_related(*TICKET_RELATED).get(pk=ticket_id)
     timer = Timer.objects.select_for_update().get(pk=timer_id)
     if timer.state != TimerState.CLAIMED:
         return f"already {timer.state}"

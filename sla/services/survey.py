@@ -56,7 +56,7 @@ def survey_answer(*, token: str, score, comment: str = "") -> SatisfactionSurvey
         )
     survey.score, survey.comment, survey.answered_at = score, comment, timezone.now()
     survey.save(update_fields=["score", "comment", "answered_at"])
-    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=survey.ticket_id)
+    ticket = Ticket.objects.locked().get(pk=survey.ticket_id)
     event_record(
         ticket=ticket,
         kind=TicketEvent.Kind.SURVEY,

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -126,3 +126,31 @@ def test_the_scan_reads_only_what_crossed_since_the_last_tick(shop, reminder):
     scans = [q["sql"] for q in queries.captured_queries if 'FROM "tickets_ticket"' in q["sql"]]
     assert len(scans) == 1 and '"created_at" >=' in scans[0]
     assert len(queries.captured_queries) <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scan_does_not_wait_for_a_ticket_a_service_is_changing(dispute_types_seeded):
+    """Services lock a ticket with Ticket.objects.locked() (FOR NO KEY UPDATE): a new firing row,
+    which only references the ticket, is inserted meanwhile instead of waiting for that commit."""
+    import psycopg2
+
+    from tests.automation.test_time_rules_celery import old_tickets, shop_with_rule
+
+    shop = shop_with_rule()
+    [ticket] = old_tickets(shop, 1, "L")
+    db = connection.settings_dict
+    holder = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"])
+    with transaction.atomic():  # Django compiles a locking query only inside a transaction
+        query = Ticket.objects.locked().filter(pk=ticket.pk).values("id").query
+        sql, params = query.sql_with_params()
+    holder.cursor().execute(sql, params)  # a service's transaction, still open
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        assert time_rules_scan(now=timezone.now()) == 1
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert RuleFiring.objects.filter(ticket=ticket, state=FiringState.PENDING).count() == 1

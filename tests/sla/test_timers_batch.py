@@ -309,6 +309,6 @@ def test_a_chunk_costs_the_same_statements_whatever_its_size(db, per_shop):
     assert len(batch) == BATCH_STATEMENTS, "\n".join(q["sql"][:120] for q in batch.captured_queries)
     assert len(each) > 5 * len(ids)  # one by one: several per timer (the late warnings only finish)
     lock = batch.captured_queries[0]["sql"]
-    assert 'FOR UPDATE OF "tickets_ticket"' in lock and lock.endswith(
-        'ORDER BY "tickets_ticket"."id" ASC FOR UPDATE OF "tickets_ticket"'
+    assert 'FOR NO KEY UPDATE OF "tickets_ticket"' in lock and lock.endswith(
+        'ORDER BY "tickets_ticket"."id" ASC FOR NO KEY UPDATE OF "tickets_ticket"'
     )

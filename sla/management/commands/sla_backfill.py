@@ -19,7 +19,7 @@ class Command(BaseCommand):
         for ticket_id in ids:
             with transaction.atomic():
                 ticket = (
-                    Ticket.objects.select_for_update(of=("self",))
+                    Ticket.objects.locked()
                     .select_related("shop", "dispute_type", "order")
                     .get(pk=ticket_id)
                 )
