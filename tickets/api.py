@@ -26,14 +26,15 @@ from tickets.models import TAG_NAME_MAX_LENGTH, Ticket
 from tickets.selectors import (
     customer_get,
     customer_summary,
+    for_output_page,
     tagged,
     ticket_attachments,
     ticket_events,
     ticket_get,
     ticket_messages,
+    tickets_attach_shared,
     tickets_visible_to,
     visible_shop_ids,
-    with_output_relations,
 )
 from tickets.states import Priority, Status
 
@@ -190,7 +191,9 @@ class TicketListCreateApi(APIView):
                 fields=filterset.errors.get_json_data(),
             )
         paginator = CreatedCursorPagination()
-        page = paginator.paginate_queryset(with_output_relations(filterset.qs), request, view=self)
+        page = paginator.paginate_queryset(for_output_page(filterset.qs), request, view=self)
+        key_shop = getattr(request.user, "shop", None)  # a shop's key sees its own tickets only
+        tickets_attach_shared(page, shops=(key_shop,) if key_shop else (), merged_into=True)
         return paginator.get_paginated_response(s.TicketOut(page, many=True).data)
 
 

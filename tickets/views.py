@@ -53,6 +53,7 @@ from tickets.selectors import (
     sla_breached,
     ticket_events,
     ticket_get,
+    tickets_attach_shared,
 )
 from tickets.states import Action, Status, available_actions
 
@@ -104,6 +105,7 @@ def queue_params(request) -> tuple[QueueFilterForm, dict, list[int]]:
         ).order_by("category", "code")
     )
     form = QueueFilterForm(request.GET, dispute_types=dispute_types)
+    form.dispute_types = dispute_types  # the rows' types (tickets_attach_shared)
     filters = form.values()
     if filters["q"] and "status" not in request.GET:
         filters["status"] = (
@@ -141,6 +143,8 @@ def queue(request):
         ]
     )
     has_next = len(rows) > QUEUE_PAGE_SIZE
+    rows = rows[:QUEUE_PAGE_SIZE]
+    tickets_attach_shared(rows, dispute_types=form.dispute_types)
     current_query = queue_filter_query(request.GET.urlencode())
     tag_names = list(dict.fromkeys(tag.name for tag in lists.tags))
     if filters["tag"] and filters["tag"] not in tag_names:
@@ -148,7 +152,7 @@ def queue(request):
     context = {
         "form": form,
         "filters": filters,
-        "tickets": rows[:QUEUE_PAGE_SIZE],
+        "tickets": rows,
         "page": page,
         "has_next": has_next,
         "has_previous": page > 1,

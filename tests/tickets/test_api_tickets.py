@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from shops.models import Membership
 from tests.factories import (
     EXE_BYTES,
     JPEG_BYTES,
@@ -567,4 +568,39 @@ def test_evidence_is_served_under_a_safe_name(agent_client, ticket, media_root, 
         disposition.endswith('.png"')
         and "evil.html" not in disposition.replace("evil_html", "")
         and "\r" not in disposition
+    )
+
+
+def test_list_shows_shop_type_and_merge_target_read_apart_from_the_page(
+    shop, other_shop, token_client, django_assert_max_num_queries
+):
+    """The list's query joins only each ticket's own rows; the shop, and the ticket a duplicate
+    was merged into, are read apart (tickets_attach_shared) and must still be right: a staff user
+    of two shops sees each ticket's own shop, a merged duplicate names its target."""
+    from tests.factories import make_ticket_for, staff_member
+    from tickets import services
+
+    lead = staff_member(shop, "supervisor", username="lead")
+    Membership.objects.create(user=lead, shop=other_shop, role="supervisor")
+    target = make_ticket_for(shop, order_no="M-1", customer_id="c-m")
+    source = make_ticket_for(shop, order_no="M-2", customer_id="c-m", dispute_type="wrong_item")
+    services.ticket_merge(
+        source=source, target=target, note="重复", actor=services.Actor.staff(lead)
+    )
+    elsewhere = make_ticket_for(other_shop, order_no="M-3")
+    client = token_client(lead)
+    client.get("/api/v1/tickets/?page_size=25")  # the shops' policies are written on first read
+    # 10 for a shop's key (its shop is the key's); a staff user's shops are one more, the merge
+    # targets one more (only when the page has a merged ticket), risk's policies one per shop.
+    with django_assert_max_num_queries(14):
+        body = client.get("/api/v1/tickets/?page_size=25").json()
+    rows = {row["number"]: row for row in body["results"]}
+    assert (rows[source.number]["shop"], rows[source.number]["merged_into"]) == (
+        shop.code,
+        target.number,
+    )
+    assert rows[source.number]["dispute_type"] == "wrong_item"
+    assert (rows[target.number]["merged_into"], rows[elsewhere.number]["shop"]) == (
+        None,
+        other_shop.code,
     )

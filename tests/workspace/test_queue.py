@@ -332,3 +332,19 @@ def test_bad_filter_values_fall_back_to_defaults_in_list_and_export_alike(client
         == numbers_on_page(page)
         == numbers(deadlines, "sla_missed", "platform_missed")
     )
+
+
+def test_ticket_path_is_the_ticket_pages_url():
+    """The queue's rows link with |ticket_path (the prefix reversed once), which must stay what
+    {% url 'workspace:ticket' number %} gives, under a script prefix too."""
+    from django.urls import reverse, set_script_prefix
+
+    from tickets.templatetags.workspace import ticket_path
+
+    for prefix in ("/", "/helpdesk/"):
+        set_script_prefix(prefix)
+        try:
+            for number in ("AS2026120700001", "T-1", "工单 1"):
+                assert ticket_path(number) == reverse("workspace:ticket", args=[number])
+        finally:
+            set_script_prefix("/")

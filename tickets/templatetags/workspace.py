@@ -2,8 +2,10 @@
 
 import datetime as dt
 import functools
+from urllib.parse import quote
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -51,6 +53,18 @@ def _label(choices: str, value, language: str | None):
         return str(enum(value).label)
     except (ValueError, TypeError):
         return value
+
+
+@register.filter
+def ticket_path(number) -> str:
+    """The ticket page's path, as {% url 'workspace:ticket' number %} gives it, for pages that
+    link many tickets (the queue's rows): the URL's prefix is reversed once, not once per row."""
+    return _ticket_path_prefix(get_script_prefix()) + quote(str(number), safe="") + "/"
+
+
+@functools.lru_cache(maxsize=16)
+def _ticket_path_prefix(script_prefix: str) -> str:
+    return reverse("workspace:ticket", args=["0"]).removesuffix("0/")
 
 
 def format_duration(seconds: float) -> str:
