@@ -273,11 +273,17 @@ def _customers_findings(
             if row[0] is not None:
                 rows[customer_id].append(tuple(row))
     counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
-    phones = {(c.shop_id, c.phone) for c in customers if c.phone}
+    phones = defaultdict(set)  # shop -> the phones of its customers on the page
+    for c in customers:
+        if c.phone:
+            phones[c.shop_id].add(c.phone)
     linked = defaultdict(list)
     if phones:
+        # One condition per shop (phone IN …), not one per customer: compiling 25 OR-ed pairs
+        # cost more than running the query.
         same_phone = Q(
-            *[Q(shop_id=shop_id, phone=phone) for shop_id, phone in phones], _connector=Q.OR
+            *[Q(shop_id=shop_id, phone__in=sorted(p)) for shop_id, p in phones.items()],
+            _connector=Q.OR,
         )
         for pk, shop_id, phone, external_id in (
             Customer.objects.filter(same_phone)
