@@ -37,9 +37,18 @@ def attachments_risk(*, attachments):
     }
 
 
+def _customer_findings(customer):
+    """The customer's findings, read once per customer object: the customer page asks for its
+    flags (CUSTOMER_RISK) and for their evidence (CUSTOMER_PAGE_SECTIONS) in one request."""
+    found = getattr(customer, "_risk_findings", None)
+    if found is None:
+        found = customer._risk_findings = selectors.customer_findings(customer)
+    return found
+
+
 @hooks.provide(hooks.CUSTOMER_RISK)
 def customer_risk(*, customer):
-    return _by_code(selectors.customer_findings(customer))
+    return _by_code(_customer_findings(customer))
 
 
 @hooks.provide(hooks.COMPENSATION_REVIEW_REASONS)
@@ -68,7 +77,7 @@ def risk_section(*, ticket):
 def customer_risk_evidence(*, customer):
     """The customer page's evidence beside the flags: each reused photo next to the one it
     matches, each photo's capture time next to the order's delivery (or payment)."""
-    findings = [f for f in selectors.customer_findings(customer) if f.evidence]
+    findings = [f for f in _customer_findings(customer) if f.evidence]
     if not findings:
         return {}
     return {"risk": {"template": "risk/_customer_risk.html", "findings": findings}}

@@ -304,3 +304,23 @@ def test_the_wide_band_migration_rebuilds_every_compared_photos_bands(shop, medi
         assert sorted(rows.values_list("band", flat=True)) == sorted(photos.bands(photo.phash))
         assert set(rows.values_list("phash", flat=True)) == {photo.phash}
     assert PhotoBand.objects.count() == 3 * len(stored) == 6
+
+
+def test_the_customer_page_reads_the_customers_findings_once(shop, media_root):
+    """The page shows the customer's flags and their evidence: both come from one read of the
+    findings (the photos of the customer's tickets are read once, not once per section)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = lone_ticket(shop, "W-1", customer_id="c-w")
+    second = lone_ticket(shop, "W-2", customer_id="c-w")
+    picture = sample_photo(75)
+    add_photo(first, jpeg_bytes(picture))
+    add_photo(second, jpeg_bytes(resized(picture, 0.6)))
+    client = page_client(shop, "agent")
+    client.get("/customers/demo/c-w/")  # warm: session, policy
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/customers/demo/c-w/").content.decode()
+    assert 'data-testid="customer-risk-evidence"' in html
+    photo_reads = [q for q in queries.captured_queries if 'FROM "risk_photohash"' in q["sql"]]
+    assert len(photo_reads) == 1, [q["sql"][:120] for q in photo_reads]
