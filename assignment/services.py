@@ -1,13 +1,13 @@
 """Automatic assignment: who gets a ticket, and the writes that give it.
 
 Fairness under concurrency rests on one lock per shop: every choice of an agent — a new ticket
-(`assignee_for_new_ticket`, inside the creation's transaction, before its INSERT) or the
-hand-out of waiting tickets (`tickets_hand_out`) — first takes the shop's `AssignmentSettings` row with SELECT … FOR UPDATE
-and only then counts the agents' open tickets. Two choices in one shop therefore take turns, and
-the second counts what the first gave, so no agent goes over the cap. The hand-out also claims the
-waiting tickets with SKIP LOCKED (as the SLA sweep claims its timers): a ticket someone is working
-on right now is left for the next hand-out instead of being waited for, and a ticket is never
-given twice.
+(`assignee_choose`, inside the creation's transaction, before its INSERT) or the hand-out of
+waiting tickets (`tickets_hand_out`) — first takes the shop's `AssignmentSettings` row with
+SELECT … FOR UPDATE and only then counts the agents' open tickets. Two choices in one shop
+therefore take turns, and the second counts what the first gave, so no agent goes over the cap.
+The hand-out also claims the waiting tickets with SKIP LOCKED (as the SLA sweep claims its
+timers): a ticket someone is working on right now is left for the next hand-out instead of being
+waited for, and a ticket is never given twice.
 """
 
 from django.contrib.auth import get_user_model
@@ -111,14 +111,10 @@ def choose_agent(
     return eligible[0]
 
 
-def _give(
-    settings: AssignmentSettings, *, ticket: Ticket, agent, counts: dict[int, int], new: bool
-) -> None:
-    # The caller holds the ticket (just created in its transaction, or claimed FOR UPDATE) and
-    # chose the agent among the shop's members. A new ticket's assignment is part of its creation.
-    ticket_assign_held(
-        ticket=ticket, assignee=agent, actor=Actor.system(), mode=settings.mode, announce=not new
-    )
+def _give(settings: AssignmentSettings, *, ticket: Ticket, agent, counts: dict[int, int]) -> None:
+    # The caller holds the ticket (claimed FOR NO KEY UPDATE) and chose the agent among the shop's
+    # members.
+    ticket_assign_held(ticket=ticket, assignee=agent, actor=Actor.system(), mode=settings.mode)
     counts[agent.pk] = counts.get(agent.pk, 0) + 1
     settings.last_assignee = agent
 
@@ -126,12 +122,12 @@ def _give(
 # --- new tickets and waiting tickets ---------------------------------------------------------
 
 
-def assignee_for_new_ticket(*, shop_id: int, dispute_type: DisputeType):
-    """Who gets a ticket of a shop in an automatic mode that is about to be created: (agent, mode),
-    or None (a manual shop, or nobody qualifies: the ticket waits, unassigned, for
-    `tickets_hand_out`). Asked by `ticket_create` inside its transaction, before the ticket's
-    INSERT, so the ticket is written with its assignee; the shop's lock is held until the
-    creation commits, so concurrent creations count each other's tickets."""
+def assignee_choose(*, shop_id: int, dispute_type: DisputeType):
+    """Who gets an unassigned ticket of `dispute_type` in a shop in an automatic mode: (agent,
+    mode), or None (a manual shop, or nobody qualifies: the ticket waits for `tickets_hand_out`).
+    Call inside the transaction that gives the ticket: the shop's lock is held until it commits,
+    so concurrent choices count each other's tickets. `ticket_create` asks before the ticket's
+    INSERT (the ticket is written with its assignee), a rule's "assign: auto" for an existing one."""
     # Manual shops pay this one indexed read and take no lock.
     settings = _locked_settings(shop_id, automatic_only=True)
     if settings is None:
@@ -149,26 +145,19 @@ def assignee_for_new_ticket(*, shop_id: int, dispute_type: DisputeType):
 
 
 def ticket_auto_assign(*, ticket: Ticket):
-    """An existing unassigned ticket (a rule's "assign: auto") goes to the agent `choose_agent`
+    """An existing unassigned ticket (a rule's "assign: auto") goes to the agent `assignee_choose`
     names, as a new one would; with nobody qualifying it stays waiting. Inside the caller's
-    transaction, so the shop's lock is held until it commits."""
+    transaction (the rule's own change: no `ticket_updated`, as before)."""
     if ticket.assignee_id is not None:
         return None
     # No savepoint: inside the caller's transaction, whose failure undoes this anyway.
     with transaction.atomic(savepoint=False):
-        # Manual shops pay this one indexed read and take no lock.
-        settings = _locked_settings(ticket.shop_id, automatic_only=True)
-        if settings is None:
+        chosen = assignee_choose(shop_id=ticket.shop_id, dispute_type=ticket.dispute_type)
+        if chosen is None:
             return None
-        agents, counts = _agents_with_counts(ticket.shop_id)
-        agent = choose_agent(
-            settings, agents=agents, counts=counts, type_code=ticket.dispute_type.code
-        )
-        if agent is None:
-            return None
-        _give(settings, ticket=ticket, agent=agent, counts=counts, new=True)
-        AssignmentSettings.objects.filter(pk=settings.pk).update(
-            last_assignee=agent, updated_at=timezone.now()
+        agent, mode = chosen
+        ticket_assign_held(
+            ticket=ticket, assignee=agent, actor=Actor.system(), mode=mode, announce=False
         )
         return agent
 
@@ -208,7 +197,7 @@ def tickets_hand_out(*, shop_id: int) -> list[int]:
                     settings, agents=agents, counts=counts, type_code=ticket.dispute_type.code
                 )
                 if agent is not None:
-                    _give(settings, ticket=ticket, agent=agent, counts=counts, new=False)
+                    _give(settings, ticket=ticket, agent=agent, counts=counts)
                     given.append(ticket.pk)
         if given:
             settings.save(update_fields=["last_assignee", "updated_at"])

@@ -5,13 +5,13 @@ tickets are handed out once that has committed."""
 
 from aftersales import hooks
 from assignment.models import Mode
-from assignment.services import assignee_for_new_ticket, tickets_hand_out
+from assignment.services import assignee_choose, tickets_hand_out
 from tickets.states import ACTIVE_STATUSES
 
 
 @hooks.provide(hooks.NEW_TICKET_ASSIGNEE)
 def assignee_of_new_ticket(*, shop, dispute_type):
-    chosen = assignee_for_new_ticket(shop_id=shop.pk, dispute_type=dispute_type)
+    chosen = assignee_choose(shop_id=shop.pk, dispute_type=dispute_type)
     return {"assignee": chosen[0], "mode": chosen[1]} if chosen else {}
 
 

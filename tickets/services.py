@@ -203,16 +203,15 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
             customer_row._just_created = True
             return customer_row
         customer_row = Customer.objects.get(shop=shop, external_id=customer["external_id"])
-    if customer_row is not None:
-        changed = {
-            k: customer[k]
-            for k in ("name", "phone")
-            if customer.get(k) and customer[k] != getattr(customer_row, k)
-        }
-        if changed:
-            Customer.objects.filter(pk=customer_row.pk).update(**changed)
-            for field, value in changed.items():  # the response is rendered from this object
-                setattr(customer_row, field, value)
+    changed = {
+        k: customer[k]
+        for k in ("name", "phone")
+        if customer.get(k) and customer[k] != getattr(customer_row, k)
+    }
+    if changed:
+        Customer.objects.filter(pk=customer_row.pk).update(**changed)
+        for field, value in changed.items():  # the response is rendered from this object
+            setattr(customer_row, field, value)
     return customer_row
 
 
@@ -514,8 +513,7 @@ def ticket_assign_held(
     it, in its transaction) and knows `assignee` works for the ticket's shop (the assignment
     app: it chose them among the shop's members): no second lock, no second membership check.
     The new assignee and the updated_at of the event are written in one UPDATE. `announce=False`:
-    no `ticket_updated` event — the assignment is part of the ticket's creation (its
-    `ticket_created` subscribers), not a change to an existing ticket."""
+    no `ticket_updated` event (a rule's "assign: auto": the rule's own change)."""
     previous = ticket.assignee
     if previous == assignee:
         return ticket
