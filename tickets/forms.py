@@ -47,6 +47,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, dispute_types=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.dispute_types = list(dispute_types)  # the queue's rows take theirs from these
         self.fields["dispute_type"].choices = [("", _("Any dispute type"))] + [
             (t.pk, t.name) for t in dispute_types
         ]

@@ -105,7 +105,6 @@ def queue_params(request) -> tuple[QueueFilterForm, dict, list[int]]:
         ).order_by("category", "code")
     )
     form = QueueFilterForm(request.GET, dispute_types=dispute_types)
-    form.dispute_types = dispute_types  # the rows' types (tickets_attach_shared)
     filters = form.values()
     if filters["q"] and "status" not in request.GET:
         filters["status"] = (
