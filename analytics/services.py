@@ -45,22 +45,13 @@ def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
         )
 
 
-def batch_check(
-    *, ticket_id: int, now: dt.datetime | None = None, ticket: Ticket | None = None
-) -> list[BatchAlert]:
+def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[BatchAlert]:
     """Raise (once) or extend the batch alerts this ticket's SKU+batch pairs call for.
     Returns the alerts raised by this call (not those the ticket was merely added to).
-    `ticket`: the caller's instance with its shop, type, order and items (the creation's, just
-    committed), instead of reading them back."""
+    `ticket`: with its shop, type, order and items (the creation's instance, just committed)."""
     from disputes.services import policy_current, policy_of
 
-    if ticket is None or ticket.pk != ticket_id:
-        ticket = (
-            Ticket.objects.select_related("shop", "order", "dispute_type")
-            .filter(pk=ticket_id)
-            .first()
-        )
-    if ticket is None or not is_quality_type(ticket.dispute_type):
+    if not is_quality_type(ticket.dispute_type):
         return []
     now = now or timezone.now()
     policy = policy_of(policy_current(shop=ticket.shop))

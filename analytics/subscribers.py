@@ -12,7 +12,7 @@ def check_batch(*, ticket, **_):
     and a failure of the check never undoes (or fails) the ticket."""
     if is_quality_type(ticket.dispute_type):
         # The creation's own instance (shop, type, order and items as written): no read-back.
-        batch_check(ticket_id=ticket.pk, ticket=ticket)
+        batch_check(ticket=ticket)
 
 
 @hooks.provide(hooks.TICKET_PAGE_CONTEXT)

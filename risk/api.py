@@ -32,7 +32,7 @@ class FlagDismissApi(APIView):
     def post(self, request, number):
         ticket = staff_ticket_get(request, number)
         data = validated(DismissIn, request.data)
-        services.flag_dismiss(
+        findings = services.flag_dismiss(
             ticket=ticket, code=data["code"], note=data["note"], actor=actor_for(request)
         )
-        return Response(selectors.ticket_risk(ticket))
+        return Response(selectors.flags_of(findings))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from aftersales.prefetch import prefetched
 from disputes.models import Compensation
 from disputes.services import GRANTED_STATUSES, compensation_totals, policy_current, policy_of
 from risk import photos as photo_hashing
@@ -317,13 +318,9 @@ def _customers_findings(
 
 def _known_tickets(customer: Customer) -> list[Ticket] | None:
     """The customer's tickets if they and each one's compensations are already in hand."""
-    cache = getattr(customer, "_prefetched_objects_cache", {})
-    if "tickets" not in cache:
+    tickets = prefetched(customer, "tickets")
+    if tickets is None or any(prefetched(t, "compensations") is None for t in tickets):
         return None
-    tickets = list(cache["tickets"])
-    for ticket in tickets:
-        if "compensations" not in getattr(ticket, "_prefetched_objects_cache", {}):
-            return None
     return tickets
 
 
@@ -375,11 +372,19 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
         result[ticket.pk] = [f for f in found if f] + [
             replace(f) for f in of_customer[ticket.customer_id]
         ]
-    # One query whether or not a flag is found, so a page's query count does not depend on it.
-    dismissals = {
-        (d.ticket_id, d.code): d
-        for d in FlagDismissal.objects.filter(ticket_id__in=[t.pk for t in tickets])
-    }
+    # One query whether or not a flag is found, so a page's query count does not depend on it;
+    # none for tickets whose dismissals are known (a new ticket, as ticket_create answers).
+    dismissals = {}
+    unknown = []
+    for ticket in tickets:
+        known = prefetched(ticket, "risk_dismissals")
+        if known is None:
+            unknown.append(ticket.pk)
+        dismissals.update({(d.ticket_id, d.code): d for d in known or []})
+    if unknown:
+        dismissals.update(
+            {(d.ticket_id, d.code): d for d in FlagDismissal.objects.filter(ticket_id__in=unknown)}
+        )
     for pk, found in result.items():
         for finding in found:
             dismissal = dismissals.get((pk, finding.code))
@@ -388,8 +393,7 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
 
 
 def _known_without_attachments(ticket: Ticket) -> bool:
-    known = getattr(ticket, "_prefetched_objects_cache", {}).get("attachments")
-    return known is not None and not known._result_cache
+    return prefetched(ticket, "attachments") == []
 
 
 def open_findings(findings: list[Finding]) -> list[Finding]:

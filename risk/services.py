@@ -8,8 +8,8 @@ from django.utils.translation import gettext
 from aftersales.exceptions import ApplicationError
 from risk import photos
 from risk.models import FlagDismissal, PhotoBand, PhotoHash, PhotoMatch
-from risk.selectors import CODES, photos_within, ticket_findings
-from shops.permissions import SUPERVISOR_ROLES
+from risk.selectors import CODES, Finding, photos_within, ticket_findings
+from shops.permissions import is_supervisor
 from shops.selectors import user_role_in_shop
 from tickets.models import Attachment, Ticket, TicketEvent
 from tickets.services import Actor, event_record
@@ -53,11 +53,12 @@ def photo_hash_store(*, attachment: Attachment) -> PhotoHash | None:
 
 
 @transaction.atomic
-def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> FlagDismissal:
+def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> list[Finding]:
     """A supervisor (or admin) says a flag of the ticket does not hold, with a note: recorded on
     the timeline (who, when, the flag, what it named, the note). The flag stays shown, marked
     dismissed, and no longer holds the ticket's compensation for a supervisor. Dismissing again
-    (the flag came back naming something new) covers what it names now."""
+    (the flag came back naming something new) covers what it names now. Returns the ticket's
+    findings as they now stand (the API answers with them, without reading them again)."""
     note = (note or "").strip()
     fields = {}
     if code not in CODES:
@@ -71,7 +72,7 @@ def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> FlagD
             "validation_error", gettext("The request has invalid fields."), fields=fields
         )
     role = user_role_in_shop(user=actor.user, shop_id=ticket.shop_id) if actor.user else None
-    if role not in SUPERVISOR_ROLES:
+    if not is_supervisor(role):
         raise ApplicationError(
             "not_allowed",
             gettext("Only a supervisor or an admin can dismiss a risk flag."),
@@ -79,7 +80,8 @@ def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> FlagD
         )
     locked = Ticket.objects.locked().select_related("customer", "order", "shop")
     locked = locked.get(pk=ticket.pk)
-    finding = next((f for f in ticket_findings(locked) if f.code == code), None)
+    findings = ticket_findings(locked)
+    finding = next((f for f in findings if f.code == code), None)
     if finding is None:
         raise ApplicationError(
             "flag_not_raised",
@@ -109,4 +111,5 @@ def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> FlagD
         actor=actor,
         data={"code": code, "message": finding.message, "refs": finding.refs, "note": note},
     )
-    return dismissal
+    finding.dismissal = dismissal
+    return findings

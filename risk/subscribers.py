@@ -15,14 +15,7 @@ def hash_photo(*, attachment, **_):
 
 
 def _by_code(findings) -> dict:
-    return {
-        f.code: {
-            "message": f.message,
-            "refs": f.refs,
-            "dismissed": selectors.dismissal_out(f.dismissal),
-        }
-        for f in findings
-    }
+    return {f.code: f.as_flag() for f in findings}
 
 
 @hooks.provide(hooks.TICKET_RISK)

@@ -10,7 +10,7 @@ from risk import services
 from risk.selectors import flag_label
 from tickets.selectors import ticket_get
 from tickets.services import Actor
-from tickets.views import _after_post
+from tickets.views import _after_post, _error_message
 
 
 @login_required
@@ -26,8 +26,7 @@ def flag_dismiss(request, number: str):
             actor=Actor.staff(request.user),
         )
     except ApplicationError as exc:
-        text = " ".join(exc.fields.values()) if exc.fields else exc.message
-        messages.error(request, text)
+        messages.error(request, _error_message(exc))
         return _after_post(request, number)
     messages.success(request, _("Flag dismissed: %(flag)s.") % {"flag": flag_label(code)})
     return _after_post(request, number)

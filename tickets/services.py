@@ -330,6 +330,7 @@ def ticket_create(
     set_prefetched(ticket, "compensations", [])
     set_prefetched(ticket, "tags", [])
     set_prefetched(ticket, "attachments", [])  # none yet (risk: no photos to look up)
+    set_prefetched(ticket, "risk_dismissals", [])  # nor flags dismissed (risk: nothing to read)
     if getattr(customer_row, "_just_created", False):
         # A new customer's only ticket is this one (risk: nothing to count in the database).
         set_prefetched(customer_row, "tickets", [ticket])

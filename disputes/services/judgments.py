@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales.exceptions import ApplicationError
+from aftersales.prefetch import prefetched
 from disputes import rules
 from disputes.facts import ItemFact, LogisticsFact, Policy, TicketFacts
 from disputes.models import (
@@ -59,8 +60,9 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         )
         for e in ticket.logistics_events.order_by("at", "id")
     )
-    if "attachments" in getattr(ticket, "_prefetched_objects_cache", {}):  # the ticket page's
-        has_photo = any(a.content_type.startswith("image/") for a in ticket.attachments.all())
+    attachments = prefetched(ticket, "attachments")  # the ticket page's
+    if attachments is not None:
+        has_photo = any(a.content_type.startswith("image/") for a in attachments)
     else:
         has_photo = ticket.attachments.filter(content_type__startswith="image/").exists()
     return TicketFacts(

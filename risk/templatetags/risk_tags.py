@@ -1,6 +1,6 @@
 from django import template
 
-from shops.permissions import SUPERVISOR_ROLES
+from shops.permissions import is_supervisor
 from shops.selectors import user_role_in_shop
 
 register = template.Library()
@@ -14,7 +14,7 @@ def can_dismiss_flags(context, ticket) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False
-    return user_role_in_shop(user=user, shop_id=ticket.shop_id) in SUPERVISOR_ROLES
+    return is_supervisor(user_role_in_shop(user=user, shop_id=ticket.shop_id))
 
 
 @register.filter
