@@ -148,16 +148,19 @@ def ticket_auto_assign(*, ticket: Ticket):
     """An existing unassigned ticket (a rule's "assign: auto") goes to the agent `assignee_choose`
     names, as a new one would; with nobody qualifying it stays waiting. Inside the caller's
     transaction (the rule's own change: no `ticket_updated`, as before)."""
-    if ticket.assignee_id is not None:
-        return None
     # No savepoint: inside the caller's transaction, whose failure undoes this anyway.
     with transaction.atomic(savepoint=False):
-        chosen = assignee_choose(shop_id=ticket.shop_id, dispute_type=ticket.dispute_type)
+        # ticket_assign_held needs the ticket's lock: the caller (a rule after the SLA chunk's
+        # commit, say) may not hold it.
+        locked = Ticket.objects.locked().select_related("dispute_type").get(pk=ticket.pk)
+        if locked.assignee_id is not None:
+            return None
+        chosen = assignee_choose(shop_id=locked.shop_id, dispute_type=locked.dispute_type)
         if chosen is None:
             return None
         agent, mode = chosen
         ticket_assign_held(
-            ticket=ticket, assignee=agent, actor=Actor.system(), mode=mode, announce=False
+            ticket=locked, assignee=agent, actor=Actor.system(), mode=mode, announce=False
         )
         return agent
 

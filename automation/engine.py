@@ -48,10 +48,6 @@ MAX_CHAIN_DEPTH = 3
 _acting: ContextVar[tuple[int, ...]] = ContextVar("automation_acting", default=())
 
 
-def acting_rules() -> tuple[int, ...]:
-    return _acting.get()
-
-
 @contextlib.contextmanager
 def _acting_as(rule_id: int):
     token = _acting.set((*_acting.get(), rule_id))

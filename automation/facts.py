@@ -5,7 +5,35 @@ text comparisons ignore case and surrounding space, and `contains` finds Chinese
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
 from tickets.models import Message, Ticket
+
+# What `awaiting_reply` and `message.body` read, as subqueries of a query of many tickets
+# (with_message_facts): Facts uses them when the ticket row has them.
+_LAST_PUBLIC_AUTHOR = "last_public_author_kind"
+_LAST_CUSTOMER_BODY = "last_customer_message_body"
+
+
+def _public_messages():
+    return Message.objects.filter(internal=False).order_by("-created_at", "-id")
+
+
+def _last_public_author(ticket_id):
+    return (
+        _public_messages()
+        .filter(ticket_id=ticket_id)
+        .exclude(author_kind=Message.Author.SYSTEM)
+        .values("author_kind")[:1]
+    )
+
+
+def _last_customer_body(ticket_id):
+    return (
+        _public_messages()
+        .filter(ticket_id=ticket_id, author_kind=Message.Author.CUSTOMER)
+        .values("body")[:1]
+    )
 
 
 class Facts:
@@ -15,9 +43,12 @@ class Facts:
     def __init__(self, ticket: Ticket, *, message: Message | None = None, compensation=None):
         self.ticket, self.message, self.compensation = ticket, message, compensation
         self._cache: dict = {}
+        self._stale = False
 
     def get(self, field: str):
         if field not in self._cache:
+            if self._stale:
+                self._reload()
             self._cache[field] = self._read(field)
         return self._cache[field]
 
@@ -34,13 +65,12 @@ class Facts:
         if field == "tags":
             return [tag.name for tag in t.tags.all()]
         if field == "awaiting_reply":
-            last = (
-                Message.objects.filter(ticket_id=t.pk, internal=False)
-                .exclude(author_kind=Message.Author.SYSTEM)
-                .order_by("-created_at", "-id")
-                .values_list("author_kind", flat=True)
-                .first()
-            )
+            if hasattr(t, _LAST_PUBLIC_AUTHOR):
+                last = getattr(t, _LAST_PUBLIC_AUTHOR)
+            else:
+                last = next(
+                    iter(_last_public_author(t.pk).values_list("author_kind", flat=True)), None
+                )
             return last in (None, Message.Author.CUSTOMER)
         if field == "order.amount":
             return _decimal(t.order.amount)
@@ -60,14 +90,9 @@ class Facts:
             if self.message is not None:
                 return self.message.body
             # Not a message event (time rules, the preview): the customer's latest message.
-            return (
-                Message.objects.filter(
-                    ticket_id=t.pk, author_kind=Message.Author.CUSTOMER, internal=False
-                )
-                .order_by("-created_at", "-id")
-                .values_list("body", flat=True)
-                .first()
-            )
+            if hasattr(t, _LAST_CUSTOMER_BODY):
+                return getattr(t, _LAST_CUSTOMER_BODY)
+            return next(iter(_last_customer_body(t.pk).values_list("body", flat=True)), None)
         if field.startswith("compensation."):
             if self.compensation is None:
                 return None
@@ -76,13 +101,18 @@ class Facts:
         raise KeyError(field)
 
     def refresh(self) -> None:
-        """After a rule changed the ticket: the next rule reads what it did."""
+        """After a rule changed the ticket: the next rule reads what it did (the ticket is read
+        again when a fact is next asked for, not when no rule is left to ask)."""
+        self._cache.clear()
+        self._stale = True
+
+    def _reload(self) -> None:
         self.ticket = (
             Ticket.objects.select_related("order", "customer", "dispute_type", "assignee", "shop")
             .prefetch_related("tags", "order__items")
             .get(pk=self.ticket.pk)
         )
-        self._cache.clear()
+        self._stale = False
 
 
 def _decimal(value) -> Decimal | None:
@@ -112,6 +142,22 @@ def _prepare(cond: dict) -> tuple:
         prepared = _norm(value)
         words = (prepared,)
     return cond["field"], cond["op"], prepared, words
+
+
+def with_message_facts(tickets: QuerySet, compiled: Compiled) -> QuerySet:
+    """`tickets` with what the conditions read of the messages (`awaiting_reply`, `message.body`)
+    as subqueries of the same query: one query for a batch of tickets, not one per ticket (the
+    preview, the time rules' scan)."""
+    fields = {condition[0] for condition in (*compiled.all, *compiled.any)}
+    if "awaiting_reply" in fields:
+        tickets = tickets.annotate(
+            **{_LAST_PUBLIC_AUTHOR: Subquery(_last_public_author(OuterRef("pk")))}
+        )
+    if "message.body" in fields:
+        tickets = tickets.annotate(
+            **{_LAST_CUSTOMER_BODY: Subquery(_last_customer_body(OuterRef("pk")))}
+        )
+    return tickets
 
 
 def compile_conditions(conditions: dict) -> Compiled:

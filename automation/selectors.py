@@ -10,11 +10,8 @@ def shop_rules(*, shop) -> list[Rule]:
 
 
 def shop_rule(*, shop, rule_id) -> Rule:
-    """The shop's rule, else 404 (another shop's is not found either)."""
-    try:
-        rule_id = int(rule_id)
-    except (TypeError, ValueError):
-        raise Http404("No such rule.") from None
+    """The shop's rule, else 404 (another shop's is not found either). `rule_id` comes from an
+    `<int:…>` route."""
     rule = Rule.objects.filter(shop=shop, pk=rule_id, deleted_at__isnull=True).first()
     if rule is None:
         raise Http404("No such rule.")

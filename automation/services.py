@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.exceptions import ApplicationError
 from automation import spec
-from automation.facts import Facts, conditions_match
+from automation.facts import Facts, compile_conditions, compiled_match, with_message_facts
 from automation.models import Event, Rule, RuleVersion
 from disputes.models import Compensation
 from tickets.models import Message, Ticket, TicketEvent
@@ -212,8 +212,10 @@ def rule_preview(*, shop, definition: dict, days: int = 30, now: dt.datetime | N
         for row in rows:
             decided.setdefault(row.ticket_id, row)
         tickets = tickets.filter(pk__in=list(decided))
+    compiled = compile_conditions(definition["conditions"])
     rows = (
-        tickets.select_related("order", "customer", "dispute_type", "assignee")
+        with_message_facts(tickets, compiled)
+        .select_related("order", "customer", "dispute_type", "assignee")
         .prefetch_related("tags", "order__items")
         .order_by("-created_at", "-id")[:PREVIEW_MAX_TICKETS]
     )
@@ -222,7 +224,7 @@ def rule_preview(*, shop, definition: dict, days: int = 30, now: dt.datetime | N
         compensation = decided.get(ticket.pk)
         if compensation is not None and compensation.status != "rejected":
             compensation.status = "approved"  # executing / executed were approved first
-        if conditions_match(definition["conditions"], Facts(ticket, compensation=compensation)):
+        if compiled_match(compiled, Facts(ticket, compensation=compensation)):
             matched.append(ticket.number)
     return {
         "matched": len(matched),

@@ -160,6 +160,8 @@ def _condition_clean(cond, *, shop, errors: _Errors, key: str) -> dict | None:
         )
         return None
     vkey = f"{key}.value"
+    # The known values of a choice field, read once for all of the condition's values.
+    allowed = {code for code, _words in choices_for(field, shop=shop)} if kind == CHOICE else None
     many = op in ("in", "not_in") or (op == "contains" and isinstance(value, list))
     if many:
         if isinstance(value, str):
@@ -167,17 +169,17 @@ def _condition_clean(cond, *, shop, errors: _Errors, key: str) -> dict | None:
         if not isinstance(value, list) or not value or len(value) > 50:
             errors.add(vkey, _("Give one or more values (at most 50)."))
             return None
-        cleaned = [_scalar(field, kind, v, shop=shop, errors=errors, key=vkey) for v in value]
+        cleaned = [_scalar(kind, v, allowed=allowed, errors=errors, key=vkey) for v in value]
         if any(v is None for v in cleaned):
             return None
         return {"field": field, "op": op, "value": cleaned}
-    cleaned = _scalar(field, kind, value, shop=shop, errors=errors, key=vkey)
+    cleaned = _scalar(kind, value, allowed=allowed, errors=errors, key=vkey)
     if cleaned is None:
         return None
     return {"field": field, "op": op, "value": cleaned}
 
 
-def _scalar(field: str, kind: str, value, *, shop, errors: _Errors, key: str):
+def _scalar(kind: str, value, *, allowed: set | None, errors: _Errors, key: str):
     if kind == MONEY:
         amount = _money(value)
         if amount is None:
@@ -194,11 +196,9 @@ def _scalar(field: str, kind: str, value, *, shop, errors: _Errors, key: str):
     text = _text_value(value, errors, key)
     if text is None:
         return None
-    if kind == CHOICE:
-        allowed = {code for code, _words in choices_for(field, shop=shop)}
-        if text not in allowed:
-            errors.add(key, _("“%(value)s” is not a known value here.") % {"value": text})
-            return None
+    if kind == CHOICE and text not in allowed:
+        errors.add(key, _("“%(value)s” is not a known value here.") % {"value": text})
+        return None
     return text
 
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftersales import claims
-from automation.facts import Facts, compile_conditions, compiled_match
+from automation.facts import Facts, compile_conditions, compiled_match, with_message_facts
 from automation.models import Event, FiringState, Rule, RuleFiring
 from tickets.models import Ticket
 
@@ -38,7 +38,8 @@ def _scan_rule(rule: Rule, *, now: dt.datetime, batch: int) -> int:
     created = 0
     compiled = compile_conditions(rule.conditions)
     base = (
-        Ticket.objects.filter(shop_id=rule.shop_id, **{f"{field}__lte": high})
+        with_message_facts(Ticket.objects.all(), compiled)
+        .filter(shop_id=rule.shop_id, **{f"{field}__lte": high})
         .select_related("order", "customer", "dispute_type", "assignee")
         .prefetch_related("tags", "order__items")
         .order_by(field, "id")
@@ -92,10 +93,6 @@ def time_rules_scan(*, now: dt.datetime, batch: int = SCAN_BATCH) -> int:
 
 def firings_claim_due(*, now: dt.datetime, limit: int, enqueue=None) -> list[int]:
     return claims.rows_claim_due(RuleFiring, now=now, limit=limit, enqueue=enqueue)
-
-
-def firings_release(*, ids: list[int]) -> int:
-    return claims.rows_release(RuleFiring, ids=ids)
 
 
 def firings_reap(*, now: dt.datetime, timeout_seconds: int | None = None) -> int:

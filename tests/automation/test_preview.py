@@ -135,3 +135,36 @@ def test_preview_of_update_rules_reads_only_tickets_that_changed(shop, admin_cli
     ).json()
     assert body["matched"] == 3
     assert set(body["examples"]) == {tagged.number, raised.number, handed.number}
+
+
+def test_preview_reads_the_messages_with_the_tickets_not_one_query_each(shop, admin_client):
+    """A rule on message.body or awaiting_reply is previewed with the latest messages read in the
+    tickets' own query (subqueries): the same number of queries for 2 tickets as for 6."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rule = {
+        "name": "投诉",
+        "event": "message.received",
+        "conditions": {
+            "all": [{"field": "message.body", "op": "contains", "value": ["12315"]}],
+            "any": [{"field": "awaiting_reply", "op": "eq", "value": True}],
+        },
+        "actions": [{"type": "add_tag", "value": "投诉风险"}],
+    }
+    rule_id = admin_client.post("/api/v1/shops/demo/rules/", rule, format="json").json()["id"]
+    url = f"/api/v1/shops/demo/rules/{rule_id}/preview/"
+
+    def preview_queries(n: int, prefix: str) -> tuple[int, int]:
+        for i in range(n):
+            t = ticket(shop, order_no=f"{prefix}{i}")
+            tickets.message_add(ticket=t, body="我要打12315", actor=tickets.Actor.shop(shop))
+        admin_client.post(url, {}, format="json")  # warm
+        with CaptureQueriesContext(connection) as queries:
+            body = admin_client.post(url, {}, format="json").json()
+        return len(queries.captured_queries), body["matched"]
+
+    few, matched_few = preview_queries(2, "P")
+    many, matched_many = preview_queries(4, "Q")
+    assert (matched_few, matched_many) == (2, 6)
+    assert few == many
