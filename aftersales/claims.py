@@ -34,6 +34,20 @@ def rows_claim_due(model: type[Model], *, now: dt.datetime, limit: int, enqueue=
     return ids
 
 
+def rows_claim_all_due(
+    model: type[Model], *, now: dt.datetime, batch: int, max_batches: int, enqueue
+) -> int:
+    """rows_claim_due in batches of `batch` until a batch comes back short (or `max_batches`
+    were claimed): one beat tick's claims. Returns how many rows were claimed."""
+    total = 0
+    for _ in range(max_batches):
+        ids = rows_claim_due(model, now=now, limit=batch, enqueue=enqueue)
+        total += len(ids)
+        if len(ids) < batch:
+            break
+    return total
+
+
 def rows_release(model: type[Model], *, ids: list[int]) -> int:
     """Put claims back (their tasks could not be enqueued)."""
     return model.objects.filter(pk__in=ids, state=CLAIMED).update(state=PENDING, claimed_at=None)

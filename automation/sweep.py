@@ -91,10 +91,6 @@ def time_rules_scan(*, now: dt.datetime, batch: int = SCAN_BATCH) -> int:
     return total
 
 
-def firings_claim_due(*, now: dt.datetime, limit: int, enqueue=None) -> list[int]:
-    return claims.rows_claim_due(RuleFiring, now=now, limit=limit, enqueue=enqueue)
-
-
 def firings_reap(*, now: dt.datetime, timeout_seconds: int | None = None) -> int:
     """Claims older than the timeout go back to pending (their task was lost or killed)."""
     return claims.rows_reap(RuleFiring, now=now, timeout_seconds=timeout_seconds)
@@ -114,10 +110,6 @@ def automation_sweep(
     enqueue = enqueue or (lambda ids: _enqueue(ids, queue))
     firings_reap(now=now)
     time_rules_scan(now=now)
-    total = 0
-    for _ in range(MAX_CLAIM_BATCHES):
-        ids = firings_claim_due(now=now, limit=CLAIM_BATCH, enqueue=enqueue)
-        total += len(ids)
-        if len(ids) < CLAIM_BATCH:
-            break
-    return total
+    return claims.rows_claim_all_due(
+        RuleFiring, now=now, batch=CLAIM_BATCH, max_batches=MAX_CLAIM_BATCHES, enqueue=enqueue
+    )

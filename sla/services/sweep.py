@@ -47,10 +47,6 @@ def timers_sweep(
     batch = batch or settings.SLA_SWEEP_BATCH
     enqueue = enqueue or (lambda ids: _enqueue(ids, queue))
     timers_reap(now=now)
-    total = 0
-    for _batch in range(MAX_BATCHES_PER_TICK):
-        ids = timers_claim_due(now=now, limit=batch, enqueue=enqueue)
-        total += len(ids)
-        if len(ids) < batch:
-            break
-    return total
+    return claims.rows_claim_all_due(
+        Timer, now=now, batch=batch, max_batches=MAX_BATCHES_PER_TICK, enqueue=enqueue
+    )
