@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One create-ticket request, taken apart: statements, where the time goes, the top functions.
 
-    .venv/bin/python bench/create_profile.py [--db aftersales_bench --creates 300 --top 25 --list]
+    .venv/bin/python bench/create_profile.py [--db aftersales_bench --creates 300 --top 25 --list --save FILE]
 
 Sends `POST /api/v1/tickets/` with the shop's API key in-process (django.test.Client, the whole
 Django stack: middleware, authentication, throttle, validation, the service, rendering, the
@@ -150,6 +150,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--top", type=int, default=25, help="functions listed from the profile")
     parser.add_argument("--list", action="store_true", help="list the statements of one create")
+    parser.add_argument("--save", metavar="FILE", help="write the profile (pstats) to FILE too")
     args = parser.parse_args()
     setup_django(args.db)
 
@@ -241,6 +242,8 @@ def main():
         print("\n  statements of the longest create:")
         for n, line in enumerate(listing, 1):
             print(f"   {n:2d}. {line}")
+    if args.save:
+        profiler.dump_stats(args.save)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(args.top)

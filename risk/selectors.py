@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -27,6 +27,7 @@ REUSED_EVIDENCE = "reused_evidence"
 EVIDENCE_PREDATES_ORDER = "evidence_predates_order"
 FREQUENT_CLAIMANT = "frequent_claimant"
 LINKED_ACCOUNTS = "linked_accounts"
+LINKED_SHOWN = 10  # linked accounts named in a flag; past that, the newest and the count
 CODES = (REUSED_EVIDENCE, EVIDENCE_PREDATES_ORDER, FREQUENT_CLAIMANT, LINKED_ACCOUNTS)
 FLAG_LABELS = {
     REUSED_EVIDENCE: gettext_lazy("Reused evidence"),
@@ -278,20 +279,29 @@ def _customers_findings(
     for c in customers:
         if c.phone:
             phones[c.shop_id].add(c.phone)
-    linked = defaultdict(list)
+    linked = defaultdict(list)  # (shop, phone) -> the newest customers with it: (pk, external id)
+    sharing = {}  # (shop, phone) -> how many customers have it
     if phones:
         # One condition per shop (phone IN …), not one per customer: compiling 25 OR-ed pairs
-        # cost more than running the query.
+        # cost more than running the query. Only the newest LINKED_SHOWN + 1 of a phone come
+        # back (the customer itself may be one), with their number: a phone shared by thousands
+        # of ids is read and shown in a few lines.
         same_phone = Q(
             *[Q(shop_id=shop_id, phone__in=sorted(p)) for shop_id, p in phones.items()],
             _connector=Q.OR,
         )
-        for pk, shop_id, phone, external_id in (
+        group = {"partition_by": [F("shop_id"), F("phone")]}
+        for pk, shop_id, phone, external_id, total in (
             Customer.objects.filter(same_phone)
-            .order_by("external_id")
-            .values_list("pk", "shop_id", "phone", "external_id")
+            .annotate(
+                newest=Window(RowNumber(), order_by=F("pk").desc(), **group),
+                total=Window(Count("pk"), **group),
+            )
+            .filter(newest__lte=LINKED_SHOWN + 1)
+            .values_list("pk", "shop_id", "phone", "external_id", "total")
         ):
             linked[(shop_id, phone)].append((pk, external_id))
+            sharing[(shop_id, phone)] = total
     for customer in customers:
         policy = policies[customer.shop_id]
         found = result[customer.pk]
@@ -301,19 +311,35 @@ def _customers_findings(
         too_much = granted > policy.frequent_claimant_amount
         if too_many or too_much:
             found.append(_frequent(tickets, granted, policy, too_many=too_many))
-        others = [
-            external_id
-            for pk, external_id in linked.get((customer.shop_id, customer.phone), [])
-            if pk != customer.pk
-        ]
-        if customer.phone and others:
-            message = ngettext(
-                "The same phone number is used by another customer id of the shop: %(ids)s.",
-                "The same phone number is used by other customer ids of the shop: %(ids)s.",
-                len(others),
-            ) % {"ids": ", ".join(others)}
-            found.append(Finding(LINKED_ACCOUNTS, message, others))
+        if customer.phone:
+            finding = _linked(customer, linked, sharing)
+            if finding:
+                found.append(finding)
     return result
+
+
+def _linked(customer: Customer, linked: dict, sharing: dict) -> Finding | None:
+    """Other customer ids of the shop with the customer's phone. Past LINKED_SHOWN of them, the
+    newest are named (so a new account is always among the refs, and a dismissal does not cover
+    it) with the number of all."""
+    key = (customer.shop_id, customer.phone)
+    newest = [row for row in sorted(linked.get(key, []), reverse=True) if row[0] != customer.pk]
+    others = sorted(external_id for _, external_id in newest[:LINKED_SHOWN])
+    if not others:
+        return None
+    count = sharing[key] - 1  # the customer itself has the phone too
+    if count <= LINKED_SHOWN:
+        message = ngettext(
+            "The same phone number is used by another customer id of the shop: %(ids)s.",
+            "The same phone number is used by other customer ids of the shop: %(ids)s.",
+            len(others),
+        ) % {"ids": ", ".join(others)}
+    else:
+        message = gettext(
+            "The same phone number is used by %(count)s other customer ids of the shop; "
+            "the %(shown)s newest: %(ids)s."
+        ) % {"count": count, "shown": len(others), "ids": ", ".join(others)}
+    return Finding(LINKED_ACCOUNTS, message, others)
 
 
 def _known_tickets(customer: Customer) -> list[Ticket] | None:

@@ -216,6 +216,28 @@ def test_same_phone_under_other_ids_links_accounts_in_the_shop_only(shop, other_
     assert flag(ticket_risk(ticket), "linked_accounts")["refs"] == ["c-h2", "c-h3"]
 
 
+def test_a_phone_shared_by_many_ids_names_the_newest_and_counts_them_all(shop):
+    from risk.selectors import LINKED_SHOWN, ticket_findings
+
+    ticket = lone_ticket(shop, "M-1", customer_id="c-m00", phone="13700002222")
+    others = LINKED_SHOWN + 3
+    Customer.objects.bulk_create(  # created in this order: c-m13 is the newest
+        Customer(shop=shop, external_id=f"c-m{n:02d}", phone="13700002222")
+        for n in range(1, others + 1)
+    )
+    linked = flag(ticket_risk(ticket), "linked_accounts")
+    newest = [f"c-m{n:02d}" for n in range(others - LINKED_SHOWN + 1, others + 1)]
+    assert linked["refs"] == newest
+    assert f"{others} other customer ids" in linked["message"]
+    assert "c-m01" not in linked["message"] and "c-m13" in linked["message"]
+    # A dismissal covers what the flag named; one more account is named, so the flag is back.
+    (finding,) = [f for f in ticket_findings(ticket) if f.code == "linked_accounts"]
+    Customer.objects.create(shop=shop, external_id="c-m99", phone="13700002222")
+    (again,) = [f for f in ticket_findings(ticket) if f.code == "linked_accounts"]
+    assert "c-m99" in again.refs and not set(again.refs) <= set(finding.refs)
+    assert f"{others + 1} other customer ids" in again.message
+
+
 # --- the consequence: a flagged ticket's compensation waits ----------------------------------------
 
 
