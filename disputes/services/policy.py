@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
 
 from aftersales.exceptions import ApplicationError
+from aftersales.request_memo import forget, remembered
 from disputes.facts import Policy, policy_from_changes
 from disputes.models import (
     ShopPolicy,
@@ -21,7 +22,12 @@ from tickets.services import Actor
 
 
 def policy_current(*, shop: Shop) -> ShopPolicy:
-    """The shop's latest policy version; version 1 (DOMAIN.md defaults) is made on first use."""
+    """The shop's latest policy version; version 1 (DOMAIN.md defaults) is made on first use.
+    Read once per request (aftersales.request_memo); policy_update makes the next read fresh."""
+    return remembered(("policy", shop.pk), lambda: _policy_latest(shop))
+
+
+def _policy_latest(shop: Shop) -> ShopPolicy:
     row = ShopPolicy.objects.filter(shop=shop).order_by("-version").first()
     if row is not None:
         return row
@@ -48,6 +54,7 @@ def shipping_deadline(*, ticket: Ticket) -> dt.datetime | None:
 def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
     """A new version with `changes` applied; compensations already proposed keep theirs."""
     Shop.objects.select_for_update().get(pk=shop.pk)
+    forget(("policy", shop.pk))  # under the lock: the latest, not what this request read before
     current = policy_current(shop=shop)
     updated, errors = policy_from_changes(policy_of(current), changes)
     if errors:
@@ -58,6 +65,7 @@ def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
         )
     if updated.to_json() == current.values:
         return current
+    forget(("policy", shop.pk))
     return ShopPolicy.objects.create(
         shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user
     )
