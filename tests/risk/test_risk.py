@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from disputes import services as disputes
 from disputes.models import Compensation
@@ -216,6 +217,7 @@ def test_same_phone_under_other_ids_links_accounts_in_the_shop_only(shop, other_
     assert flag(ticket_risk(ticket), "linked_accounts")["refs"] == ["c-h2", "c-h3"]
 
 
+@translation.override("en")
 def test_a_phone_shared_by_many_ids_names_the_newest_and_counts_them_all(shop):
     from risk.selectors import LINKED_SHOWN, ticket_findings
 
