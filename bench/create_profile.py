@@ -13,6 +13,9 @@ types in turn, customers from a pool of 5,000). Prints:
 - ms per create: wall, this process's CPU (Python, incl. the Redis client), the CPU of the
   PostgreSQL backend serving it (/proc of pg_backend_pid(), so run it on the database's host), and
   the wall spent waiting in cursor.execute;
+- each feature app's share of a create (the wall time of its hooks, its queries included: risk's
+  flags in the answer, assignment's choice, sla's timers, automation's rules, analytics' batch
+  check …) against the budgets the issues gave (assignment < 5 ms, automation < 20 %);
 - cProfile's top functions of the same creates (own time and cumulative).
 
 The tickets it makes (order numbers `LOAD-P…`) are deleted at the end.
@@ -26,6 +29,7 @@ import pstats
 import statistics
 import sys
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -141,6 +145,50 @@ class Statements:
             connection._bench_in_tx = False
 
 
+# What the issues allow a feature per create (issue 14: assignment < 5 ms; issue 15: rules < 20 %).
+BUDGETS = {"assignment": ("ms", 5.0), "automation": ("%", 20.0)}
+
+
+@contextmanager
+def feature_clock():
+    """Every feature's hooks (aftersales.hooks: subscribers, after-commit subscribers, providers)
+    timed while the block runs, wall time with their queries, by app. A hook called inside another
+    feature's hook counts for the outer one, so the shares add up."""
+    from aftersales import hooks
+
+    spent = defaultdict(float)
+    depth = [0]
+
+    def timed(fn):
+        app = fn.__module__.split(".")[0]
+
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[app] += time.perf_counter() - start
+
+        wrapper.__qualname__ = getattr(fn, "__qualname__", "hook")
+        wrapper.__module__ = fn.__module__
+        return wrapper
+
+    registries = (hooks._providers, hooks._in_transaction, hooks._after_commit)
+    saved = [{name: list(fns) for name, fns in registry.items()} for registry in registries]
+    for registry in registries:
+        for fns in registry.values():
+            fns[:] = [timed(fn) for fn in fns]
+    try:
+        yield spent
+    finally:
+        for registry, original in zip(registries, saved, strict=True):
+            for name, fns in original.items():
+                registry[name][:] = fns
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -211,7 +259,14 @@ def main():
         total_s = time.perf_counter() - start_all
         cpu_ms = (time.process_time() - cpu0) * 1000 / args.creates
         pg_ms = (backend_cpu_ms(backend) - pg0) / args.creates
-        # 3) the profile
+        # 3) each feature's share of a create: the same creates with the hooks timed
+        with feature_clock() as spent:
+            start = time.perf_counter()
+            for _ in range(args.creates):
+                create()
+            clocked_ms = (time.perf_counter() - start) * 1000 / args.creates
+        shares = {app: seconds * 1000 / args.creates for app, seconds in spent.items()}
+        # 4) the profile
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.creates):
@@ -237,6 +292,22 @@ def main():
     print(
         f"  CPU per create: Python (this process) {cpu_ms:.2f} ms, PostgreSQL backend {pg_ms:.2f} ms; "
         f"waiting in cursor.execute {statistics.median(execute_ms):.2f} ms (p50)"
+    )
+    print(
+        f"\n  the features' share of a create ({clocked_ms:.2f} ms each in that pass; their hooks, queries included):"
+    )
+    for app, ms in sorted(shares.items(), key=lambda item: -item[1]):
+        unit, limit = BUDGETS.get(app, (None, None))
+        share = ms * 100 / clocked_ms
+        budget = ""
+        if unit == "ms":
+            budget = f"   budget < {limit:g} ms {'✔' if ms < limit else '✘'}"
+        elif unit == "%":
+            budget = f"   budget < {limit:g} % {'✔' if share < limit else '✘'}"
+        print(f"    {app:12s} {ms:6.2f} ms  {share:5.1f} %{budget}")
+    features = sum(shares.values())
+    print(
+        f"    {'all':12s} {features:6.2f} ms  {features * 100 / clocked_ms:5.1f} %  (the rest: the core, DRF, auth)"
     )
     if args.list:
         print("\n  statements of the longest create:")
