@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from collections import defaultdict
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -391,20 +392,22 @@ QUEUE_ORDERINGS = {
 def _search_filter(*, q: str, shop_ids: list[int]) -> Q:
     """Exact match on ticket number, order number or customer phone.
 
-    Orders and customers are looked up first (each by its (shop, …) index) so the ticket query
-    becomes an OR of indexed equalities instead of an OR across joined tables.
+    Orders and customers are looked up first, in one query (each part by its (shop, …) index), so
+    the ticket query becomes an OR of indexed equalities instead of an OR across joined tables.
     """
     phone = re.sub(r"[\s-]", "", q)
-    order_ids = list(
-        Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list("id", flat=True)[
-            :QUEUE_SEARCH_MATCH_LIMIT
-        ]
+    orders = Order.objects.filter(shop_id__in=shop_ids, order_no=q).values_list(
+        Value("order"), "id"
     )
-    customer_ids = list(
-        Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list("id", flat=True)[
-            :QUEUE_SEARCH_MATCH_LIMIT
-        ]
+    customers = Customer.objects.filter(shop_id__in=shop_ids, phone=phone).values_list(
+        Value("customer"), "id"
     )
+    if connection.features.supports_slicing_ordering_in_compound:  # not SQLite (`make run`)
+        orders, customers = orders[:QUEUE_SEARCH_MATCH_LIMIT], customers[:QUEUE_SEARCH_MATCH_LIMIT]
+    found = defaultdict(list)
+    for kind, pk in orders.union(customers, all=True):
+        found[kind].append(pk)
+    order_ids, customer_ids = found["order"], found["customer"]
     match = Q(number__in={q, q.upper()})
     if order_ids:
         match |= Q(order_id__in=order_ids)

@@ -291,6 +291,28 @@ def test_queue_query_count_is_bounded(client, shop, agent, django_assert_max_num
             assert client.get(url).status_code == 200
 
 
+
+def test_a_search_looks_orders_and_phones_up_in_one_query(client, shop):
+    """The order-number and phone look-ups before the list are one query (a UNION of two index
+    reads): a search costs one query more than the same page without it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = new_ticket(shop, order_no="ORD-777", phone="13977778888", customer_id="c-7")
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        return response, len(ctx.captured_queries)
+
+    client.get("/?status=all")  # the session and the nav read once, as on any later page
+    _, plain = queries("/?status=all")
+    by_order, searched = queries("/?status=all&q=ORD-777")
+    assert numbers_on_page(by_order) == [ticket.number]
+    assert searched == plain + 1
+    by_phone, _ = queries("/?status=all&q=139-7777-8888")
+    assert numbers_on_page(by_phone) == [ticket.number]
+
 # --- Ticket page ------------------------------------------------------------------------------
 
 
