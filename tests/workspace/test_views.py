@@ -291,7 +291,6 @@ def test_queue_query_count_is_bounded(client, shop, agent, django_assert_max_num
             assert client.get(url).status_code == 200
 
 
-
 def test_a_search_looks_orders_and_phones_up_in_one_query(client, shop):
     """The order-number and phone look-ups before the list are one query (a UNION of two index
     reads): a search costs one query more than the same page without it."""
@@ -312,6 +311,7 @@ def test_a_search_looks_orders_and_phones_up_in_one_query(client, shop):
     assert searched == plain + 1
     by_phone, _ = queries("/?status=all&q=139-7777-8888")
     assert numbers_on_page(by_phone) == [ticket.number]
+
 
 # --- Ticket page ------------------------------------------------------------------------------
 
