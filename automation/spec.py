@@ -379,6 +379,19 @@ def rule_clean(data: dict, *, shop, partial_of=None) -> dict:
     }
 
 
+def condition_words(cond: dict, *, shop) -> str:
+    """One condition as the admin reads it: "Priority is one of: High / Urgent"."""
+    field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
+    label = FIELDS[field][1] if field in FIELDS else field
+    words = dict(choices_for(field, shop=shop)) if field in FIELDS else {}
+    values = value if isinstance(value, list) else [value]
+    shown = [
+        (_("yes") if v else _("no")) if isinstance(v, bool) else words.get(str(v), v)
+        for v in values
+    ]
+    return f"{label} {OP_LABELS.get(op, op)}: {' / '.join(str(v) for v in shown)}"
+
+
 def action_words(action: dict) -> str:
     """One action as the admin reads it: "Set the priority: Urgent"."""
     kind, value = action["type"], action.get("value")

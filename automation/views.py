@@ -213,9 +213,15 @@ def rule_edit(request, code, rule_id=None):
             "conditions": {},
             "actions": [{"type": "", "value": ""}],
         }
+    # The page edits one group of conditions ("all" or "any"); a rule given both through the API
+    # keeps them as they are when saved here, instead of losing the one the page cannot show.
+    stored = (rule.conditions or {}) if rule is not None else {}
+    conditions_kept = bool(stored.get("all")) and bool(stored.get("any"))
     days = 30
     if request.method == "POST":
         data = _form_to_data(request.POST)
+        if conditions_kept:
+            data["conditions"] = stored
         try:
             if "preview" in request.POST:
                 days_text = request.POST.get("days", "30").strip()
@@ -273,6 +279,19 @@ def rule_edit(request, code, rule_id=None):
             "errors": errors,
             "error_list": [(key, labels.get(key, ""), msg) for key, msg in errors.items()],
             "builder": _builder_options(shop),
+            "conditions_kept": conditions_kept,
+            "kept_groups": [
+                (
+                    _("All of these hold:"),
+                    [spec.condition_words(c, shop=shop) for c in stored.get("all", [])],
+                ),
+                (
+                    _("and any of these holds:"),
+                    [spec.condition_words(c, shop=shop) for c in stored.get("any", [])],
+                ),
+            ]
+            if conditions_kept
+            else [],
             "preview": preview,
             "days": days,
             "firings": rule_firings(rule=rule) if rule is not None else [],

@@ -114,3 +114,31 @@ def test_enabling_a_rule_that_no_longer_holds_explains_why(shop, admin_browser, 
     rule.refresh_from_db()
     assert not rule.enabled
     assert "leaver" in response.content.decode()
+
+
+def test_a_rule_with_both_condition_groups_keeps_them_when_saved_from_the_page(
+    shop, admin_browser, make_rule
+):
+    """The page edits one group ("all" or "any"); a rule given both through the API shows them
+    in words and keeps them when its name or actions are saved from the page."""
+    both = {
+        "all": [{"field": "priority", "op": "in", "value": ["high", "urgent"]}],
+        "any": [
+            {"field": "description", "op": "contains", "value": "投诉"},
+            {"field": "order.amount", "op": "gte", "value": "100.00"},
+        ],
+    }
+    rule = make_rule(conditions=both, name="两组条件")
+    stored = Rule.objects.get(pk=rule.pk).conditions
+    page = admin_browser.get(f"/settings/demo/rules/{rule.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    body = page.content.decode()
+    assert 'data-testid="conditions-kept"' in body
+    kept = body[body.index('data-testid="conditions-kept"') :]
+    assert "Priority is one of: High / Urgent" in kept, kept[:600]
+    assert 'data-testid="conditions"' not in body  # no editable rows to lose one group from
+    # What the browser sends from that page: no condition rows, the match select absent.
+    form = {k: v for k, v in FORM.items() if not k.startswith("cond_") and k != "match"}
+    response = admin_browser.post(f"/settings/demo/rules/{rule.pk}/", {**form, "name": "改名"})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.name, rule.version, rule.conditions) == ("改名", 2, stored)

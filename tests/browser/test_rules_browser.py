@@ -87,3 +87,50 @@ def test_admin_builds_a_rule_previews_it_and_sees_it_act(live_server):
         assert page.locator("[data-testid=firing-row]").count() == 1
 
     wait_for_server_connections_to_close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_with_both_condition_groups_is_saved_from_the_page_without_losing_one(
+    live_server,
+):
+    from automation import services
+
+    reseed_reference_data()
+    shop = ShopFactory(code="demo", name="Demo shop")
+    staff_member(shop, "admin", username="admin")
+    both = {
+        "all": [{"field": "priority", "op": "in", "value": ["high", "urgent"]}],
+        "any": [{"field": "description", "op": "contains", "value": "投诉"}],
+    }
+    rule = services.rule_create(
+        shop=shop,
+        data={
+            "name": "两组条件",
+            "enabled": True,
+            "event": "ticket.created",
+            "conditions": both,
+            "actions": [{"type": "add_tag", "value": "关注"}],
+        },
+    )
+    stored = Rule.objects.get(pk=rule.pk).conditions
+
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page.set_default_timeout(10_000)
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "pw-123456")
+        page.click("form button[type=submit].btn-primary")
+        page.goto(f"{live_server.url}/settings/demo/rules/{rule.pk}/")
+        kept = page.locator("[data-testid=conditions-kept]").inner_text()
+        assert "以下条件全部满足" in kept and "以下条件满足任一" in kept and "投诉" in kept
+        page.fill("[data-testid=rule-name]", "两组条件（改名）")
+        page.click("[data-testid=rule-save]")
+        page.wait_for_selector("[data-testid=rule-firings]")
+        assert errors == []
+    rule.refresh_from_db()
+    assert (rule.name, rule.version, rule.conditions) == ("两组条件（改名）", 2, stored)
+    wait_for_server_connections_to_close()
