@@ -17,6 +17,7 @@ from tickets.models import IdempotencyRecord
 from tickets.tasks import purge_expired_idempotency_records
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKER_APP_NAME = "aftersales-test-worker"
 
 
 @pytest.fixture
@@ -28,6 +29,9 @@ def celery_worker_process(transactional_db):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # libpq names the worker's connections, so they are told apart from any other session on
+        # the test database (an earlier test's live server or browser thread).
+        "PGAPPNAME": WORKER_APP_NAME,
     }
     worker = subprocess.Popen(
         [
@@ -103,8 +107,9 @@ def _purge_once(queue: str, key: str) -> None:
 def _worker_backends() -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = %s AND backend_type = 'client backend'",
+            [WORKER_APP_NAME],
         )
         return {row[0] for row in cursor.fetchall()}
 
