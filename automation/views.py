@@ -281,14 +281,11 @@ def rule_edit(request, code, rule_id=None):
             "builder": _builder_options(shop),
             "conditions_kept": conditions_kept,
             "kept_groups": [
-                (
-                    _("All of these hold:"),
-                    [spec.condition_words(c, shop=shop) for c in stored.get("all", [])],
-                ),
-                (
-                    _("and any of these holds:"),
-                    [spec.condition_words(c, shop=shop) for c in stored.get("any", [])],
-                ),
+                (title, [spec.condition_words(c, shop=shop) for c in stored[group]])
+                for group, title in (
+                    ("all", _("All of these hold:")),
+                    ("any", _("and any of these holds:")),
+                )
             ]
             if conditions_kept
             else [],

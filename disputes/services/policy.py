@@ -54,7 +54,9 @@ def shipping_deadline(*, ticket: Ticket) -> dt.datetime | None:
 def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
     """A new version with `changes` applied; compensations already proposed keep theirs."""
     Shop.objects.select_for_update().get(pk=shop.pk)
-    forget(("policy", shop.pk))  # under the lock: the latest, not what this request read before
+    # Under the lock: the latest, not what this request read before. Nothing read inside this
+    # transaction is kept, so the request's next read after it is fresh too.
+    forget(("policy", shop.pk))
     current = policy_current(shop=shop)
     updated, errors = policy_from_changes(policy_of(current), changes)
     if errors:
@@ -65,7 +67,6 @@ def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
         )
     if updated.to_json() == current.values:
         return current
-    forget(("policy", shop.pk))
     return ShopPolicy.objects.create(
         shop=shop, version=current.version + 1, values=updated.to_json(), created_by=actor.user
     )
