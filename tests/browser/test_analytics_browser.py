@@ -32,7 +32,9 @@ def test_dashboard_charts_filter_and_export(live_server, dispute_types_seeded, f
         page.wait_for_selector("#chart-day")
         assert page.text_content("#kpi-tickets").strip() == "4"
 
-        # Every chart drew something on its canvas, and the page screenshot is not blank.
+        # Every chart drew something on its canvas, and the page screenshot is not blank. Chart.js
+        # redraws a canvas in the animation frame after its resize observer resizes it (which
+        # clears it), so a chart is waited for rather than read once.
         for chart in (
             "chart-day",
             "chart-week",
@@ -44,7 +46,7 @@ def test_dashboard_charts_filter_and_export(live_server, dispute_types_seeded, f
             "chart-comp-type",
             "chart-comp-party",
         ):
-            assert page.evaluate(PAINTED_PIXELS, chart) > 200, chart
+            page.wait_for_function(f"({PAINTED_PIXELS})('{chart}') > 200", timeout=5_000)
         shot = page.screenshot(path="/tmp/analytics_dashboard.png", full_page=True)
         assert len(shot) > 30_000  # a blank page compresses to a few kB
 
