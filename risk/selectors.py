@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -279,13 +279,49 @@ def _customers_findings(
     for c in customers:
         if c.phone:
             phones[c.shop_id].add(c.phone)
-    linked = defaultdict(list)  # (shop, phone) -> the newest customers with it: (pk, external id)
-    sharing = {}  # (shop, phone) -> how many customers have it
-    if phones:
+    linked, sharing = _phone_sharers(phones)
+    for customer in customers:
+        policy = policies[customer.shop_id]
+        found = result[customer.pk]
+        tickets = counts.get(customer.pk, 0)
+        granted = compensation_totals(rows[customer.pk])["granted"]
+        too_many = tickets > policy.frequent_claimant_tickets
+        too_much = granted > policy.frequent_claimant_amount
+        if too_many or too_much:
+            found.append(_frequent(tickets, granted, policy, too_many=too_many))
+        if customer.phone:
+            finding = _linked(customer, linked, sharing)
+            if finding:
+                found.append(finding)
+    return result
+
+
+def _phone_sharers(phones: dict[int, set[str]]) -> tuple[dict, dict]:
+    """The customers of each shop with each of the phones: (shop, phone) -> the newest
+    LINKED_SHOWN + 1 of them as (pk, external id) (the customer itself may be one), and
+    (shop, phone) -> how many have it. A phone shared by thousands of ids is read in a few rows."""
+    linked = defaultdict(list)
+    sharing = {}
+    pairs = [(shop_id, phone) for shop_id, shop_phones in phones.items() for phone in shop_phones]
+    if len(pairs) == 1:
+        # One customer (a ticket's page, a create's answer): its newest sharers straight off the
+        # (shop, phone, id) index, with the number of all (an uncorrelated subquery: counted
+        # once). The windowed query below sorts every sharer of the phone.
+        (shop_id, phone) = key = pairs[0]
+        same_phone = Customer.objects.filter(shop_id=shop_id, phone=phone)
+        total = same_phone.values("shop_id").annotate(n=Count("pk")).values("n")
+        for pk, external_id, count in (
+            same_phone.annotate(total=Subquery(total))
+            .order_by("-pk")
+            .values_list("pk", "external_id", "total")[: LINKED_SHOWN + 1]
+        ):
+            linked[key].append((pk, external_id))
+            sharing[key] = count
+        return linked, sharing
+    if pairs:
         # One condition per shop (phone IN …), not one per customer: compiling 25 OR-ed pairs
         # cost more than running the query. Only the newest LINKED_SHOWN + 1 of a phone come
-        # back (the customer itself may be one), with their number: a phone shared by thousands
-        # of ids is read and shown in a few lines.
+        # back, with their number.
         same_phone = Q(
             *[Q(shop_id=shop_id, phone__in=sorted(p)) for shop_id, p in phones.items()],
             _connector=Q.OR,
@@ -302,20 +338,7 @@ def _customers_findings(
         ):
             linked[(shop_id, phone)].append((pk, external_id))
             sharing[(shop_id, phone)] = total
-    for customer in customers:
-        policy = policies[customer.shop_id]
-        found = result[customer.pk]
-        tickets = counts.get(customer.pk, 0)
-        granted = compensation_totals(rows[customer.pk])["granted"]
-        too_many = tickets > policy.frequent_claimant_tickets
-        too_much = granted > policy.frequent_claimant_amount
-        if too_many or too_much:
-            found.append(_frequent(tickets, granted, policy, too_many=too_many))
-        if customer.phone:
-            finding = _linked(customer, linked, sharing)
-            if finding:
-                found.append(finding)
-    return result
+    return linked, sharing
 
 
 def _linked(customer: Customer, linked: dict, sharing: dict) -> Finding | None:

@@ -240,6 +240,29 @@ def test_a_phone_shared_by_many_ids_names_the_newest_and_counts_them_all(shop):
     assert f"{others + 1} other customer ids" in again.message
 
 
+
+@translation.override("en")
+def test_a_page_of_tickets_names_the_same_sharers_as_one_ticket(shop):
+    """A page (several phones: one windowed query) and a ticket on its own (one phone: the index
+    read) find the same linked accounts."""
+    from risk.selectors import LINKED_SHOWN, ticket_findings, tickets_findings
+
+    shared = lone_ticket(shop, "P-1", customer_id="c-p00", phone="13700003333")
+    Customer.objects.bulk_create(
+        Customer(shop=shop, external_id=f"c-p{n:02d}", phone="13700003333")
+        for n in range(1, LINKED_SHOWN + 3)
+    )
+    pair = lone_ticket(shop, "P-2", customer_id="c-q1", phone="13700004444")
+    lone_ticket(shop, "P-3", customer_id="c-q2", phone="13700004444")
+    page = tickets_findings([shared, pair])
+    for ticket in (shared, pair):
+        (alone,) = [f for f in ticket_findings(ticket) if f.code == "linked_accounts"]
+        (on_page,) = [f for f in page[ticket.pk] if f.code == "linked_accounts"]
+        assert (on_page.refs, on_page.message) == (alone.refs, alone.message)
+    (shared_flag,) = [f for f in page[shared.pk] if f.code == "linked_accounts"]
+    assert f"{LINKED_SHOWN + 2} other customer ids" in shared_flag.message
+    assert [f.refs for f in page[pair.pk] if f.code == "linked_accounts"] == [["c-q2"]]
+
 # --- the consequence: a flagged ticket's compensation waits ----------------------------------------
 
 
