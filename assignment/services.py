@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from aftersales.db import unique_row
 from aftersales.exceptions import ApplicationError
 from assignment.models import (
     AUTOMATIC_MODES,
@@ -55,7 +56,7 @@ def _locked_settings(shop_id: int, *, automatic_only: bool = False) -> Assignmen
     )
     if automatic_only:
         rows = rows.filter(mode__in=AUTOMATIC_MODES)
-    return rows.filter(shop_id=shop_id).first()
+    return unique_row(rows.filter(shop_id=shop_id))
 
 
 def _agents_with_counts(shop_id: int) -> tuple[list, dict[int, int]]:

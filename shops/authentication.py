@@ -2,6 +2,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext
 from rest_framework import authentication, exceptions
 
+from aftersales.db import unique_row
 from shops.models import ShopAPIKey
 
 
@@ -37,8 +38,8 @@ class ShopAPIKeyAuthentication(authentication.BaseAuthentication):
         if not key:
             raise exceptions.AuthenticationFailed(gettext("Empty API key."))
         prefix, _, _ = key.partition(".")
-        api_key = (
-            ShopAPIKey.objects.filter(prefix=prefix, revoked=False).select_related("shop").first()
+        api_key = unique_row(
+            ShopAPIKey.objects.filter(prefix=prefix, revoked=False).select_related("shop")
         )
         if api_key is None or not ShopAPIKey.objects.key_generator.verify(key, api_key.hashed_key):
             raise exceptions.AuthenticationFailed(gettext("Invalid API key."))

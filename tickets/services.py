@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import rows_insert
+from aftersales.db import rows_insert, unique_row
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from shops.models import Membership, Shop
@@ -191,7 +191,9 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     Not get_or_create: its savepoint around the INSERT costs two statements per new customer.
     The INSERT skips a conflict on (shop, external_id) instead, so a customer a concurrent request
     inserted first is read again rather than failing this transaction."""
-    customer_row = Customer.objects.filter(shop=shop, external_id=customer["external_id"]).first()
+    customer_row = unique_row(
+        Customer.objects.filter(shop=shop, external_id=customer["external_id"])
+    )
     if customer_row is None:
         customer_row = Customer(
             shop=shop,
