@@ -423,3 +423,28 @@ def test_now_is_when_it_acted(shop, make_rule):
     make_rule()
     ticket = make_ticket(shop)
     assert RuleFiring.objects.get(ticket=ticket).done_at <= timezone.now()
+
+
+def test_the_rules_a_process_keeps_follow_every_change(shop, make_rule):
+    """enabled_rules keeps each shop's prepared rules between events; an edit, a new rule, a
+    disabled or deleted one is seen by the very next event, in the same process."""
+    event = "ticket.created"
+
+    def names():
+        return [rule.name for rule in engine.enabled_rules(shop_id=shop.pk, event=event)]
+
+    first = make_rule(name="first", actions=[{"type": "add_tag", "value": "a"}])
+    assert names() == ["first"]
+    assert (
+        engine.enabled_rules(shop_id=shop.pk, event=event)[0]
+        is (engine.enabled_rules(shop_id=shop.pk, event=event)[0])
+    )  # kept, not read again
+    services.rule_update(rule=first, data={"actions": [{"type": "add_tag", "value": "b"}]})
+    (edited,) = engine.enabled_rules(shop_id=shop.pk, event=event)
+    assert edited.actions == [{"type": "add_tag", "value": "b"}]
+    second = make_rule(name="second")
+    assert names() == ["first", "second"]
+    services.rule_update(rule=first, data={"enabled": False})
+    assert names() == ["second"]
+    services.rule_delete(rule=second)
+    assert names() == []
