@@ -144,7 +144,12 @@ def firing_act(*, firing: RuleFiring, rule: Rule, now: dt.datetime) -> RuleFirin
             try:
                 with transaction.atomic():
                     outcome = _run_action(
-                        action, ticket_id=firing.ticket_id, actor=actor, rule=rule, now=now
+                        action,
+                        ticket_id=firing.ticket_id,
+                        actor=actor,
+                        rule=rule,
+                        now=now,
+                        recorded=result,
                     )
             except ApplicationError as exc:
                 result.update(result="failed", error=exc.message)
@@ -192,9 +197,13 @@ def _ticket_url(ticket: Ticket) -> str:
     return reverse("workspace:ticket", args=[ticket.number])
 
 
-def _run_action(action: dict, *, ticket_id: int, actor, rule: Rule, now: dt.datetime):
+def _run_action(
+    action: dict, *, ticket_id: int, actor, rule: Rule, now: dt.datetime, recorded: dict
+):
     """One action through the ticket's own service. Returns "ok" / "nothing to do", or the
-    moment a deferred reply may be sent; raises ApplicationError when it cannot apply."""
+    moment a deferred reply may be sent; raises ApplicationError when it cannot apply.
+    `recorded` is what the timeline keeps of the action: a reply adds its template's title, so
+    the event names what was sent without reading the template again."""
     kind, value = action["type"], action.get("value")
     ticket = Ticket.objects.select_related("shop", "order", "customer", "assignee").get(
         pk=ticket_id
@@ -224,6 +233,7 @@ def _run_action(action: dict, *, ticket_id: int, actor, rule: Rule, now: dt.date
         ).first()
         if template is None:
             raise ApplicationError("no_template", _("The reply template no longer exists."))
+        recorded["title"] = template.title
         body = reply_template_fill(
             template.body, reply_template_values(ticket), language=template.language
         )

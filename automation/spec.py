@@ -392,8 +392,20 @@ def condition_words(cond: dict, *, shop) -> str:
     return f"{label} {OP_LABELS.get(op, op)}: {' / '.join(str(v) for v in shown)}"
 
 
-def action_words(action: dict) -> str:
-    """One action as the admin reads it: "Set the priority: Urgent"."""
+def reply_titles(actions) -> dict[int, str]:
+    """The titles of the reply templates `actions` name, by id: one query for a list of rules'
+    actions (action_words' `titles`)."""
+    ids = {a.get("value") for a in actions if a.get("type") == REPLY}
+    ids = {pk for pk in ids if isinstance(pk, int)}
+    if not ids:
+        return {}
+    return dict(ReplyTemplate.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def action_words(action: dict, *, titles: dict[int, str] | None = None) -> str:
+    """One action as the admin reads it: "Set the priority: Urgent". A reply names its template:
+    by the title a firing recorded when it replied (the timeline), else from `titles`
+    (reply_titles), else read here."""
     kind, value = action["type"], action.get("value")
     label = ACTION_LABELS.get(kind, kind)
     if kind == SET_PRIORITY and value in Priority.values:
@@ -403,8 +415,14 @@ def action_words(action: dict) -> str:
     elif kind == NOTIFY:
         value = NOTIFY_TARGETS.get(value, value)
     elif kind == REPLY:
-        template = ReplyTemplate.objects.filter(pk=value).first()
-        value = template.title_in_reader_language if template else f"#{value}"
+        title = action.get("title")
+        if title is None:
+            title = titles.get(value) if titles is not None else _reply_title(value)
+        value = ReplyTemplate(title=title).title_in_reader_language if title else f"#{value}"
     elif kind == ASSIGN and value == "auto":
         value = _("automatic assignment")
     return f"{label}: {value}"
+
+
+def _reply_title(pk) -> str | None:
+    return ReplyTemplate.objects.filter(pk=pk).values_list("title", flat=True).first()

@@ -27,8 +27,9 @@ def rule_list(request, code):
     shop = admin_shop(user=request.user, code=code)
     services.rules_defaults_ensure(shop=shop)
     rules = shop_rules(shop=shop)
+    titles = spec.reply_titles([a for rule in rules for a in rule.actions])
     for rule in rules:
-        rule.action_words = [spec.action_words(a) for a in rule.actions]
+        rule.action_words = [spec.action_words(a, titles=titles) for a in rule.actions]
     return render(
         request,
         "automation/rules.html",

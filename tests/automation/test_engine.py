@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from automation import engine, services
 from automation.facts import Facts, conditions_match
@@ -448,3 +448,25 @@ def test_the_rules_a_process_keeps_follow_every_change(shop, make_rule):
     assert names() == ["second"]
     services.rule_delete(rule=second)
     assert names() == []
+
+
+def test_a_rules_reply_on_the_timeline_names_the_template_as_sent(
+    shop, make_rule, django_assert_num_queries
+):
+    """The automation event keeps the title of the template the rule replied with: the timeline
+    reads no template per event, and still names it after the template is renamed or deleted."""
+    from automation.templatetags.automation_tags import rule_action
+
+    template = ReplyTemplate.objects.create(
+        shop=shop, category="apology", title="致歉 · Apology", body="亲，{order_no} 我们已收到"
+    )
+    make_rule(actions=[{"type": "reply", "value": template.pk}])
+    inside = dt.datetime(2026, 12, 7, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with time_machine.travel(inside, tick=False):
+        ticket = make_ticket(shop)
+    (event,) = automation_events(ticket)
+    (action,) = event.data["actions"]
+    assert (action["result"], action["title"]) == ("ok", "致歉 · Apology")
+    template.delete()
+    with django_assert_num_queries(0), translation.override("en"):
+        assert rule_action(action) == "Reply to the customer with the template: Apology"

@@ -142,3 +142,29 @@ def test_a_rule_with_both_condition_groups_keeps_them_when_saved_from_the_page(
     assert response.status_code == 302
     rule.refresh_from_db()
     assert (rule.name, rule.version, rule.conditions) == ("改名", 2, stored)
+
+
+def test_the_list_reads_the_reply_templates_of_all_rules_at_once(shop, admin_browser, make_rule):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.models import ReplyTemplate
+
+    def reply_rule(n):
+        template = ReplyTemplate.objects.create(
+            shop=shop, category="apology", title=f"模板{n}", body="亲，我们已收到"
+        )
+        make_rule(name=f"回复{n}", actions=[{"type": "reply", "value": template.pk}])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            page = admin_browser.get("/settings/demo/rules/")
+        assert page.status_code == 200
+        return len(ctx.captured_queries)
+
+    reply_rule(1)
+    one = queries()
+    reply_rule(2)
+    reply_rule(3)
+    assert queries() == one
+    assert "模板3" in admin_browser.get("/settings/demo/rules/").content.decode()
