@@ -240,7 +240,6 @@ def test_a_phone_shared_by_many_ids_names_the_newest_and_counts_them_all(shop):
     assert f"{others + 1} other customer ids" in again.message
 
 
-
 @translation.override("en")
 def test_a_page_of_tickets_names_the_same_sharers_as_one_ticket(shop):
     """A page (several phones: one windowed query) and a ticket on its own (one phone: the index
@@ -262,6 +261,7 @@ def test_a_page_of_tickets_names_the_same_sharers_as_one_ticket(shop):
     (shared_flag,) = [f for f in page[shared.pk] if f.code == "linked_accounts"]
     assert f"{LINKED_SHOWN + 2} other customer ids" in shared_flag.message
     assert [f.refs for f in page[pair.pk] if f.code == "linked_accounts"] == [["c-q2"]]
+
 
 # --- the consequence: a flagged ticket's compensation waits ----------------------------------------
 
