@@ -263,16 +263,22 @@ def test_the_assignment_a_new_ticket_gets_is_part_of_its_creation_not_an_update(
     assert [tag.name for tag in ticket.tag_list] == ["changed"]
 
 
-def test_reply_within_the_contact_window_is_sent_and_outside_it_deferred_not_dropped(
-    shop, make_rule, django_capture_on_commit_callbacks
-):
+def replied_ticket(shop, make_rule, *, title: str):
+    """A ticket created inside the contact window (11:00 in Shanghai) under a rule that replies
+    with a new template of that title."""
     template = ReplyTemplate.objects.create(
-        shop=shop, category="apology", title="致歉", body="亲，{order_no} 我们已收到"
+        shop=shop, category="apology", title=title, body="亲，{order_no} 我们已收到"
     )
     make_rule(actions=[{"type": "reply", "value": template.pk}])
     inside = dt.datetime(2026, 12, 7, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     with time_machine.travel(inside, tick=False):
-        sent = make_ticket(shop)
+        return make_ticket(shop)
+
+
+def test_reply_within_the_contact_window_is_sent_and_outside_it_deferred_not_dropped(
+    shop, make_rule, django_capture_on_commit_callbacks
+):
+    sent = replied_ticket(shop, make_rule, title="致歉")
     assert (
         OutboundContact.objects.filter(ticket=sent, purpose="rule_reply").get().body
         == "亲，T20261122001 我们已收到"
@@ -457,16 +463,10 @@ def test_a_rules_reply_on_the_timeline_names_the_template_as_sent(
     reads no template per event, and still names it after the template is renamed or deleted."""
     from automation.templatetags.automation_tags import rule_action
 
-    template = ReplyTemplate.objects.create(
-        shop=shop, category="apology", title="致歉 · Apology", body="亲，{order_no} 我们已收到"
-    )
-    make_rule(actions=[{"type": "reply", "value": template.pk}])
-    inside = dt.datetime(2026, 12, 7, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    with time_machine.travel(inside, tick=False):
-        ticket = make_ticket(shop)
+    ticket = replied_ticket(shop, make_rule, title="致歉 · Apology")
     (event,) = automation_events(ticket)
     (action,) = event.data["actions"]
     assert (action["result"], action["title"]) == ("ok", "致歉 · Apology")
-    template.delete()
+    ReplyTemplate.objects.filter(shop=shop).delete()
     with django_assert_num_queries(0), translation.override("en"):
         assert rule_action(action) == "Reply to the customer with the template: Apology"
