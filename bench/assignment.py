@@ -14,12 +14,11 @@ Prints ms per creation in each mode and the ratio automatic / manual.
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database_ready
+from bench.common import alternating_blocks, database_ready, service_ticket_creator
 
 DB = "aftersales_assign_bench"
 MODES = ("manual", "round_robin", "least_loaded")
@@ -39,7 +38,6 @@ def main():
 
     from assignment.models import AssignmentSettings, Availability
     from shops.models import Membership, Shop
-    from tickets import services
     from tickets.models import Ticket, TicketEvent
 
     shop, _ = Shop.objects.get_or_create(code="bench-assign", defaults={"name": "Bench assign"})
@@ -50,41 +48,21 @@ def main():
     settings, _ = AssignmentSettings.objects.get_or_create(shop=shop)
     settings.max_open_per_agent = 10**6  # every automatic creation assigns
     settings.save()
-    actor = services.Actor.shop(shop)
-    counter = iter(range(10**9))
-
-    def create():
-        n = next(counter)
-        services.ticket_create(
-            shop=shop,
-            actor=actor,
-            dispute_type_code="damaged_on_arrival",
-            customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
-            order={
-                "order_no": f"A{time.time_ns()}-{n}",
-                "courier": "SF",
-                "amount": "21.00",
-                "items": [
-                    {"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
-                    {"sku": "CAP-1", "unit_price": "1.00", "quantity": 1},
-                ],
-            },
-        )
+    create = service_ticket_creator(shop, order_prefix="A")
 
     # Earlier runs' tickets stop counting as open work: each run counts only its own (otherwise
     # every run would count more open tickets per agent than the last).
     Ticket.objects.filter(shop=shop).exclude(status="closed").update(status="closed")
     for _ in range(args.per_block):  # warm-up
         create()
-    times = {mode: [] for mode in MODES}
     assigned_before = TicketEvent.objects.filter(ticket__shop=shop, kind="assigned").count()
-    for block in range(args.blocks * len(MODES)):
-        mode = MODES[block % len(MODES)]
-        AssignmentSettings.objects.filter(pk=settings.pk).update(mode=mode)
-        start = time.perf_counter()
-        for _ in range(args.per_block):
-            create()
-        times[mode].append((time.perf_counter() - start) * 1000 / args.per_block)
+    times = alternating_blocks(
+        MODES,
+        blocks=args.blocks,
+        per_block=args.per_block,
+        prepare=lambda mode: AssignmentSettings.objects.filter(pk=settings.pk).update(mode=mode),
+        create=create,
+    )
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

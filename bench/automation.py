@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database_ready
+from bench.common import alternating_blocks, database_ready, service_ticket_creator
 
 CREATE_DB = "aftersales_rules_create_bench"
 
@@ -62,33 +62,12 @@ def bench_create(args) -> None:
     from automation import services as automation
     from automation.models import Rule
     from shops.models import Shop
-    from tickets import services
 
     shop, _ = Shop.objects.get_or_create(code="bench-rules", defaults={"name": "Bench rules"})
     Rule.objects.filter(shop=shop).delete()
     idle = [automation.rule_create(shop=shop, data=_rule(i, match=False)) for i in range(50)]
     acting = [automation.rule_create(shop=shop, data=_rule(50 + i, match=True)) for i in range(5)]
-    actor = services.Actor.shop(shop)
-    counter = iter(range(10**9))
-
-    def create():
-        n = next(counter)
-        services.ticket_create(
-            shop=shop,
-            actor=actor,
-            dispute_type_code="damaged_on_arrival",
-            description="瓶子碎了",
-            customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
-            order={
-                "order_no": f"R{time.time_ns()}-{n}",
-                "courier": "SF",
-                "amount": "21.00",
-                "items": [
-                    {"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
-                    {"sku": "CAP-1", "unit_price": "10.50", "quantity": 1},
-                ],
-            },
-        )
+    create = service_ticket_creator(shop, order_prefix="R", description="瓶子碎了")
 
     configs = {
         "0 rules": [],
@@ -99,15 +78,14 @@ def bench_create(args) -> None:
     all_ids = [r.pk for r in idle + acting]
     for _ in range(args.per_block):  # warm-up
         create()
-    times = {name: [] for name in configs}
-    for block in range(args.blocks * len(configs)):
-        name = list(configs)[block % len(configs)]
+
+    def enable(name):
         Rule.objects.filter(pk__in=all_ids).update(enabled=False)
         Rule.objects.filter(pk__in=[r.pk for r in configs[name]]).update(enabled=True)
-        start = time.perf_counter()
-        for _ in range(args.per_block):
-            create()
-        times[name].append((time.perf_counter() - start) * 1000 / args.per_block)
+
+    times = alternating_blocks(
+        configs, blocks=args.blocks, per_block=args.per_block, prepare=enable, create=create
+    )
     medians = {name: statistics.median(t) for name, t in times.items()}
     print(
         f"ticket create (order with 2 items), median of {args.blocks} blocks of {args.per_block}:"

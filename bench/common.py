@@ -105,3 +105,50 @@ def rows_delete_since(cursor, snapshot: dict[str, int]) -> dict[str, int]:
     if deleted:
         cursor.execute("VACUUM ANALYZE " + ", ".join(f'"{t}"' for t in deleted))
     return deleted
+
+
+def service_ticket_creator(shop, *, order_prefix: str, description: str = ""):
+    """A function that creates one ticket of `shop` per call through `ticket_create` (no HTTP):
+    a new order each time (two items), customers from a pool of 500 sharing one phone. What the
+    in-process feature benches (assignment, automation) time."""
+    from tickets import services
+
+    actor = services.Actor.shop(shop)
+    counter = iter(range(10**9))
+
+    def create():
+        n = next(counter)
+        services.ticket_create(
+            shop=shop,
+            actor=actor,
+            dispute_type_code="damaged_on_arrival",
+            description=description,
+            customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
+            order={
+                "order_no": f"{order_prefix}{time.time_ns()}-{n}",
+                "courier": "SF",
+                "amount": "21.00",
+                "items": [
+                    {"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
+                    {"sku": "CAP-1", "unit_price": "10.50", "quantity": 1},
+                ],
+            },
+        )
+
+    return create
+
+
+def alternating_blocks(names, *, blocks: int, per_block: int, prepare, create) -> dict:
+    """ms per create of each configuration, one block of `per_block` creates at a time, the
+    configurations taking turns (`prepare(name)` before each block) so that all of them see the
+    same noise: name -> [ms per create of each of its `blocks` blocks]."""
+    names = list(names)
+    times = {name: [] for name in names}
+    for block in range(blocks * len(names)):
+        name = names[block % len(names)]
+        prepare(name)
+        start = time.perf_counter()
+        for _ in range(per_block):
+            create()
+        times[name].append((time.perf_counter() - start) * 1000 / per_block)
+    return times
