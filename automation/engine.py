@@ -127,8 +127,9 @@ def rules_run(
         fired.append(firing)
         facts.refresh()
     if fired:
-        # The caller's copy (what the API answers with) shows what the rules did.
-        ticket.refresh_from_db()
+        # The caller's copy (what the API answers with) shows what the rules did: Facts holds
+        # that very object and reloads it in place (if no later rule already did).
+        facts.reload_if_stale()
     return fired
 
 
@@ -205,18 +206,24 @@ def _run_action(
     `recorded` is what the timeline keeps of the action: a reply adds its template's title, so
     the event names what was sent without reading the template again."""
     kind, value = action["type"], action.get("value")
+    # These services lock and read the ticket themselves: they are given its id only.
+    by_id = Ticket(pk=ticket_id)
+    if kind == spec.SET_PRIORITY:
+        tickets.ticket_priority_set(ticket=by_id, priority=value, actor=actor)
+        return "ok"
+    if kind == spec.ADD_TAG:
+        tickets.ticket_tag_add(ticket=by_id, name=value, actor=actor)
+        return "ok"
+    if kind == spec.REMOVE_TAG:
+        tickets.ticket_tag_remove(ticket=by_id, name=value, actor=actor)
+        return "ok"
+    if kind == spec.TRANSITION:
+        tickets.ticket_transition(ticket=by_id, action=value, actor=actor)
+        return "ok"
     ticket = Ticket.objects.select_related("shop", "order", "customer", "assignee").get(
         pk=ticket_id
     )
-    if kind == spec.SET_PRIORITY:
-        tickets.ticket_priority_set(ticket=ticket, priority=value, actor=actor)
-    elif kind == spec.ADD_TAG:
-        tickets.ticket_tag_add(ticket=ticket, name=value, actor=actor)
-    elif kind == spec.REMOVE_TAG:
-        tickets.ticket_tag_remove(ticket=ticket, name=value, actor=actor)
-    elif kind == spec.TRANSITION:
-        tickets.ticket_transition(ticket=ticket, action=value, actor=actor)
-    elif kind == spec.ASSIGN:
+    if kind == spec.ASSIGN:
         if value == "auto":
             if ticket.assignee_id is not None:
                 return "nothing to do"

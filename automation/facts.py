@@ -106,13 +106,47 @@ class Facts:
         self._cache.clear()
         self._stale = True
 
+    def reload_if_stale(self) -> None:
+        if self._stale:
+            self._reload()
+
     def _reload(self) -> None:
-        self.ticket = (
-            Ticket.objects.select_related("order", "customer", "dispute_type", "assignee", "shop")
-            .prefetch_related("tags", "order__items")
-            .get(pk=self.ticket.pk)
-        )
+        # In place: the ticket may be the caller's (ticket_create's answer), which is to show
+        # what the rules did.
+        ticket_reload_after_rules(self.ticket)
         self._stale = False
+
+
+# What no rule action changes (automation.spec's actions touch the ticket's own columns, its tags,
+# its messages and timeline): kept in hand across the reload after rules acted, so the caller
+# (the API's answer, the batch check after commit) does not read them again.
+_RELATED_KEPT = ("shop", "customer", "order", "dispute_type")
+_PREFETCHED_KEPT = ("judgments", "compensations", "attachments", "risk_dismissals")
+
+
+def ticket_reload_after_rules(ticket: Ticket) -> None:
+    """The ticket object, in place, as the rules left it: its own columns read again, its tags,
+    messages and timeline dropped to be read when asked; its shop, customer, order (with its
+    items), dispute type, judgments, compensations, evidence and flag dismissals kept."""
+    related = {}
+    for name in _RELATED_KEPT:
+        field = Ticket._meta.get_field(name)
+        if field.is_cached(ticket):
+            related[field] = field.get_cached_value(ticket)
+    prefetched = {
+        name: rows
+        for name, rows in getattr(ticket, "_prefetched_objects_cache", {}).items()
+        if name in _PREFETCHED_KEPT
+    }
+    ticket.refresh_from_db()
+    for field, value in related.items():
+        if value is not None and getattr(ticket, field.attname) == value.pk:
+            field.set_cached_value(ticket, value)
+    if prefetched:
+        ticket._prefetched_objects_cache = {
+            **getattr(ticket, "_prefetched_objects_cache", {}),
+            **prefetched,
+        }
 
 
 def _decimal(value) -> Decimal | None:

@@ -1147,6 +1147,7 @@ def ticket_tag_add(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
     name = tag_name_clean(name)
     locked = _locked(ticket.pk)
     current = list(locked.tags.all())
+    set_prefetched(locked, "tags", current)  # _tags_change reads them again
     if any(tag.name.lower() == name.lower() for tag in current):
         return locked
     (tag,) = _tags_get_or_create(shop_id=locked.shop_id, names=[name])
@@ -1158,6 +1159,7 @@ def ticket_tag_remove(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
     name = tag_name_clean(name)
     locked = _locked(ticket.pk)
     current = list(locked.tags.all())
+    set_prefetched(locked, "tags", current)  # _tags_change reads them again
     kept = [tag for tag in current if tag.name.lower() != name.lower()]
     return _tags_change(ticket=locked, tags=kept, actor=actor)
 

@@ -470,3 +470,31 @@ def test_a_rules_reply_on_the_timeline_names_the_template_as_sent(
     ReplyTemplate.objects.filter(shop=shop).delete()
     with django_assert_num_queries(0), translation.override("en"):
         assert rule_action(action) == "Reply to the customer with the template: Apology"
+
+
+def test_the_created_ticket_shows_what_rules_did_and_keeps_what_they_never_change(
+    shop, agent, make_rule, django_assert_num_queries
+):
+    """ticket_create hands back its ticket as the rules left it (priority, assignee, tags) without
+    reading again what no rule changes: its shop, customer, order and items, dispute type,
+    judgments, compensations and evidence (the API's answer and the batch check use them)."""
+    make_rule(
+        actions=[
+            {"type": "set_priority", "value": "urgent"},
+            {"type": "add_tag", "value": "auto"},
+            {"type": "assign", "value": agent.username},
+        ]
+    )
+    ticket = make_ticket(shop)
+    assert (ticket.priority, ticket.assignee_id) == ("urgent", agent.pk)
+    with django_assert_num_queries(0):
+        assert ticket.shop.pk == shop.pk and ticket.customer.external_id
+        assert [item.sku for item in ticket.order.items.all()]
+        assert ticket.dispute_type.code == "damaged_on_arrival"
+        assert (
+            list(ticket.judgments.all()),
+            list(ticket.compensations.all()),
+            list(ticket.attachments.all()),
+        ) == ([], [], [])
+    assert [tag.name for tag in ticket.tags.all()] == ["auto"]
+    assert ticket.assignee.username == agent.username
