@@ -198,6 +198,16 @@ def _ticket_url(ticket: Ticket) -> str:
     return reverse("workspace:ticket", args=[ticket.number])
 
 
+# The actions that are one call of a ticket service: the service's name (looked up when called)
+# and the name of its argument.
+_BY_ID = {
+    spec.SET_PRIORITY: ("ticket_priority_set", "priority"),
+    spec.ADD_TAG: ("ticket_tag_add", "name"),
+    spec.REMOVE_TAG: ("ticket_tag_remove", "name"),
+    spec.TRANSITION: ("ticket_transition", "action"),
+}
+
+
 def _run_action(
     action: dict, *, ticket_id: int, actor, rule: Rule, now: dt.datetime, recorded: dict
 ):
@@ -206,19 +216,10 @@ def _run_action(
     `recorded` is what the timeline keeps of the action: a reply adds its template's title, so
     the event names what was sent without reading the template again."""
     kind, value = action["type"], action.get("value")
-    # These services lock and read the ticket themselves: they are given its id only.
-    by_id = Ticket(pk=ticket_id)
-    if kind == spec.SET_PRIORITY:
-        tickets.ticket_priority_set(ticket=by_id, priority=value, actor=actor)
-        return "ok"
-    if kind == spec.ADD_TAG:
-        tickets.ticket_tag_add(ticket=by_id, name=value, actor=actor)
-        return "ok"
-    if kind == spec.REMOVE_TAG:
-        tickets.ticket_tag_remove(ticket=by_id, name=value, actor=actor)
-        return "ok"
-    if kind == spec.TRANSITION:
-        tickets.ticket_transition(ticket=by_id, action=value, actor=actor)
+    if kind in _BY_ID:
+        # These services lock and read the ticket themselves: they are given its id only.
+        service, argument = _BY_ID[kind]
+        getattr(tickets, service)(ticket=Ticket(pk=ticket_id), actor=actor, **{argument: value})
         return "ok"
     ticket = Ticket.objects.select_related("shop", "order", "customer", "assignee").get(
         pk=ticket_id

@@ -108,9 +108,9 @@ def rows_delete_since(cursor, snapshot: dict[str, int]) -> dict[str, int]:
 
 
 def service_ticket_creator(shop, *, order_prefix: str, description: str = ""):
-    """A function that creates one ticket of `shop` per call through `ticket_create` (no HTTP):
-    a new order each time (two items), customers from a pool of 500 sharing one phone. What the
-    in-process feature benches (assignment, automation) time."""
+    """A function that creates (and returns) one ticket of `shop` per call through `ticket_create`:
+    no HTTP; a new order each time (two items), customers from a pool of 500 sharing one phone.
+    What the in-process benches (assignment, automation, the rollup triggers) time."""
     from tickets import services
 
     actor = services.Actor.shop(shop)
@@ -118,7 +118,7 @@ def service_ticket_creator(shop, *, order_prefix: str, description: str = ""):
 
     def create():
         n = next(counter)
-        services.ticket_create(
+        return services.ticket_create(
             shop=shop,
             actor=actor,
             dispute_type_code="damaged_on_arrival",

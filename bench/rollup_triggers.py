@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database_ready
+from bench.common import database_ready, service_ticket_creator
 
 DB = "aftersales_bench_triggers"
 
@@ -42,25 +42,10 @@ def main():
 
     shop, _ = Shop.objects.get_or_create(code="bench-triggers", defaults={"name": "Bench triggers"})
     actor = services.Actor.shop(shop)
-    counter = iter(range(10**9))
+    create = service_ticket_creator(shop, order_prefix="B")
 
     def ticket_life():
-        n = next(counter)
-        ticket = services.ticket_create(
-            shop=shop,
-            actor=actor,
-            dispute_type_code="damaged_on_arrival",
-            customer={"external_id": f"c-{n % 500}", "name": "张三", "phone": "13800000000"},
-            order={
-                "order_no": f"B{time.time_ns()}-{n}",
-                "courier": "SF",
-                "amount": "21.00",
-                "items": [
-                    {"sku": "GLASS-500", "unit_price": "10.50", "quantity": 1},
-                    {"sku": "CAP-1", "unit_price": "1.00", "quantity": 1},
-                ],
-            },
-        )
+        ticket = create()
         services.ticket_transition(ticket=ticket, action=Action.OPEN, actor=actor)
         services.message_add(ticket=ticket, body="您好，我们已收到。", actor=actor)
         services.ticket_transition(ticket=ticket, action=Action.RESOLVE, actor=actor)
