@@ -226,9 +226,10 @@ def rule_preview(*, shop, definition: dict, days: int = 30, now: dt.datetime | N
             compensation.status = "approved"  # executing / executed were approved first
         if compiled_match(compiled, Facts(ticket, compensation=compensation)):
             matched.append(ticket.number)
+    titles = spec.reply_titles(definition["actions"])
     return {
         "matched": len(matched),
         "examples": matched[:PREVIEW_EXAMPLES],
-        "actions": [spec.action_words(a) for a in definition["actions"]],
+        "actions": [spec.action_words(a, titles=titles) for a in definition["actions"]],
         "days": days,
     }

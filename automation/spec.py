@@ -417,12 +417,8 @@ def action_words(action: dict, *, titles: dict[int, str] | None = None) -> str:
     elif kind == REPLY:
         title = action.get("title")
         if title is None:
-            title = titles.get(value) if titles is not None else _reply_title(value)
+            title = (titles if titles is not None else reply_titles([action])).get(value)
         value = ReplyTemplate(title=title).title_in_reader_language if title else f"#{value}"
     elif kind == ASSIGN and value == "auto":
         value = _("automatic assignment")
     return f"{label}: {value}"
-
-
-def _reply_title(pk) -> str | None:
-    return ReplyTemplate.objects.filter(pk=pk).values_list("title", flat=True).first()

@@ -409,8 +409,10 @@ def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int 
     )
 
 
-def _locked(ticket_id: int) -> Ticket:
-    return Ticket.objects.locked().get(pk=ticket_id)
+def _locked(ticket_id: int, *, with_tags: bool = False) -> Ticket:
+    """The ticket, its row locked until the transaction ends; `with_tags`: its tags read too."""
+    rows = Ticket.objects.locked()
+    return (rows.prefetch_related("tags") if with_tags else rows).get(pk=ticket_id)
 
 
 def _apply_status(
@@ -1145,9 +1147,8 @@ def ticket_tags_set(*, ticket: Ticket, names: list[str], actor: Actor) -> Ticket
 @transaction.atomic
 def ticket_tag_add(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
     name = tag_name_clean(name)
-    locked = _locked(ticket.pk)
+    locked = _locked(ticket.pk, with_tags=True)  # _tags_change reads them again
     current = list(locked.tags.all())
-    set_prefetched(locked, "tags", current)  # _tags_change reads them again
     if any(tag.name.lower() == name.lower() for tag in current):
         return locked
     (tag,) = _tags_get_or_create(shop_id=locked.shop_id, names=[name])
@@ -1157,9 +1158,8 @@ def ticket_tag_add(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
 @transaction.atomic
 def ticket_tag_remove(*, ticket: Ticket, name: str, actor: Actor) -> Ticket:
     name = tag_name_clean(name)
-    locked = _locked(ticket.pk)
+    locked = _locked(ticket.pk, with_tags=True)  # _tags_change reads them again
     current = list(locked.tags.all())
-    set_prefetched(locked, "tags", current)  # _tags_change reads them again
     kept = [tag for tag in current if tag.name.lower() != name.lower()]
     return _tags_change(ticket=locked, tags=kept, actor=actor)
 
