@@ -8,3 +8,7 @@ class AssignmentConfig(AppConfig):
 
     def ready(self):
         from assignment import subscribers  # noqa: F401  (subscribes to the tickets' domain events)
+        from assignment.models import AssignmentSettings
+        from shops.config import watch_model
+
+        watch_model(AssignmentSettings)

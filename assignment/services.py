@@ -26,6 +26,7 @@ from assignment.models import (
     Availability,
     Mode,
 )
+from shops.config import shop_config
 from shops.models import Membership, Shop
 from tickets.models import DisputeType, Ticket
 from tickets.services import Actor, ticket_assign_held
@@ -57,6 +58,17 @@ def _locked_settings(shop_id: int, *, automatic_only: bool = False) -> Assignmen
     if automatic_only:
         rows = rows.filter(mode__in=AUTOMATIC_MODES)
     return unique_row(rows.filter(shop_id=shop_id))
+
+
+def _assigns_automatically(shop_id: int) -> bool:
+    """Whether the shop's mode is an automatic one, kept per process until the shop's
+    configuration changes (shops.config; the mode's column is watched, round robin's position is
+    not)."""
+    return shop_config(
+        shop_id,
+        "assigns_automatically",
+        AssignmentSettings.objects.filter(shop_id=shop_id, mode__in=AUTOMATIC_MODES).exists,
+    )
 
 
 def _agents_with_counts(shop_id: int) -> tuple[list, dict[int, int]]:
@@ -129,7 +141,9 @@ def assignee_choose(*, shop_id: int, dispute_type: DisputeType):
     Call inside the transaction that gives the ticket: the shop's lock is held until it commits,
     so concurrent choices count each other's tickets. `ticket_create` asks before the ticket's
     INSERT (the ticket is written with its assignee), a rule's "assign: auto" for an existing one."""
-    # Manual shops pay this one indexed read and take no lock.
+    # Manual shops read nothing (their mode is kept per process) and take no lock.
+    if not _assigns_automatically(shop_id):
+        return None
     settings = _locked_settings(shop_id, automatic_only=True)
     if settings is None:
         return None

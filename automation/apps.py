@@ -8,3 +8,7 @@ class AutomationConfig(AppConfig):
 
     def ready(self):
         from automation import subscribers  # noqa: F401  (rules subscribe to the domain events)
+        from automation.models import Rule
+        from shops.config import watch_model
+
+        watch_model(Rule)

@@ -7,3 +7,7 @@ class DisputesConfig(AppConfig):
 
     def ready(self):
         from disputes import subscribers  # noqa: F401  (subscribes to the tickets' domain events)
+        from disputes.models import ShopPolicy
+        from shops.config import watch_model
+
+        watch_model(ShopPolicy)

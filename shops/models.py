@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from shops.config import new_version, version_seen
+
 
 class Shop(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
@@ -11,6 +13,9 @@ class Shop(models.Model):
     # Overrides of shops.sla.DEFAULT_SLA (business hours, calendar, targets per priority).
     sla_settings = models.JSONField(_("SLA settings"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changed by database triggers whenever the shop's configuration changes (shops.config):
+    # never written from Python once the shop exists.
+    config_version = models.BigIntegerField(default=new_version, editable=False)
 
     class Meta:
         verbose_name = _("shop")
@@ -19,6 +24,24 @@ class Shop(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs):
+        # An update leaves config_version alone: the value read earlier may be stale, and writing
+        # it back would make values cached under it current again.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "config_version"
+            ]
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        shop = super().from_db(db, field_names, values)
+        if "config_version" in shop.__dict__:  # not deferred
+            version_seen(shop.pk, shop.config_version)
+        return shop
 
 
 class Role(models.TextChoices):

@@ -25,4 +25,9 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
+        from shops.config import watch_model
+        from tickets.models import DisputeType, ReplyTemplate
+
         post_migrate.connect(seed_catalogues, sender=self)
+        watch_model(DisputeType)
+        watch_model(ReplyTemplate)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from aftersales import hooks
 from aftersales.db import unique_row
 from shops.authentication import ShopKeyUser
+from shops.config import shop_config
 from shops.models import Shop
 from shops.selectors import shop_ids_for_user
 from tickets.forms import STATUS_ALL
@@ -40,6 +41,7 @@ from tickets.models import (
     Message,
     Order,
     OrderItem,
+    ReplyTemplate,
     SavedView,
     Tag,
     Ticket,
@@ -530,4 +532,19 @@ def customer_order_latest(*, customer: Customer, order_no: str) -> Order | None:
         Order.objects.filter(ticket__customer=customer, order_no=order_no)
         .order_by("-ticket__created_at", "-id")
         .first()
+    )
+
+
+def reply_templates_of_shop(shop_id: int) -> list[ReplyTemplate]:
+    """The reply templates (macros) a shop's agents pick from: its own first, then the global
+    ones, each group by position. Kept per process until the shop's configuration changes
+    (shops.config): shared, so copy a template before setting anything on it."""
+    return shop_config(
+        shop_id,
+        "reply_templates",
+        lambda: list(
+            ReplyTemplate.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True)).order_by(
+                F("shop_id").asc(nulls_last=True), "position", "id"
+            )
+        ),
     )

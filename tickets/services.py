@@ -22,6 +22,7 @@ from aftersales import hooks
 from aftersales.db import rows_insert, unique_row
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
+from shops.config import shop_config
 from shops.models import Membership, Shop
 from shops.sla import due_times
 from tickets.clock import clock_on_status_change
@@ -163,12 +164,18 @@ def events_record(
 
 
 def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:
-    """The shop's own type with that code, else the global one."""
-    return (
-        DisputeType.objects.filter(Q(shop=shop) | Q(shop__isnull=True), code=code, active=True)
-        .order_by(F("shop_id").asc(nulls_last=True))
-        .first()
-    )
+    """The shop's own active type with that code, else the global one (kept per process until
+    the shop's configuration changes: shops.config)."""
+    return shop_config(shop.pk, "dispute_types", lambda: _dispute_types_by_code(shop.pk)).get(code)
+
+
+def _dispute_types_by_code(shop_id: int) -> dict[str, DisputeType]:
+    by_code = {}
+    for dispute_type in DisputeType.objects.filter(
+        Q(shop_id=shop_id) | Q(shop__isnull=True), active=True
+    ).order_by(F("shop_id").asc(nulls_last=True)):
+        by_code.setdefault(dispute_type.code, dispute_type)
+    return by_code
 
 
 def _new_number(now: dt.datetime) -> str:

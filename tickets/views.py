@@ -5,11 +5,12 @@ JavaScript (POST, then redirect to the ticket page); with htmx the same view ans
 ticket partial, which replaces the page's content in place.
 """
 
+import copy
 import hashlib
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
@@ -50,6 +51,7 @@ from tickets.selectors import (
     merged_sources_for_page,
     queue_lists,
     queue_tickets,
+    reply_templates_of_shop,
     sla_breached,
     ticket_events,
     ticket_get,
@@ -272,11 +274,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         if isinstance(entry, dict) and entry.get("sku"):
             affected[entry["sku"]] = affected.get(entry["sku"], 0) + int(entry.get("quantity") or 0)
     items = [(item, affected.get(item.sku)) for item in ticket.order.items.all()]
-    reply_templates = list(
-        ReplyTemplate.objects.filter(Q(shop_id=ticket.shop_id) | Q(shop__isnull=True)).order_by(
-            F("shop_id").asc(nulls_last=True), "position", "id"
-        )
-    )
+    reply_templates = [copy.copy(template) for template in reply_templates_of_shop(ticket.shop_id)]
     groups: dict[str, list[ReplyTemplate]] = {key: [] for key in REPLY_TEMPLATE_CATEGORIES}
     values = reply_template_values(ticket) if reply_templates else {}
     for template in reply_templates:

@@ -1,8 +1,9 @@
 """The shop's macros (its own reply templates, with actions) on a settings page, for its admins;
 the seeded 话术 are the defaults every shop sees, copied to be changed. Writes: tickets.macros."""
 
+import copy
+
 from django.contrib import messages
-from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +14,7 @@ from shops.selectors import admin_shop
 from tickets import macros
 from tickets.forms import MacroForm
 from tickets.models import ReplyTemplate
+from tickets.selectors import reply_templates_of_shop
 from tickets.states import STAFF_ACTIONS
 from tickets.views import ACTION_LABELS, REPLY_TEMPLATE_CATEGORIES
 
@@ -32,11 +34,7 @@ def _form(*args, **kwargs) -> MacroForm:
 @require_http_methods(["GET"])
 def macro_list(request, code):
     shop = admin_shop(user=request.user, code=code)
-    rows = list(
-        ReplyTemplate.objects.filter(Q(shop=shop) | Q(shop__isnull=True)).order_by(
-            F("shop_id").asc(nulls_last=True), "position", "id"
-        )
-    )
+    rows = [copy.copy(row) for row in reply_templates_of_shop(shop.pk)]
     for row in rows:
         row.action_words = [macros.macro_action_words(action) for action in row.actions or []]
         row.category_label = REPLY_TEMPLATE_CATEGORIES.get(row.category, row.category)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.db import rows_insert
 from aftersales.exceptions import ApplicationError
+from shops.config import shops_config
 from shops.models import Shop
 from webhooks.addresses import failure_category, post, url_error
 from webhooks.models import (
@@ -141,11 +142,9 @@ DELIVERY_FIELDS = ("event_id", "endpoint_id", "status", "attempts", "next_attemp
 def _outbox_write(events: list[tuple[Shop, str, dict]]) -> tuple[list[tuple], list[int]]:
     """The outbox rows of `events` for the endpoints that want them, written from plain values
     (a chunk of SLA timers writes thousands): (event rows in EVENT_FIELDS order, delivery ids)."""
-    endpoints: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(
-        shop_id__in={shop.pk for shop, _type, _data in events}, active=True
-    ):
-        endpoints.setdefault(endpoint.shop_id, []).append(endpoint)
+    endpoints = shops_config(
+        {shop.pk for shop, _type, _data in events}, "webhook_endpoints", _active_endpoints
+    )
     now = timezone.now()
     rows, deliveries = [], []
     for shop, type, data in events:
@@ -164,6 +163,14 @@ def _outbox_write(events: list[tuple[Shop, str, dict]]) -> tuple[list[tuple], li
         ]
     rows_insert(WebhookEvent, EVENT_FIELDS, rows)
     return rows, rows_insert(WebhookDelivery, DELIVERY_FIELDS, deliveries, returning="id")
+
+
+def _active_endpoints(shop_ids: set[int]) -> dict[int, list[WebhookEndpoint]]:
+    """Each shop's active endpoints (kept per process until its configuration changes)."""
+    endpoints: dict[int, list[WebhookEndpoint]] = {pk: [] for pk in shop_ids}
+    for endpoint in WebhookEndpoint.objects.filter(shop_id__in=shop_ids, active=True):
+        endpoints[endpoint.shop_id].append(endpoint)
+    return endpoints
 
 
 def event_body(event: WebhookEvent) -> bytes:

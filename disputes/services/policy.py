@@ -9,11 +9,11 @@ from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
 
 from aftersales.exceptions import ApplicationError
-from aftersales.request_memo import forget, remembered
 from disputes.facts import Policy, policy_from_changes
 from disputes.models import (
     ShopPolicy,
 )
+from shops.config import shop_config
 from shops.models import Shop
 from tickets.models import DisputeType, Ticket
 from tickets.services import Actor
@@ -23,8 +23,8 @@ from tickets.services import Actor
 
 def policy_current(*, shop: Shop) -> ShopPolicy:
     """The shop's latest policy version; version 1 (DOMAIN.md defaults) is made on first use.
-    Read once per request (aftersales.request_memo); policy_update makes the next read fresh."""
-    return remembered(("policy", shop.pk), lambda: _policy_latest(shop))
+    Kept per process until the shop's configuration changes (shops.config)."""
+    return shop_config(shop.pk, "policy", lambda: _policy_latest(shop))
 
 
 def _policy_latest(shop: Shop) -> ShopPolicy:
@@ -54,10 +54,8 @@ def shipping_deadline(*, ticket: Ticket) -> dt.datetime | None:
 def policy_update(*, shop: Shop, changes: dict, actor: Actor) -> ShopPolicy:
     """A new version with `changes` applied; compensations already proposed keep theirs."""
     Shop.objects.select_for_update().get(pk=shop.pk)
-    # Under the lock: the latest, not what this request read before. Nothing read inside this
-    # transaction is kept, so the request's next read after it is fresh too.
-    forget(("policy", shop.pk))
-    current = policy_current(shop=shop)
+    # Under the lock: the latest, not what this request or process read before.
+    current = _policy_latest(shop)
     updated, errors = policy_from_changes(policy_of(current), changes)
     if errors:
         raise ApplicationError(

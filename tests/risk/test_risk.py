@@ -330,6 +330,7 @@ def test_ticket_list_reads_risk_in_a_fixed_number_of_queries(shop_client, shop, 
     for i in range(2):
         add_photo(lone_ticket(shop, f"Q-{i}"), jpeg_bytes(sample_photo(50)))
     count()  # the shop's policy is made on first use
+    count()  # a change of the shop's configuration: this request reads it again and keeps it
     few = count()
     for i in range(2, 8):
         add_photo(lone_ticket(shop, f"Q-{i}"), jpeg_bytes(sample_photo(50 + i % 2)))
