@@ -67,7 +67,9 @@ def _assigns_automatically(shop_id: int) -> bool:
     return shop_config(
         shop_id,
         "assigns_automatically",
-        AssignmentSettings.objects.filter(shop_id=shop_id, mode__in=AUTOMATIC_MODES).exists,
+        lambda: AssignmentSettings.objects.filter(
+            shop_id=shop_id, mode__in=AUTOMATIC_MODES
+        ).exists(),
     )
 
 

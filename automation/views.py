@@ -15,7 +15,7 @@ from aftersales.exceptions import ApplicationError
 from automation import services, spec
 from automation.models import AfterField, Event, Rule
 from automation.selectors import rule_firings, shop_rule, shop_rules
-from shops.selectors import admin_shop
+from shops.selectors import admin_shop, shop_staff
 from tickets.models import ReplyTemplate
 from tickets.states import STAFF_ACTIONS, Action, Priority
 
@@ -159,11 +159,7 @@ def _builder_options(shop) -> dict:
         }
         for name, (kind, label) in spec.FIELDS.items()
     }
-    usernames = list(
-        User.objects.filter(memberships__shop=shop, is_active=True)
-        .order_by("username")
-        .values_list("username", flat=True)
-    )
+    usernames = [member.username for member in shop_staff(shop.pk)]
     templates = ReplyTemplate.objects.filter(Q(shop=shop) | Q(shop__isnull=True)).order_by(
         "shop_id", "position", "id"
     )

@@ -118,7 +118,8 @@ def prepare(db: str) -> dict:
     api_headers = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
 
     def count(call) -> int:
-        call()  # warm (first-use imports, caches)
+        call()  # warm (first-use imports, caches; a first use may change the configuration)
+        call()  # (shops.config: the request after a change reads it again)
         with CaptureQueriesContext(connection) as ctx:
             response = call()
         assert response.status_code in (200, 201), (response.status_code, response.content[:300])

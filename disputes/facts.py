@@ -69,7 +69,9 @@ class LogisticsFact:
 @dataclass(frozen=True)
 class TicketFacts:
     """Everything the rules look at for one ticket. `same_batch_ticket_count` counts quality
-    tickets on the same SKU+batch within `Policy.batch_alert_window_days`, this one included."""
+    tickets on the same SKU+batch within `Policy.batch_alert_window_days`, this one included
+    (ticket_facts counts them only where the rules read the count: a quality ticket, or one
+    judged as spoiled food; 0 for the others)."""
 
     dispute_type: str
     reported_at: datetime

@@ -190,3 +190,37 @@ def watch_table(table: str, *, columns: tuple[str, ...] = ()):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{suffix}")
 
     return install, remove
+
+
+_USER_TOUCH = (
+    "UPDATE shops_shop SET config_version = {random} "
+    "WHERE id IN (SELECT shop_id FROM shops_membership WHERE user_id = NEW.id)"
+)
+
+
+def users_watch_install(apps, schema_editor) -> None:
+    """A staff user renamed, deactivated or activated changes the configuration of the shops they
+    are a member of (the ticket page's assignee list). Memberships themselves: watch_table."""
+    if schema_editor.connection.vendor == "postgresql":
+        touch = _USER_TOUCH.format(random="floor(random() * 4503599627370496)::bigint")
+        schema_editor.execute(
+            "CREATE OR REPLACE FUNCTION shop_config_touch_user() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN {touch}; RETURN NULL; END $$"
+        )
+        schema_editor.execute(
+            "CREATE TRIGGER shop_config_auth_user AFTER UPDATE OF username, is_active "
+            "ON auth_user FOR EACH ROW EXECUTE FUNCTION shop_config_touch_user()"
+        )
+        return
+    schema_editor.execute(
+        "CREATE TRIGGER shop_config_auth_user AFTER UPDATE OF username, is_active ON auth_user "
+        f"FOR EACH ROW BEGIN {_USER_TOUCH.format(random='random()')}; END"
+    )
+
+
+def users_watch_remove(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP TRIGGER IF EXISTS shop_config_auth_user ON auth_user")
+        schema_editor.execute("DROP FUNCTION IF EXISTS shop_config_touch_user()")
+        return
+    schema_editor.execute("DROP TRIGGER IF EXISTS shop_config_auth_user")

@@ -1,6 +1,8 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 
+from shops.config import shop_config
 from shops.models import Membership, Role, Shop
 
 
@@ -19,6 +21,22 @@ def memberships(user: AbstractBaseUser) -> list[tuple[int, str, str]]:
         )
         user._shop_memberships = cached
     return cached
+
+
+def shop_staff(shop_id: int) -> list[AbstractBaseUser]:
+    """The shop's active staff by username (id and username only), e.g. whom a ticket can be
+    assigned to. Kept per process until the shop's configuration changes (shops.config: its
+    memberships, a member renamed, deactivated or activated)."""
+    return shop_config(
+        shop_id,
+        "staff",
+        lambda: list(
+            get_user_model()
+            .objects.filter(memberships__shop_id=shop_id, is_active=True)
+            .only("id", "username")
+            .order_by("username")
+        ),
+    )
 
 
 def shop_ids_for_user(*, user: AbstractBaseUser) -> list[int]:

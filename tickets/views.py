@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from aftersales import hooks
 from aftersales.auth import login_required, redirect_back
 from aftersales.exceptions import ApplicationError
-from shops.selectors import shop_and_role, shop_ids_for_user
+from shops.selectors import shop_and_role, shop_ids_for_user, shop_staff
 from tickets import services
 from tickets.forms import (
     STATUS_ALL,
@@ -292,11 +292,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         "latest_event_id": events[-1].pk if events else 0,
         "attachments": list(ticket.attachments.all()),
         "reply_template_groups": template_groups,
-        "staff": list(
-            User.objects.filter(memberships__shop_id=ticket.shop_id, is_active=True).order_by(
-                "username"
-            )
-        ),
+        "staff": shop_staff(ticket.shop_id),
         "actions": [
             (action, ACTION_LABELS.get(action) or Action(action).label)
             for action in available_actions(ticket.status)

@@ -16,7 +16,7 @@ from disputes.models import (
     Judgment,
     Party,
 )
-from disputes.quality import same_batch_ticket_count
+from disputes.quality import is_quality_type, same_batch_ticket_count
 from disputes.services.checks import notes_bounded
 from disputes.services.policy import policy_current, policy_of
 from tickets.models import Ticket
@@ -78,10 +78,19 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         has_photo=has_photo,
         same_batch_ticket_count=same_batch_ticket_count(
             ticket=ticket, window_days=policy.batch_alert_window_days
-        ),
+        )
+        if _batch_count_read(ticket.dispute_type)
+        else 0,
         now=now,
         dispute_category=ticket.dispute_type.category,
     )
+
+
+def _batch_count_read(dispute_type) -> bool:
+    """Whether the rules read the ticket's same-batch count: for a quality ticket (the batch
+    alert) and by R7 (spoiled food). Other tickets are not counted (a query on the shop's
+    tickets by SKU and batch): their facts say 0."""
+    return is_quality_type(dispute_type) or dispute_type.rule_code == "spoiled_food"
 
 
 # --- responsibility -----------------------------------------------------------

@@ -48,6 +48,7 @@ def own_type(shop, code="own_type", **fields):
 
 
 def test_every_write_to_a_watched_table_gives_the_shop_a_new_version(shop, other_shop):
+    agent = staff_member(shop, "agent")
     seen = {version(shop)}
 
     def changed() -> bool:
@@ -73,7 +74,6 @@ def test_every_write_to_a_watched_table_gives_the_shop_a_new_version(shop, other
     settings = AssignmentSettings.objects.create(shop=shop, mode=Mode.ROUND_ROBIN)
     assert changed()
     # What moves on its own is not configuration: round robin's position, a time rule's watermark.
-    agent = staff_member(shop, "agent")
     AssignmentSettings.objects.filter(pk=settings.pk).update(last_assignee=agent)
     rule.swept_until = rule.created_at
     rule.save(update_fields=["swept_until"])
@@ -84,6 +84,33 @@ def test_every_write_to_a_watched_table_gives_the_shop_a_new_version(shop, other
     assert not changed() and version(other_shop) != other_version
     DisputeType.objects.filter(shop__isnull=True, code="wrong_item").update(name_en="Wrong")
     assert changed() and version(other_shop) != other_version
+
+
+def test_the_staff_is_configuration_too(shop, other_shop):
+    """The ticket page's assignee list (shops.selectors.shop_staff): a membership, and a member
+    renamed, deactivated or activated, change the shops they work for; a login does not."""
+    from django.contrib.auth import get_user_model
+
+    from shops.models import Membership
+    from shops.selectors import shop_staff
+
+    agent = staff_member(shop, "agent", username="a1")
+    assert [u.username for u in shop_staff(shop.pk)] == ["a1"]
+    other_version = version(other_shop)
+    get_user_model().objects.filter(pk=agent.pk).update(username="a2")
+    assert [u.username for u in shop_staff(shop.pk)] == ["a2"]
+    agent.refresh_from_db()
+    agent.is_active = False
+    agent.save()
+    assert shop_staff(shop.pk) == []
+    get_user_model().objects.filter(pk=agent.pk).update(is_active=True, last_login=None)
+    before = version(shop)
+    get_user_model().objects.filter(pk=agent.pk).update(last_login=agent.date_joined)
+    assert version(shop) == before and version(other_shop) == other_version
+    Membership.objects.filter(user=agent, shop=shop).delete()
+    assert shop_staff(shop.pk) == []
+    Membership.objects.create(user=agent, shop=shop, role="agent")
+    assert [u.username for u in shop_staff(shop.pk)] == ["a2"]
 
 
 def test_a_value_is_computed_once_per_version(shop):
