@@ -125,15 +125,21 @@ def prepare(db: str) -> dict:
         assert response.status_code in (200, 201), (response.status_code, response.content[:300])
         return len(ctx.captured_queries)
 
-    from tests.factories import ticket_payload
+    from bench.create_profile import TYPES, payload
 
-    def create():
-        body = ticket_payload()
+    def create(dispute_type: str):
+        # The wrk load's body (bench/run.py), one dispute type; a batch of its own, so that no
+        # count is the one that crosses a batch alert's threshold.
+        body = payload(0)
+        body["dispute_type"] = dispute_type
         body["order"]["order_no"] = f"LOAD-count-{time.time_ns()}"
+        body["order"]["items"][0]["batch_no"] = f"COUNT-{time.time_ns()}"
         return api.post("/api/v1/tickets/", body, content_type="application/json", **api_headers)
 
+    per_type = sorted(count(lambda t=t: create(t)) for t in TYPES)
     queries = {
-        "create": count(create),
+        # the load's six dispute types: fewest–most (the quality types add the batch check)
+        "create": f"{per_type[0]}–{per_type[-1]}",
         "queue": count(lambda: staff.get("/")),
         "ticket": count(lambda: staff.get(f"/tickets/{numbers[0]}/")),
         "list": count(lambda: api.get("/api/v1/tickets/?page_size=25", **api_headers)),

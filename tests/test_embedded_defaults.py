@@ -28,7 +28,28 @@ shop = Shop.objects.get(code="demo")
 today = timezone.now().astimezone(selectors.Period(shop=shop, date_from=later.date(), date_to=later.date()).tz).date()
 period = selectors.Period(shop=shop, date_from=today - dt.timedelta(days=29), date_to=today)
 stale = rollup.stats_refresh_period(period)
+# shops.config's triggers on SQLite: a shop's own row and a global one change its version, round
+# robin's position does not; a kept value follows.
+from django.contrib.auth import get_user_model
+from assignment.models import AssignmentSettings
+from tickets.models import DisputeType
+from tickets.services import dispute_type_for_shop
+def version():
+    return Shop.objects.values_list("config_version", flat=True).get(pk=shop.pk)
+versions = [version()]
+own = DisputeType.objects.create(shop=shop, code="sqlite_probe", name_zh="探", name_en="Probe", category="logistics")
+versions.append(version())
+DisputeType.objects.filter(shop__isnull=True, code="wrong_item").update(name_en="Wrong item")
+versions.append(version())
+settings_row, _ = AssignmentSettings.objects.get_or_create(shop=shop)
+versions.append(version())
+AssignmentSettings.objects.filter(pk=settings_row.pk).update(last_assignee=get_user_model().objects.first())
+versions.append(version())
+seen = dispute_type_for_shop(shop=shop, code="sqlite_probe") == own
+own.delete()
 print(json.dumps({
+    "config_versions": [len(set(versions[:3])), versions[3] == versions[4]],
+    "config_follows": [seen, dispute_type_for_shop(shop=shop, code="sqlite_probe") is None],
     "claimed": claimed,
     "results": sorted({t.result.split(":")[0] for t in Timer.objects.exclude(state="pending")}),
     "claimed_left": Timer.objects.filter(state="claimed").count(),
@@ -86,3 +107,4 @@ def test_demo_data_timers_and_dashboard_on_sqlite(tmp_path):
     ), result
     assert result["breach_deliveries"] == result["breach_events"], result
     assert {"reused_evidence", "evidence_predates_order"} <= set(result["risk_flags"]), result
+    assert result["config_versions"] == [3, True] and result["config_follows"] == [True, True]
