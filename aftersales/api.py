@@ -107,12 +107,14 @@ class StrictSerializer(serializers.Serializer):
 class SharedFieldsMixin:
     """The serializer's fields built and bound once per class, shared by every instance, instead
     of DRF's deep copy of the declared fields (and of each nested serializer's) per instance: for
-    an input serializer on a hot path (create-ticket: ~80 field constructions a request).
+    a serializer on a hot path (create-ticket: ~80 field constructions a request for its input,
+    ~50 for its answer, `TicketOut`).
 
-    Only for input serializers whose fields keep no state between validations and read nothing
-    from the serializer they are bound to (no context, no instance, no fields changed in
-    __init__): what one validation finds lives on the root instance (initial_data, errors,
-    validated_data), which stays per request."""
+    Only for serializers whose fields keep no state between uses and read nothing from the
+    serializer they are bound to (no context, no instance, no fields changed in __init__; a
+    method field's method must not use `self`): what one validation finds lives on the root
+    instance (initial_data, errors, validated_data), and so does what it answers (data), which
+    stay per request."""
 
     @cached_property
     def fields(self):

@@ -303,7 +303,7 @@ def _risk(row, risk_of) -> dict:
     return {"flags": flags}
 
 
-class TicketOut(serializers.Serializer):
+class TicketOut(SharedFieldsMixin, serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
     priority = serializers.CharField()
