@@ -173,15 +173,15 @@ def merged_sources(*, ticket: Ticket) -> list[Ticket]:
     """The duplicates merged into the ticket, and those merged into them before (one query per
     generation, usually one), oldest first."""
     found: list[Ticket] = []
-    generation = [ticket.pk]
+    generation = {ticket.pk: ticket}
     while generation:
         rows = list(
-            Ticket.objects.filter(merged_into_id__in=generation)
-            .select_related("merged_into")
-            .order_by("created_at", "id")
+            Ticket.objects.filter(merged_into_id__in=generation.keys()).order_by("created_at", "id")
         )
+        for row in rows:
+            row.merged_into = generation[row.merged_into_id]  # in hand: not joined again
         found.extend(rows)
-        generation = [row.pk for row in rows]
+        generation = {row.pk: row for row in rows}
     return sorted(found, key=lambda row: (row.created_at, row.pk))
 
 
