@@ -16,8 +16,9 @@ Each process now keeps what it read, under the shop's `config_version`:
   newer) under the version known. In a transaction it reads the version again before and after
   computing and keeps the value only if both agree: what the transaction wrote (and may roll
   back) changed the version it reads, and a rolled-back version is never drawn again.
-- Saving in the same request a watched row forgets the request's versions (`watch_model`), so
-  what the request reads afterwards is fresh.
+- Saving or deleting a watched row in a request forgets the request's versions (`watch_model`),
+  so what the request reads afterwards is fresh. A bulk update sends no signal: the request that
+  makes one keeps what it knew, and the requests after it see the change.
 
 Values are shared by every request of the process: callers must not change them (copy first).
 """
@@ -102,10 +103,6 @@ def _versions(shop_ids: set[int]) -> dict[int, int]:
         version_seen(pk, version)
     # A shop deleted meanwhile: nothing to keep (-1 is never a version).
     return {pk: versions.get(pk, -1) for pk in shop_ids}
-
-
-def cache_clear() -> None:
-    _cache.clear()
 
 
 # --- the writes that change a version -----------------------------------------------------------
