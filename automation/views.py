@@ -3,8 +3,6 @@ rule form — a builder of condition and action rows, no JSON to type — with i
 rule's recent firings."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,10 +14,8 @@ from automation import services, spec
 from automation.models import AfterField, Event, Rule
 from automation.selectors import rule_firings, shop_rule, shop_rules
 from shops.selectors import admin_shop, shop_staff
-from tickets.models import ReplyTemplate
+from tickets.selectors import reply_templates_of_shop
 from tickets.states import STAFF_ACTIONS, Action, Priority
-
-User = get_user_model()
 
 
 @login_required
@@ -160,9 +156,7 @@ def _builder_options(shop) -> dict:
         for name, (kind, label) in spec.FIELDS.items()
     }
     usernames = [member.username for member in shop_staff(shop.pk)]
-    templates = ReplyTemplate.objects.filter(Q(shop=shop) | Q(shop__isnull=True)).order_by(
-        "shop_id", "position", "id"
-    )
+    templates = reply_templates_of_shop(shop.pk)
     actions = {
         spec.SET_PRIORITY: [[p, str(w)] for p, w in Priority.choices],
         spec.ASSIGN: [["auto", _("automatic assignment")]] + [[u, u] for u in usernames],
