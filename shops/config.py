@@ -39,9 +39,18 @@ _MEMO = "shop_config_version"
 _cache: dict[tuple[int, str], tuple[int, Any]] = {}
 
 
+_VERSION_BITS = 52
+
+# A new version drawn in SQL, as new_version does in Python: SQLite's random() is a 64-bit integer.
+_NEW_VERSION_SQL = {
+    "postgresql": f"floor(random() * {2**_VERSION_BITS})::bigint",
+    "sqlite": "random()",
+}
+
+
 def new_version() -> int:
     """A new shop's first version (the triggers draw theirs the same way, in SQL)."""
-    return secrets.randbits(52)
+    return secrets.randbits(_VERSION_BITS)
 
 
 def version_seen(shop_id: int, version: int) -> None:
@@ -131,7 +140,7 @@ BEGIN
     IF TG_OP <> 'DELETE' THEN
         IF NEW.shop_id IS NULL THEN every_shop := true; ELSE ids := ids || NEW.shop_id::bigint; END IF;
     END IF;
-    UPDATE shops_shop SET config_version = floor(random() * 4503599627370496)::bigint
+    UPDATE shops_shop SET config_version = {new_version}
      WHERE every_shop OR id = ANY(ids);
     RETURN NULL;
 END $$
@@ -141,7 +150,7 @@ END $$
 def function_install(apps, schema_editor) -> None:
     """The trigger function every watched table calls (PostgreSQL)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(_PG_FUNCTION)
+        schema_editor.execute(_PG_FUNCTION.replace("{new_version}", _NEW_VERSION_SQL["postgresql"]))
 
 
 def function_remove(apps, schema_editor) -> None:
@@ -163,8 +172,8 @@ def watch_table(table: str, *, columns: tuple[str, ...] = ()):
                 "FOR EACH ROW EXECUTE FUNCTION shop_config_touch()"
             )
             return
-        # SQLite: no functions; random() is a 64-bit integer there.
-        touch = "UPDATE shops_shop SET config_version = random() WHERE "
+        # SQLite: no functions, a statement per event.
+        touch = f"UPDATE shops_shop SET config_version = {_NEW_VERSION_SQL['sqlite']} WHERE "
         for suffix, event, where in (
             ("ins", "INSERT", "NEW.shop_id IS NULL OR id = NEW.shop_id"),
             ("del", "DELETE", "OLD.shop_id IS NULL OR id = OLD.shop_id"),
@@ -190,7 +199,7 @@ def watch_table(table: str, *, columns: tuple[str, ...] = ()):
 
 
 _USER_TOUCH = (
-    "UPDATE shops_shop SET config_version = {random} "
+    "UPDATE shops_shop SET config_version = {new_version} "
     "WHERE id IN (SELECT shop_id FROM shops_membership WHERE user_id = NEW.id)"
 )
 
@@ -199,7 +208,7 @@ def users_watch_install(apps, schema_editor) -> None:
     """A staff user renamed, deactivated or activated changes the configuration of the shops they
     are a member of (the ticket page's assignee list). Memberships themselves: watch_table."""
     if schema_editor.connection.vendor == "postgresql":
-        touch = _USER_TOUCH.format(random="floor(random() * 4503599627370496)::bigint")
+        touch = _USER_TOUCH.format(new_version=_NEW_VERSION_SQL["postgresql"])
         schema_editor.execute(
             "CREATE OR REPLACE FUNCTION shop_config_touch_user() RETURNS trigger "
             f"LANGUAGE plpgsql AS $$ BEGIN {touch}; RETURN NULL; END $$"
@@ -211,7 +220,7 @@ def users_watch_install(apps, schema_editor) -> None:
         return
     schema_editor.execute(
         "CREATE TRIGGER shop_config_auth_user AFTER UPDATE OF username, is_active ON auth_user "
-        f"FOR EACH ROW BEGIN {_USER_TOUCH.format(random='random()')}; END"
+        f"FOR EACH ROW BEGIN {_USER_TOUCH.format(new_version=_NEW_VERSION_SQL['sqlite'])}; END"
     )
 
 
