@@ -1,5 +1,6 @@
 """Reads of tickets, always scoped to what the caller may see."""
 
+import copy
 import datetime as dt
 import re
 from collections import defaultdict
@@ -9,10 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     CharField,
     Count,
-    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -49,6 +48,7 @@ from tickets.models import (
     earliest_due,
     phone_digits,
 )
+from tickets.services import shop_dispute_types
 from tickets.states import ACTIVE_STATUS_LIST, Status
 
 
@@ -72,10 +72,12 @@ def with_tags(queryset: QuerySet) -> QuerySet:
 
 
 def ticket_base_queryset() -> QuerySet:
+    """Tickets with their shop, customer, order, assignee and items; ticket_get adds the dispute
+    type from what the process keeps of the shop's configuration (kept_relations_attach)."""
     return with_tags(
-        Ticket.objects.select_related(
-            "shop", "customer", "order", "dispute_type", "assignee"
-        ).prefetch_related(Prefetch("order__items", queryset=OrderItem.objects.order_by("id")))
+        Ticket.objects.select_related("shop", "customer", "order", "assignee").prefetch_related(
+            Prefetch("order__items", queryset=OrderItem.objects.order_by("id"))
+        )
     )
 
 
@@ -159,7 +161,16 @@ def ticket_get(*, user, number: str, for_output: bool = False) -> Ticket:
     )
     if ticket is None:
         raise Http404("No such ticket.")
+    kept_relations_attach(ticket)
     return ticket
+
+
+def kept_relations_attach(ticket: Ticket) -> None:
+    """The ticket's dispute type from what the process keeps of its shop's configuration, not
+    joined: a join less to plan and build on every ticket read (bench/README.md, ticket page)."""
+    dispute_type = shop_dispute_types(ticket.shop_id).by_id.get(ticket.dispute_type_id)
+    if dispute_type is not None:
+        ticket.dispute_type = copy.copy(dispute_type)
 
 
 def ticket_events(*, ticket: Ticket) -> QuerySet:
@@ -225,37 +236,59 @@ DUPLICATE_SUGGESTIONS_LIMIT = 10
 def duplicate_suggestions(*, ticket: Ticket) -> list[Ticket]:
     """Likely duplicates of the ticket: the shop's other tickets still being worked on (not closed)
     with the same order number, or of the same customer and dispute type created within 7 days of
-    it. One query; each row has `same_order` and `same_customer` (only those can be merged)."""
+    it. One query; each row has `same_order` and `same_customer` (only those can be merged), and
+    its dispute type and order with what the page shows of them."""
     if ticket.merged_into_id is not None or ticket.status == Status.CLOSED:
         return []
-    # Two index scans (orders by number, tickets by customer) unioned: one OR across the joined
-    # order and the ticket made the planner scan all of the shop's tickets.
-    same_order = Ticket.objects.filter(
-        order__shop_id=ticket.shop_id, order__order_no=ticket.order.order_no
-    ).values("id")
-    same_case = Ticket.objects.filter(
-        customer_id=ticket.customer_id,
-        dispute_type_id=ticket.dispute_type_id,
-        created_at__gte=ticket.created_at - DUPLICATE_WINDOW,
-        created_at__lte=ticket.created_at + DUPLICATE_WINDOW,
-    ).values("id")
-    return list(
-        Ticket.objects.filter(pk__in=same_order.union(same_case), shop_id=ticket.shop_id)
-        .exclude(pk=ticket.pk)
-        .exclude(status=Status.CLOSED)
-        # The page shows each one's type and order number; the customer is a flag, not a join
-        # (a join less to plan: the planning was most of this query's time).
-        .select_related("dispute_type", "order")
-        .annotate(
-            same_order=ExpressionWrapper(
-                Q(order__order_no=ticket.order.order_no), output_field=BooleanField()
-            ),
-            same_customer=ExpressionWrapper(
-                Q(customer_id=ticket.customer_id), output_field=BooleanField()
-            ),
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "shop": ticket.shop_id,
+        "order_no": ticket.order.order_no,
+        "customer": ticket.customer_id,
+        "dispute_type": ticket.dispute_type_id,
+        "since": adapt(ticket.created_at - DUPLICATE_WINDOW),
+        "until": adapt(ticket.created_at + DUPLICATE_WINDOW),
+        "ticket": ticket.pk,
+        "closed": Status.CLOSED.value,
+        "limit": DUPLICATE_SUGGESTIONS_LIMIT,
+    }
+    rows = list(Ticket.objects.raw(_DUPLICATES_SQL, params))
+    for row in rows:
+        row.same_order, row.same_customer = bool(row.same_order), bool(row.same_customer)
+        # What the page shows of them; any other field is read when asked for (deferred).
+        row.dispute_type = DisputeType.from_db(
+            connection.alias,
+            ["id", "name_zh", "name_en"],
+            [row.dispute_type_id, row.type_name_zh, row.type_name_en],
         )
-        .order_by("-same_order", "created_at", "id")[:DUPLICATE_SUGGESTIONS_LIMIT]
-    )
+        row.order = Order.from_db(
+            connection.alias, ["id", "order_no"], [row.order_id, row.order_no]
+        )
+    return rows
+
+
+# SQL, not the ORM: building and compiling this query (a union in a subquery, two joins, two
+# computed flags) took Django three times as long as PostgreSQL took to answer it, on every
+# ticket page. The two index scans (orders by shop and number, tickets by customer) are unioned:
+# one OR across the joined order and the ticket made the planner scan all of the shop's tickets.
+_DUPLICATES_SQL = f"""
+SELECT t.*, o.order_no, dt.name_zh AS type_name_zh, dt.name_en AS type_name_en,
+       o.order_no = %(order_no)s AS same_order, t.customer_id = %(customer)s AS same_customer
+  FROM {Ticket._meta.db_table} t
+  JOIN {Order._meta.db_table} o ON o.id = t.order_id
+  JOIN {DisputeType._meta.db_table} dt ON dt.id = t.dispute_type_id
+ WHERE t.id IN (SELECT same_order.id
+                  FROM {Ticket._meta.db_table} same_order
+                  JOIN {Order._meta.db_table} ordered ON ordered.id = same_order.order_id
+                 WHERE ordered.shop_id = %(shop)s AND ordered.order_no = %(order_no)s
+                 UNION
+                SELECT id FROM {Ticket._meta.db_table}
+                 WHERE customer_id = %(customer)s AND dispute_type_id = %(dispute_type)s
+                   AND created_at >= %(since)s AND created_at <= %(until)s)
+   AND t.shop_id = %(shop)s AND t.id <> %(ticket)s AND t.status <> %(closed)s
+ ORDER BY same_order DESC, t.created_at, t.id
+ LIMIT %(limit)s
+"""
 
 
 def sla_breached(ticket: Ticket, *, now: dt.datetime | None = None) -> bool:

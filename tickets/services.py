@@ -163,19 +163,32 @@ def events_record(
             )
 
 
+class ShopDisputeTypes(NamedTuple):
+    by_code: dict[str, DisputeType]  # active ones, the shop's own before the global ones
+    by_id: dict[int, DisputeType]  # every type a ticket of the shop can have, active or not
+
+
+def shop_dispute_types(shop_id: int) -> ShopDisputeTypes:
+    """The shop's own and the global dispute types, in one read kept per process until the
+    shop's configuration changes (shops.config). Shared: copy one before changing it."""
+    return shop_config(shop_id, "dispute_types", lambda: _dispute_types_read(shop_id))
+
+
+def _dispute_types_read(shop_id: int) -> ShopDisputeTypes:
+    by_code, by_id = {}, {}
+    for dispute_type in DisputeType.objects.filter(
+        Q(shop_id=shop_id) | Q(shop__isnull=True)
+    ).order_by(F("shop_id").asc(nulls_last=True), "id"):
+        by_id[dispute_type.pk] = dispute_type
+        if dispute_type.active:
+            by_code.setdefault(dispute_type.code, dispute_type)
+    return ShopDisputeTypes(by_code, by_id)
+
+
 def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:
     """The shop's own active type with that code, else the global one (kept per process until
     the shop's configuration changes: shops.config)."""
-    return shop_config(shop.pk, "dispute_types", lambda: _dispute_types_by_code(shop.pk)).get(code)
-
-
-def _dispute_types_by_code(shop_id: int) -> dict[str, DisputeType]:
-    by_code = {}
-    for dispute_type in DisputeType.objects.filter(
-        Q(shop_id=shop_id) | Q(shop__isnull=True), active=True
-    ).order_by(F("shop_id").asc(nulls_last=True)):
-        by_code.setdefault(dispute_type.code, dispute_type)
-    return by_code
+    return shop_dispute_types(shop.pk).by_code.get(code)
 
 
 def _new_number(now: dt.datetime) -> str:
