@@ -196,8 +196,14 @@ def merged_sources(*, ticket: Ticket) -> list[Ticket]:
     return sorted(found, key=lambda row: (row.created_at, row.pk))
 
 
-def merged_sources_for_page(*, ticket: Ticket) -> list[Ticket]:
-    """merged_sources with their messages and evidence, for the ticket page's "Merged from"."""
+def merged_sources_for_page(*, ticket: Ticket, events: list[TicketEvent]) -> list[Ticket]:
+    """merged_sources with their messages and evidence, for the ticket page's "Merged from".
+    `events`: the ticket's timeline, which has a `merged` event "from" each duplicate merged into
+    it (ticket_merge is the only way in): without one there is nothing to read."""
+    if not any(
+        event.kind == TicketEvent.Kind.MERGED and "from" in (event.data or {}) for event in events
+    ):
+        return []
     sources = merged_sources(ticket=ticket)
     if sources:
         prefetch_related_objects(

@@ -308,7 +308,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         "follow_up_of": ticket.follow_up_of,
         # A merged duplicate links to its target; a target shows what was merged into it.
         "merged_into": ticket.merged_into,
-        "merged_sources": merged_sources_for_page(ticket=ticket),
+        "merged_sources": merged_sources_for_page(ticket=ticket, events=events),
         "duplicates": duplicate_suggestions(ticket=ticket),
         "merge_into": "",
         "merge_note": "",
