@@ -6,6 +6,7 @@ customer_misuse (the customer's doing) and not_as_described (the listing's). A s
 counts by its category and the rules it follows (`rules_as`)."""
 
 import datetime as dt
+from collections import Counter
 
 from django.db.models import Q
 
@@ -50,38 +51,42 @@ def ticket_batches(ticket: Ticket) -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
+def _quality_tickets(*, shop_id: int, since: dt.datetime, until: dt.datetime | None):
+    """The shop's quality tickets created in [since, until]."""
+    tickets = Ticket.objects.filter(quality_types_q(), shop_id=shop_id, created_at__gte=since)
+    return tickets if until is None else tickets.filter(created_at__lte=until)
+
+
 def quality_ticket_ids(
     *, shop_id: int, sku: str, batch_no: str, since: dt.datetime, until: dt.datetime | None = None
 ) -> list[int]:
     """The shop's quality tickets created in [since, until] whose order holds that SKU+batch."""
-    tickets = Ticket.objects.filter(
-        quality_types_q(),
-        shop_id=shop_id,
-        created_at__gte=since,
-        order__items__sku=sku,
-        order__items__batch_no=batch_no,
+    tickets = _quality_tickets(shop_id=shop_id, since=since, until=until).filter(
+        order__items__sku=sku, order__items__batch_no=batch_no
     )
-    if until is not None:
-        tickets = tickets.filter(created_at__lte=until)
     return list(tickets.values_list("id", flat=True).distinct().order_by("id"))
 
 
 def same_batch_ticket_count(*, ticket: Ticket, window_days: int) -> int:
     """The most quality tickets on any of this ticket's SKU+batch pairs within the window that
-    ends at its creation, this one included when it is a quality ticket itself."""
-    since = ticket.created_at - dt.timedelta(days=window_days)
-    return max(
-        (
-            len(
-                quality_ticket_ids(
-                    shop_id=ticket.shop_id,
-                    sku=sku,
-                    batch_no=batch_no,
-                    since=since,
-                    until=ticket.created_at,
-                )
-            )
-            for sku, batch_no in ticket_batches(ticket)
-        ),
-        default=0,
+    ends at its creation, this one included when it is a quality ticket itself. One query for
+    all the pairs (quality_ticket_ids' tickets, with the item that matched)."""
+    pairs = ticket_batches(ticket)
+    if not pairs:
+        return 0
+    on_a_pair = Q(
+        *[Q(order__items__sku=sku, order__items__batch_no=batch_no) for sku, batch_no in pairs],
+        _connector=Q.OR,
     )
+    rows = (
+        _quality_tickets(
+            shop_id=ticket.shop_id,
+            since=ticket.created_at - dt.timedelta(days=window_days),
+            until=ticket.created_at,
+        )
+        .filter(on_a_pair)  # one join of the items: the pair read below is the one that matched
+        .values_list("order__items__sku", "order__items__batch_no", "id")
+        .distinct()
+        .order_by()
+    )
+    return max(Counter((sku, batch_no) for sku, batch_no, _id in rows).values(), default=0)
