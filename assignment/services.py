@@ -11,7 +11,7 @@ waited for, and a ticket is never given twice.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -248,7 +248,16 @@ def availability_set(*, user, available: bool) -> Availability:
 
 
 def is_available(user) -> bool:
-    return Availability.objects.filter(user=user, available=True).exists()
+    """The nav's 在线 / 离开 state, read on every page: written out, as the ORM's exists() took
+    three times as long to build as the query takes to run."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AVAILABLE_SQL, [user.pk, True])
+        return cursor.fetchone() is not None
+
+
+_AVAILABLE_SQL = (
+    f"SELECT 1 FROM {Availability._meta.db_table} WHERE user_id = %s AND available = %s LIMIT 1"
+)
 
 
 def assignment_settings_get(*, shop: Shop) -> AssignmentSettings:
