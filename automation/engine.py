@@ -19,7 +19,6 @@ from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,12 +34,13 @@ from shops.config import shop_config
 from sla.models import ContactPurpose
 from sla.services.contact import contact_customer
 from tickets import services as tickets
-from tickets.models import Message, ReplyTemplate, Ticket, TicketEvent
+from tickets.models import Message, Ticket, TicketEvent
 from tickets.reply_templates import (
     reply_template_fill,
     reply_template_values,
     unfilled_placeholders,
 )
+from tickets.selectors import reply_template_of_shop
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -227,9 +227,7 @@ def _run_action(
     elif kind == spec.INTERNAL_NOTE:
         tickets.message_add(ticket=ticket, body=value, actor=actor, internal=True)
     elif kind == spec.REPLY:
-        template = ReplyTemplate.objects.filter(
-            Q(shop_id=ticket.shop_id) | Q(shop__isnull=True), pk=value
-        ).first()
+        template = reply_template_of_shop(ticket.shop_id, value)
         if template is None:
             raise ApplicationError("no_template", _("The reply template no longer exists."))
         recorded["title"] = template.title

@@ -14,6 +14,7 @@ from aftersales.exceptions import ApplicationError
 from automation.models import AfterField, Event
 from shops.models import Membership
 from tickets.models import DisputeCategory, DisputeType, ReplyTemplate
+from tickets.selectors import reply_template_of_shop
 from tickets.services import MESSAGE_MAX_LENGTH, tag_name_clean
 from tickets.states import STAFF_ACTIONS, Action, Priority, Status
 
@@ -277,7 +278,7 @@ def _action_clean(action, *, shop, errors: _Errors, key: str) -> dict | None:
         if isinstance(value, bool) or not isinstance(value, int):
             errors.add(vkey, _("Choose a reply template."))
             return None
-        if not ReplyTemplate.objects.filter(Q(shop=shop) | Q(shop__isnull=True), pk=value).exists():
+        if reply_template_of_shop(shop.pk, value) is None:
             errors.add(vkey, _("No such reply template in this shop."))
             return None
     elif kind == INTERNAL_NOTE:

@@ -603,3 +603,15 @@ def reply_templates_of_shop(shop_id: int) -> list[ReplyTemplate]:
             )
         ),
     )
+
+
+def reply_template_of_shop(shop_id: int, pk) -> ReplyTemplate | None:
+    """The template `pk` if it is one of reply_templates_of_shop (one the shop's agents and rules
+    may use), else None. Shared: read it, do not change it."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return next(
+        (template for template in reply_templates_of_shop(shop_id) if template.pk == pk), None
+    )

@@ -52,6 +52,7 @@ from tickets.selectors import (
     merged_sources_for_page,
     queue_lists,
     queue_tickets,
+    reply_template_of_shop,
     reply_templates_of_shop,
     sla_breached,
     ticket_events,
@@ -471,9 +472,7 @@ def _macro_for(ticket: Ticket, macro_id: int | None) -> ReplyTemplate | None:
     """The macro the reply came from, if it is one the ticket's shop may use."""
     if not macro_id:
         return None
-    return ReplyTemplate.objects.filter(
-        Q(shop_id=ticket.shop_id) | Q(shop__isnull=True), pk=macro_id
-    ).first()
+    return reply_template_of_shop(ticket.shop_id, macro_id)
 
 
 @login_required
