@@ -16,4 +16,7 @@ def unread_count(*, user) -> int:
         return cursor.fetchone()[0]
 
 
-_UNREAD_COUNT_SQL = f"SELECT COUNT(*) FROM {Notification._meta.db_table} WHERE recipient_id = %s AND read_at IS NULL"
+_UNREAD_COUNT_SQL = (
+    f"SELECT COUNT(*) FROM {Notification._meta.db_table}"
+    " WHERE recipient_id = %s AND read_at IS NULL"
+)

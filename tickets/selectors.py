@@ -89,7 +89,7 @@ _TAG_NAMES, _TAG_COLOURS = _tags_array("name"), _tags_array("colour")
 
 def ticket_base_queryset() -> QuerySet:
     """Tickets with their shop, customer, order, assignee and items; ticket_get adds the dispute
-    type from what the process keeps of the shop's configuration (kept_relations_attach)."""
+    type from what the process keeps of the shop's configuration (_kept_dispute_type_attach)."""
     return with_tags(
         Ticket.objects.select_related("shop", "customer", "order", "assignee").prefetch_related(
             Prefetch("order__items", queryset=OrderItem.objects.order_by("id"))
@@ -177,11 +177,11 @@ def ticket_get(*, user, number: str, for_output: bool = False) -> Ticket:
     )
     if ticket is None:
         raise Http404("No such ticket.")
-    kept_relations_attach(ticket)
+    _kept_dispute_type_attach(ticket)
     return ticket
 
 
-def kept_relations_attach(ticket: Ticket) -> None:
+def _kept_dispute_type_attach(ticket: Ticket) -> None:
     """The ticket's dispute type from what the process keeps of its shop's configuration, not
     joined: a join less to plan and build on every ticket read (bench/README.md, ticket page)."""
     dispute_type = shop_dispute_types(ticket.shop_id).by_id.get(ticket.dispute_type_id)
