@@ -47,12 +47,6 @@ def forget_where(matches: Callable[[Hashable], bool]) -> None:
             del memo[key]
 
 
-def forget(key: Hashable) -> None:
-    memo = _memo.get()
-    if memo is not None:
-        memo.pop(key, None)
-
-
 def in_transaction() -> bool:
     """In an atomic block of the code's own (a test's wrapping transaction does not count, as for
     Django's own `durable` check)."""
