@@ -1,5 +1,9 @@
 """unique_row: the row of a lookup by a unique key, without the ordering .first() adds.
 
+joined_rows: a hand-written SELECT of several models' rows joined (what select_related reads),
+for the reads of every request where building and compiling the ORM's query cost more than
+PostgreSQL spends answering it (bench/README.md).
+
 rows_insert: many rows of one model written from plain tuples, for the few hot paths (a chunk
 of SLA timers writes thousands of rows) where building a model instance per row and letting
 bulk_create prepare every field costs more than the database spends storing them."""
@@ -9,7 +13,8 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import JSONField
+from django.db.models import JSONField, Model
+from django.db.models.sql import Query
 
 
 def rows_insert(
@@ -68,3 +73,59 @@ def unique_row(queryset):
     primary key, and on a query joining several tables the planner then also weighs walking
     that index in order: a third of planning the ticket page's main query."""
     return next(iter(queryset[:1]), None)
+
+
+def joined_columns(*aliased: tuple[str, type[Model]]) -> str:
+    """The select list joined_rows reads: each (alias, model)'s concrete columns, in turn."""
+    quote = connection.ops.quote_name
+    return ", ".join(
+        f"{alias}.{quote(field.column)}"
+        for alias, model in aliased
+        for field in model._meta.concrete_fields
+    )
+
+
+def joined_rows(
+    sql: str, params: Sequence, models: Sequence[type[Model]]
+) -> list[tuple[tuple[Model | None, ...], tuple]]:
+    """Run `sql`, whose select list starts with joined_columns of `models` (in that order), and
+    give each row as (one instance per model, or None where a LEFT JOIN found no row; the rest
+    of the row's columns as read). The fields' database converters apply (JSON, and SQLite's
+    dates, decimals and booleans), and each instance comes from Model.from_db, as a queryset's."""
+    parts, converters, width = _row_reader(tuple(models))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    read = []
+    for row in rows:
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        instances = tuple(
+            None if row[start] is None else model.from_db(connection.alias, names, row[start:end])
+            for model, names, start, end in parts
+        )
+        read.append((instances, tuple(row[width:])))
+    return read
+
+
+# (vendor, models) -> what joined_rows needs to read their columns: computed once per process.
+_readers: dict[tuple, tuple] = {}
+
+
+def _row_reader(models: tuple[type[Model], ...]) -> tuple:
+    key = (connection.vendor, models)
+    reader = _readers.get(key)
+    if reader is None:
+        parts, columns, start = [], [], 0
+        for model in models:
+            fields = model._meta.concrete_fields
+            parts.append((model, [f.attname for f in fields], start, start + len(fields)))
+            columns += [field.get_col(model._meta.db_table) for field in fields]
+            start += len(fields)
+        compiler = connection.ops.compiler("SQLCompiler")(Query(models[0]), connection, None)
+        reader = _readers[key] = (parts, compiler.get_converters(columns), start)
+    return reader

@@ -1,13 +1,16 @@
-"""aftersales.db.rows_insert: plain tuples in, the same rows as the ORM would have written."""
+"""aftersales.db.rows_insert: plain tuples in, the same rows as the ORM would have written.
+joined_rows: a hand-written join read as the same instances select_related gives."""
 
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import DataError, transaction
 
-from aftersales.db import rows_insert
+from aftersales.db import joined_columns, joined_rows, rows_insert
+from shops.models import Shop
 from tests.factories import ShopFactory, make_ticket
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +74,24 @@ def test_a_too_long_value_fails_instead_of_being_cut_and_nothing_is_written():
 def test_no_rows_no_statement(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert rows_insert(TicketEvent, FIELDS, [], returning="id") == []
+
+
+def test_joined_rows_are_what_select_related_reads(django_assert_num_queries):
+    shop = ShopFactory(sla_settings={"first_response_hours": 3})
+    ticket = make_ticket(shop)  # no assignee: the LEFT JOIN finds no user
+    Ticket.objects.filter(pk=ticket.pk).update(affected_items=[{"sku": "A", "quantity": 2}])
+    sql = (
+        f"SELECT {joined_columns(('t', Ticket), ('s', Shop), ('u', User))}, 41 + 1"
+        " FROM tickets_ticket t JOIN shops_shop s ON s.id = t.shop_id"
+        " LEFT JOIN auth_user u ON u.id = t.assignee_id WHERE t.id = %s"
+    )
+    with django_assert_num_queries(1):
+        [((read, read_shop, assignee), rest)] = joined_rows(sql, [ticket.pk], (Ticket, Shop, User))
+    expected = Ticket.objects.select_related("shop").get(pk=ticket.pk)
+    assert assignee is None and rest == (42,)
+    for field in Ticket._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.affected_items == [{"sku": "A", "quantity": 2}]  # JSON, decoded
+    assert read_shop.sla_settings == {"first_response_hours": 3}
+    assert read_shop.config_version == expected.shop.config_version
+    assert not read._state.adding and read_shop.pk == shop.pk
