@@ -236,8 +236,23 @@ def _kept_dispute_type_attach(ticket: Ticket) -> None:
         ticket.dispute_type = copy.copy(dispute_type)
 
 
-def ticket_events(*, ticket: Ticket) -> QuerySet:
-    return TicketEvent.objects.filter(ticket=ticket).order_by("created_at", "id")
+def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's timeline, oldest first. Written out, as the ticket page's other reads."""
+    return list(TicketEvent.objects.raw(_EVENTS_SQL, [ticket.pk]))
+
+
+def ticket_own_attachments(*, ticket: Ticket) -> list[Attachment]:
+    """The ticket's own evidence (not its merged duplicates'), oldest first (as
+    `ticket.attachments.all()`), written out."""
+    return list(Attachment.objects.raw(_ATTACHMENTS_SQL, [ticket.pk]))
+
+
+_EVENTS_SQL = (
+    f"SELECT * FROM {TicketEvent._meta.db_table} WHERE ticket_id = %s ORDER BY created_at, id"
+)
+_ATTACHMENTS_SQL = (
+    f"SELECT * FROM {Attachment._meta.db_table} WHERE ticket_id = %s ORDER BY created_at, id"
+)
 
 
 # --- Merged duplicates -------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from tickets.selectors import (
     sla_breached,
     ticket_events,
     ticket_get,
+    ticket_own_attachments,
     tickets_attach_shared,
 )
 from tickets.states import Action, Status, available_actions
@@ -270,8 +271,8 @@ def saved_view_delete(request, pk: int):
 
 def _ticket_context(ticket: Ticket, **extra) -> dict:
     # Listed here, and read by the features; one plain query (the prefetch machinery cost more).
-    set_prefetched(ticket, "attachments", ticket.attachments.all())
-    events = list(ticket_events(ticket=ticket))
+    set_prefetched(ticket, "attachments", ticket_own_attachments(ticket=ticket))
+    events = ticket_events(ticket=ticket)
     affected = {}
     for entry in ticket.affected_items or []:
         if isinstance(entry, dict) and entry.get("sku"):
