@@ -1,5 +1,9 @@
 """unique_row: the row of a lookup by a unique key, without the ordering .first() adds.
 
+instances_insert: new model instances written as save() / bulk_create would (each field's pre_save
+and database preparation), without building and compiling the ORM's INSERT: a create-ticket writes
+five of them.
+
 joined_rows: a hand-written SELECT of several models' rows joined (what select_related reads),
 for the reads of every request where building and compiling the ORM's query cost more than
 PostgreSQL spends answering it (bench/README.md).
@@ -129,3 +133,53 @@ def _row_reader(models: tuple[type[Model], ...]) -> tuple:
         compiler = connection.ops.compiler("SQLCompiler")(Query(models[0]), connection, None)
         reader = _readers[key] = (parts, compiler.get_converters(columns), start)
     return reader
+
+
+def instances_insert(instances: Sequence[Model], *, skip_conflict: bool = False) -> bool:
+    """INSERT new instances of one model in one statement, as bulk_create does: auto_now fields
+    filled, each value prepared by its field, each instance given its primary key. skip_conflict
+    (one instance only): ON CONFLICT DO NOTHING — False when a unique constraint already held its
+    values (nothing written, the transaction intact, no savepoint needed), else True."""
+    if not instances:
+        return True
+    if skip_conflict and len(instances) != 1:
+        raise ValueError("skip_conflict takes one instance: the rows skipped are not told apart")
+    model = type(instances[0])
+    fields, sql = _insert_statement(model, len(instances), skip_conflict)
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        for instance in instances
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if len(ids) != len(instances):  # a conflict skipped: nothing was written
+        return False
+    for instance, pk in zip(instances, ids, strict=True):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return True
+
+
+# (vendor, model, rows, skip_conflict) -> (fields, sql), computed once per process.
+_inserts: dict[tuple, tuple] = {}
+
+
+def _insert_statement(model: type[Model], rows: int, skip_conflict: bool) -> tuple:
+    key = (connection.vendor, model, rows, skip_conflict)
+    statement = _inserts.get(key)
+    if statement is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+        quote = connection.ops.quote_name
+        row = f"({', '.join(['%s'] * len(fields))})"
+        statement = _inserts[key] = (
+            fields,
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+            f" VALUES {', '.join([row] * rows)}"
+            f"{' ON CONFLICT DO NOTHING' if skip_conflict else ''}"
+            f" RETURNING {quote(meta.pk.column)}",
+        )
+    return statement

@@ -1,16 +1,18 @@
 """aftersales.db.rows_insert: plain tuples in, the same rows as the ORM would have written.
-joined_rows: a hand-written join read as the same instances select_related gives."""
+joined_rows: a hand-written join read as the same instances select_related gives.
+instances_insert: new instances written as bulk_create writes them."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import DataError, transaction
 
-from aftersales.db import joined_columns, joined_rows, rows_insert
+from aftersales.db import instances_insert, joined_columns, joined_rows, rows_insert
 from shops.models import Shop
 from tests.factories import ShopFactory, make_ticket
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Customer, Order, Ticket, TicketEvent
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,37 @@ def test_joined_rows_are_what_select_related_reads(django_assert_num_queries):
     assert read_shop.sla_settings == {"first_response_hours": 3}
     assert read_shop.config_version == expected.shop.config_version
     assert not read._state.adding and read_shop.pk == shop.pk
+
+
+def test_instances_are_inserted_as_bulk_create_writes_them(django_assert_num_queries):
+    shop = ShopFactory()
+    orders = [
+        Order(shop=shop, order_no=f"IN-{n}", amount=Decimal("19.99"), courier="SF") for n in (1, 2)
+    ]
+    with django_assert_num_queries(1):
+        assert instances_insert(orders) is True
+    assert orders[0].pk < orders[1].pk and not orders[0]._state.adding
+    saved = Order.objects.get(pk=orders[1].pk)
+    assert (saved.order_no, saved.amount, saved.courier, saved.shop_id) == (
+        "IN-2",
+        Decimal("19.99"),
+        "SF",
+        shop.pk,
+    )
+    customer = Customer(shop=shop, external_id="c-1", name="甲")
+    assert instances_insert([customer], skip_conflict=True) is True
+    assert customer.created_at is not None  # auto_now_add, as save() fills it
+    assert Customer.objects.get(pk=customer.pk).created_at == customer.created_at
+
+
+def test_a_conflict_skipped_writes_nothing_and_keeps_the_transaction(django_assert_num_queries):
+    shop = ShopFactory()
+    Customer.objects.create(shop=shop, external_id="c-1", name="first")
+    again = Customer(shop=shop, external_id="c-1", name="second")
+    with transaction.atomic():
+        assert instances_insert([again], skip_conflict=True) is False
+        assert again.pk is None and again._state.adding
+        assert Customer.objects.filter(shop=shop).count() == 1  # the transaction still works
+    assert Customer.objects.get(shop=shop, external_id="c-1").name == "first"
+    with pytest.raises(ValueError):
+        instances_insert([again, Customer(shop=shop, external_id="c-2")], skip_conflict=True)

@@ -11,15 +11,14 @@ from typing import NamedTuple
 import filetype
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, router, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.db.models.constants import OnConflict
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import rows_insert, unique_row
+from aftersales.db import instances_insert, rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from shops.config import shop_config
@@ -211,8 +210,9 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     Not get_or_create: its savepoint around the INSERT costs two statements per new customer.
     The INSERT skips a conflict on (shop, external_id) instead, so a customer a concurrent request
     inserted first is read again rather than failing this transaction."""
-    customer_row = unique_row(
-        Customer.objects.filter(shop=shop, external_id=customer["external_id"])
+    # Written out: the ORM took longer to build this read than PostgreSQL takes to answer it.
+    customer_row = next(
+        iter(Customer.objects.raw(_CUSTOMER_SQL, [shop.pk, customer["external_id"]])), None
     )
     if customer_row is None:
         customer_row = Customer(
@@ -237,31 +237,20 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     return customer_row
 
 
+_CUSTOMER_SQL = f"SELECT * FROM {Customer._meta.db_table} WHERE shop_id = %s AND external_id = %s"
+
+
 def _insert_unless_conflict(row) -> bool:
     """INSERT the new model instance with ON CONFLICT DO NOTHING (any unique constraint), in
     one statement and without a savepoint; True and the row's pk set if it was inserted, False if
     a unique constraint already held its values (nothing written, the transaction intact)."""
-    meta = row._meta
-    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
-    returned = row.__class__._base_manager._insert(
-        [row],
-        fields=fields,
-        returning_fields=[meta.pk],
-        using=router.db_for_write(row.__class__, instance=row),
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not returned or returned[0] is None:
-        return False
-    row.pk = returned[0][0]
-    row._state.adding = False
-    row._state.db = router.db_for_write(row.__class__, instance=row)
-    return True
+    return instances_insert([row], skip_conflict=True)
 
 
 def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
     """The ticket's order and its lines (one insert each)."""
     items = order.get("items") or []
-    order_row = Order.objects.create(
+    order_row = Order(
         shop=shop,
         order_no=order["order_no"],
         amount=order.get("amount"),
@@ -271,21 +260,21 @@ def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
         courier=order.get("courier") or "",
         tracking_no=order.get("tracking_no") or "",
     )
-    created_items = OrderItem.objects.bulk_create(
-        [
-            OrderItem(
-                order=order_row,
-                sku=item["sku"],
-                name=item.get("name") or "",
-                batch_no=item.get("batch_no") or "",
-                unit_price=item["unit_price"],
-                quantity=item.get("quantity", 1),
-                perishable=item.get("perishable", False),
-                shelf_life_days=item.get("shelf_life_days"),
-            )
-            for item in items
-        ]
-    )
+    instances_insert([order_row])
+    created_items = [
+        OrderItem(
+            order=order_row,
+            sku=item["sku"],
+            name=item.get("name") or "",
+            batch_no=item.get("batch_no") or "",
+            unit_price=item["unit_price"],
+            quantity=item.get("quantity", 1),
+            perishable=item.get("perishable", False),
+            shelf_life_days=item.get("shelf_life_days"),
+        )
+        for item in items
+    ]
+    instances_insert(created_items)
     return order_row, created_items
 
 
@@ -381,7 +370,7 @@ def ticket_create(
                 data={"from": None, "to": ticket.assignee.get_username(), "mode": chosen["mode"]},
             )
         )
-    TicketEvent.objects.bulk_create(events)
+    instances_insert(events)
     event_emit(
         shop=shop,
         type="ticket.created",
