@@ -38,7 +38,13 @@ def _policy_latest(shop: Shop) -> ShopPolicy:
 
 
 def policy_of(row: ShopPolicy) -> Policy:
-    return Policy.from_json(row.values)
+    """The version's values as a Policy, parsed once per row object: the row policy_current keeps
+    serves every request of the process (a create parsed it twice, ~0.15 ms each), and a Policy
+    is frozen. Values given to the row anew are parsed anew."""
+    parsed = row.__dict__.get("_parsed_policy")
+    if parsed is None or parsed[0] is not row.values:
+        parsed = row._parsed_policy = (row.values, Policy.from_json(row.values))
+    return parsed[1]
 
 
 def shipping_deadline(*, ticket: Ticket) -> dt.datetime | None:
