@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
 from django.http import Http404
 
+from aftersales.db import joined_columns, joined_rows
 from shops.config import shop_config
 from shops.models import Role, Shop
 
@@ -10,22 +10,29 @@ from shops.models import Role, Shop
 def memberships(user: AbstractBaseUser) -> list[tuple[int, str, str]]:
     """(shop_id, shop_code, role) of each shop the user works for, by code: read once per user
     object — a request's user lives for that request, so the nav, the permission checks and the
-    queries of one page share one read."""
+    queries of one page share one read. The same read gives the shops' rows (member_shops), and
+    with them their configuration versions (shops.config: no query of its own afterwards)."""
     if not user.is_authenticated:
         return []
     cached = getattr(user, "_shop_memberships", None)
     if cached is None:
         # Written out: every staff page reads it, and the ORM took longer to build the query
         # than PostgreSQL takes to answer it.
-        with connection.cursor() as cursor:
-            cursor.execute(_MEMBERSHIPS_SQL, [user.pk])
-            cached = [tuple(row) for row in cursor.fetchall()]
+        rows = joined_rows(_MEMBERSHIPS_SQL, [user.pk], (Shop,))
+        cached = [(shop.pk, shop.code, role) for (shop,), (role,) in rows]
+        user._member_shops = {shop.pk: shop for (shop,), _role in rows}
         user._shop_memberships = cached
     return cached
 
 
+def member_shops(user: AbstractBaseUser) -> dict[int, Shop]:
+    """The shops the user works for, by id, from the memberships' read (no query of its own)."""
+    memberships(user)
+    return getattr(user, "_member_shops", {})
+
+
 _MEMBERSHIPS_SQL = (
-    'SELECT "shops_membership"."shop_id", "shops_shop"."code", "shops_membership"."role"'
+    f'SELECT {joined_columns(("shops_shop", Shop))}, "shops_membership"."role"'
     ' FROM "shops_membership" JOIN "shops_shop" ON "shops_shop"."id" = "shops_membership"."shop_id"'
     ' WHERE "shops_membership"."user_id" = %s ORDER BY "shops_shop"."code"'
 )
@@ -75,7 +82,7 @@ def memberships_for_request(request) -> list[tuple[int, str, str]]:
 
 def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, str | None]:
     """The shop `code` if the user works for it, with the user's role there (superusers: admin
-    of every shop); (None, None) otherwise. One query (the shop) beside the memberships' read."""
+    of every shop); (None, None) otherwise. No query beyond the memberships' read (member_shops)."""
     if user.is_superuser:
         return Shop.objects.filter(code=code).first(), Role.ADMIN
     # through the user's memberships (read once per request, the nav reads them too)
@@ -84,8 +91,7 @@ def shop_and_role(*, user: AbstractBaseUser, code: str) -> tuple[Shop | None, st
     )
     if found is None:
         return None, None
-    shop = Shop.objects.filter(pk=found[0]).first()
-    return (shop, found[1]) if shop else (None, None)
+    return member_shops(user)[found[0]], found[1]
 
 
 def admin_shop(*, user: AbstractBaseUser, code: str) -> Shop:

@@ -21,7 +21,7 @@ from aftersales import hooks
 from aftersales.db import instances_insert, rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
-from shops.config import shop_config
+from shops.config import shop_config, shops_config
 from shops.models import Membership, Shop
 from shops.sla import due_times
 from tickets.clock import clock_on_status_change
@@ -182,6 +182,21 @@ def _dispute_types_read(shop_id: int) -> ShopDisputeTypes:
         if dispute_type.active:
             by_code.setdefault(dispute_type.code, dispute_type)
     return ShopDisputeTypes(by_code, by_id)
+
+
+def dispute_types_of_shops(shop_ids: list[int]) -> list[DisputeType]:
+    """The active dispute types the shops' tickets can take (their own and the global ones), by
+    category and code: the queue's filter. From the kept configuration (shop_dispute_types), so
+    no query once the shops' versions are known (a page's memberships read gives them)."""
+    if not shop_ids:
+        return list(
+            DisputeType.objects.filter(shop__isnull=True, active=True).order_by("category", "code")
+        )
+    kept = shops_config(
+        shop_ids, "dispute_types", lambda ids: {pk: _dispute_types_read(pk) for pk in ids}
+    )
+    active = {t.pk: t for types in kept.values() for t in types.by_id.values() if t.active}
+    return sorted(active.values(), key=lambda t: (t.category, t.code, t.pk))
 
 
 def dispute_type_for_shop(*, shop: Shop, code: str) -> DisputeType | None:

@@ -10,7 +10,6 @@ import hashlib
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.templatetags.static import static
@@ -24,7 +23,7 @@ from aftersales import hooks
 from aftersales.auth import login_required, redirect_back
 from aftersales.exceptions import ApplicationError
 from aftersales.prefetch import set_prefetched
-from shops.selectors import shop_and_role, shop_ids_for_user, shop_staff
+from shops.selectors import member_shops, shop_and_role, shop_ids_for_user, shop_staff
 from tickets import services
 from tickets.forms import (
     STATUS_ALL,
@@ -37,7 +36,7 @@ from tickets.forms import (
     queue_filter_query,
 )
 from tickets.macros import macro_action_words, macro_apply
-from tickets.models import Attachment, DisputeType, LogisticsEvent, ReplyTemplate, Ticket
+from tickets.models import Attachment, LogisticsEvent, ReplyTemplate, Ticket
 from tickets.presence import presence_beat, presence_leave
 from tickets.reply_templates import reply_template_fill, reply_template_values
 from tickets.selectors import (
@@ -104,11 +103,7 @@ def queue_params(request) -> tuple[QueueFilterForm, dict, list[int]]:
     """The queue's filters from the query string, read the same way by the list and its CSV export
     (so the export has exactly the rows on screen)."""
     shop_ids = shop_ids_for_user(user=request.user)
-    dispute_types = list(
-        DisputeType.objects.filter(
-            Q(shop__isnull=True) | Q(shop_id__in=shop_ids), active=True
-        ).order_by("category", "code")
-    )
+    dispute_types = services.dispute_types_of_shops(shop_ids)
     form = QueueFilterForm(request.GET, dispute_types=dispute_types)
     filters = form.values()
     if filters["q"] and "status" not in request.GET:
@@ -148,7 +143,9 @@ def queue(request):
     )
     has_next = len(rows) > QUEUE_PAGE_SIZE
     rows = rows[:QUEUE_PAGE_SIZE]
-    tickets_attach_shared(rows, dispute_types=form.dispute_types)
+    tickets_attach_shared(
+        rows, shops=tuple(member_shops(request.user).values()), dispute_types=form.dispute_types
+    )
     current_query = queue_filter_query(request.GET.urlencode())
     tag_names = list(dict.fromkeys(tag.name for tag in lists.tags))
     if filters["tag"] and filters["tag"] not in tag_names:
