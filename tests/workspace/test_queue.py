@@ -226,6 +226,26 @@ def test_query_count_stays_bounded_with_the_new_filters(
             assert client.get(url).status_code == 200
 
 
+def test_the_queue_takes_shops_and_dispute_types_from_what_it_already_knows(client, deadlines):
+    """The memberships' read gives the shops (and their configuration versions); the dispute
+    types of the filter and the rows come from the kept configuration: neither is read again
+    once the process has seen them, and a new type shows at once."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.models import DisputeType
+
+    client.get("/")  # the process keeps the shop's configuration
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/").content.decode()
+    tables = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "disputes_disputetype" not in tables and 'FROM "shops_shop"' not in tables, tables
+    assert "收到破损" in body
+    DisputeType.objects.create(
+        code="new_kind", name_zh="新类型", name_en="New kind", category="other"
+    )
+    assert "新类型" in client.get("/").content.decode()
+
+
 # --- Words, not codes -----------------------------------------------------------------------------
 
 
