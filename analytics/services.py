@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
+from aftersales.db import instances_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
 from disputes.quality import is_quality_type, quality_ticket_ids, ticket_batches
@@ -45,6 +46,12 @@ def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
         )
 
 
+_OPEN_ALERT_SQL = (
+    f"SELECT * FROM {BatchAlert._meta.db_table}"
+    " WHERE shop_id = %s AND sku = %s AND batch_no = %s AND status <> %s ORDER BY id LIMIT 1"
+)
+
+
 def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[BatchAlert]:
     """Raise (once) or extend the batch alerts this ticket's SKU+batch pairs call for.
     Returns the alerts raised by this call (not those the ticket was merely added to).
@@ -60,15 +67,19 @@ def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[Batch
     for sku, batch_no in ticket_batches(ticket):
         with transaction.atomic():
             _lock_batch(ticket.shop_id, sku, batch_no)
-            alert = (
-                BatchAlert.objects.filter(shop_id=ticket.shop_id, sku=sku, batch_no=batch_no)
-                .exclude(status=BatchAlert.Status.RESOLVED)
-                .first()
+            # Written out (the common case on a create of a quality type: the alert is open
+            # and the ticket joins it): the ORM took longer to build these than to run them.
+            alert = next(
+                iter(
+                    BatchAlert.objects.raw(
+                        _OPEN_ALERT_SQL,
+                        [ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],
+                    )
+                ),
+                None,
             )
             if alert is not None:
-                BatchAlertTicket.objects.bulk_create(
-                    [BatchAlertTicket(alert=alert, ticket=ticket)], ignore_conflicts=True
-                )
+                instances_insert([BatchAlertTicket(alert=alert, ticket=ticket)], skip_conflict=True)
                 continue
             since = now - dt.timedelta(days=window_days)
             last_resolved = (
