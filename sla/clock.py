@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from aftersales.db import instances_insert
 from disputes.services import shipping_deadline
 from shops.business_time import subtract_minutes
 from shops.sla import cached_sla
@@ -126,7 +127,7 @@ def timers_sync(ticket, *, now: dt.datetime | None = None, new: bool = False) ->
             state=TimerState.CANCELLED, done_at=now
         )
     if to_create:
-        Timer.objects.bulk_create(to_create)
+        instances_insert(to_create)  # (a create-ticket's four timers: aftersales.db)
 
 
 def timer_start(ticket, *, kind: str, due_at: dt.datetime, data: dict | None = None) -> Timer:
