@@ -5,6 +5,7 @@ import functools
 from urllib.parse import quote
 
 from django import template
+from django.template import defaultfilters
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -156,3 +157,21 @@ def parse_iso(value):
         return dt.datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+@register.filter(expects_localtime=True)
+def minute(value) -> str:
+    """`|date:"Y-m-d H:i"` of a datetime (in the reader's time zone, as the date filter), without
+    building a DateFormat each time: the timeline shows two per event, and the date filter took
+    30–40 µs each (bench/README.md)."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return defaultfilters.date(value, "Y-m-d H:i")
+
+
+@register.filter(expects_localtime=True)
+def iso(value) -> str:
+    """`|date:'c'` of a datetime (ISO 8601, in the reader's time zone), as `minute` does."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return defaultfilters.date(value, "c")
