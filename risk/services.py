@@ -2,7 +2,7 @@
 dismissal of a flag."""
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from aftersales.exceptions import ApplicationError
@@ -109,7 +109,15 @@ def flag_dismiss(*, ticket: Ticket, code: str, note: str, actor: Actor) -> list[
         ticket=locked,
         kind=TicketEvent.Kind.RISK_FLAG_DISMISSED,
         actor=actor,
-        data={"code": code, "message": finding.message, "refs": finding.refs, "note": note},
+        # The flag's sentence as the supervisor read it, and in which language: the timeline shows
+        # it to readers of that language, the flag's name and references to the others.
+        data={
+            "code": code,
+            "message": finding.message,
+            "language": translation.get_language(),
+            "refs": finding.refs,
+            "note": note,
+        },
     )
     finding.dismissal = dismissal
     return findings

@@ -156,6 +156,29 @@ def test_the_ticket_page_offers_dismissal_to_supervisors_only(predates, shop):
     assert 'data-testid="risk-dismissed-event"' in page  # on the timeline
 
 
+def test_the_dismissal_on_the_timeline_speaks_the_readers_language(predates, shop):
+    """The flag's sentence is kept as the supervisor read it (their language, with the counts of
+    that moment); a reader of the other language gets the flag's name and its references."""
+    boss = page_client(shop, "supervisor", language="zh-hans")
+    boss.post(
+        f"/tickets/{predates.number}/risk/dismiss/",
+        {"code": "evidence_predates_order", "note": "买家另有一单同款"},
+    )
+    event = TicketEvent.objects.get(ticket=predates, kind="risk_flag_dismissed")
+    assert event.data["language"] == "zh-hans" and event.data["refs"]
+    chinese = event.data["message"]
+    assert "照片" in chinese
+
+    def timeline(client):
+        page = client.get(f"/tickets/{predates.number}/").content.decode()
+        return page.split('data-testid="risk-dismissed-event"')[1].split("</li>")[0]
+
+    assert chinese in timeline(boss)
+    english = timeline(page_client(shop, "agent", language="en"))
+    assert chinese not in english and "Risk flag dismissed" in english
+    assert all(str(ref) in english for ref in event.data["refs"])
+
+
 def test_an_agent_posting_the_form_is_refused(predates, shop):
     agent = page_client(shop, "agent")
     agent.post(
