@@ -75,7 +75,8 @@ def rows_insert(
 def unique_row(queryset):
     """The one row of `queryset` (filtered on a unique key), or None. `.first()` orders by the
     primary key, and on a query joining several tables the planner then also weighs walking
-    that index in order: a third of planning the ticket page's main query."""
+    that index in order: a third of planning the ticket page's main query. A `Model.objects.raw`
+    read (a unique key, or LIMIT 1) works the same way."""
     return next(iter(queryset[:1]), None)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
-from aftersales.db import instances_insert
+from aftersales.db import instances_insert, unique_row
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
 from disputes.quality import is_quality_type, quality_ticket_ids, ticket_batches
@@ -69,14 +69,11 @@ def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[Batch
             _lock_batch(ticket.shop_id, sku, batch_no)
             # Written out (the common case on a create of a quality type: the alert is open
             # and the ticket joins it): the ORM took longer to build these than to run them.
-            alert = next(
-                iter(
-                    BatchAlert.objects.raw(
-                        _OPEN_ALERT_SQL,
-                        [ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],
-                    )
-                ),
-                None,
+            alert = unique_row(
+                BatchAlert.objects.raw(
+                    _OPEN_ALERT_SQL,
+                    [ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],
+                )
             )
             if alert is not None:
                 instances_insert([BatchAlertTicket(alert=alert, ticket=ticket)], skip_conflict=True)

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import instances_insert, rows_insert
+from aftersales.db import instances_insert, rows_insert, unique_row
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
-from shops.config import shop_config, shops_config
+from shops.config import shops_config
 from shops.models import Membership, Shop
 from shops.sla import due_times
 from tickets.clock import clock_on_status_change
@@ -170,7 +170,13 @@ class ShopDisputeTypes(NamedTuple):
 def shop_dispute_types(shop_id: int) -> ShopDisputeTypes:
     """The shop's own and the global dispute types, in one read kept per process until the
     shop's configuration changes (shops.config). Shared: copy one before changing it."""
-    return shop_config(shop_id, "dispute_types", lambda: _dispute_types_read(shop_id))
+    return _kept_dispute_types([shop_id])[shop_id]
+
+
+def _kept_dispute_types(shop_ids: list[int]) -> dict[int, ShopDisputeTypes]:
+    return shops_config(
+        shop_ids, "dispute_types", lambda ids: {pk: _dispute_types_read(pk) for pk in ids}
+    )
 
 
 def _dispute_types_read(shop_id: int) -> ShopDisputeTypes:
@@ -192,9 +198,7 @@ def dispute_types_of_shops(shop_ids: list[int]) -> list[DisputeType]:
         return list(
             DisputeType.objects.filter(shop__isnull=True, active=True).order_by("category", "code")
         )
-    kept = shops_config(
-        shop_ids, "dispute_types", lambda ids: {pk: _dispute_types_read(pk) for pk in ids}
-    )
+    kept = _kept_dispute_types(shop_ids)
     active = {t.pk: t for types in kept.values() for t in types.by_id.values() if t.active}
     return sorted(active.values(), key=lambda t: (t.category, t.code, t.pk))
 
@@ -226,8 +230,8 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     The INSERT skips a conflict on (shop, external_id) instead, so a customer a concurrent request
     inserted first is read again rather than failing this transaction."""
     # Written out: the ORM took longer to build this read than PostgreSQL takes to answer it.
-    customer_row = next(
-        iter(Customer.objects.raw(_CUSTOMER_SQL, [shop.pk, customer["external_id"]])), None
+    customer_row = unique_row(
+        Customer.objects.raw(_CUSTOMER_SQL, [shop.pk, customer["external_id"]])
     )
     if customer_row is None:
         customer_row = Customer(
@@ -236,7 +240,7 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
             name=customer.get("name", ""),
             phone=customer.get("phone", ""),
         )
-        if _insert_unless_conflict(customer_row):
+        if instances_insert([customer_row], skip_conflict=True):
             customer_row._just_created = True
             return customer_row
         customer_row = Customer.objects.get(shop=shop, external_id=customer["external_id"])
@@ -253,13 +257,6 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
 
 
 _CUSTOMER_SQL = f"SELECT * FROM {Customer._meta.db_table} WHERE shop_id = %s AND external_id = %s"
-
-
-def _insert_unless_conflict(row) -> bool:
-    """INSERT the new model instance with ON CONFLICT DO NOTHING (any unique constraint), in
-    one statement and without a savepoint; True and the row's pk set if it was inserted, False if
-    a unique constraint already held its values (nothing written, the transaction intact)."""
-    return instances_insert([row], skip_conflict=True)
 
 
 def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
@@ -419,7 +416,7 @@ def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int 
     (409) or, rarely, the number was taken: try another."""
     for _ in range(attempts):
         ticket.number = _new_number(now)
-        if _insert_unless_conflict(ticket):
+        if instances_insert([ticket], skip_conflict=True):
             return
         if (
             ticket.external_ref

@@ -268,7 +268,8 @@ def saved_view_delete(request, pk: int):
 
 def _ticket_context(ticket: Ticket, **extra) -> dict:
     # Listed here, and read by the features; one plain query (the prefetch machinery cost more).
-    set_prefetched(ticket, "attachments", ticket_own_attachments(ticket=ticket))
+    attachments = ticket_own_attachments(ticket=ticket)
+    set_prefetched(ticket, "attachments", attachments)
     events = ticket_events(ticket=ticket)
     affected = {}
     for entry in ticket.affected_items or []:
@@ -291,7 +292,7 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
         "items": items,
         "events": events,
         "latest_event_id": events[-1].pk if events else 0,
-        "attachments": list(ticket.attachments.all()),
+        "attachments": attachments,
         "reply_template_groups": template_groups,
         "staff": shop_staff(ticket.shop_id),
         "actions": [

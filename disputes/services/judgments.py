@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from aftersales.db import unique_row
 from aftersales.exceptions import ApplicationError
 from aftersales.prefetch import prefetched
 from disputes import rules
@@ -109,7 +110,7 @@ def judgment_suggest(*, ticket: Ticket) -> rules.Suggestion:
 def judgment_latest(*, ticket: Ticket) -> Judgment | None:
     # Written out, as the other reads of every ticket page are (bench/README.md): the ORM spent
     # more building and compiling this query than PostgreSQL spends answering it.
-    return next(iter(Judgment.objects.raw(_LATEST_JUDGMENT_SQL, [ticket.pk])), None)
+    return unique_row(Judgment.objects.raw(_LATEST_JUDGMENT_SQL, [ticket.pk]))
 
 
 _LATEST_JUDGMENT_SQL = (
