@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
-from aftersales.db import instances_insert, unique_row
+from aftersales.db import instance_read, instances_insert, joined_columns
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
 from disputes.quality import is_quality_type, quality_ticket_ids, ticket_batches
@@ -47,8 +47,9 @@ def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
 
 
 _OPEN_ALERT_SQL = (
-    f"SELECT * FROM {BatchAlert._meta.db_table}"
-    " WHERE shop_id = %s AND sku = %s AND batch_no = %s AND status <> %s ORDER BY id LIMIT 1"
+    f"SELECT {joined_columns(('a', BatchAlert))} FROM {BatchAlert._meta.db_table} a"
+    " WHERE a.shop_id = %s AND a.sku = %s AND a.batch_no = %s AND a.status <> %s"
+    " ORDER BY a.id LIMIT 1"
 )
 
 
@@ -69,11 +70,10 @@ def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[Batch
             _lock_batch(ticket.shop_id, sku, batch_no)
             # Written out (the common case on a create of a quality type: the alert is open
             # and the ticket joins it): the ORM took longer to build these than to run them.
-            alert = unique_row(
-                BatchAlert.objects.raw(
-                    _OPEN_ALERT_SQL,
-                    [ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],
-                )
+            alert = instance_read(
+                _OPEN_ALERT_SQL,
+                [ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],
+                BatchAlert,
             )
             if alert is not None:
                 instances_insert([BatchAlertTicket(alert=alert, ticket=ticket)], skip_conflict=True)

@@ -55,7 +55,11 @@ def payload(n: int) -> dict:
         "description": "bench",
         "channel": "api",
         "requested_resolution": "refund",
-        "customer": {"external_id": f"bench-c-{n % 5000}", "name": "压测", "phone": "13800000000"},
+        "customer": {
+            "external_id": f"bench-c-{n % 5000}",
+            "name": "压测",
+            "phone": f"138{n % 5000:08d}",
+        },
         "order": {
             "order_no": f"{MARK}{os.getpid()}-{n}",
             "amount": "21.00",

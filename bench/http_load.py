@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT_DIR, ROOT, VENV_PY
+from bench.common import OUT_DIR, ROOT, VENV_PY, cpu_snapshot
 
 DEFAULT_DBS = ("aftersales_bench_100k", "aftersales_bench")
 
@@ -199,11 +199,27 @@ def script_for(figure: Figure, setup: dict, round_no: int) -> str:
     return WRK_GET.replace("__PATHS__", lua_list(paths)).replace("__HEADERS__", lua_headers)
 
 
-def run_wrk(base: str, seconds: int, connections: int, script_text: str) -> dict:
+def run_wrk(base: str, seconds: int, connections: int, script_text: str, pgid: int) -> dict:
+    """One wrk run, with the load average before it and the CPU per request it cost, by process:
+    this server's gunicorn, PostgreSQL, Redis, wrk, and the machine in all (kernel included)."""
     from bench.run import run_wrk as wrk_run
 
     load = os.getloadavg()[0]
-    return {**wrk_run(base, seconds, connections, script_text), "load": load}
+    before = cpu_snapshot({pgid})
+    result = wrk_run(base, seconds, connections, script_text)
+    after = cpu_snapshot({pgid})
+    requests = max(result["requests"], 1)
+    cpu = {k: (after[k] - before[k]) * 1000 / requests for k in before}
+    return {**result, "load": load, "cpu": cpu}
+
+
+def cpu_text(runs) -> str:
+    """Median CPU ms per request: gunicorn / PostgreSQL / Redis / wrk / the machine in all."""
+    parts = [statistics.median(r["cpu"][k] for r in runs) for k in CPU_PARTS]
+    return " / ".join(f"{v:.2f}" for v in parts)
+
+
+CPU_PARTS = ("gunicorn", "postgres", "redis", "wrk", "machine")
 
 
 def spread(values, fmt="{:.0f}") -> str:
@@ -272,13 +288,15 @@ def main():
                         args.seconds,
                         figure.connections,
                         script_for(figure, setups[db], f"{code[0]}{round_no}"),
+                        servers[code, db].proc.pid,
                     )
                     figure.runs.setdefault((code, db), []).append(result)
                     print(
                         f"  round {round_no} {code} {db} {figure.name} c{figure.connections}: "
                         f"{result['rps']:.0f} req/s, p50 {result['p50']:.1f} p95 {result['p95']:.1f} "
                         f"p99 {result['p99']:.1f} ms, {result['errors']} errors, "
-                        f"load {result['load']:.2f}",
+                        f"load {result['load']:.2f}; CPU ms/req "
+                        + " / ".join(f"{k} {result['cpu'][k]:.2f}" for k in CPU_PARTS),
                         flush=True,
                     )
     finally:
@@ -293,8 +311,8 @@ def main():
         f"wrk -t1 on 127.0.0.1, {args.rounds} alternating rounds of {args.seconds} s, "
         f"{os.cpu_count()} CPUs; median (min–max) over the rounds\n",
         "| figure | conn | tickets | code | req/s | p50 ms | p95 ms | p99 ms | queries/req | errors "
-        "| load avg |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "| load avg | CPU ms/req: gunicorn / postgres / redis / wrk / machine |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for figure in figures:
         for code, db in targets:
@@ -314,7 +332,7 @@ def main():
                 f"{statistics.median(r['p95'] for r in runs):.1f} | "
                 f"{statistics.median(r['p99'] for r in runs):.1f} | "
                 f"{queries} | {sum(r['errors'] for r in runs)} | "
-                f"{spread([r['load'] for r in runs], '{:.2f}')} |"
+                f"{spread([r['load'] for r in runs], '{:.2f}')} | {cpu_text(runs)} |"
             )
     table = "\n".join(lines)
     print("\n" + table)

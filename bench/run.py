@@ -441,12 +441,12 @@ function request()
   counter = counter + 1
   local body = string.format([[{"dispute_type": "%s", "description": "bench", "channel": "api",
     "requested_resolution": "refund",
-    "customer": {"external_id": "bench-c-%d", "name": "压测", "phone": "13800000000"},
+    "customer": {"external_id": "bench-c-%d", "name": "压测", "phone": "138%08d"},
     "order": {"order_no": "LOAD-%d-%d", "amount": "21.00", "paid_at": "2026-11-20T10:00:00+08:00",
       "courier": "SF", "tracking_no": "SF123",
       "items": [{"sku": "GLASS-500", "name": "glass", "batch_no": "B2311", "unit_price": "10.50", "quantity": 2}]},
     "affected_items": [{"sku": "GLASS-500", "quantity": 1}]}]],
-    types[(counter %% #types) + 1], counter %% 5000, threadid, counter)
+    types[(counter %% #types) + 1], counter %% 5000, counter %% 5000, threadid, counter)
   return wrk.format("POST", "/api/v1/tickets/", {["Content-Type"] = "application/json",
                     ["Authorization"] = "Api-Key __KEY__"}, body)
 end
@@ -475,8 +475,6 @@ class Gunicorn:
                 str(workers),
                 "-b",
                 f"127.0.0.1:{self.port}",
-                "--access-logfile",
-                "/dev/null",
                 "--error-logfile",
                 "-",
             ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from aftersales.db import joined_columns, joined_rows
+from aftersales.db import joined_columns, joined_rows, prepared_execute
 from aftersales.prefetch import prefetched
 from disputes.models import Compensation
 from disputes.services import GRANTED_STATUSES, compensation_totals, policy_current, policy_of
@@ -321,8 +321,8 @@ def _phone_sharers(phones: dict[int, set[str]]) -> tuple[dict, dict]:
         # every create and ticket page).
         (shop_id, phone) = key = pairs[0]
         with connection.cursor() as cursor:
-            cursor.execute(
-                _ONE_PHONE_SHARERS_SQL, [shop_id, phone, shop_id, phone, LINKED_SHOWN + 1]
+            prepared_execute(
+                cursor, _ONE_PHONE_SHARERS_SQL, [shop_id, phone, shop_id, phone, LINKED_SHOWN + 1]
             )
             for pk, external_id, count in cursor.fetchall():
                 linked[key].append((pk, external_id))

@@ -1,15 +1,24 @@
 """aftersales.db.rows_insert: plain tuples in, the same rows as the ORM would have written.
 joined_rows: a hand-written join read as the same instances select_related gives.
-instances_insert: new instances written as bulk_create writes them."""
+instances_insert: new instances written as bulk_create writes them.
+prepared_execute: a statement prepared once per connection, as if run plainly."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import DataError, transaction
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from aftersales.db import instances_insert, joined_columns, joined_rows, rows_insert
+from aftersales.db import (
+    instance_read,
+    instances_insert,
+    joined_columns,
+    joined_rows,
+    prepared_execute,
+    rows_insert,
+)
 from shops.models import Shop
 from tests.factories import ShopFactory, make_ticket
 from tickets.models import Customer, Order, Ticket, TicketEvent
@@ -131,3 +140,66 @@ def test_a_conflict_skipped_writes_nothing_and_keeps_the_transaction(django_asse
     assert Customer.objects.get(shop=shop, external_id="c-1").name == "first"
     with pytest.raises(ValueError):
         instances_insert([again, Customer(shop=shop, external_id="c-2")], skip_conflict=True)
+
+
+def _prepared_here() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _shop_code(pk):
+    with connection.cursor() as cursor:
+        prepared_execute(
+            cursor, "SELECT code FROM shops_shop WHERE id = %s AND code LIKE '%%'", [pk]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+def test_a_statement_is_prepared_once_per_connection_and_answers_as_run_plainly(
+    django_assert_num_queries,
+):
+    shop, other = ShopFactory(code="p-one"), ShopFactory(code="p-two")
+    with django_assert_num_queries(1):  # the PREPARE is not one of the request's queries
+        assert _shop_code(shop.pk) == "p-one"
+    assert sum("FROM shops_shop WHERE id = $1" in s for s in _prepared_here()) == 1
+    assert _shop_code(other.pk) == "p-two"
+    assert sum("FROM shops_shop WHERE id = $1" in s for s in _prepared_here()) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+def test_a_prepared_statement_outlives_a_rollback():
+    shop = ShopFactory(code="p-three")
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        assert _shop_code(shop.pk) == "p-three"  # prepared inside what is rolled back
+        transaction.savepoint_rollback(sid)
+    assert _shop_code(shop.pk) == "p-three"  # not prepared twice (that would be an error)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    shop = ShopFactory(code="p-six")
+    assert _shop_code(shop.pk) == "p-six"
+    connection.close()  # as CONN_MAX_AGE or a failed health check does
+    with connection.cursor():
+        assert _prepared_here() == set()
+    assert _shop_code(shop.pk) == "p-six"
+    assert any("FROM shops_shop WHERE id = $1" in s for s in _prepared_here())
+
+
+def test_the_logged_query_reads_as_the_statement():
+    shop = ShopFactory(code="p-four")
+    with CaptureQueriesContext(connection) as queries:
+        assert _shop_code(shop.pk) == "p-four"
+    assert "FROM shops_shop WHERE id = " in queries.captured_queries[0]["sql"]
+
+
+def test_instance_read_gives_the_first_row_or_none():
+    shop = ShopFactory(code="p-five")
+    sql = f"SELECT {joined_columns(('s', Shop))} FROM shops_shop s WHERE s.code = %s"
+    read = instance_read(sql, ["p-five"], Shop)
+    assert (read.pk, read.code, read._state.adding) == (shop.pk, "p-five", False)
+    assert instance_read(sql, ["nobody"], Shop) is None

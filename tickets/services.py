@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import instances_insert, rows_insert, unique_row
+from aftersales.db import instance_read, instances_insert, joined_columns, rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from shops.config import shops_config
@@ -230,9 +230,7 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     The INSERT skips a conflict on (shop, external_id) instead, so a customer a concurrent request
     inserted first is read again rather than failing this transaction."""
     # Written out: the ORM took longer to build this read than PostgreSQL takes to answer it.
-    customer_row = unique_row(
-        Customer.objects.raw(_CUSTOMER_SQL, [shop.pk, customer["external_id"]])
-    )
+    customer_row = instance_read(_CUSTOMER_SQL, [shop.pk, customer["external_id"]], Customer)
     if customer_row is None:
         customer_row = Customer(
             shop=shop,
@@ -256,7 +254,10 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     return customer_row
 
 
-_CUSTOMER_SQL = f"SELECT * FROM {Customer._meta.db_table} WHERE shop_id = %s AND external_id = %s"
+_CUSTOMER_SQL = (
+    f"SELECT {joined_columns(('c', Customer))} FROM {Customer._meta.db_table} c"
+    " WHERE c.shop_id = %s AND c.external_id = %s"
+)
 
 
 def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
