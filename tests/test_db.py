@@ -21,7 +21,7 @@ from aftersales.db import (
 )
 from shops.models import Shop
 from tests.factories import ShopFactory, make_ticket
-from tickets.models import Customer, Order, Ticket, TicketEvent
+from tickets.models import Customer, Order, OrderItem, Ticket, TicketEvent
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +140,55 @@ def test_a_conflict_skipped_writes_nothing_and_keeps_the_transaction(django_asse
     assert Customer.objects.get(shop=shop, external_id="c-1").name == "first"
     with pytest.raises(ValueError):
         instances_insert([again, Customer(shop=shop, external_id="c-2")], skip_conflict=True)
+
+
+def test_children_are_written_with_their_parent_in_one_statement(django_assert_num_queries):
+    shop = ShopFactory()
+    order = Order(shop=shop, order_no="CH-1", amount=Decimal("30.00"))
+    items = [
+        OrderItem(order=order, sku=sku, name="杯子", unit_price=Decimal("10.50"), quantity=n)
+        for n, sku in ((2, "A"), (1, "B"), (3, "C"))
+    ]
+    statements = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(statements):
+        assert instances_insert([order], children=items) is True
+    assert order.pk and [item.order_id for item in items] == [order.pk] * 3
+    assert items[0].pk < items[1].pk < items[2].pk  # each its own id, in order
+    saved = {i.pk: (i.order_id, i.sku, i.unit_price, i.quantity) for i in OrderItem.objects.all()}
+    assert saved == {
+        item.pk: (order.pk, item.sku, Decimal("10.50"), item.quantity) for item in items
+    }
+
+
+def test_a_skipped_parent_writes_no_children():
+    ticket = make_ticket(ShopFactory())
+    again = Ticket(
+        number=ticket.number,
+        shop=ticket.shop,
+        customer=ticket.customer,
+        order=Order.objects.create(shop=ticket.shop, order_no="CH-2"),
+        dispute_type=ticket.dispute_type,
+    )
+    events = [TicketEvent(ticket=again, kind="created", actor_label="system", data={"a": 1})]
+    before = TicketEvent.objects.count()
+    with transaction.atomic():
+        assert instances_insert([again], skip_conflict=True, children=events) is False
+        assert TicketEvent.objects.count() == before and events[0].pk is None
+    again.number = "AS-CHILD-OK"
+    assert instances_insert([again], skip_conflict=True, children=events) is True
+    saved = TicketEvent.objects.get(pk=events[0].pk)
+    assert (saved.ticket_id, saved.data, saved.created_at) == (
+        again.pk,
+        {"a": 1},
+        events[0].created_at,
+    )
+
+
+def test_children_must_point_to_their_parent():
+    shop = ShopFactory()
+    order, other = Order(shop=shop, order_no="CH-3"), Order(shop=shop, order_no="CH-4")
+    with pytest.raises(ValueError):
+        instances_insert([order], children=[OrderItem(order=other, sku="A", unit_price=1)])
 
 
 def _prepared_here() -> set[str]:

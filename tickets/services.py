@@ -261,7 +261,7 @@ _CUSTOMER_SQL = (
 
 
 def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
-    """The ticket's order and its lines (one insert each)."""
+    """The ticket's order and its lines (one statement)."""
     items = order.get("items") or []
     order_row = Order(
         shop=shop,
@@ -273,7 +273,6 @@ def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
         courier=order.get("courier") or "",
         tracking_no=order.get("tracking_no") or "",
     )
-    instances_insert([order_row])
     created_items = [
         OrderItem(
             order=order_row,
@@ -287,7 +286,7 @@ def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
         )
         for item in items
     ]
-    instances_insert(created_items)
+    instances_insert([order_row], children=created_items)  # one statement
     return order_row, created_items
 
 
@@ -347,18 +346,7 @@ def ticket_create(
     # The assignment app's choice (automatic shops), written with the ticket: no UPDATE after.
     chosen = hooks.collect(hooks.NEW_TICKET_ASSIGNEE, shop=shop, dispute_type=dispute_type)
     ticket.assignee = chosen.get("assignee")
-    _save_with_unique_number(ticket, now=now)
-    # The caller can render the new ticket without reading it back.
-    set_prefetched(order_row, "items", created_items)
-    set_prefetched(ticket, "judgments", [])
-    set_prefetched(ticket, "compensations", [])
-    set_prefetched(ticket, "tags", [])
-    set_prefetched(ticket, "attachments", [])  # none yet (risk: no photos to look up)
-    set_prefetched(ticket, "risk_dismissals", [])  # nor flags dismissed (risk: nothing to read)
-    if getattr(customer_row, "_just_created", False):
-        # A new customer's only ticket is this one (risk: nothing to count in the database).
-        set_prefetched(customer_row, "tickets", [ticket])
-    # Not event_record: the ticket was just inserted, its updated_at needs no bump.
+    # Not event_record: written with the ticket, whose updated_at needs no bump.
     events = [
         TicketEvent(
             ticket=ticket,
@@ -383,7 +371,17 @@ def ticket_create(
                 data={"from": None, "to": ticket.assignee.get_username(), "mode": chosen["mode"]},
             )
         )
-    instances_insert(events)
+    _save_with_unique_number(ticket, now=now, events=events)
+    # The caller can render the new ticket without reading it back.
+    set_prefetched(order_row, "items", created_items)
+    set_prefetched(ticket, "judgments", [])
+    set_prefetched(ticket, "compensations", [])
+    set_prefetched(ticket, "tags", [])
+    set_prefetched(ticket, "attachments", [])  # none yet (risk: no photos to look up)
+    set_prefetched(ticket, "risk_dismissals", [])  # nor flags dismissed (risk: nothing to read)
+    if getattr(customer_row, "_just_created", False):
+        # A new customer's only ticket is this one (risk: nothing to count in the database).
+        set_prefetched(customer_row, "tickets", [ticket])
     event_emit(
         shop=shop,
         type="ticket.created",
@@ -411,13 +409,16 @@ def _duplicate_external_ref(external_ref: str) -> ApplicationError:
     )
 
 
-def _save_with_unique_number(ticket: Ticket, *, now: dt.datetime, attempts: int = 5) -> None:
-    """Insert the ticket with a fresh random number; on a unique conflict (no savepoint: the
-    INSERT skips it and writes nothing) either a concurrent request took the same external_ref
-    (409) or, rarely, the number was taken: try another."""
+def _save_with_unique_number(
+    ticket: Ticket, *, now: dt.datetime, events: list[TicketEvent], attempts: int = 5
+) -> None:
+    """Insert the ticket with a fresh random number, and its first events in the same statement;
+    on a unique conflict (no savepoint: the INSERT skips it and writes nothing) either a
+    concurrent request took the same external_ref (409) or, rarely, the number was taken: try
+    another."""
     for _ in range(attempts):
         ticket.number = _new_number(now)
-        if instances_insert([ticket], skip_conflict=True):
+        if instances_insert([ticket], skip_conflict=True, children=events):
             return
         if (
             ticket.external_ref

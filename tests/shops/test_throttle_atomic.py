@@ -61,3 +61,35 @@ def test_staff_are_throttled_per_user(agent_client, monkeypatch):
     monkeypatch.setattr(StaffRateThrottle, "THROTTLE_RATES", {"staff": "2/min"})
     responses = [agent_client.get("/api/v1/tickets/").status_code for _ in range(3)]
     assert responses == [200, 200, 429]
+
+
+@pytest.mark.skipif(
+    "redis" not in settings.CACHES["default"]["BACKEND"].lower(),
+    reason="the window's keys are Redis keys",
+)
+def test_the_window_closes_after_its_period():
+    from shops.throttling import _redis_client
+
+    ident = uuid.uuid4().hex
+    request = APIRequestFactory().get("/", HTTP_X_IDENT=ident)
+    assert _PerIdent().allow_request(request, None)
+    assert _PerIdent().allow_request(request, None)
+    keys = [cache.make_and_validate_key(f"throttle_race_{ident}{end}") for end in ("", ":start")]
+    client = _redis_client(cache)
+    assert [0 < client.ttl(key) <= 60 for key in keys] == [True, True]  # never a lasting count
+    assert cache.get(f"throttle_race_{ident}") == 2
+    assert isinstance(cache.get(f"throttle_race_{ident}:start"), int)
+    cache.delete_many([f"throttle_race_{ident}", f"throttle_race_{ident}:start"])
+
+
+def test_another_cache_counts_the_same_way():
+    from django.core.cache.backends.locmem import LocMemCache
+
+    class _Local(_PerIdent):
+        cache = LocMemCache("throttle-test", {})
+        THROTTLE_RATES = {"race": "2/min"}
+
+    request = APIRequestFactory().get("/", HTTP_X_IDENT=uuid.uuid4().hex)
+    assert [_Local().allow_request(request, None) for _ in range(3)] == [True, True, False]
+    throttle = _Local()
+    assert not throttle.allow_request(request, None) and 1 <= throttle.wait() <= 60
