@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
-from aftersales.db import instance_read, instances_insert, joined_columns
+from aftersales.db import instance_read, instances_insert, joined_columns, prepared_execute
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from analytics.models import AnalyticsSettings, BatchAlert, BatchAlertTicket, ShipmentStat
 from disputes.quality import is_quality_type, quality_ticket_ids, ticket_batches
@@ -53,6 +53,32 @@ _OPEN_ALERT_SQL = (
 )
 
 
+def _join_open_alert(*, ticket: Ticket, sku: str, batch_no: str, now: dt.datetime) -> bool:
+    """The common case of a quality create, in one statement and without the lock: the batch's
+    alert is open and the ticket joins it. The lock serialises deciding whether to raise an
+    alert; joining an open one decides nothing (and resolving an alert does not take the lock
+    either). False when no alert is open, or the ticket is in it already: the locked check
+    decides (SQLite: always)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        prepared_execute(
+            cursor,
+            _JOIN_OPEN_ALERT_SQL,
+            [ticket.pk, now, ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],
+        )
+        return cursor.fetchone() is not None
+
+
+_JOIN_OPEN_ALERT_SQL = (
+    f"INSERT INTO {BatchAlertTicket._meta.db_table} (alert_id, ticket_id, added_at)"
+    f" SELECT a.id, %s, %s FROM {BatchAlert._meta.db_table} a"
+    " WHERE a.shop_id = %s AND a.sku = %s AND a.batch_no = %s AND a.status <> %s"
+    " ORDER BY a.id LIMIT 1"
+    " ON CONFLICT DO NOTHING RETURNING alert_id"
+)
+
+
 def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[BatchAlert]:
     """Raise (once) or extend the batch alerts this ticket's SKU+batch pairs call for.
     Returns the alerts raised by this call (not those the ticket was merely added to).
@@ -66,10 +92,11 @@ def batch_check(*, ticket: Ticket, now: dt.datetime | None = None) -> list[Batch
     threshold, window_days = policy.batch_alert_threshold, policy.batch_alert_window_days
     raised = []
     for sku, batch_no in ticket_batches(ticket):
+        if _join_open_alert(ticket=ticket, sku=sku, batch_no=batch_no, now=now):
+            continue
         with transaction.atomic():
             _lock_batch(ticket.shop_id, sku, batch_no)
-            # Written out (the common case on a create of a quality type: the alert is open
-            # and the ticket joins it): the ORM took longer to build these than to run them.
+            # Written out: the ORM took longer to build these than to run them.
             alert = instance_read(
                 _OPEN_ALERT_SQL,
                 [ticket.shop_id, sku, batch_no, BatchAlert.Status.RESOLVED.value],

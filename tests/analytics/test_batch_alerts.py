@@ -2,9 +2,10 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics.models import BatchAlert, BatchAlertTicket
-from analytics.services import batch_alert_transition
+from analytics.services import batch_alert_transition, batch_check
 from notifications.models import Notification
 from tests.factories import make_ticket, staff_member, ticket_payload
 
@@ -77,6 +78,31 @@ def test_fires_once_at_threshold_not_again_and_again_for_a_new_batch(
         create(shop, batch="B02")
     assert BatchAlert.objects.filter(batch_no="B02").count() == 1
     assert BatchAlert.objects.count() == 2
+
+
+def _alert_statements(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries if "analytics_batchalert" in q["sql"] or "advisory" in q["sql"]
+    ]
+
+
+@pytest.mark.django_db
+def test_a_ticket_joins_an_open_alert_in_one_statement(shop, create):
+    for _ in range(3):
+        create(shop)
+    alert = BatchAlert.objects.get()
+    joining = quality_ticket(shop)  # its check not run yet (no on-commit callbacks here)
+    with CaptureQueriesContext(connection) as queries:
+        assert batch_check(ticket=joining) == []
+    # PostgreSQL: one INSERT … SELECT, no lock and no transaction; SQLite: the check (read, insert)
+    postgresql = connection.vendor == "postgresql"
+    assert len(_alert_statements(queries)) == (1 if postgresql else 2), _alert_statements(queries)
+    assert joining in set(alert.tickets.all()) and alert.links.count() == 4
+    with CaptureQueriesContext(connection) as queries:  # in it already: the locked check says so
+        assert batch_check(ticket=joining) == []
+    # PostgreSQL: that INSERT writes nothing, then the lock, the read, the insert that skips
+    assert len(_alert_statements(queries)) == (4 if postgresql else 2), _alert_statements(queries)
+    assert alert.links.count() == 4
 
 
 @pytest.mark.django_db
