@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import instance_read, instances_insert, joined_columns, rows_insert
+from aftersales.db import instance_read, instances_insert, joined_columns, joined_rows, rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from shops.config import shops_config
@@ -227,36 +227,62 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     """The shop's customer by external id, created or with a changed name or phone updated.
 
     Not get_or_create: its savepoint around the INSERT costs two statements per new customer.
-    The INSERT skips a conflict on (shop, external_id) instead, so a customer a concurrent request
-    inserted first is read again rather than failing this transaction."""
-    # Written out: the ORM took longer to build this read than PostgreSQL takes to answer it.
-    customer_row = instance_read(_CUSTOMER_SQL, [shop.pk, customer["external_id"]], Customer)
-    if customer_row is None:
-        customer_row = Customer(
-            shop=shop,
-            external_id=customer["external_id"],
-            name=customer.get("name", ""),
-            phone=customer.get("phone", ""),
+    On PostgreSQL one statement reads the customer or, when there is none, inserts it; the
+    INSERT skips a conflict on (shop, external_id), so a customer a concurrent request inserted
+    first is read again rather than failing this transaction."""
+    customer_row = Customer(
+        shop=shop,
+        external_id=customer["external_id"],
+        name=customer.get("name", ""),
+        phone=customer.get("phone", ""),
+    )
+    if connection.vendor == "postgresql":
+        values = [
+            f.get_db_prep_save(f.pre_save(customer_row, True), connection)
+            for f in _CUSTOMER_INSERT_FIELDS
+        ]
+        rows = joined_rows(
+            _CUSTOMER_READ_OR_INSERT_SQL,
+            [shop.pk, customer["external_id"], *values],
+            (Customer,),
         )
-        if instances_insert([customer_row], skip_conflict=True):
+        if rows and rows[0][1] == (True,):  # inserted
+            customer_row = rows[0][0][0]
             customer_row._just_created = True
             return customer_row
-        customer_row = Customer.objects.get(shop=shop, external_id=customer["external_id"])
+        read = rows[0][0][0] if rows else None
+    else:  # SQLite (`make run`): the read, then the insert
+        read = instance_read(_CUSTOMER_SQL, [shop.pk, customer["external_id"]], Customer)
+        if read is None and instances_insert([customer_row], skip_conflict=True):
+            customer_row._just_created = True
+            return customer_row
+    if read is None:  # a concurrent request inserted it first
+        read = Customer.objects.get(shop=shop, external_id=customer["external_id"])
     changed = {
         k: customer[k]
         for k in ("name", "phone")
-        if customer.get(k) and customer[k] != getattr(customer_row, k)
+        if customer.get(k) and customer[k] != getattr(read, k)
     }
     if changed:
-        Customer.objects.filter(pk=customer_row.pk).update(**changed)
+        Customer.objects.filter(pk=read.pk).update(**changed)
         for field, value in changed.items():  # the response is rendered from this object
-            setattr(customer_row, field, value)
-    return customer_row
+            setattr(read, field, value)
+    return read
 
 
 _CUSTOMER_SQL = (
     f"SELECT {joined_columns(('c', Customer))} FROM {Customer._meta.db_table} c"
     " WHERE c.shop_id = %s AND c.external_id = %s"
+)
+_CUSTOMER_INSERT_FIELDS = [f for f in Customer._meta.concrete_fields if not f.primary_key]
+_CUSTOMER_READ_OR_INSERT_SQL = (
+    f"WITH found AS ({_CUSTOMER_SQL}),"
+    f" made AS (INSERT INTO {Customer._meta.db_table}"
+    f" ({', '.join(connection.ops.quote_name(f.column) for f in _CUSTOMER_INSERT_FIELDS)})"
+    f" SELECT {', '.join(['%s'] * len(_CUSTOMER_INSERT_FIELDS))}"
+    " WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT DO NOTHING"
+    f" RETURNING {', '.join(connection.ops.quote_name(f.column) for f in Customer._meta.concrete_fields)})"
+    " SELECT *, false FROM found UNION ALL SELECT *, true FROM made"
 )
 
 

@@ -251,3 +251,35 @@ def test_concurrent_requests_with_one_external_ref_and_no_key(live_server, live_
         Ticket.objects.filter(shop=shop).count() == 1
         and Order.objects.filter(shop=shop).count() == 1
     )
+
+
+def test_concurrent_creates_for_one_new_customer_share_it(live_server, live_shop):
+    """Eight first tickets of one customer at once: one customer row, every ticket on it (the
+    read-or-insert that loses the race reads the winner's row)."""
+    shop, key = live_shop
+    payloads = []
+    for n in range(8):
+        payload = ticket_payload(customer={"external_id": "c-race", "name": "并发"})
+        payload["order"]["order_no"] = f"RACE-{n}"
+        payloads.append(payload)
+    barrier, answers = threading.Barrier(8), [None] * 8
+
+    def worker(n):
+        with requests.Session() as session:
+            barrier.wait(timeout=10)
+            answers[n] = session.post(
+                f"{live_server.url}/api/v1/tickets/",
+                json=payloads[n],
+                headers={"Authorization": f"Api-Key {key}"},
+                timeout=30,
+            )
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.external_id, customer.name) == ("c-race", "并发")
+    assert Ticket.objects.filter(shop=shop, customer=customer).count() == 8

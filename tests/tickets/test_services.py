@@ -114,6 +114,23 @@ def test_customer_upsert_keeps_data_not_sent(shop):
     assert customer.masked_phone == "139****0000"
 
 
+def test_a_customer_is_read_or_created_in_one_statement(shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def customer_statements(**customer):
+        with CaptureQueriesContext(connection) as queries:
+            _create(shop, customer={"external_id": "c-once", **customer})
+        return [q["sql"] for q in queries.captured_queries if "tickets_customer" in q["sql"]]
+
+    one = 1 if connection.vendor == "postgresql" else 2  # SQLite: read, then insert
+    assert len(customer_statements(name="甲")) == one  # new
+    assert len(customer_statements(name="甲")) == 1  # known, unchanged
+    assert len(customer_statements(name="乙")) == 2  # known, renamed: read, update
+    customer = Customer.objects.get(external_id="c-once")
+    assert (customer.name, customer.tickets.count()) == ("乙", 3)
+
+
 def test_transition_service_refuses_illegal_and_locks(shop, agent):
     ticket = make_ticket(shop)
     with pytest.raises(IllegalTransition):
