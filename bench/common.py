@@ -155,11 +155,12 @@ def alternating_blocks(names, *, blocks: int, per_block: int, prepare, create) -
 
 
 def cpu_snapshot(gunicorn_pgids=()) -> dict:
-    """CPU seconds used so far, by who used them: the gunicorn process groups named, PostgreSQL,
-    Redis, this process's waited-for children (wrk), and the whole machine (/proc/stat, kernel and
-    interrupts included). Two snapshots' difference over a load's requests is its CPU per request."""
+    """CPU seconds used so far, by process: (group, pid) -> seconds, where the group is one of the
+    gunicorn process groups named, PostgreSQL or Redis; plus this process's waited-for children
+    (wrk) and the whole machine (/proc/stat, kernel and interrupts included). cpu_used() turns
+    two snapshots into each group's CPU over a load's requests."""
     tick = os.sysconf("SC_CLK_TCK")
-    used = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0}
+    used = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -172,15 +173,28 @@ def cpu_snapshot(gunicorn_pgids=()) -> dict:
         fields = stat[stat.rindex(")") + 2 :].split()
         seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         if int(fields[2]) in gunicorn_pgids:
-            used["gunicorn"] += seconds
+            used["gunicorn", pid] = seconds
         elif comm == "postgres" or comm.startswith("postgres:"):
-            used["postgres"] += seconds
+            used["postgres", pid] = seconds
         elif comm.startswith("redis-server"):
-            used["redis"] += seconds
+            used["redis", pid] = seconds
     children = os.times()
-    used["wrk"] = children.children_user + children.children_system
+    used["wrk", 0] = children.children_user + children.children_system
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
-    used["machine"] = (sum(values[:8]) - idle) / tick
+    used["machine", 0] = (sum(values[:8]) - idle) / tick
+    return used
+
+
+CPU_GROUPS = ("gunicorn", "postgres", "redis", "wrk", "machine")
+
+
+def cpu_used(before: dict, after: dict) -> dict:
+    """Each group's CPU seconds between two snapshots. A process that ended in between (a
+    database connection closed after CONN_MAX_AGE) is left out, and one that started counts
+    from zero, so a connection's whole life never comes off the figure."""
+    used = dict.fromkeys(CPU_GROUPS, 0.0)
+    for key, seconds in after.items():
+        used[key[0]] += seconds - before.get(key, 0.0)
     return used

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import OUT_DIR, ROOT, VENV_PY, cpu_snapshot
+from bench.common import CPU_GROUPS, OUT_DIR, ROOT, VENV_PY, cpu_snapshot, cpu_used
 
 DEFAULT_DBS = ("aftersales_bench_100k", "aftersales_bench")
 
@@ -207,19 +207,16 @@ def run_wrk(base: str, seconds: int, connections: int, script_text: str, pgid: i
     load = os.getloadavg()[0]
     before = cpu_snapshot({pgid})
     result = wrk_run(base, seconds, connections, script_text)
-    after = cpu_snapshot({pgid})
+    used = cpu_used(before, cpu_snapshot({pgid}))
     requests = max(result["requests"], 1)
-    cpu = {k: (after[k] - before[k]) * 1000 / requests for k in before}
+    cpu = {group: seconds * 1000 / requests for group, seconds in used.items()}
     return {**result, "load": load, "cpu": cpu}
 
 
 def cpu_text(runs) -> str:
     """Median CPU ms per request: gunicorn / PostgreSQL / Redis / wrk / the machine in all."""
-    parts = [statistics.median(r["cpu"][k] for r in runs) for k in CPU_PARTS]
+    parts = [statistics.median(r["cpu"][k] for r in runs) for k in CPU_GROUPS]
     return " / ".join(f"{v:.2f}" for v in parts)
-
-
-CPU_PARTS = ("gunicorn", "postgres", "redis", "wrk", "machine")
 
 
 def spread(values, fmt="{:.0f}") -> str:
@@ -296,7 +293,7 @@ def main():
                         f"{result['rps']:.0f} req/s, p50 {result['p50']:.1f} p95 {result['p95']:.1f} "
                         f"p99 {result['p99']:.1f} ms, {result['errors']} errors, "
                         f"load {result['load']:.2f}; CPU ms/req "
-                        + " / ".join(f"{k} {result['cpu'][k]:.2f}" for k in CPU_PARTS),
+                        + " / ".join(f"{k} {result['cpu'][k]:.2f}" for k in CPU_GROUPS),
                         flush=True,
                     )
     finally:
