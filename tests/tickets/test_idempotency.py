@@ -6,6 +6,7 @@ import threading
 import pytest
 import requests
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from tests.factories import ShopFactory, api_key_for, ticket_payload
@@ -253,6 +254,10 @@ def test_concurrent_requests_with_one_external_ref_and_no_key(live_server, live_
     )
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite refuses concurrent writers (database is locked)",
+)
 def test_concurrent_creates_for_one_new_customer_share_it(live_server, live_shop):
     """Eight first tickets of one customer at once: one customer row, every ticket on it (the
     read-or-insert that loses the race reads the winner's row)."""
