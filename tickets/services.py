@@ -246,8 +246,9 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
             [shop.pk, customer["external_id"], *values],
             (Customer,),
         )
-        if rows and rows[0][1] == (True,):  # inserted
-            customer_row = rows[0][0][0]
+        if rows and rows[0][1] == (True,):  # inserted: the instance as written, with its shop
+            customer_row.pk = rows[0][0][0].pk
+            customer_row._state.adding, customer_row._state.db = False, connection.alias
             customer_row._just_created = True
             return customer_row
         read = rows[0][0][0] if rows else None
