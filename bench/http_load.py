@@ -234,6 +234,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure and round")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2,
+        help="seconds of each figure's load on each server before the rounds, not counted (a "
+        "worker's first requests import views and templates; a peer kept running is warm)",
+    )
     parser.add_argument("--only", help="only figures whose name contains this text")
     parser.add_argument(
         "--baseline",
@@ -277,6 +284,15 @@ def main():
             f"{os.cpu_count()} CPUs\n",
             flush=True,
         )
+        for figure in figures if args.warmup else ():
+            for code, db in targets:
+                run_wrk(
+                    servers[code, db].base,
+                    args.warmup,
+                    figure.connections,
+                    script_for(figure, setups[db], f"{code[0]}0"),
+                    servers[code, db].proc.pid,
+                )
         for round_no in range(1, args.rounds + 1):
             for figure in figures:
                 for code, db in targets if round_no % 2 else reversed(targets):
