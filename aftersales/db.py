@@ -30,8 +30,10 @@ def _db():
     return connections[DEFAULT_DB_ALIAS]
 
 
-# statement text -> its prepared statement's name, the same in every connection of this process.
+# statement text -> its prepared statement's name, the same in every connection of this process;
+# texts beyond the first PREPARED_MAX run as they are.
 _prepared_names: dict[str, str] = {}
+PREPARED_MAX = 500
 
 
 def prepared_execute(cursor, sql: str, params: Sequence) -> None:
@@ -49,6 +51,9 @@ def prepared_execute(cursor, sql: str, params: Sequence) -> None:
         return
     name = _prepared_names.get(sql)
     if name is None:
+        if len(_prepared_names) >= PREPARED_MAX:  # (a read with a varying IN list, kept adding)
+            cursor.execute(sql, params)
+            return
         name = _prepared_names[sql] = f"aftersales_{len(_prepared_names) + 1}"
     raw = db.connection
     prepared = getattr(db, "_prepared_statements", None)

@@ -252,3 +252,13 @@ def test_instance_read_gives_the_first_row_or_none():
     read = instance_read(sql, ["p-five"], Shop)
     assert (read.pk, read.code, read._state.adding) == (shop.pk, "p-five", False)
     assert instance_read(sql, ["nobody"], Shop) is None
+
+
+def test_past_the_cap_a_statement_runs_as_it_is(monkeypatch):
+    from aftersales import db
+
+    shop = ShopFactory(code="p-seven")
+    monkeypatch.setattr(db, "_prepared_names", {})
+    monkeypatch.setattr(db, "PREPARED_MAX", 0)
+    assert _shop_code(shop.pk) == "p-seven"
+    assert db._prepared_names == {}  # nothing named, nothing prepared
