@@ -6,7 +6,8 @@ five of them.
 
 joined_rows: a hand-written SELECT of several models' rows joined (what select_related reads),
 for the reads of every request where building and compiling the ORM's query cost more than
-PostgreSQL spends answering it (bench/README.md).
+PostgreSQL spends answering it (bench/README.md); instances_read and instance_read for one
+model's rows, instance_read_or_insert for a lookup that inserts what it does not find.
 
 prepared_execute: a statement of every request run as a prepared statement of the connection,
 so PostgreSQL parses and plans it once per connection instead of on every request.
@@ -128,8 +129,8 @@ def rows_insert(
 def unique_row(queryset):
     """The one row of `queryset` (filtered on a unique key), or None. `.first()` orders by the
     primary key, and on a query joining several tables the planner then also weighs walking
-    that index in order: a third of planning the ticket page's main query. A `Model.objects.raw`
-    read (a unique key, or LIMIT 1) works the same way."""
+    that index in order: a third of planning the ticket page's main query. (A hand-written
+    read: instance_read.)"""
     return next(iter(queryset[:1]), None)
 
 
@@ -171,11 +172,44 @@ def joined_rows(
     return read
 
 
+def instances_read(sql: str, params: Sequence, model: type[Model]) -> list[Model]:
+    """The rows of a read of one model (its select list joined_columns of that model), as
+    instances: what a queryset of that model would give."""
+    return [instances[0] for instances, _rest in joined_rows(sql, params, (model,))]
+
+
 def instance_read(sql: str, params: Sequence, model: type[Model]) -> Model | None:
-    """The first row of a read of one model (its select list joined_columns of that model), as
-    an instance, or None: a lookup by a unique key, or one with LIMIT 1."""
-    rows = joined_rows(sql, params, (model,))
-    return rows[0][0][0] if rows else None
+    """The first row of a read of one model (as instances_read), or None: a lookup by a unique
+    key, or one with LIMIT 1."""
+    rows = instances_read(sql, params, model)
+    return rows[0] if rows else None
+
+
+def instance_read_or_insert(
+    sql: str, params: Sequence, instance: Model
+) -> tuple[Model | None, bool]:
+    """The row a lookup by a unique key finds (`sql` as instance_read's), else `instance`
+    inserted, skipping a conflict: (the row, False) or (instance with its pk, True). On
+    PostgreSQL one statement (a CTE inserts only when the read found none), elsewhere the read
+    then the insert. (None, False) when neither: a concurrent insert came first, which this
+    statement could not see, so read again."""
+    model = type(instance)
+    if _db().vendor != "postgresql":
+        found = instance_read(sql, params, model)
+        if found is not None:
+            return found, False
+        return (
+            (instance, True) if instances_insert([instance], skip_conflict=True) else (None, False)
+        )
+    fields, statement = _read_or_insert_statement(model, sql)
+    rows = joined_rows(statement, [*params, *_insert_params([instance], fields)], (model,))
+    if not rows:
+        return None, False
+    (row,), (created,) = rows[0]
+    if not created:
+        return row, False
+    _inserted([instance], [row.pk])  # the instance as built (its relations in hand)
+    return instance, True
 
 
 # (vendor, models) -> what joined_rows needs to read their columns: computed once per process.
@@ -321,6 +355,27 @@ def _children_statement(model: type[Model], key, rows: int) -> tuple:
 
 # (vendor, model, rows, skip_conflict) -> (fields, sql), computed once per process.
 _inserts: dict[tuple, tuple] = {}
+
+
+def _read_or_insert_statement(model: type[Model], read_sql: str) -> tuple:
+    key = (_db().vendor, model, read_sql, "read_or_insert")
+    statement = _inserts.get(key)
+    if statement is None:
+        db = _db()
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+        quote = db.ops.quote_name
+        statement = _inserts[key] = (
+            fields,
+            f"WITH found AS ({read_sql}),"
+            f" made AS (INSERT INTO {quote(meta.db_table)}"
+            f" ({', '.join(quote(f.column) for f in fields)})"
+            f" SELECT {', '.join(['%s'] * len(fields))}"
+            " WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT DO NOTHING"
+            f" RETURNING {', '.join(quote(f.column) for f in meta.concrete_fields)})"
+            " SELECT *, false FROM found UNION ALL SELECT *, true FROM made",
+        )
+    return statement
 
 
 def _insert_statement(model: type[Model], rows: int, skip_conflict: bool) -> tuple:

@@ -46,11 +46,13 @@ def _lock_batch(shop_id: int, sku: str, batch_no: str) -> None:
         )
 
 
-_OPEN_ALERT_SQL = (
-    f"SELECT {joined_columns(('a', BatchAlert))} FROM {BatchAlert._meta.db_table} a"
+# The batch's open alert (params: shop, sku, batch, the resolved status): read, or joined.
+_OPEN_ALERT_FROM = (
+    f" FROM {BatchAlert._meta.db_table} a"
     " WHERE a.shop_id = %s AND a.sku = %s AND a.batch_no = %s AND a.status <> %s"
     " ORDER BY a.id LIMIT 1"
 )
+_OPEN_ALERT_SQL = f"SELECT {joined_columns(('a', BatchAlert))}{_OPEN_ALERT_FROM}"
 
 
 def _join_open_alert(*, ticket: Ticket, sku: str, batch_no: str, now: dt.datetime) -> bool:
@@ -72,10 +74,7 @@ def _join_open_alert(*, ticket: Ticket, sku: str, batch_no: str, now: dt.datetim
 
 _JOIN_OPEN_ALERT_SQL = (
     f"INSERT INTO {BatchAlertTicket._meta.db_table} (alert_id, ticket_id, added_at)"
-    f" SELECT a.id, %s, %s FROM {BatchAlert._meta.db_table} a"
-    " WHERE a.shop_id = %s AND a.sku = %s AND a.batch_no = %s AND a.status <> %s"
-    " ORDER BY a.id LIMIT 1"
-    " ON CONFLICT DO NOTHING RETURNING alert_id"
+    f" SELECT a.id, %s, %s{_OPEN_ALERT_FROM} ON CONFLICT DO NOTHING RETURNING alert_id"
 )
 
 

@@ -1,6 +1,7 @@
 """How analytics takes part in the core (aftersales.hooks)."""
 
 from aftersales import hooks
+from aftersales.db import instances_read, joined_columns
 from analytics.models import BatchAlert, BatchAlertTicket
 from analytics.services import batch_check
 from disputes.quality import is_quality_type
@@ -19,14 +20,14 @@ def check_batch(*, ticket, **_):
 def batch_alerts_of_ticket(*, ticket):
     """Open batch-quality alerts that counted this ticket: it is part of a batch problem."""
     # Written out: on every ticket page, and the ORM took longer to build it than to run it.
-    alerts = BatchAlert.objects.raw(
-        _ALERTS_OF_TICKET_SQL, [ticket.pk, BatchAlert.Status.RESOLVED.value]
+    alerts = instances_read(
+        _ALERTS_OF_TICKET_SQL, [ticket.pk, BatchAlert.Status.RESOLVED.value], BatchAlert
     )
-    return {"batch_alerts": list(alerts)}
+    return {"batch_alerts": alerts}
 
 
 _ALERTS_OF_TICKET_SQL = (
-    f"SELECT a.* FROM {BatchAlert._meta.db_table} a"
+    f"SELECT {joined_columns(('a', BatchAlert))} FROM {BatchAlert._meta.db_table} a"
     f" JOIN {BatchAlertTicket._meta.db_table} link ON link.alert_id = a.id"
     " WHERE link.ticket_id = %s AND a.status <> %s ORDER BY a.id"
 )

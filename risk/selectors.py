@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from aftersales.db import joined_columns, joined_rows, prepared_execute
+from aftersales.db import instances_read, joined_columns, joined_rows, prepared_execute
 from aftersales.prefetch import prefetched
 from disputes.models import Compensation
 from disputes.services import GRANTED_STATUSES, compensation_totals, policy_current, policy_of
@@ -452,10 +452,11 @@ def tickets_findings(tickets) -> dict[int, list[Finding]]:
         dismissals.update({(d.ticket_id, d.code): d for d in known or []})
     if unknown:
         # Written out (as _window_tickets).
-        read = FlagDismissal.objects.raw(
-            f"SELECT * FROM {FlagDismissal._meta.db_table}"
-            f" WHERE ticket_id IN ({', '.join(['%s'] * len(unknown))})",
+        read = instances_read(
+            f"SELECT {joined_columns(('d', FlagDismissal))} FROM {FlagDismissal._meta.db_table} d"
+            f" WHERE d.ticket_id IN ({', '.join(['%s'] * len(unknown))})",
             unknown,
+            FlagDismissal,
         )
         dismissals.update({(d.ticket_id, d.code): d for d in read})
     for pk, found in result.items():

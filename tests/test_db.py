@@ -262,3 +262,20 @@ def test_past_the_cap_a_statement_runs_as_it_is(monkeypatch):
     monkeypatch.setattr(db, "PREPARED_MAX", 0)
     assert _shop_code(shop.pk) == "p-seven"
     assert db._prepared_names == {}  # nothing named, nothing prepared
+
+
+def test_a_lookup_finds_its_row_or_inserts_the_instance(django_assert_num_queries):
+    from aftersales.db import instance_read_or_insert
+
+    shop = ShopFactory()
+    sql = (
+        f"SELECT {joined_columns(('c', Customer))} FROM tickets_customer c"
+        " WHERE c.shop_id = %s AND c.external_id = %s"
+    )
+    new = Customer(shop=shop, external_id="c-ri", name="甲")
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        assert instance_read_or_insert(sql, [shop.pk, "c-ri"], new) == (new, True)
+    assert new.pk and not new._state.adding and new.shop is shop  # the instance as built
+    again = Customer(shop=shop, external_id="c-ri", name="乙")
+    found, created = instance_read_or_insert(sql, [shop.pk, "c-ri"], again)
+    assert (found.pk, found.name, created, again.pk) == (new.pk, "甲", False, None)

@@ -27,7 +27,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from aftersales import hooks
-from aftersales.db import joined_columns, joined_rows, unique_row
+from aftersales.db import instances_read, joined_columns, joined_rows, unique_row
 from aftersales.prefetch import set_prefetched
 from shops.authentication import ShopKeyUser
 from shops.config import shop_config
@@ -238,20 +238,22 @@ def _kept_dispute_type_attach(ticket: Ticket) -> None:
 
 def ticket_events(*, ticket: Ticket) -> list[TicketEvent]:
     """The ticket's timeline, oldest first. Written out, as the ticket page's other reads."""
-    return list(TicketEvent.objects.raw(_EVENTS_SQL, [ticket.pk]))
+    return instances_read(_EVENTS_SQL, [ticket.pk], TicketEvent)
 
 
 def ticket_own_attachments(*, ticket: Ticket) -> list[Attachment]:
     """The ticket's own evidence (not its merged duplicates'), oldest first (as
     `ticket.attachments.all()`), written out."""
-    return list(Attachment.objects.raw(_ATTACHMENTS_SQL, [ticket.pk]))
+    return instances_read(_ATTACHMENTS_SQL, [ticket.pk], Attachment)
 
 
 _EVENTS_SQL = (
-    f"SELECT * FROM {TicketEvent._meta.db_table} WHERE ticket_id = %s ORDER BY created_at, id"
+    f"SELECT {joined_columns(('e', TicketEvent))} FROM {TicketEvent._meta.db_table} e"
+    " WHERE e.ticket_id = %s ORDER BY e.created_at, e.id"
 )
 _ATTACHMENTS_SQL = (
-    f"SELECT * FROM {Attachment._meta.db_table} WHERE ticket_id = %s ORDER BY created_at, id"
+    f"SELECT {joined_columns(('a', Attachment))} FROM {Attachment._meta.db_table} a"
+    " WHERE a.ticket_id = %s ORDER BY a.created_at, a.id"
 )
 
 

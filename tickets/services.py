@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import instance_read, instances_insert, joined_columns, joined_rows, rows_insert
+from aftersales.db import instance_read_or_insert, instances_insert, joined_columns, rows_insert
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from shops.config import shops_config
@@ -227,36 +227,22 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
     """The shop's customer by external id, created or with a changed name or phone updated.
 
     Not get_or_create: its savepoint around the INSERT costs two statements per new customer.
-    On PostgreSQL one statement reads the customer or, when there is none, inserts it; the
-    INSERT skips a conflict on (shop, external_id), so a customer a concurrent request inserted
-    first is read again rather than failing this transaction."""
+    On PostgreSQL one statement reads the customer or, when there is none, inserts it
+    (aftersales.db.instance_read_or_insert); the INSERT skips a conflict on (shop, external_id),
+    so a customer a concurrent request inserted first is read again rather than failing this
+    transaction."""
     customer_row = Customer(
         shop=shop,
         external_id=customer["external_id"],
         name=customer.get("name", ""),
         phone=customer.get("phone", ""),
     )
-    if connection.vendor == "postgresql":
-        values = [
-            f.get_db_prep_save(f.pre_save(customer_row, True), connection)
-            for f in _CUSTOMER_INSERT_FIELDS
-        ]
-        rows = joined_rows(
-            _CUSTOMER_READ_OR_INSERT_SQL,
-            [shop.pk, customer["external_id"], *values],
-            (Customer,),
-        )
-        if rows and rows[0][1] == (True,):  # inserted: the instance as written, with its shop
-            customer_row.pk = rows[0][0][0].pk
-            customer_row._state.adding, customer_row._state.db = False, connection.alias
-            customer_row._just_created = True
-            return customer_row
-        read = rows[0][0][0] if rows else None
-    else:  # SQLite (`make run`): the read, then the insert
-        read = instance_read(_CUSTOMER_SQL, [shop.pk, customer["external_id"]], Customer)
-        if read is None and instances_insert([customer_row], skip_conflict=True):
-            customer_row._just_created = True
-            return customer_row
+    read, created = instance_read_or_insert(
+        _CUSTOMER_SQL, [shop.pk, customer["external_id"]], customer_row
+    )
+    if created:
+        customer_row._just_created = True
+        return customer_row
     if read is None:  # a concurrent request inserted it first
         read = Customer.objects.get(shop=shop, external_id=customer["external_id"])
     changed = {
@@ -274,16 +260,6 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
 _CUSTOMER_SQL = (
     f"SELECT {joined_columns(('c', Customer))} FROM {Customer._meta.db_table} c"
     " WHERE c.shop_id = %s AND c.external_id = %s"
-)
-_CUSTOMER_INSERT_FIELDS = [f for f in Customer._meta.concrete_fields if not f.primary_key]
-_CUSTOMER_READ_OR_INSERT_SQL = (
-    f"WITH found AS ({_CUSTOMER_SQL}),"
-    f" made AS (INSERT INTO {Customer._meta.db_table}"
-    f" ({', '.join(connection.ops.quote_name(f.column) for f in _CUSTOMER_INSERT_FIELDS)})"
-    f" SELECT {', '.join(['%s'] * len(_CUSTOMER_INSERT_FIELDS))}"
-    " WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT DO NOTHING"
-    f" RETURNING {', '.join(connection.ops.quote_name(f.column) for f in Customer._meta.concrete_fields)})"
-    " SELECT *, false FROM found UNION ALL SELECT *, true FROM made"
 )
 
 

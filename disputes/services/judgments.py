@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from aftersales.db import unique_row
+from aftersales.db import instance_read, instances_read, joined_columns
 from aftersales.exceptions import ApplicationError
 from aftersales.prefetch import prefetched
 from disputes import rules
@@ -59,7 +59,7 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
         LogisticsFact(
             event=e.event, at=e.at, signed_by=e.signed_by, authorized=e.authorized, reason=e.reason
         )
-        for e in LogisticsEvent.objects.raw(_LOGISTICS_SQL, [ticket.pk])  # (as judgment_latest)
+        for e in instances_read(_LOGISTICS_SQL, [ticket.pk], LogisticsEvent)  # (as judgment_latest)
     )
     attachments = prefetched(ticket, "attachments")  # the ticket page's
     if attachments is not None:
@@ -88,7 +88,8 @@ def ticket_facts(*, ticket: Ticket, policy: Policy, now: dt.datetime | None = No
 
 
 _LOGISTICS_SQL = (
-    f'SELECT * FROM "{LogisticsEvent._meta.db_table}" WHERE ticket_id = %s ORDER BY "at", id'
+    f"SELECT {joined_columns(('e', LogisticsEvent))} FROM {LogisticsEvent._meta.db_table} e"
+    ' WHERE e.ticket_id = %s ORDER BY e."at", e.id'
 )
 
 
@@ -110,11 +111,12 @@ def judgment_suggest(*, ticket: Ticket) -> rules.Suggestion:
 def judgment_latest(*, ticket: Ticket) -> Judgment | None:
     # Written out, as the other reads of every ticket page are (bench/README.md): the ORM spent
     # more building and compiling this query than PostgreSQL spends answering it.
-    return unique_row(Judgment.objects.raw(_LATEST_JUDGMENT_SQL, [ticket.pk]))
+    return instance_read(_LATEST_JUDGMENT_SQL, [ticket.pk], Judgment)
 
 
 _LATEST_JUDGMENT_SQL = (
-    f'SELECT * FROM "{Judgment._meta.db_table}" WHERE ticket_id = %s ORDER BY version DESC LIMIT 1'
+    f"SELECT {joined_columns(('j', Judgment))} FROM {Judgment._meta.db_table} j"
+    " WHERE j.ticket_id = %s ORDER BY j.version DESC LIMIT 1"
 )
 
 
