@@ -20,10 +20,13 @@ class _PerIdent(AtomicRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.META["HTTP_X_IDENT"]}
 
 
-@pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     "redis" not in settings.CACHES["default"]["BACKEND"].lower(),
-    reason="the race needs the shared Redis cache",
+    reason="counts in the shared Redis cache",
 )
+
+
+@needs_redis
 def test_sixteen_threads_never_pass_more_than_the_limit():
     ident = uuid.uuid4().hex
     request = APIRequestFactory().get("/", HTTP_X_IDENT=ident)
@@ -63,10 +66,7 @@ def test_staff_are_throttled_per_user(agent_client, monkeypatch):
     assert responses == [200, 200, 429]
 
 
-@pytest.mark.skipif(
-    "redis" not in settings.CACHES["default"]["BACKEND"].lower(),
-    reason="the window's keys are Redis keys",
-)
+@needs_redis
 def test_the_window_closes_after_its_period():
     from shops.throttling import _redis_client
 
