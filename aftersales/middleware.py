@@ -1,25 +1,33 @@
-"""One input layer: text that no field of ours can hold — NUL bytes (PostgreSQL refuses them: a
-500), lone UTF-16 surrogates — is dealt with at the door, before any view, form, serializer or
-query sees it:
+"""The site's own middleware.
+
+refuse_bad_text is one input layer: text that no field of ours can hold — NUL bytes (PostgreSQL
+refuses them: a 500), lone UTF-16 surrogates — is dealt with at the door, before any view, form,
+serializer or query sees it:
 - a path containing one names no page: 404;
 - the API's query strings and the workspace's form posts: 400 naming the parameter;
 - the workspace's page filters (query strings) lose the character, as a search box would;
-- JSON bodies: DecimalJSONParser refuses them, naming the field (aftersales.api)."""
+- JSON bodies: DecimalJSONParser refuses them, naming the field (aftersales.api).
 
+WorkspaceMessageMiddleware keeps flash messages to the workspace's pages."""
+
+import re
+
+from django.contrib.messages.middleware import MessageMiddleware
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 FORM = "application/x-www-form-urlencoded"
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 
 def bad_text(value: str) -> bool:
     """NUL, or a lone UTF-16 surrogate (it cannot be encoded, stored or compared)."""
-    return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
+    return _BAD_CHARACTER.search(value) is not None
 
 
 def text_clean(value: str) -> str:
-    return "".join(char for char in value if char != "\x00" and not "\ud800" <= char <= "\udfff")
+    return _BAD_CHARACTER.sub("", value)
 
 
 def _bad_keys(query: QueryDict) -> list[str]:
@@ -56,3 +64,13 @@ def refuse_bad_text(get_response):
         return get_response(request)
 
     return middleware
+
+
+class WorkspaceMessageMiddleware(MessageMiddleware):
+    """Flash messages are the workspace's: the API answers JSON and never shows or keeps one, so
+    its requests skip building the message storage (a cookie and a session store, on every
+    create and list call)."""
+
+    def process_request(self, request):
+        if not request.path.startswith("/api/"):
+            super().process_request(request)

@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "aftersales.middleware.refuse_bad_text",
     "aftersales.request_memo.request_memo",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "aftersales.middleware.WorkspaceMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into shops.lockout's answer.

@@ -93,3 +93,20 @@ def test_another_cache_counts_the_same_way():
     assert [_Local().allow_request(request, None) for _ in range(3)] == [True, True, False]
     throttle = _Local()
     assert not throttle.allow_request(request, None) and 1 <= throttle.wait() <= 60
+
+
+@needs_redis
+def test_a_redis_that_forgot_the_script_is_given_it_again():
+    """After a restart (or SCRIPT FLUSH) Redis knows no script: the count goes on all the same."""
+    from shops.throttling import _redis_client
+
+    ident = uuid.uuid4().hex
+    request = APIRequestFactory().get("/", HTTP_X_IDENT=ident)
+    client = _redis_client(cache)
+    assert _PerIdent().allow_request(request, None)
+    client.script_flush()
+    assert _PerIdent().allow_request(request, None)
+    assert cache.get(f"throttle_race_{ident}") == 2
+    assert _PerIdent().allow_request(request, None)  # by its digest again
+    assert cache.get(f"throttle_race_{ident}") == 3
+    cache.delete_many([f"throttle_race_{ident}", f"throttle_race_{ident}:start"])
