@@ -1,0 +1,74 @@
+"""The health check of a kept connection (aftersales.postgresql): a connection the server closed
+is replaced before a request uses it, and a healthy one is checked without a round trip."""
+
+import time
+
+import psycopg2
+import pytest
+from django.core.signals import request_started
+from django.db import close_old_connections, connection, connections
+
+from shops.models import Shop
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's connections"),
+]
+
+
+@pytest.fixture
+def other_connection():
+    """A second session on the test database, to look at (and drop) the first one."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    other = psycopg2.connect(**params)
+    other.autocommit = True
+    yield other.cursor()
+    other.close()
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _start_request():
+    """What Django does as a request starts: forget the last check (close_old_connections)."""
+    request_started.disconnect(close_old_connections)
+    try:
+        close_old_connections()
+    finally:
+        request_started.connect(close_old_connections)
+
+
+def test_the_settings_use_this_backend_with_health_checks():
+    assert type(connections["default"]).__module__ == "aftersales.postgresql.base"
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_healthy_connection_is_checked_without_a_statement(other_connection):
+    pid = _backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'the last statement'")
+    _start_request()
+    assert connection.is_usable()
+    other_connection.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+    assert other_connection.fetchone()[0] == "SELECT 'the last statement'"  # no SELECT 1 since
+    assert _backend_pid() == pid  # and the request keeps the connection
+
+
+def test_a_connection_the_server_dropped_is_replaced_before_the_request_uses_it(other_connection):
+    pid = _backend_pid()
+    other_connection.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 10
+    while True:  # the backend is gone once pg_stat_activity no longer lists it
+        other_connection.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        if other_connection.fetchone()[0] == 0:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert not connection.is_usable()
+    _start_request()
+    assert Shop.objects.count() == 0  # no error: the check closed it, the query reconnected
+    assert _backend_pid() != pid
