@@ -100,9 +100,7 @@ class Statements:
     @contextmanager
     def capture(self):
         connection = self.connection
-        originals = {
-            name: getattr(connection, name) for name in ("_commit", "_rollback")
-        }
+        originals = {name: getattr(connection, name) for name in ("_commit", "_rollback")}
 
         def wrap(name, label):
             def inner(*args, **kwargs):
