@@ -279,3 +279,48 @@ def test_a_lookup_finds_its_row_or_inserts_the_instance(django_assert_num_querie
     again = Customer(shop=shop, external_id="c-ri", name="乙")
     found, created = instance_read_or_insert(sql, [shop.pk, "c-ri"], again)
     assert (found.pk, found.name, created, again.pk) == (new.pk, "甲", False, None)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+@pytest.mark.django_db(transaction=True)
+def test_the_orm_queries_of_a_block_run_prepared_with_the_same_answers(
+    django_assert_num_queries,
+):
+    from aftersales.db import prepared_queries
+
+    shops = [ShopFactory(code=f"pq-{i}") for i in range(3)]
+    query = Shop.objects.filter(code__in=["pq-0", "pq-2"], id__gte=shops[0].pk).order_by("code")
+    plain = list(query.values_list("code", flat=True))
+    with prepared_queries(), django_assert_num_queries(2):  # no PREPARE among them
+        first = list(query.values_list("code", flat=True))
+        again = list(query.values_list("code", flat=True))
+    assert plain == first == again == ["pq-0", "pq-2"]
+    assert sum('"shops_shop"."code" IN ($1, $2)' in s for s in _prepared_here()) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+@pytest.mark.django_db(transaction=True)
+def test_a_query_postgresql_cannot_prepare_runs_as_it_is():
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    from aftersales import db
+
+    ShopFactory(code="pq-3")
+    # `$1 IS NULL`: PostgreSQL cannot tell the parameter's type, so it refuses to prepare it.
+    unknown = RawSQL("%s IS NULL", ["好"], output_field=BooleanField())
+    query = Shop.objects.filter(code="pq-3").annotate(unknown=unknown)
+    with db.prepared_queries():
+        assert list(query.values_list("code", "unknown")) == [("pq-3", False)]
+        assert list(query.values_list("code", "unknown")) == [("pq-3", False)]  # and again
+    assert len([s for s in db._unpreparable if "IS NULL) AS" in s]) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+def test_in_a_transaction_the_block_runs_its_queries_as_they_are():
+    from aftersales.db import prepared_queries
+
+    ShopFactory(code="pq-4")
+    with transaction.atomic(), prepared_queries():
+        assert Shop.objects.filter(code="pq-4", name__startswith="").count() == 1
+    assert not any("LIKE $2" in s or "LIKE $1" in s for s in _prepared_here())
