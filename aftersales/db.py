@@ -58,13 +58,12 @@ def prepared_execute(cursor, sql: str, params: Sequence) -> None:
 @contextmanager
 def prepared_queries():
     """The block's queries, the ORM's included, run as prepared statements (prepared_execute) of
-    the connection: for a page's main read whose planning costs PostgreSQL more than running it
+    the connection: for a page's reads whose planning costs PostgreSQL more than running them
     (the list API's page of tickets at 1M: planned in 2.8 ms, run in 0.7). Only a statement whose
     plan suits every value gains: PostgreSQL keeps a generic plan only when it costs no more than
-    planning each run (the queue's, whose statuses decide which partial index serves it, is still
-    planned every time). Outside a transaction only: a statement PostgreSQL cannot prepare (a
-    parameter of no inferable type) then just runs as it is; in a transaction its error would
-    abort the transaction."""
+    planning each run (the queue's, whose statuses decide which partial index serves it, would
+    still be planned every time). A statement PostgreSQL cannot prepare (a parameter of no
+    inferable type) just runs as it is; in a transaction its PREPARE is tried in a savepoint."""
     db = _db()
     if db.vendor != "postgresql":
         yield
@@ -72,8 +71,8 @@ def prepared_queries():
 
     def run_prepared(execute, sql, params, many, context):
         statement = None
-        if params and not many and not db.in_atomic_block:
-            statement = _prepared(db, sql, params, may_fail=True)
+        if params and not many and isinstance(params, list | tuple):  # not named parameters
+            statement = _prepared(db, sql, params, may_fail=True, limit=PREPARED_MAX // 2)
         return execute(sql if statement is None else statement, params, many, context)
 
     with db.execute_wrapper(run_prepared):
@@ -84,16 +83,20 @@ def prepared_queries():
 _unpreparable: set[str] = set()
 
 
-def _prepared(db, sql: str, params: Sequence, may_fail: bool = False) -> str | None:
+def _prepared(
+    db, sql: str, params: Sequence, may_fail: bool = False, limit: int | None = None
+) -> str | None:
     """The EXECUTE of `sql` as this connection's prepared statement, PREPAREd first if the
-    connection has not yet; None when it is to run as it is (past PREPARED_MAX texts, or a text
-    PostgreSQL refused to prepare, which only `may_fail` callers try)."""
+    connection has not yet; None when it is to run as it is: a new text past `limit` texts
+    (PREPARED_MAX; prepared_queries' texts, whose filters vary, stop at half of it, so the fixed
+    statements of prepared_execute always find room), or a text PostgreSQL refused to prepare,
+    which only `may_fail` callers try."""
     if sql in _unpreparable:
         return None
     name = _prepared_names.get(sql)
     if name is None:
-        if len(_prepared_names) >= PREPARED_MAX:  # (a read with a varying IN list kept adding)
-            return None
+        if len(_prepared_names) >= (PREPARED_MAX if limit is None else limit):
+            return None  # (a read with a varying IN list kept adding)
         # One name per text in the process, whichever thread asks first (setdefault, next():
         # atomic), so no connection can run one text under another's name.
         name = _prepared_names.setdefault(sql, f"aftersales_{next(_prepared_numbers)}")
@@ -105,12 +108,10 @@ def _prepared(db, sql: str, params: Sequence, may_fail: bool = False) -> str | N
         # On the driver's own cursor: a query count (assertNumQueries) stays what the request
         # runs, not whether this connection had run it before.
         numbered = sql % tuple(f"${i}" for i in range(1, len(params) + 1))
-        try:
+        if not may_fail:
             with raw.cursor() as own:
                 own.execute(f"PREPARE {name} AS {numbered}")
-        except psycopg2.Error:
-            if not may_fail:
-                raise
+        elif not _prepare_or_refuse(raw, f"PREPARE {name} AS {numbered}", db.in_atomic_block):
             _unpreparable.add(sql)
             return None
         prepared[1].add(name)
@@ -120,6 +121,24 @@ def _prepared(db, sql: str, params: Sequence, may_fail: bool = False) -> str | N
     if db.queries_logged:
         statement += " /* " + sql.replace("%", "%%") + " */"
     return statement
+
+
+def _prepare_or_refuse(raw, prepare: str, in_transaction: bool) -> bool:
+    """Run the PREPARE; False if PostgreSQL refuses it. In a transaction it runs in a savepoint,
+    so a refusal leaves the transaction as it was."""
+    with raw.cursor() as own:
+        if in_transaction:
+            own.execute("SAVEPOINT aftersales_prepare")
+        try:
+            own.execute(prepare)
+        except psycopg2.Error:
+            if in_transaction:
+                own.execute("ROLLBACK TO SAVEPOINT aftersales_prepare")
+            return False
+        finally:
+            if in_transaction:
+                own.execute("RELEASE SAVEPOINT aftersales_prepare")
+        return True
 
 
 def rows_insert(

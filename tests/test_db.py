@@ -317,10 +317,45 @@ def test_a_query_postgresql_cannot_prepare_runs_as_it_is():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
-def test_in_a_transaction_the_block_runs_its_queries_as_they_are():
+def test_in_a_transaction_a_refused_prepare_leaves_the_transaction_as_it_was():
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
     from aftersales.db import prepared_queries
 
-    ShopFactory(code="pq-4")
+    unknown = RawSQL("%s IS NOT NULL", ["在事务里"], output_field=BooleanField())
     with transaction.atomic(), prepared_queries():
-        assert Shop.objects.filter(code="pq-4", name__startswith="").count() == 1
-    assert not any("LIKE $2" in s or "LIKE $1" in s for s in _prepared_here())
+        shop = ShopFactory(code="pq-4")
+        assert list(Shop.objects.filter(pk=shop.pk).annotate(u=unknown).values_list("u")) == [
+            (True,)
+        ]
+        Shop.objects.filter(pk=shop.pk).update(name="still usable")
+        assert Shop.objects.filter(code="pq-4", name__startswith="still").count() == 1
+    assert Shop.objects.get(pk=shop.pk).name == "still usable"
+    assert any("LIKE $2" in s for s in _prepared_here())  # prepared in the transaction too
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+def test_named_parameters_run_as_they_are():
+    from aftersales.db import prepared_queries
+
+    shop = ShopFactory(code="pq-6")
+    with prepared_queries(), connection.cursor() as cursor:
+        cursor.execute("SELECT code FROM shops_shop WHERE id = %(id)s", {"id": shop.pk})
+        assert cursor.fetchone() == ("pq-6",)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+@pytest.mark.django_db(transaction=True)
+def test_a_block_leaves_half_of_the_prepared_texts_to_the_fixed_statements(monkeypatch):
+    from aftersales import db
+
+    shop = ShopFactory(code="pq-5")
+    monkeypatch.setattr(db, "_prepared_names", {})
+    monkeypatch.setattr(db, "PREPARED_MAX", 2)
+    with db.prepared_queries():
+        assert Shop.objects.filter(code="pq-5", id=shop.pk).count() == 1  # the block's one
+        assert Shop.objects.filter(code="pq-5", id__gte=shop.pk).count() == 1  # past half: as is
+    assert len(db._prepared_names) == 1
+    assert _shop_code(shop.pk) == "pq-5"  # a fixed statement still finds room
+    assert len(db._prepared_names) == 2

@@ -192,11 +192,14 @@ class TicketListCreateApi(APIView):
                 fields=filterset.errors.get_json_data(),
             )
         paginator = CreatedCursorPagination()
-        with prepared_queries():  # the page's read is planned in 2.8 ms, run in 0.7 (at 1M)
+        # The page's reads as prepared statements: the tickets' is planned in 2.8 ms and run in
+        # 0.7 at 1M; the related rows' and the risk flags' likewise.
+        with prepared_queries():
             page = paginator.paginate_queryset(for_output_page(filterset.qs), request, view=self)
-        key_shop = getattr(request.user, "shop", None)  # a shop's key sees its own tickets only
-        tickets_attach_shared(page, shops=(key_shop,) if key_shop else (), merged_into=True)
-        return paginator.get_paginated_response(s.TicketOut(page, many=True).data)
+            key_shop = getattr(request.user, "shop", None)  # a shop's key: its own tickets only
+            tickets_attach_shared(page, shops=(key_shop,) if key_shop else (), merged_into=True)
+            body = s.TicketOut(page, many=True).data
+        return paginator.get_paginated_response(body)
 
 
 class TicketDetailApi(APIView):
