@@ -21,7 +21,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from aftersales import hooks
 from aftersales.auth import login_required, redirect_back
-from aftersales.db import prepared_queries
 from aftersales.exceptions import ApplicationError
 from aftersales.prefetch import set_prefetched
 from shops.selectors import member_shops, shop_and_role, shop_ids_for_user, shop_staff
@@ -330,7 +329,6 @@ def _ticket_context(ticket: Ticket, **extra) -> dict:
 
 @login_required
 @require_GET
-@prepared_queries()  # its reads are planned each time otherwise (the page's ORM queries)
 def ticket_detail(request, number: str):
     ticket = ticket_get(user=request.user, number=number)
     draft = request.session.pop(_DRAFT_KEY, None)  # a refused reply, typed before the redirect
