@@ -112,9 +112,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # The same backend, with a health check that asks the socket instead of the server.
-        DATABASES["default"]["ENGINE"] = "aftersales.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

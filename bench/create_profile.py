@@ -9,8 +9,7 @@ after-commit work), each request a new order as bench/run.py's create load does 
 types in turn, customers from a pool of 5,000). Prints:
 
 - statements per create as PostgreSQL receives them: the queries Django sends (incl. SAVEPOINT /
-  RELEASE) plus BEGIN and COMMIT of each transaction, listed (the connection's health check
-  sends no statement: aftersales.postgresql);
+  RELEASE) plus BEGIN and COMMIT of each transaction and the connection health check, listed;
 - ms per create: wall, this process's CPU (Python, incl. the Redis client), the CPU of the
   PostgreSQL backend serving it (/proc of pg_backend_pid(), so run it on the database's host), and
   the wall spent waiting in cursor.execute;
@@ -89,8 +88,8 @@ def backend_cpu_ms(pid: int) -> float:
 
 class Statements:
     """Counts what reaches PostgreSQL: Django's queries plus the transaction control psycopg2 sends
-    on its own (BEGIN before the first statement of a transaction, COMMIT/ROLLBACK). The health
-    check of a reused connection sends nothing (aftersales.postgresql asks the socket)."""
+    on its own (BEGIN before the first statement of a transaction, COMMIT/ROLLBACK) and the
+    health check (`SELECT 1`) Django runs on a reused connection after each request."""
 
     def __init__(self, connection):
         self.connection = connection
@@ -100,7 +99,9 @@ class Statements:
     @contextmanager
     def capture(self):
         connection = self.connection
-        originals = {name: getattr(connection, name) for name in ("_commit", "_rollback")}
+        originals = {
+            name: getattr(connection, name) for name in ("_commit", "_rollback", "is_usable")
+        }
 
         def wrap(name, label):
             def inner(*args, **kwargs):
@@ -112,6 +113,7 @@ class Statements:
 
         connection._commit = wrap("_commit", "COMMIT")
         connection._rollback = wrap("_rollback", "ROLLBACK")
+        connection.is_usable = wrap("is_usable", "SELECT 1 (health check)")
 
         def execute(execute_, sql, params, many, context):
             if connection.in_atomic_block and not getattr(connection, "_bench_in_tx", False):
@@ -284,7 +286,7 @@ def main():
         f"warm-up; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     print(
-        f"  statements per create (incl. BEGIN/COMMIT/SAVEPOINT): "
+        f"  statements per create (incl. BEGIN/COMMIT/SAVEPOINT, health check): "
         f"{min(per_create)}–{max(per_create)} over the six dispute types"
     )
     print(
