@@ -1,7 +1,6 @@
 """API rate limits whose counters are atomic in the shared cache (Redis INCR), so concurrent
 requests cannot all read the same count and all pass, as DRF's history list lets them."""
 
-import hashlib
 import time
 
 import redis
@@ -33,7 +32,7 @@ class AtomicRateThrottle(SimpleRateThrottle):
         if client is not None:
             # One round trip (Django's add, then incr, were three: SET NX, EXISTS, INCR).
             keys = [self.cache.make_and_validate_key(k) for k in (self.key, f"{self.key}:start")]
-            return _count_in_window(client, keys, [self.duration, int(self.now)])
+            return _count_in_window(keys=keys, args=[self.duration, int(self.now)], client=client)
         if self.cache.add(self.key, 1, self.duration):
             self.cache.set(f"{self.key}:start", int(self.now), self.duration)
             return 1
@@ -87,17 +86,8 @@ if count == 1 then
 end
 return count
 """
-_COUNT_SHA = hashlib.sha1(_COUNT_SCRIPT.encode()).hexdigest()
-
-
-def _count_in_window(client, keys: list[str], args: list[int]) -> int:
-    """Run the script by its digest; a server that does not know it yet (restarted, flushed)
-    gets it whole, which also keeps it for the next call. (redis-py's Script object does the
-    same, with two isinstance checks against its pipelines on every call.)"""
-    try:
-        return client.evalsha(_COUNT_SHA, len(keys), *keys, *args)
-    except redis.exceptions.NoScriptError:
-        return client.eval(_COUNT_SCRIPT, len(keys), *keys, *args)
+# Run by its digest; a Redis that does not know it yet (restarted, flushed) is given it whole.
+_count_in_window = redis.Redis().register_script(_COUNT_SCRIPT)  # the client is only its encoder
 
 
 def _redis_client(cache):

@@ -161,11 +161,6 @@ def _queue_row_words(language: str | None) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=32)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 @register.simple_tag(takes_context=True)
 def queue_row(context, ticket, now):
     """The queue's row of `ticket`: its tags link to the queue filtered by them, its SLA counts
@@ -188,7 +183,7 @@ def queue_row(context, ticket, now):
         sla = sla_countdown(ticket.next_due_at, now)
     deadline_at = ticket.platform_deadline_at
     if deadline_at:
-        local = timezone.localtime(deadline_at, _zone(ticket.shop.timezone))
+        local = timezone.localtime(deadline_at, ZoneInfo(ticket.shop.timezone))  # (cached)
         deadline = local.strftime("%m-%d %H:%M")  # digits only
         if getattr(ticket, "earliest_due_at", None) == deadline_at:
             deadline += " " + sla_countdown(deadline_at, now)
