@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from itertools import count
 
 import psycopg2
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import JSONField, Model
 from django.db.models.sql import Query
 
@@ -332,12 +332,77 @@ def instances_insert(
 
 
 def _insert_params(instances: Sequence[Model], fields) -> list:
+    """Each instance's values of `fields` as save() would write them (pre_save, then
+    get_db_prep_save), except a value those leave as it is, passed on without the calls (a
+    create-ticket writes ~90 values; 2.8 µs each the field's way)."""
     db = _db()
-    return [
-        field.get_db_prep_save(field.pre_save(instance, True), db)
-        for instance in instances
-        for field in fields
-    ]
+    checks = [(field, _as_is(db.vendor, field)) for field in fields]
+    params = []
+    for instance in instances:
+        for field, passes in checks:
+            if passes is not None:
+                value = getattr(instance, field.attname)
+                if value is None or passes(value):
+                    params.append(value)
+                    continue
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), db))
+    return params
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)  # a TextChoices member too: the field passes it on as it is
+
+
+def _is_int(value) -> bool:
+    return type(value) is int  # not bool, nor an IntegerChoices member (the field makes it int)
+
+
+def _is_bool(value) -> bool:
+    return type(value) is bool
+
+
+def _is_aware_datetime(value) -> bool:
+    return type(value) is dt.datetime and value.tzinfo is not None
+
+
+# Django's own field classes whose pre_save reads the attribute and whose get_db_prep_save
+# returns a value that passes these tests (and None) unchanged; a subclass may convert, so it
+# takes the field's way.
+_PLAIN_TYPES = {
+    models.CharField: _is_text,
+    models.TextField: _is_text,
+    models.SlugField: _is_text,
+    models.IntegerField: _is_int,
+    models.PositiveIntegerField: _is_int,
+    models.PositiveSmallIntegerField: _is_int,
+    models.SmallIntegerField: _is_int,
+    models.BigIntegerField: _is_int,
+    models.BooleanField: _is_bool,
+}
+_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+# (vendor, field) -> the test a value passes to be written as it is, or None
+_values_as_is: dict[tuple, object] = {}
+
+
+def _as_is(vendor: str, field):
+    key = (vendor, field)
+    if key in _values_as_is:
+        return _values_as_is[key]
+    kind = type(field)
+    passes = _PLAIN_TYPES.get(kind)
+    if kind in (models.ForeignKey, models.OneToOneField) and (
+        type(field.target_field) in _INTEGER_KEYS
+    ):
+        passes = _is_int
+    elif (
+        kind is models.DateTimeField
+        and vendor == "postgresql"  # (SQLite stores text: adapt_datetimefield_value converts)
+        and not (field.auto_now or field.auto_now_add)
+    ):
+        # A naive datetime takes the field's way (its warning and conversion).
+        passes = _is_aware_datetime
+    _values_as_is[key] = passes
+    return passes
 
 
 def _inserted(instances: Sequence[Model], ids: Sequence) -> None:

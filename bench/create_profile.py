@@ -259,7 +259,7 @@ def main():
                 create()
             walls.append((time.perf_counter() - start) * 1000)
             execute_ms.append(stmts.execute_s * 1000)
-            gc.collect()  # as gunicorn.conf.py's post_request, outside the timing
+            gc.collect()  # gunicorn.conf.py collects before the next request; here outside the timing
         total_s = time.perf_counter() - start_all
         cpu_ms = (time.process_time() - cpu0) * 1000 / args.creates
         pg_ms = (backend_cpu_ms(backend) - pg0) / args.creates

@@ -132,7 +132,7 @@ class Case:
             times.append((time.perf_counter() - start) * 1000)
             if GC_PER_REQUEST:
                 GC_PAUSES_ON[0] = False
-                gc.collect()  # what a gunicorn post_request hook would do, after the response is sent
+                gc.collect()  # gunicorn.conf.py frees a request's garbage before the next; here untimed
                 GC_PAUSES_ON[0] = True
         GC_PAUSES_ON[0] = False
         counts, slowest = [], (0.0, "")
@@ -704,7 +704,7 @@ def main():
     )
     if not args.no_gc_hooks:
         # As gunicorn.conf.py does in each worker: freeze the loaded app out of every
-        # collection, and collect after each response (outside the timing).
+        # collection, and free each request's garbage before the next (outside the timing).
         for c in cases:  # load what the views import first
             if c.client:
                 c.get(0)

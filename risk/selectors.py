@@ -253,21 +253,19 @@ def _customers_findings(
                 rows[customer.pk] += [
                     (c.type, c.status, c.amount) for c in ticket.compensations.all()
                 ]
-    if any(tickets is None for tickets in known.values()):
-        for (compensation,), (ticket_id, customer_id) in _window_tickets(customers, since):
-            if known.get(customer_id) is not None:
-                continue
-            tickets_of[customer_id].add(ticket_id)
-            if compensation is not None:
-                rows[customer_id].append(
-                    (compensation.type, compensation.status, compensation.amount)
-                )
-    counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
     phones = defaultdict(set)  # shop -> the phones of its customers on the page
     for c in customers:
         if c.phone:
             phones[c.shop_id].add(c.phone)
-    linked, sharing = _phone_sharers(phones)
+    unknown = any(tickets is None for tickets in known.values())
+    window, (linked, sharing) = _window_tickets_and_sharers(customers, since, phones, unknown)
+    for (compensation,), (ticket_id, customer_id) in window:
+        if known.get(customer_id) is not None:
+            continue
+        tickets_of[customer_id].add(ticket_id)
+        if compensation is not None:
+            rows[customer_id].append((compensation.type, compensation.status, compensation.amount))
+    counts = {customer_id: len(ids) for customer_id, ids in tickets_of.items()}
     for customer in customers:
         policy = policies[customer.shop_id]
         found = result[customer.pk]
@@ -282,6 +280,33 @@ def _customers_findings(
             if finding:
                 found.append(finding)
     return result
+
+
+def _window_tickets_and_sharers(
+    customers: list[Customer], since: dict[int, dt.datetime], phones: dict, window: bool
+) -> tuple[list, tuple[dict, dict]]:
+    """_window_tickets' rows (when `window`: some customer's tickets are not in hand) and
+    _phone_sharers' answer. For one customer with a phone (a ticket's page, a create's answer
+    for a known customer) one statement answers both: a round trip fewer."""
+    pairs = [(shop_id, phone) for shop_id, shop_phones in phones.items() for phone in shop_phones]
+    if not (window and len(customers) == 1 and len(pairs) == 1):
+        return (_window_tickets(customers, since) if window else []), _phone_sharers(phones)
+    (customer,) = customers
+    (shop_id, phone) = key = pairs[0]
+    start = connection.ops.adapt_datetimefield_value(since[customer.shop_id])
+    read = joined_rows(
+        _ONE_CUSTOMER_SQL,
+        [customer.pk, start, shop_id, phone, shop_id, phone, LINKED_SHOWN + 1],
+        (Compensation,),
+    )
+    tickets, linked, sharing = [], defaultdict(list), {}
+    for (compensation,), (ticket_id, customer_id, sharer_id, external_id, count) in read:
+        if ticket_id is not None:  # a row of the window's tickets
+            tickets.append(((compensation,), (ticket_id, customer_id)))
+        else:  # a customer with the phone
+            linked[key].append((sharer_id, external_id))
+            sharing[key] = count
+    return tickets, (linked, sharing)
 
 
 def _window_tickets(customers: list[Customer], since: dict[int, dt.datetime]) -> list:
@@ -359,6 +384,18 @@ SELECT id, external_id,
  ORDER BY id DESC
  LIMIT %s
 """
+
+
+# _window_tickets' statement for one customer, then _ONE_PHONE_SHARERS_SQL's rows (with no
+# ticket id): ((compensation,), (ticket id, customer id, sharer id, sharer external id, count)).
+_ONE_CUSTOMER_SQL = (
+    f"SELECT {joined_columns(('cmp', Compensation))}, t.id, t.customer_id, NULL, NULL, NULL"
+    f" FROM {Ticket._meta.db_table} t"
+    f" LEFT JOIN {Compensation._meta.db_table} cmp ON cmp.ticket_id = t.id"
+    " WHERE t.customer_id = %s AND t.created_at >= %s"
+    f" UNION ALL SELECT {', '.join(['NULL'] * len(Compensation._meta.concrete_fields))},"
+    f" NULL, NULL, sharer.* FROM ({_ONE_PHONE_SHARERS_SQL}) sharer"
+)
 
 
 def _linked(customer: Customer, linked: dict, sharing: dict) -> Finding | None:

@@ -129,6 +129,51 @@ def test_instances_are_inserted_as_bulk_create_writes_them(django_assert_num_que
     assert Customer.objects.get(pk=customer.pk).created_at == customer.created_at
 
 
+def test_the_values_written_are_what_each_field_would_prepare(settings):
+    """instances_insert passes some values on without their field's preparation (a string, an
+    int, an aware datetime): the parameters are the ones the fields give, for values of every
+    kind they could hold, including those that take the field's way (a lazy string, a naive
+    datetime, a choices member, a Decimal, JSON)."""
+    from django.utils.translation import gettext_lazy
+
+    from aftersales.db import _insert_params, _insert_statement
+    from sla.models import Timer, TimerKind
+
+    shop = ShopFactory()
+    ticket = make_ticket(shop)
+    aware = dt.datetime(2026, 3, 10, 2, 0, 1, 250_000, tzinfo=dt.UTC)
+    naive = dt.datetime(2026, 3, 10, 10, 0)
+    instances = [
+        Ticket(
+            number="AS1",
+            shop=shop,
+            customer_id=ticket.customer_id,
+            order=ticket.order,
+            dispute_type_id=ticket.dispute_type_id,
+            description=gettext_lazy("Description"),
+            affected_items=[{"sku": "A", "quantity": 1}],
+            first_response_due_at=aware,
+            resolution_due_at=None,
+            status_since=aware,
+        ),
+        Timer(ticket=ticket, kind=TimerKind.FIRST_RESPONSE_BREACH, due_at=aware, attempts=2),
+        Timer(ticket_id=ticket.pk, kind="auto_close", due_at=aware, data={"n": [1, "二"]}),
+        Order(shop=shop, order_no=7, amount=Decimal("1.50"), paid_at=aware),
+        OrderItem(order=ticket.order, sku="S", unit_price="2.5", quantity=True, perishable=1),
+    ]
+    settings.USE_TZ = True
+    with pytest.warns(RuntimeWarning):  # a naive datetime: the field warns, as save() would
+        instances.append(Order(shop=shop, order_no="N", paid_at=naive))
+        for instance in instances:
+            fields, _sql = _insert_statement(type(instance), 1, False)
+            fast = _insert_params([instance], fields)
+            own = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+            for field, mine, theirs in zip(fields, fast, own, strict=True):
+                if field.name in ("created_at", "updated_at"):  # auto_now: the clock moved
+                    continue
+                assert (type(mine), str(mine)) == (type(theirs), str(theirs)), field.name
+
+
 def test_a_conflict_skipped_writes_nothing_and_keeps_the_transaction(django_assert_num_queries):
     shop = ShopFactory()
     Customer.objects.create(shop=shop, external_id="c-1", name="first")

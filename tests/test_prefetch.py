@@ -23,7 +23,11 @@ def test_rows_in_hand_answer_without_a_query_and_a_further_filter_stays_on_the_i
         assert list(customer.tickets.all()) == [ticket]
         assert prefetched(customer, "tickets") == [ticket]
     # A further filter reads the database, within this customer's tickets only.
-    assert sorted(t.order.order_no for t in customer.tickets.filter(shop=shop)) == ["A1", "A2"]
+    further = list(customer.tickets.filter(shop=shop))
+    assert sorted(t.order.order_no for t in further) == ["A1", "A2"]
+    # ... and knows its rows' customer, as the relation's manager would.
+    with django_assert_num_queries(0):
+        assert all(t.customer is customer for t in further)
 
 
 def test_no_rows_answer_empty_without_a_query_and_a_further_filter_reads_the_database(
