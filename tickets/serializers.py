@@ -6,6 +6,7 @@ from rest_framework import serializers
 from aftersales.api import (
     MAX_LIST,
     AwareDateTimeField,
+    FieldDictMixin,
     MoneyField,
     SharedFieldsMixin,
     StrictSerializer,
@@ -214,7 +215,7 @@ class TokenIn(StrictSerializer):
 # --- output -----------------------------------------------------------------
 
 
-class OrderItemOut(serializers.Serializer):
+class OrderItemOut(FieldDictMixin, serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
     batch_no = serializers.CharField()
@@ -224,7 +225,7 @@ class OrderItemOut(serializers.Serializer):
     shelf_life_days = serializers.IntegerField(allow_null=True)
 
 
-class OrderOut(serializers.Serializer):
+class OrderOut(FieldDictMixin, serializers.Serializer):
     order_no = serializers.CharField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
@@ -235,13 +236,13 @@ class OrderOut(serializers.Serializer):
     items = OrderItemOut(many=True)  # the manager: the list takes .all() (no signature check)
 
 
-class CustomerOut(serializers.Serializer):
+class CustomerOut(FieldDictMixin, serializers.Serializer):
     external_id = serializers.CharField()
     name = serializers.CharField()
     phone = serializers.CharField(source="masked_phone", help_text="Masked, e.g. 138****0000.")
 
 
-class SlaOut(serializers.Serializer):
+class SlaOut(FieldDictMixin, serializers.Serializer):
     first_response_due_at = serializers.DateTimeField(allow_null=True)
     resolution_due_at = serializers.DateTimeField(allow_null=True)
     first_responded_at = serializers.DateTimeField(allow_null=True)
