@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from itertools import count
 
 import psycopg2
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, Error, connection, connections, models
 from django.db.models import JSONField, Model
 from django.db.models.sql import Query
 
@@ -236,6 +236,34 @@ def joined_rows(
         )
         read.append((instances, tuple(row[width:])))
     return read
+
+
+def joined_rows_first(
+    sql: str, params: Sequence, models: Sequence[type[Model]]
+) -> list[tuple[tuple[Model | None, ...], tuple]]:
+    """joined_rows for a read that is the first query of a request (an API key's): the read is
+    the kept connection's health check. Django checks a kept connection with a SELECT 1 before
+    a request's first query (CONN_HEALTH_CHECKS), a round trip of its own; here the read runs
+    first, and if it finds the connection dead (the server restarted, or ended the session),
+    the connection is replaced and the read run again, as the check would have. A statement
+    that fails on a live connection fails as it is."""
+    db = _db()
+    if (
+        db.vendor != "postgresql"
+        or db.connection is None
+        or not db.health_check_enabled
+        or db.health_check_done
+        or db.in_atomic_block
+    ):
+        return joined_rows(sql, params, models)
+    db.health_check_done = True
+    try:
+        return joined_rows(sql, params, models)
+    except (Error, psycopg2.Error):  # (a PREPARE runs on the driver's own cursor: unwrapped)
+        if db.connection is not None and not db.connection.closed:
+            raise  # the connection is fine: the statement itself failed
+        db.close()
+        return joined_rows(sql, params, models)  # on a new connection
 
 
 def instances_read(sql: str, params: Sequence, model: type[Model]) -> list[Model]:

@@ -2,7 +2,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext
 from rest_framework import authentication, exceptions
 
-from aftersales.db import joined_columns, joined_rows
+from aftersales.db import joined_columns, joined_rows_first
 from shops.models import Shop, ShopAPIKey
 
 
@@ -53,8 +53,9 @@ class ShopAPIKeyAuthentication(authentication.BaseAuthentication):
 def _key_with_shop(prefix: str) -> ShopAPIKey | None:
     """The unrevoked key of that prefix with its shop, or None. Read on every API request:
     written out (aftersales.db.joined_rows), as the ORM took longer to build the query than
-    PostgreSQL takes to answer it."""
-    rows = joined_rows(_KEY_SQL, [prefix], (ShopAPIKey, Shop))
+    PostgreSQL takes to answer it; as the request's first query, it checks the kept connection
+    (joined_rows_first: no SELECT 1 before it)."""
+    rows = joined_rows_first(_KEY_SQL, [prefix], (ShopAPIKey, Shop))
     if not rows:
         return None
     (api_key, shop), _rest = rows[0]
