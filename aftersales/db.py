@@ -295,8 +295,10 @@ def instance_read_or_insert(
         return (
             (instance, True) if instances_insert([instance], skip_conflict=True) else (None, False)
         )
-    fields, statement = _read_or_insert_statement(model, sql)
-    rows = joined_rows(statement, [*params, *_insert_params([instance], fields)], (model,))
+    fields, ctes, select = _read_or_insert_statement(model, sql)
+    rows = joined_rows(
+        f"WITH {ctes} {select}", [*params, *_insert_params([instance], fields)], (model,)
+    )
     if not rows:
         return None, False
     (row,), (created,) = rows[0]
@@ -304,6 +306,80 @@ def instance_read_or_insert(
         return row, False
     _inserted([instance], [row.pk])  # the instance as built (its relations in hand)
     return instance, True
+
+
+def instance_read_or_insert_beside(
+    sql: str, params: Sequence, instance: Model, *, parent: Model, children: Sequence[Model]
+) -> tuple[Model | None, bool]:
+    """instance_read_or_insert, and beside it `parent` inserted with its `children` (as
+    instances_insert(children=…) writes them), which do not depend on the row read: on
+    PostgreSQL in one statement (a create-ticket's customer and its order, a round trip fewer).
+    The answer is instance_read_or_insert's; parent and children get their primary keys."""
+    if _db().vendor != "postgresql":
+        answer = instance_read_or_insert(sql, params, instance)
+        instances_insert([parent], children=children)
+        return answer
+    model = type(instance)
+    key = _parent_key(parent, children) if children else None
+    statement, fields, parent_fields, child_fields = _beside_statement(
+        model, sql, type(parent), key, children
+    )
+    rows = joined_rows(
+        statement,
+        [
+            *params,
+            *_insert_params([instance], fields),
+            *_insert_params([parent], parent_fields),
+            *_insert_params(children, child_fields),
+        ],
+        (model,),
+    )
+    read, created, parent_id, child_ids = None, False, None, []
+    for (row,), (made, written, is_child) in rows:
+        if row is not None:
+            read, created = row, made
+        elif is_child:
+            child_ids.append(written)
+        else:
+            parent_id = written
+    _inserted([parent], [parent_id])
+    if children:
+        _inserted(children, sorted(child_ids))  # (ids are given in the rows' order)
+        _link_children(parent, children)
+    if read is None or not created:
+        return read, False
+    _inserted([instance], [read.pk])  # the instance as built (its relations in hand)
+    return instance, True
+
+
+def _beside_statement(model, read_sql: str, parent_model, key, children: Sequence[Model]) -> tuple:
+    """instance_read_or_insert_beside's statement: the read-or-insert's CTEs, the parent's and
+    its children's; its rows are the row read or inserted (its columns, whether inserted, then
+    two NULLs) and the ids written (NULLs in the row's columns, the id, whether a child's)."""
+    cache_key = (_db().vendor, model, read_sql, parent_model, key, len(children), "beside")
+    statement = _inserts.get(cache_key)
+    if statement is None:
+        fields, read_ctes, read_select = _read_or_insert_statement(model, read_sql)
+        parent_fields, parent_sql = _insert_statement(parent_model, 1, False)
+        if children:
+            child_fields, child_cte, written = _children_statement(
+                type(children[0]), key, len(children)
+            )
+            ctes = f"{read_ctes}, parent AS ({parent_sql}), {child_cte}"
+        else:
+            child_fields, ctes = [], f"{read_ctes}, parent AS ({parent_sql})"
+            written = (
+                f"SELECT {_db().ops.quote_name(parent_model._meta.pk.column)}, false FROM parent"
+            )
+        row_nulls = ", ".join(["NULL"] * (len(model._meta.concrete_fields) + 1))
+        statement = _inserts[cache_key] = (
+            f"WITH {ctes} SELECT *, NULL, NULL FROM ({read_select}) row_read"
+            f" UNION ALL SELECT {row_nulls}, written.* FROM ({written}) written",
+            fields,
+            parent_fields,
+            child_fields,
+        )
+    return statement
 
 
 # (vendor, models) -> what joined_rows needs to read their columns: computed once per process.
@@ -466,8 +542,8 @@ def _insert_with_children(parent: Model, children: Sequence[Model], skip_conflic
     key = _parent_key(parent, children)
     child_model = type(children[0])
     parent_fields, parent_sql = _insert_statement(type(parent), 1, skip_conflict)
-    child_fields, child_sql = _children_statement(child_model, key, len(children))
-    sql = f"WITH parent AS ({parent_sql}), {child_sql}"
+    child_fields, child_cte, select = _children_statement(child_model, key, len(children))
+    sql = f"WITH parent AS ({parent_sql}), {child_cte} {select} ORDER BY 2, 1"
     params = _insert_params([parent], parent_fields) + _insert_params(children, child_fields)
     with db.cursor() as cursor:
         prepared_execute(cursor, sql, params)
@@ -481,8 +557,9 @@ def _insert_with_children(parent: Model, children: Sequence[Model], skip_conflic
 
 
 def _children_statement(model: type[Model], key, rows: int) -> tuple:
-    """`children AS (INSERT …) SELECT …`: the rows of `model`, their foreign key `key` taken
-    from the `parent` CTE, then the ids — the parent's first, the children's in order."""
+    """(fields, `children AS (INSERT …)`: the rows of `model`, their foreign key `key` taken
+    from the `parent` CTE, the SELECT of the ids: the parent's with false, the children's with
+    true)."""
     db = _db()
     cache_key = (db.vendor, model, key.name, rows, "children")
     statement = _inserts.get(cache_key)
@@ -505,9 +582,8 @@ def _children_statement(model: type[Model], key, rows: int) -> tuple:
             f"children AS (INSERT INTO {quote(meta.db_table)}"
             f" ({quote(key.column)}, {', '.join(quote(f.column) for f in fields)})"
             f" SELECT parent.{parent_pk}, v.* FROM parent, (VALUES {values}) v"
-            f" RETURNING {pk})"
-            f" SELECT {parent_pk}, false FROM parent"
-            f" UNION ALL SELECT {pk}, true FROM children ORDER BY 2, 1",
+            f" RETURNING {pk})",
+            f"SELECT {parent_pk}, false FROM parent UNION ALL SELECT {pk}, true FROM children",
         )
     return statement
 
@@ -517,6 +593,8 @@ _inserts: dict[tuple, tuple] = {}
 
 
 def _read_or_insert_statement(model: type[Model], read_sql: str) -> tuple:
+    """(fields, the `found` and `made` CTEs, the SELECT of the row: its columns, then whether it
+    was inserted)."""
     key = (_db().vendor, model, read_sql, "read_or_insert")
     statement = _inserts.get(key)
     if statement is None:
@@ -526,13 +604,13 @@ def _read_or_insert_statement(model: type[Model], read_sql: str) -> tuple:
         quote = db.ops.quote_name
         statement = _inserts[key] = (
             fields,
-            f"WITH found AS ({read_sql}),"
+            f"found AS ({read_sql}),"
             f" made AS (INSERT INTO {quote(meta.db_table)}"
             f" ({', '.join(quote(f.column) for f in fields)})"
             f" SELECT {', '.join(['%s'] * len(fields))}"
             " WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT DO NOTHING"
-            f" RETURNING {', '.join(quote(f.column) for f in meta.concrete_fields)})"
-            " SELECT *, false FROM found UNION ALL SELECT *, true FROM made",
+            f" RETURNING {', '.join(quote(f.column) for f in meta.concrete_fields)})",
+            "SELECT *, false FROM found UNION ALL SELECT *, true FROM made",
         )
     return statement
 

@@ -326,6 +326,46 @@ def test_a_lookup_finds_its_row_or_inserts_the_instance(django_assert_num_querie
     assert (found.pk, found.name, created, again.pk) == (new.pk, "甲", False, None)
 
 
+def test_beside_the_lookup_a_parent_and_its_children_are_written_in_the_same_statement(
+    django_assert_num_queries,
+):
+    from aftersales.db import instance_read_or_insert_beside
+
+    shop = ShopFactory()
+    sql = (
+        f"SELECT {joined_columns(('c', Customer))} FROM tickets_customer c"
+        " WHERE c.shop_id = %s AND c.external_id = %s"
+    )
+
+    def order(number, lines):
+        row = Order(shop=shop, order_no=number, amount=Decimal("3.00"), courier="SF")
+        items = [
+            OrderItem(order=row, sku=f"S{n}", unit_price=Decimal("1.50"), quantity=n)
+            for n in range(1, lines + 1)
+        ]
+        return row, items
+
+    new = Customer(shop=shop, external_id="c-bs", name="甲")
+    first, items = order("BS-1", 2)
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 4):
+        answer = instance_read_or_insert_beside(
+            sql, [shop.pk, "c-bs"], new, parent=first, children=items
+        )
+    assert answer == (new, True) and new.pk and new.shop is shop
+    assert first.pk and [item.order_id for item in items] == [first.pk, first.pk]
+    saved = list(OrderItem.objects.filter(order=first).order_by("pk"))
+    assert [(i.pk, i.sku, i.quantity) for i in saved] == [(i.pk, i.sku, i.quantity) for i in items]
+
+    again = Customer(shop=shop, external_id="c-bs", name="乙")
+    second, none = order("BS-2", 0)  # an order without lines
+    found, created = instance_read_or_insert_beside(
+        sql, [shop.pk, "c-bs"], again, parent=second, children=none
+    )
+    assert (found.pk, found.name, created, again.pk) == (new.pk, "甲", False, None)
+    assert Order.objects.get(pk=second.pk).order_no == "BS-2"
+    assert not OrderItem.objects.filter(order=second).exists()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
 @pytest.mark.django_db(transaction=True)
 def test_the_orm_queries_of_a_block_run_prepared_with_the_same_answers(

@@ -18,7 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aftersales import hooks
-from aftersales.db import instance_read_or_insert, instances_insert, joined_columns, rows_insert
+from aftersales.db import (
+    instance_read_or_insert_beside,
+    instances_insert,
+    joined_columns,
+    rows_insert,
+)
 from aftersales.exceptions import ApplicationError, IllegalTransition
 from aftersales.prefetch import set_prefetched
 from shops.config import shops_config
@@ -223,26 +228,34 @@ def next_due_at(ticket: Ticket) -> dt.datetime | None:
     return ticket.resolution_due_at
 
 
-def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
-    """The shop's customer by external id, created or with a changed name or phone updated.
+def _customer_upsert_and_order_create(
+    *, shop: Shop, customer: dict, order: dict
+) -> tuple[Customer, Order, list[OrderItem]]:
+    """The shop's customer by external id, created or with a changed name or phone updated;
+    and the ticket's new order with its lines.
 
     Not get_or_create: its savepoint around the INSERT costs two statements per new customer.
-    On PostgreSQL one statement reads the customer or, when there is none, inserts it
-    (aftersales.db.instance_read_or_insert); the INSERT skips a conflict on (shop, external_id),
-    so a customer a concurrent request inserted first is read again rather than failing this
-    transaction."""
+    On PostgreSQL one statement reads the customer or, when there is none, inserts it, and
+    inserts the order and its lines beside it (aftersales.db.instance_read_or_insert_beside);
+    the customer's INSERT skips a conflict on (shop, external_id), so a customer a concurrent
+    request inserted first is read again rather than failing this transaction."""
     customer_row = Customer(
         shop=shop,
         external_id=customer["external_id"],
         name=customer.get("name", ""),
         phone=customer.get("phone", ""),
     )
-    read, created = instance_read_or_insert(
-        _CUSTOMER_SQL, [shop.pk, customer["external_id"]], customer_row
+    order_row, items = _order_rows(shop=shop, order=order)
+    read, created = instance_read_or_insert_beside(
+        _CUSTOMER_SQL,
+        [shop.pk, customer["external_id"]],
+        customer_row,
+        parent=order_row,
+        children=items,
     )
     if created:
         customer_row._just_created = True
-        return customer_row
+        return customer_row, order_row, items
     if read is None:  # a concurrent request inserted it first
         read = Customer.objects.get(shop=shop, external_id=customer["external_id"])
     changed = {
@@ -254,7 +267,7 @@ def _customer_upsert(*, shop: Shop, customer: dict) -> Customer:
         Customer.objects.filter(pk=read.pk).update(**changed)
         for field, value in changed.items():  # the response is rendered from this object
             setattr(read, field, value)
-    return read
+    return read, order_row, items
 
 
 _CUSTOMER_SQL = (
@@ -263,9 +276,8 @@ _CUSTOMER_SQL = (
 )
 
 
-def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
-    """The ticket's order and its lines (one statement)."""
-    items = order.get("items") or []
+def _order_rows(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
+    """The ticket's order and its lines, to be written."""
     order_row = Order(
         shop=shop,
         order_no=order["order_no"],
@@ -276,7 +288,7 @@ def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
         courier=order.get("courier") or "",
         tracking_no=order.get("tracking_no") or "",
     )
-    created_items = [
+    items = [
         OrderItem(
             order=order_row,
             sku=item["sku"],
@@ -287,10 +299,9 @@ def _order_create(*, shop: Shop, order: dict) -> tuple[Order, list[OrderItem]]:
             perishable=item.get("perishable", False),
             shelf_life_days=item.get("shelf_life_days"),
         )
-        for item in items
+        for item in order.get("items") or []
     ]
-    instances_insert([order_row], children=created_items)  # one statement
-    return order_row, created_items
+    return order_row, items
 
 
 @transaction.atomic
@@ -318,8 +329,9 @@ def ticket_create(
     if external_ref and Ticket.objects.filter(shop=shop, external_ref=external_ref).exists():
         raise _duplicate_external_ref(external_ref)
 
-    customer_row = _customer_upsert(shop=shop, customer=customer)
-    order_row, created_items = _order_create(shop=shop, order=order)
+    customer_row, order_row, created_items = _customer_upsert_and_order_create(
+        shop=shop, customer=customer, order=order
+    )
 
     now = timezone.now()
     priority = dispute_type.default_priority
