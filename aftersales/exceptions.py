@@ -7,6 +7,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from aftersales.paths import is_api_request
+
 
 class ApplicationError(Exception):
     """A domain error with a stable code; services raise it, the API renders it."""
@@ -94,7 +96,7 @@ def json_bad_request(request, exception=None):
     from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 
     too_large = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent))
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         if too_large:
             return JsonResponse(
                 error_body("too_large", _("The request body is too large.")), status=413
@@ -111,7 +113,7 @@ def json_bad_request(request, exception=None):
 
 
 def json_not_found(request, exception=None):
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     from django.views.defaults import page_not_found
 
@@ -121,7 +123,7 @@ def json_not_found(request, exception=None):
 def json_server_error(request):
     """API: the JSON error body. Workspace: the workspace's own page with its nav, in the
     reader's language; if even that cannot render (the database is what failed), a plain page."""
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return JsonResponse(
             error_body("server_error", _("An unexpected error occurred; it has been logged.")),
             status=500,

@@ -17,6 +17,8 @@ from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from aftersales.paths import is_api_request
+
 FORM = "application/x-www-form-urlencoded"
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
@@ -40,7 +42,7 @@ def refuse_bad_text(get_response):
     def middleware(request):
         if bad_text(request.path):
             raise Http404
-        api = request.path.startswith("/api/")
+        api = is_api_request(request)
         bad = _bad_keys(request.GET) if api else []
         # Form posts: the workspace's (plain Django views) whatever their encoding; the API's
         # multipart bodies are left to DRF's parser, which must read the stream itself.
@@ -72,5 +74,5 @@ class WorkspaceMessageMiddleware(MessageMiddleware):
     create and list call)."""
 
     def process_request(self, request):
-        if not request.path.startswith("/api/"):
+        if not is_api_request(request):
             super().process_request(request)

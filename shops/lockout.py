@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
+from aftersales.paths import is_api_request
+
 
 def lockout_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
@@ -17,7 +19,7 @@ def lockout_message() -> str:
 
 def lockout_response(request, original_response=None, credentials=None):
     retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         response = JsonResponse(
             {"error": {"code": "too_many_attempts", "message": lockout_message()}}, status=429
         )
