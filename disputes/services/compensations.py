@@ -358,7 +358,7 @@ def _ask_supervisors(compensation: Compensation) -> None:
 def food_safety_escalate(*, ticket: Ticket) -> None:
     """A spoiled-food ticket goes to the shop's supervisors at once, with what a claim under
     食品安全法 Art. 148 could reach (DOMAIN.md §5). Called by ticket_create, in its transaction."""
-    if ticket.dispute_type.rule_code != "spoiled_food":
+    if ticket.dispute_type.rule_code != FOOD_SAFETY_CODE:
         return
     policy = policy_of(policy_current(shop=ticket.shop))
     stored = Ticket.objects.select_related("order", "dispute_type").get(

@@ -19,7 +19,7 @@ from disputes.models import (
 )
 from disputes.quality import is_quality_type, same_batch_ticket_count
 from disputes.services.checks import notes_bounded
-from disputes.services.policy import policy_current, policy_of
+from disputes.services.policy import FOOD_SAFETY_CODE, policy_current, policy_of
 from tickets.models import LogisticsEvent, Ticket
 from tickets.services import Actor, event_record
 
@@ -97,7 +97,7 @@ def _batch_count_read(dispute_type) -> bool:
     """Whether the rules read the ticket's same-batch count: for a quality ticket (the batch
     alert) and by R7 (spoiled food). Other tickets are not counted (a query on the shop's
     tickets by SKU and batch): their facts say 0."""
-    return is_quality_type(dispute_type) or dispute_type.rule_code == "spoiled_food"
+    return is_quality_type(dispute_type) or dispute_type.rule_code == FOOD_SAFETY_CODE
 
 
 # --- responsibility -----------------------------------------------------------
