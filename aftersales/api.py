@@ -93,15 +93,20 @@ class FieldDict(BindingDict):
         return self.fields.items()
 
 
+def _bound_fields(serializer) -> FieldDict:
+    """The serializer's fields, bound to it (what DRF's Serializer.fields builds)."""
+    fields = FieldDict(serializer)
+    for name, field in serializer.get_fields().items():
+        fields[name] = field
+    return fields
+
+
 class FieldDictMixin:
     """A serializer whose fields are a FieldDict: for the hot paths' serializers."""
 
     @cached_property
     def fields(self):
-        fields = FieldDict(self)
-        for name, field in self.get_fields().items():
-            fields[name] = field
-        return fields
+        return _bound_fields(self)
 
 
 class StrictSerializer(FieldDictMixin, serializers.Serializer):
@@ -146,10 +151,7 @@ class SharedFieldsMixin:
     def fields(self):
         shared = type(self).__dict__.get("_shared_fields")
         if shared is None:
-            shared = FieldDict(self)
-            for name, field in self.get_fields().items():
-                shared[name] = field
-            type(self)._shared_fields = shared
+            shared = type(self)._shared_fields = _bound_fields(self)
         return shared
 
 

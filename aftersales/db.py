@@ -7,10 +7,14 @@ five of them.
 joined_rows: a hand-written SELECT of several models' rows joined (what select_related reads),
 for the reads of every request where building and compiling the ORM's query cost more than
 PostgreSQL spends answering it (bench/README.md); instances_read and instance_read for one
-model's rows, instance_read_or_insert for a lookup that inserts what it does not find.
+model's rows, instance_read_or_insert for a lookup that inserts what it does not find (and
+instance_read_or_insert_beside, with an unrelated parent and its children in the same
+statement); joined_rows_first for a request's first read, which stands in for the connection's
+health check.
 
 prepared_execute: a statement of every request run as a prepared statement of the connection,
-so PostgreSQL parses and plans it once per connection instead of on every request.
+so PostgreSQL parses and plans it once per connection instead of on every request;
+prepared_queries for a block's queries, the ORM's included.
 
 rows_insert: many rows of one model written from plain tuples, for the few hot paths (a chunk
 of SLA timers writes thousands of rows) where building a model instance per row and letting
@@ -334,18 +338,12 @@ def instance_read_or_insert_beside(
         ],
         (model,),
     )
-    read, created, parent_id, child_ids = None, False, None, []
-    for (row,), (made, written, is_child) in rows:
-        if row is not None:
-            read, created = row, made
-        elif is_child:
-            child_ids.append(written)
-        else:
-            parent_id = written
-    _inserted([parent], [parent_id])
-    if children:
-        _inserted(children, sorted(child_ids))  # (ids are given in the rows' order)
-        _link_children(parent, children)
+    read, created = next(
+        ((row, made) for (row,), (made, *_) in rows if row is not None), (None, False)
+    )
+    _parent_and_children_written(
+        parent, children, [(pk, is_child) for (row,), (_, pk, is_child) in rows if row is None]
+    )
     if read is None or not created:
         return read, False
     _inserted([instance], [read.pk])  # the instance as built (its relations in hand)
@@ -360,20 +358,12 @@ def _beside_statement(model, read_sql: str, parent_model, key, children: Sequenc
     statement = _inserts.get(cache_key)
     if statement is None:
         fields, read_ctes, read_select = _read_or_insert_statement(model, read_sql)
-        parent_fields, parent_sql = _insert_statement(parent_model, 1, False)
-        if children:
-            child_fields, child_cte, written = _children_statement(
-                type(children[0]), key, len(children)
-            )
-            ctes = f"{read_ctes}, parent AS ({parent_sql}), {child_cte}"
-        else:
-            child_fields, ctes = [], f"{read_ctes}, parent AS ({parent_sql})"
-            written = (
-                f"SELECT {_db().ops.quote_name(parent_model._meta.pk.column)}, false FROM parent"
-            )
+        ctes, written, parent_fields, child_fields = _parent_and_children(
+            parent_model, key, children, False
+        )
         row_nulls = ", ".join(["NULL"] * (len(model._meta.concrete_fields) + 1))
         statement = _inserts[cache_key] = (
-            f"WITH {ctes} SELECT *, NULL, NULL FROM ({read_select}) row_read"
+            f"WITH {read_ctes}, {ctes} SELECT *, NULL, NULL FROM ({read_select}) row_read"
             f" UNION ALL SELECT {row_nulls}, written.* FROM ({written}) written",
             fields,
             parent_fields,
@@ -540,20 +530,37 @@ def _insert_with_children(parent: Model, children: Sequence[Model], skip_conflic
     """One statement: the parent's INSERT … RETURNING feeds the children's foreign key."""
     db = _db()
     key = _parent_key(parent, children)
-    child_model = type(children[0])
-    parent_fields, parent_sql = _insert_statement(type(parent), 1, skip_conflict)
-    child_fields, child_cte, select = _children_statement(child_model, key, len(children))
-    sql = f"WITH parent AS ({parent_sql}), {child_cte} {select} ORDER BY 2, 1"
+    ctes, written, parent_fields, child_fields = _parent_and_children(
+        type(parent), key, children, skip_conflict
+    )
     params = _insert_params([parent], parent_fields) + _insert_params(children, child_fields)
     with db.cursor() as cursor:
-        prepared_execute(cursor, sql, params)
+        prepared_execute(cursor, f"WITH {ctes} {written}", params)
         rows = cursor.fetchall()
     if not rows:  # a conflict skipped the parent, so nothing was written
         return False
-    _inserted([parent], [rows[0][0]])
-    _inserted(children, [pk for pk, is_child in rows[1:]])
-    _link_children(parent, children)
+    _parent_and_children_written(parent, children, rows)
     return True
+
+
+def _parent_and_children(parent_model, key, children: Sequence[Model], skip_conflict: bool):
+    """(`parent AS (INSERT …)` and the children's CTE, the SELECT of the ids written — each
+    with whether it is a child's —, the parent's fields, the children's fields)."""
+    parent_fields, parent_sql = _insert_statement(parent_model, 1, skip_conflict)
+    if not children:
+        pk = _db().ops.quote_name(parent_model._meta.pk.column)
+        return f"parent AS ({parent_sql})", f"SELECT {pk}, false FROM parent", parent_fields, []
+    child_fields, child_cte, written = _children_statement(type(children[0]), key, len(children))
+    return f"parent AS ({parent_sql}), {child_cte}", written, parent_fields, child_fields
+
+
+def _parent_and_children_written(parent: Model, children: Sequence[Model], ids) -> None:
+    """Give parent and children the primary keys written: `ids` as (id, whether a child's), in
+    any order (a child's ids ascend in the order the rows were given)."""
+    _inserted([parent], [pk for pk, is_child in ids if not is_child])
+    if children:
+        _inserted(children, sorted(pk for pk, is_child in ids if is_child))
+        _link_children(parent, children)
 
 
 def _children_statement(model: type[Model], key, rows: int) -> tuple:

@@ -88,15 +88,18 @@ def creates(root: str, db: str, count: int) -> None:
             raise SystemExit(f"create -> {status[0]}")
 
     import gc
+    import runpy
+    from types import SimpleNamespace
 
-    for body in bodies[:WARMUP]:
+    # The collector as in a gunicorn worker: the checkout's own gunicorn.conf.py hooks.
+    hooks = runpy.run_path(str(Path(root) / "gunicorn.conf.py"))
+    worker = SimpleNamespace()
+    hooks.get("post_worker_init", lambda worker: None)(worker)
+    for body in bodies:
+        hooks.get("pre_request", lambda worker, req: None)(worker, None)
         post(body)
-    gc.collect()
-    gc.freeze()  # as gunicorn.conf.py does in each worker, with its collections
-    gc.set_threshold(20_000, 10, 10)
-    for body in bodies[WARMUP:]:
-        gc.collect(1)
-        post(body)
+        hooks.get("post_request", lambda worker, req, environ, resp: None)(worker, None, {}, None)
+    gc.unfreeze()
     key_row.delete()
     with connection.cursor() as cursor:
         rows_delete_since(cursor, snapshot)

@@ -321,14 +321,15 @@ def _window_tickets(customers: list[Customer], since: dict[int, dt.datetime]) ->
             f"(t.customer_id IN ({', '.join(['%s'] * len(ids))}) AND t.created_at >= %s)"
         )
         params += [*ids, connection.ops.adapt_datetimefield_value(start)]
-    return joined_rows(
-        f"SELECT {joined_columns(('cmp', Compensation))}, t.id, t.customer_id"
-        f" FROM {Ticket._meta.db_table} t"
-        f" LEFT JOIN {Compensation._meta.db_table} cmp ON cmp.ticket_id = t.id"
-        f" WHERE {' OR '.join(conditions)}",
-        params,
-        (Compensation,),
-    )
+    return joined_rows(f"{_WINDOW_SQL} WHERE {' OR '.join(conditions)}", params, (Compensation,))
+
+
+# _window_tickets' statement, without its conditions.
+_WINDOW_SQL = (
+    f"SELECT {joined_columns(('cmp', Compensation))}, t.id, t.customer_id"
+    f" FROM {Ticket._meta.db_table} t"
+    f" LEFT JOIN {Compensation._meta.db_table} cmp ON cmp.ticket_id = t.id"
+)
 
 
 def _phone_sharers(phones: dict[int, set[str]]) -> tuple[dict, dict]:
@@ -389,10 +390,8 @@ SELECT id, external_id,
 # _window_tickets' statement for one customer, then _ONE_PHONE_SHARERS_SQL's rows (with no
 # ticket id): ((compensation,), (ticket id, customer id, sharer id, sharer external id, count)).
 _ONE_CUSTOMER_SQL = (
-    f"SELECT {joined_columns(('cmp', Compensation))}, t.id, t.customer_id, NULL, NULL, NULL"
-    f" FROM {Ticket._meta.db_table} t"
-    f" LEFT JOIN {Compensation._meta.db_table} cmp ON cmp.ticket_id = t.id"
-    " WHERE t.customer_id = %s AND t.created_at >= %s"
+    "SELECT window_ticket.*, NULL, NULL, NULL"
+    f" FROM ({_WINDOW_SQL} WHERE t.customer_id = %s AND t.created_at >= %s) window_ticket"
     f" UNION ALL SELECT {', '.join(['NULL'] * len(Compensation._meta.concrete_fields))},"
     f" NULL, NULL, sharer.* FROM ({_ONE_PHONE_SHARERS_SQL}) sharer"
 )
