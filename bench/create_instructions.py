@@ -8,7 +8,8 @@ create's CPU is lost in timed runs. This counts the instructions of this process
 (valgrind's cachegrind, user space only: PostgreSQL's work and the kernel's are not in it), for
 creates sent in-process through Django's WSGI handler (the whole stack after gunicorn: its
 middleware, the connection check, authentication, the throttle, validation, the service, the
-answer, the after-commit work), with the body of the wrk load (bench/create_profile.py).
+answer, the after-commit work), with the body of the wrk load (bench/create_profile.py) and
+the checkout's own gunicorn.conf.py hooks around each request (its garbage collection).
 
 Two runs, of 20 and 120 creates after the same warm-up, give the instructions of 100 creates
 without the start-up; each run removes what it wrote. With `--baseline` (a checkout of another
