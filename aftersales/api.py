@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
+from rest_framework.fields import empty
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.utils.serializer_helpers import BindingDict
@@ -145,7 +146,8 @@ class SharedFieldsMixin:
     serializer they are bound to (no context, no instance, no fields changed in __init__; a
     method field's method must not use `self`): what one validation finds lives on the root
     instance (initial_data, errors, validated_data), and so does what it answers (data), which
-    stay per request."""
+    stay per request. A root instance takes the attributes DRF's Field.__init__ gave its class's
+    first one instead of running it again (__init__ below)."""
 
     @cached_property
     def fields(self):
@@ -153,6 +155,36 @@ class SharedFieldsMixin:
         if shared is None:
             shared = type(self)._shared_fields = _bound_fields(self)
         return shared
+
+    def __init__(self, instance=None, data=empty, **kwargs):
+        # A root instance (no field options: what a view makes per request) takes the field
+        # attributes DRF's Field.__init__ gave the class's first one, without running it: it
+        # writes a class attribute (Field._creation_counter), which retags Field and all its
+        # subclasses in CPython's attribute caches (aftersales.runtime), and walks the MRO
+        # for the error messages.
+        root = type(self).__dict__.get("_root_attributes")
+        if root is None or kwargs.keys() - _ROOT_OPTIONS:
+            super().__init__(instance, data, **kwargs)
+            if root is None and not kwargs.keys() - _ROOT_OPTIONS:
+                type(self)._root_attributes = {
+                    name: value for name, value in vars(self).items() if name not in _PER_USE
+                }
+            return
+        vars(self).update(
+            {name: value.copy() if type(value) is dict else value for name, value in root.items()}
+        )
+        self.instance = instance
+        if data is not empty:
+            self.initial_data = data
+        self.partial = kwargs.get("partial", False)
+        self._context = kwargs.get("context", {})
+
+
+# What a serializer is given per use (DRF's Field.__new__ keeps the arguments, BaseSerializer's
+# __init__ the rest; a root serializer's other attributes are the same for every instance of its
+# class), and the options a root one may be given.
+_PER_USE = frozenset({"_args", "_kwargs", "instance", "initial_data", "partial", "_context"})
+_ROOT_OPTIONS = frozenset({"partial", "context"})
 
 
 def _json_type_fits(field, value) -> bool:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "axes",
     # The product's apps, in layer order (README "How it is built"): each imports only those
     # above it in this list, and domain-event subscribers run in this order.
+    "aftersales",
     "shops",
     "webhooks",
     "notifications",
