@@ -28,6 +28,7 @@ from itertools import count
 
 import psycopg2
 from django.db import DEFAULT_DB_ALIAS, Error, connection, connections, models
+from django.db.backends.postgresql.psycopg_any import Jsonb
 from django.db.models import JSONField, Model
 from django.db.models.sql import Query
 
@@ -56,7 +57,44 @@ def prepared_execute(cursor, sql: str, params: Sequence) -> None:
     the EXECUTE carries the statement's text as a comment, so the log still reads as SQL."""
     db = _db()
     statement = _prepared(db, sql, params) if db.vendor == "postgresql" else None
-    cursor.execute(sql if statement is None else statement, params)
+    if statement is None:
+        cursor.execute(sql, params)
+    else:
+        cursor.execute(statement, [_as_text(value) for value in params])
+
+
+def _as_text(value):
+    """An EXECUTE's argument as psycopg2 sends it fastest. PostgreSQL reads each argument as
+    the prepared statement's parameter type (which its columns decide), so a value psycopg2
+    adapts slowly can go as its text: an aware datetime (4 µs adapted, 1.2 as text), JSON
+    (2.7 against 0.8), a TextChoices member (str subclasses are adapted the slow way). A create
+    -ticket's statements carry ~100 values, 40 of those kinds."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    convert = _TEXT_FORMS.get(kind)
+    if convert is None:
+        convert = _TEXT_FORMS[kind] = _text_form(kind)
+    return convert(value)
+
+
+def _text_form(kind):
+    if kind is dt.datetime:
+        # A naive one takes psycopg2's way (read in the session's time zone, as before).
+        return lambda value: value.isoformat() if value.tzinfo is not None else value
+    if issubclass(kind, Jsonb):
+        return lambda value: value.dumps(value.adapted)
+    if issubclass(kind, str):
+        return str.__str__  # a TextChoices member: its value, as a plain str
+    return _unchanged
+
+
+def _unchanged(value):
+    return value
+
+
+# type -> how prepared_execute passes its values (_as_text), filled as types are met
+_TEXT_FORMS: dict[type, object] = {}
 
 
 @contextmanager

@@ -4,6 +4,7 @@ instances_insert: new instances written as bulk_create writes them.
 prepared_execute: a statement prepared once per connection, as if run plainly."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -282,6 +283,34 @@ def test_a_new_connection_prepares_again():
         assert _prepared_here() == set()
     assert _shop_code(shop.pk) == "p-six"
     assert any("FROM shops_shop WHERE id = $1" in s for s in _prepared_here())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs the statement plainly")
+def test_arguments_sent_as_text_are_read_back_as_the_values_given():
+    """prepared_execute passes datetimes, JSON and choices as their text (aftersales.db._as_text):
+    PostgreSQL reads them as the parameters' types, so they are stored as given."""
+    from zoneinfo import ZoneInfo
+
+    from django.db.backends.postgresql.psycopg_any import Jsonb
+
+    from aftersales.db import _as_text
+    from tickets.states import Status
+
+    moment = dt.datetime(2026, 12, 8, 8, 30, 1, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+    data = {"note": "瓶子碎了 \\ ' \"", "n": [1, 2.5, None, True]}
+    values = [moment, Jsonb(data), Status.PENDING_CUSTOMER, 7, None, Decimal("1.50"), "it's"]
+    sent = [_as_text(value) for value in values]
+    assert [type(value) for value in sent] == [str, str, str, int, type(None), Decimal, str]
+    assert _as_text(moment.replace(tzinfo=None)) == moment.replace(tzinfo=None)  # psycopg2's way
+    sql = (
+        "SELECT %s::timestamptz, %s::jsonb, %s::varchar, %s::int, %s::text, %s::numeric,"
+        " %s::text, %s::timestamptz = '2026-12-08 00:30:01.123456+00'"
+    )
+    with connection.cursor() as cursor:
+        prepared_execute(cursor, sql, [*values, moment])
+        row = cursor.fetchone()
+    assert json.loads(row[1]) == data  # (Django's connections leave jsonb to the field to parse)
+    assert row[:1] + row[2:] == (moment, "pending_customer", 7, None, Decimal("1.50"), "it's", True)
 
 
 def test_the_logged_query_reads_as_the_statement():
