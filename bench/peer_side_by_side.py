@@ -41,7 +41,7 @@ def peer_run(command: str, seconds: int) -> tuple[float, str]:
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if found is None:
         sys.exit(f"the peer's command printed no wrk figure:\n{out}")
-    p50 = re.search(r"50%\s+(\S+)", out)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.MULTILINE)  # wrk --latency: its distribution
     return float(found.group(1)), p50.group(1) if p50 else "?"
 
 
