@@ -63,6 +63,28 @@ def prepared_execute(cursor, sql: str, params: Sequence) -> None:
         cursor.execute(statement, [_as_text(value) for value in params])
 
 
+def _statement_rows(sql: str, params: Sequence) -> list[tuple]:
+    """The rows of `sql` run by prepared_execute, on a cursor the connection keeps for this
+    module's statements. Django makes a new cursor for each `connection.cursor()` (its
+    async-safety checks, its wrapper, psycopg2's cursor: ~70,000 instructions, as much as
+    psycopg2 spends on a small read itself), and a create-ticket runs five of these statements.
+    Where queries are logged (DEBUG, CaptureQueriesContext), and off PostgreSQL, Django's own
+    cursor, as before; a new connection gets a new cursor."""
+    db = _db()
+    db.close_if_health_check_failed()  # (as connection.cursor() would, first)
+    raw = db.connection
+    if raw is None or db.vendor != "postgresql" or db.queries_logged:
+        with db.cursor() as cursor:
+            prepared_execute(cursor, sql, params)
+            return cursor.fetchall()
+    kept = getattr(db, "_statement_cursor", None)
+    if kept is None or kept[0] is not raw:
+        kept = db._statement_cursor = (raw, db.cursor())
+    cursor = kept[1]
+    prepared_execute(cursor, sql, params)
+    return cursor.fetchall()
+
+
 def _as_text(value):
     """An EXECUTE's argument as psycopg2 sends it fastest. PostgreSQL reads each argument as
     the prepared statement's parameter type (which its columns decide), so a value psycopg2
@@ -261,9 +283,7 @@ def joined_rows(
     dates, decimals and booleans), and each instance comes from Model.from_db, as a queryset's."""
     db = _db()
     parts, converters, width = _row_reader(tuple(models))
-    with db.cursor() as cursor:
-        prepared_execute(cursor, sql, params)
-        rows = cursor.fetchall()
+    rows = _statement_rows(sql, params)
     read = []
     for row in rows:
         row = list(row)
@@ -451,9 +471,7 @@ def instances_insert(
     model = type(instances[0])
     fields, sql = _insert_statement(model, len(instances), skip_conflict)
     params = _insert_params(instances, fields)
-    with db.cursor() as cursor:
-        prepared_execute(cursor, sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = [row[0] for row in _statement_rows(sql, params)]
     if len(ids) != len(instances):  # a conflict skipped: nothing was written
         return False
     _inserted(instances, ids)
@@ -566,15 +584,12 @@ def _link_children(parent: Model, children: Sequence[Model]) -> None:
 
 def _insert_with_children(parent: Model, children: Sequence[Model], skip_conflict: bool) -> bool:
     """One statement: the parent's INSERT … RETURNING feeds the children's foreign key."""
-    db = _db()
     key = _parent_key(parent, children)
     ctes, written, parent_fields, child_fields = _parent_and_children(
         type(parent), key, children, skip_conflict
     )
     params = _insert_params([parent], parent_fields) + _insert_params(children, child_fields)
-    with db.cursor() as cursor:
-        prepared_execute(cursor, f"WITH {ctes} {written}", params)
-        rows = cursor.fetchall()
+    rows = _statement_rows(f"WITH {ctes} {written}", params)
     if not rows:  # a conflict skipped the parent, so nothing was written
         return False
     _parent_and_children_written(parent, children, rows)

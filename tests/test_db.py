@@ -313,6 +313,27 @@ def test_arguments_sent_as_text_are_read_back_as_the_values_given():
     assert row[:1] + row[2:] == (moment, "pending_customer", 7, None, Decimal("1.50"), "it's", True)
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite: Django's cursor each time")
+@pytest.mark.django_db(transaction=True)
+def test_statements_run_on_a_kept_cursor_until_the_connection_changes():
+    shop = ShopFactory(code="p-kept")
+    sql = f"SELECT {joined_columns(('s', Shop))} FROM shops_shop s WHERE s.code = %s"
+    assert instance_read(sql, ["p-kept"], Shop).pk == shop.pk
+    raw, kept = connection._statement_cursor
+    assert instance_read(sql, ["nobody"], Shop) is None
+    assert connection._statement_cursor == (raw, kept) and raw is connection.connection
+    with CaptureQueriesContext(connection) as logged:  # logged: Django's own cursor, as before
+        assert instance_read(sql, ["p-kept"], Shop).pk == shop.pk
+        instances_insert([Shop(code="p-kept-2", name="2")])
+    assert len(logged.captured_queries) == 2
+    assert connection._statement_cursor[1] is kept
+    connection.close()  # as CONN_MAX_AGE or a failed health check does
+    assert instance_read(sql, ["p-kept"], Shop).pk == shop.pk
+    assert instance_read(sql, ["p-kept-2"], Shop) is not None
+    new_raw, new_kept = connection._statement_cursor
+    assert new_raw is connection.connection and new_raw is not raw and new_kept is not kept
+
+
 def test_the_logged_query_reads_as_the_statement():
     shop = ShopFactory(code="p-four")
     with CaptureQueriesContext(connection) as queries:
