@@ -6,13 +6,16 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
-from rest_framework.fields import empty
+from rest_framework.fields import SkipField, empty
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.relations import PKOnlyObject
 from rest_framework.utils.serializer_helpers import BindingDict
 
 from aftersales.middleware import bad_text, text_clean
@@ -93,6 +96,81 @@ class FieldDict(BindingDict):
     def items(self):
         return self.fields.items()
 
+    def __setitem__(self, key, field):
+        super().__setitem__(key, field)
+        self._readable = None
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._readable = None
+
+    _readable = None
+
+    def readable(self) -> list[tuple]:
+        """(name, field, source attributes, how the value is written) of each field an answer
+        shows, in order: worked out once per set of fields."""
+        if self._readable is None:
+            self._readable = [
+                (name, field, tuple(field.source_attrs), _WRITTEN.get(type(field)))
+                for name, field in self.fields.items()
+                if not field.write_only
+            ]
+        return self._readable
+
+
+# Fields whose to_representation is this builtin (DRF's CharField: str(value), IntegerField:
+# int(value)); the others' own to_representation is called.
+_WRITTEN = {serializers.CharField: str, serializers.IntegerField: int}
+
+
+class _Fallback(Exception):
+    """The attribute is not a plain one (see PlainRepresentationMixin)."""
+
+
+class PlainRepresentationMixin:
+    """A serializer of model instances that reads each field's attribute itself when it is a
+    plain one, the rest as DRF does.
+
+    DRF reads an answer's every attribute through Field.get_attribute: a Mapping test (an ABC
+    check), a test for a method to call (inspect) and the error handling, for each field of
+    each row — a create-ticket's answer has ~50, a page of the list API ~1,250. Here a field's
+    attribute path is followed with getattr while each step is neither callable nor missing;
+    anything else (a method or manager to call, a missing related row, a dict, a field of a
+    related key) takes DRF's own get_attribute and to_representation, so an answer is the same
+    (tests/tickets/test_api_representation.py compares them)."""
+
+    def to_representation(self, instance):
+        if not isinstance(instance, Model):
+            return super().to_representation(instance)
+        answer = {}
+        for name, field, attrs, written in self.fields.readable():
+            try:
+                value = instance
+                for attr in attrs:
+                    value = getattr(value, attr)
+                    if callable(value):
+                        raise _Fallback
+                if isinstance(value, PKOnlyObject):
+                    raise _Fallback
+            except (_Fallback, AttributeError, KeyError, ObjectDoesNotExist):
+                # (what DRF's get_attribute handles; anything else it would raise too)
+                try:
+                    value = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                if value is None or (isinstance(value, PKOnlyObject) and value.pk is None):
+                    answer[name] = None
+                else:
+                    answer[name] = field.to_representation(value)
+                continue
+            if value is None:
+                answer[name] = None
+            elif written is not None:
+                answer[name] = written(value)
+            else:
+                answer[name] = field.to_representation(value)
+        return answer
+
 
 def _bound_fields(serializer) -> FieldDict:
     """The serializer's fields, bound to it (what DRF's Serializer.fields builds)."""
@@ -102,7 +180,7 @@ def _bound_fields(serializer) -> FieldDict:
     return fields
 
 
-class FieldDictMixin:
+class FieldDictMixin(PlainRepresentationMixin):
     """A serializer whose fields are a FieldDict: for the hot paths' serializers."""
 
     @cached_property
@@ -136,7 +214,7 @@ class StrictSerializer(FieldDictMixin, serializers.Serializer):
         return value
 
 
-class SharedFieldsMixin:
+class SharedFieldsMixin(PlainRepresentationMixin):
     """The serializer's fields built and bound once per class, shared by every instance, instead
     of DRF's deep copy of the declared fields (and of each nested serializer's) per instance: for
     a serializer on a hot path (create-ticket: ~80 field constructions a request for its input,
