@@ -6,9 +6,15 @@ CELERY_BROKER_URL and CACHE_URL to run on PostgreSQL and Redis.
 """
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import environ
+
+# numpy (imported by the photo checks) starts an OpenBLAS pool of a thread per core in every web
+# and worker process; the checks hash one small image at a time, so one thread does. Set before
+# anything imports numpy; the environment can still ask for more.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("AFTERSALES_VAR_DIR", default=str(BASE_DIR / "var")))

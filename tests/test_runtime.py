@@ -66,3 +66,11 @@ def test_a_join_is_compiled_without_making_a_model_field():
     assert models.BigAutoField().rel_db_type(connection) == models.BigIntegerField().db_type(
         connection
     )
+
+
+def test_numpy_runs_its_blas_on_one_thread_unless_the_environment_asks():
+    """Set by the settings, before the photo checks import numpy: no idle pool of a thread per
+    core in every web and worker process."""
+    import os
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
