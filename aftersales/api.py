@@ -15,7 +15,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
-from rest_framework.relations import PKOnlyObject
+from rest_framework.relations import PKOnlyObject, RelatedField
 from rest_framework.utils.serializer_helpers import BindingDict
 
 from aftersales.middleware import bad_text, text_clean
@@ -108,10 +108,16 @@ class FieldDict(BindingDict):
 
     def readable(self) -> list[tuple]:
         """(name, field, source attributes, how the value is written) of each field an answer
-        shows, in order: worked out once per set of fields."""
+        shows, in order: worked out once per set of fields. A related field has no attributes
+        to follow: DRF reads only its key (PKOnlyObject), not the related row."""
         if self._readable is None:
             self._readable = [
-                (name, field, tuple(field.source_attrs), _WRITTEN.get(type(field)))
+                (
+                    name,
+                    field,
+                    None if isinstance(field, RelatedField) else tuple(field.source_attrs),
+                    _WRITTEN.get(type(field)),
+                )
                 for name, field in self.fields.items()
                 if not field.write_only
             ]
@@ -135,8 +141,8 @@ class PlainRepresentationMixin:
     check), a test for a method to call (inspect) and the error handling, for each field of
     each row — a create-ticket's answer has ~50, a page of the list API ~1,250. Here a field's
     attribute path is followed with getattr while each step is neither callable nor missing;
-    anything else (a method or manager to call, a missing related row, a dict, a field of a
-    related key) takes DRF's own get_attribute and to_representation, so an answer is the same
+    anything else (a method or manager to call, a missing related row, a dict, a related
+    field) takes DRF's own get_attribute and to_representation, so an answer is the same
     (tests/tickets/test_api_representation.py compares them)."""
 
     def to_representation(self, instance):
@@ -145,13 +151,13 @@ class PlainRepresentationMixin:
         answer = {}
         for name, field, attrs, written in self.fields.readable():
             try:
+                if attrs is None:
+                    raise _Fallback
                 value = instance
                 for attr in attrs:
                     value = getattr(value, attr)
                     if callable(value):
                         raise _Fallback
-                if isinstance(value, PKOnlyObject):
-                    raise _Fallback
             except (_Fallback, AttributeError, KeyError, ObjectDoesNotExist):
                 # (what DRF's get_attribute handles; anything else it would raise too)
                 try:

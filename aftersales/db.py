@@ -364,9 +364,15 @@ def instance_read_or_insert(
     if not rows:
         return None, False
     (row,), (created,) = rows[0]
-    if not created:
+    return _read_or_inserted(instance, row, created)
+
+
+def _read_or_inserted(instance: Model, row: Model | None, created: bool) -> tuple:
+    """A read-or-insert's answer: (the row read, False), or (`instance` given the id the row
+    was inserted with, True): the instance as built, its relations in hand."""
+    if row is None or not created:
         return row, False
-    _inserted([instance], [row.pk])  # the instance as built (its relations in hand)
+    _inserted([instance], [row.pk])
     return instance, True
 
 
@@ -402,10 +408,7 @@ def instance_read_or_insert_beside(
     _parent_and_children_written(
         parent, children, [(pk, is_child) for (row,), (_, pk, is_child) in rows if row is None]
     )
-    if read is None or not created:
-        return read, False
-    _inserted([instance], [read.pk])  # the instance as built (its relations in hand)
-    return instance, True
+    return _read_or_inserted(instance, read, created)
 
 
 def _beside_statement(model, read_sql: str, parent_model, key, children: Sequence[Model]) -> tuple:

@@ -3,7 +3,7 @@
 CPython keeps, per class, a version tag that its attribute caches and specialised bytecode check
 (3.11: `_PyType_Lookup`'s method cache, the adaptive interpreter's LOAD_ATTR/LOAD_METHOD). Any
 write of a class attribute gives the class and every subclass in use a new tag, so each
-attribute read on them afterwards starts again from a walk of their MROs. Two writes of that
+attribute read on them afterwards starts again from a walk of their MROs. Three writes of that
 kind ran on every request:
 
 - Django numbers every manager it makes in a class attribute (`BaseManager.creation_counter
@@ -20,9 +20,10 @@ kind ran on every request:
 
 Measured with bench/create_instructions.py: 3.1 % of a create-ticket's instructions (managers
 1.0 %, serializers 2.1 %); the joins' fields (with the queue's own expressions' output fields
-made once, tickets.models/selectors) 1.2 % of the queue page's and 1.7 % of the list API's. Tags are also finite: Python 3.11 hands out 2**32 of them per
-process and then stops caching heap-type attributes for good (CPython issues 113462, 156339),
-which at ~300 retags a request a busy worker reaches in days."""
+made once, tickets.models/selectors) 1.2 % of the queue page's and 1.7 % of the list API's.
+Tags are also finite: Python 3.11 hands out 2**32 of them per process and then stops caching
+heap-type attributes for good (CPython issues 113462, 156339), which at ~300 retags a request a
+busy worker reaches in days."""
 
 import itertools
 
